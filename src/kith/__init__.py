@@ -1,0 +1,1 @@
+"""Kith: an open-source CRM with a data-science core."""

@@ -1,0 +1,55 @@
+"""Change history: compare a record's field values before and after a write and store the diff."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import models
+
+from kith.core.models import ChangeRecord
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, str]:
+    """The values of `fields` as display text (foreign keys as their id)."""
+    values: dict[str, str] = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        raw = getattr(instance, field.attname)
+        values[name] = "" if raw is None else str(raw)
+    return values
+
+
+def changes_record(
+    *,
+    instance: models.Model,
+    actor: Any,
+    before: Mapping[str, str] | None,
+    after: Mapping[str, str] | None,
+) -> list[ChangeRecord]:
+    """Store one ChangeRecord per changed field (or one for create/delete) in a single query."""
+    label = instance._meta.label_lower
+    actor_id = getattr(actor, "pk", None)
+    rows: list[ChangeRecord] = []
+    if before is None:
+        rows.append(ChangeRecord(model=label, object_id=instance.pk, action="create", actor_id=actor_id))
+        before = {}
+    if after is None:
+        rows.append(ChangeRecord(model=label, object_id=instance.pk, action="delete", actor_id=actor_id))
+    else:
+        for name, new in after.items():
+            old = before.get(name, "")
+            if old != new:
+                rows.append(
+                    ChangeRecord(
+                        model=label,
+                        object_id=instance.pk,
+                        action="update",
+                        field=name,
+                        old_value=old,
+                        new_value=new,
+                        actor_id=actor_id,
+                    )
+                )
+    ChangeRecord.objects.bulk_create(rows)
+    return rows

@@ -1,0 +1,52 @@
+"""Text keys for search, sorting and matching across English, Chinese and Vietnamese."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Vietnamese đ/Đ is a letter of its own, not d + a combining mark, so NFKD leaves it alone.
+_EXTRA_FOLDS = str.maketrans({"đ": "d", "Đ": "d", "ø": "o", "ł": "l", "ß": "ss"})
+_SPACES = re.compile(r"\s+")
+_NON_DIGITS = re.compile(r"\D+")
+
+
+def fold(text: str | None) -> str:
+    """Lower-case, drop diacritics, map full-width forms to ASCII, collapse spaces.
+
+    "Nguyễn Văn Đức" -> "nguyen van duc"; "ＷＡＮＧ　伟" -> "wang 伟". CJK characters are kept.
+    """
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text).translate(_EXTRA_FOLDS)
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", stripped.casefold()).strip()
+
+
+def clean(text: str | None) -> str:
+    """Trim and collapse inner whitespace, keeping case and diacritics (for display values)."""
+    if not text:
+        return ""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def digits(text: str | None) -> str:
+    """Only the digits of `text` (for phone search in any format)."""
+    return _NON_DIGITS.sub("", unicodedata.normalize("NFKC", text or ""))
+
+
+def is_cjk(ch: str) -> bool:
+    """True for Chinese/Japanese/Korean ideographs and syllables."""
+    code = ord(ch)
+    return (
+        0x3400 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x2FA1F
+        or 0xAC00 <= code <= 0xD7AF
+        or 0x3040 <= code <= 0x30FF
+    )
+
+
+def has_cjk(text: str) -> bool:
+    return any(is_cjk(ch) for ch in text)

@@ -1,0 +1,93 @@
+"""The one permission gate. Every selector filters with `visible_to`; every service checks `require`.
+
+A role grants, per module, a scope (own / team / all records) and rights (read, create, edit,
+delete, export). A record outside the user's scope does not exist for them (NotFound, a 404).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
+
+from kith.core.errors import Forbidden, NotFound
+from kith.identity.models import Right, RoleGrant, Scope, User
+
+M = TypeVar("M", bound=Model)
+
+# Modules that roles grant rights on. Later apps add theirs here (deals, tickets, …).
+MODULES: tuple[str, ...] = ("contacts", "companies")
+
+
+def grants_of(user: User) -> dict[str, RoleGrant]:
+    """The user's grants by module, loaded once per user object (one query)."""
+    cached = getattr(user, "_kith_grants", None)
+    if cached is None:
+        cached = {}
+        if user.role_id is not None:
+            cached = {g.module: g for g in RoleGrant.objects.filter(role_id=user.role_id)}
+        user._kith_grants = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def grant_for(user: Any, module: str) -> RoleGrant | None:
+    """The user's grant on `module`; superusers get an all-powerful one."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return RoleGrant(
+            module=module,
+            scope=Scope.ALL,
+            can_read=True,
+            can_create=True,
+            can_edit=True,
+            can_delete=True,
+            can_export=True,
+        )
+    return grants_of(user).get(module)
+
+
+def visible_to(queryset: QuerySet[M], *, user: Any, module: str) -> QuerySet[M]:
+    """Only the records of `queryset` that `user` may read in `module`."""
+    grant = grant_for(user, module)
+    if grant is None or not grant.can_read:
+        return queryset.none()
+    if grant.scope == Scope.ALL:
+        return queryset
+    if grant.scope == Scope.TEAM:
+        if user.team_id is None:
+            return queryset.filter(owner_id=user.pk)
+        return queryset.filter(team_id=user.team_id)
+    return queryset.filter(owner_id=user.pk)
+
+
+def in_scope(user: Any, module: str, record: Any) -> bool:
+    """Whether `record` (with owner_id and team_id) is inside the user's scope for `module`."""
+    grant = grant_for(user, module)
+    if grant is None or not grant.can_read:
+        return False
+    if grant.scope == Scope.ALL:
+        return True
+    if grant.scope == Scope.TEAM and user.team_id is not None:
+        return bool(record.team_id == user.team_id)
+    return bool(record.owner_id == user.pk)
+
+
+def can(user: Any, module: str, right: str) -> bool:
+    """Whether the user holds `right` (a `Right` value) in `module` at all."""
+    grant = grant_for(user, module)
+    return grant is not None and grant.allows(right)
+
+
+def require(user: Any, module: str, right: str, record: Any = None) -> None:
+    """Raise unless `user` may do `right` in `module` (to `record`, when given).
+
+    A record outside the user's scope raises NotFound, so its existence is not revealed.
+    """
+    if record is not None and not in_scope(user, module, record):
+        raise NotFound(_("Not found."))
+    if not can(user, module, right):
+        raise Forbidden(
+            _("You may not %(right)s %(module)s.") % {"right": Right(right).label.lower(), "module": module}
+        )

@@ -1,0 +1,91 @@
+"""Users, teams, roles and API tokens."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    lead = models.ForeignKey(
+        "identity.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.Model):
+    """A named bundle of grants, one per module (admin, manager, sales rep come ready)."""
+
+    slug = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Scope(models.TextChoices):
+    OWN = "own", _("Own records")
+    TEAM = "team", _("Team's records")
+    ALL = "all", _("All records")
+
+
+class Right(models.TextChoices):
+    READ = "read", _("Read")
+    CREATE = "create", _("Create")
+    EDIT = "edit", _("Edit")
+    DELETE = "delete", _("Delete")
+    EXPORT = "export", _("Export")
+
+
+class RoleGrant(models.Model):
+    """What a role may do in one module ("contacts", "companies", "deals", …) and on which records."""
+
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="grants")
+    module = models.CharField(max_length=32)
+    scope = models.CharField(max_length=4, choices=Scope.choices, default=Scope.OWN)
+    can_read = models.BooleanField(default=True)
+    can_create = models.BooleanField(default=False)
+    can_edit = models.BooleanField(default=False)
+    can_delete = models.BooleanField(default=False)
+    can_export = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["role", "module"], name="role_grant_unique_module")
+        ]
+
+    def allows(self, right: str) -> bool:
+        return bool(getattr(self, f"can_{right}"))
+
+
+class User(AbstractUser):
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    role = models.ForeignKey(Role, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    language = models.CharField(_("language"), max_length=8, blank=True)
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a SHA-256 of the secret is stored; the prefix identifies it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=80)
+    prefix = models.CharField(max_length=12, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
