@@ -1,0 +1,66 @@
+"""Derived columns that make contacts and companies fast to sort and search.
+
+Pure functions: services call them on every write and bulk loaders call them directly, so a
+contact loaded in bulk is found exactly like one typed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kith.core.text import digits, fold, has_cjk
+from kith.customers.normalise import phone_national_digits
+
+
+def display_name(*, first_name: str, last_name: str) -> str:
+    """The name as written: family name first without a space for CJK ("王" + "伟明" -> "王伟明")."""
+    if has_cjk(first_name + last_name):
+        return f"{last_name}{first_name}"
+    return " ".join(p for p in (first_name, last_name) if p)
+
+
+def contact_index_fields(
+    *,
+    first_name: str,
+    last_name: str,
+    full_name: str,
+    emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    socials: Iterable[str] = (),
+    company_name: str = "",
+) -> dict[str, str]:
+    """sort_name, first_key, last_key and search_text for a contact.
+
+    `emails` normalised, `phones` in E.164. search_text holds folded names, emails, social handles,
+    phone digits (E.164 and national) and the company name, for substring search.
+    """
+    phone_keys: list[str] = []
+    for phone in phones:
+        phone_keys.append(digits(phone))
+        national = phone_national_digits(phone)
+        if national:
+            phone_keys.append(national)
+    # CJK names sort and prefix-match as written ("王伟明"), others family name first.
+    sort_source = full_name if has_cjk(full_name) or not last_name else f"{last_name} {first_name}"
+    parts = [
+        fold(full_name),
+        fold(f"{first_name} {last_name}"),
+        *(fold(e) for e in emails),
+        *(fold(s) for s in socials),
+        *phone_keys,
+        fold(company_name),
+    ]
+    return {
+        "sort_name": fold(sort_source)[:200] or fold(full_name)[:200],
+        "first_key": fold(first_name)[:100],
+        "last_key": fold(last_name)[:100],
+        "search_text": " | ".join(dict.fromkeys(p for p in parts if p)),
+    }
+
+
+def company_index_fields(*, name: str, domain: str = "") -> dict[str, str]:
+    """sort_name and search_text for a company."""
+    return {
+        "sort_name": fold(name)[:200],
+        "search_text": " | ".join(p for p in (fold(name), domain) if p),
+    }

@@ -1,0 +1,81 @@
+"""Normalisation of contact data on entry: emails, phones, names, domains.
+
+Each function returns the normalised value or raises ValueError with a message for the user.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from django.conf import settings
+from django.utils.translation import gettext as _
+from email_validator import EmailNotValidError, validate_email
+
+from kith.core.text import clean
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def email_normalise(raw: str) -> str:
+    """A syntactically valid address, lower-cased ("Ann@Example.COM " -> "ann@example.com").
+
+    No DNS lookup: entry must work offline and fast.
+    """
+    value = clean(raw)
+    if not value:
+        raise ValueError(_("Enter an email address."))
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(_("“%(value)s” is not a valid email address.") % {"value": value}) from exc
+    return result.normalized.lower()
+
+
+def phone_normalise(raw: str, region: str | None = None) -> str:
+    """The number in E.164 ("+84 912 345 678", "0912345678" in VN -> "+84912345678").
+
+    Numbers without a country code are read in `region` (default: KITH_DEFAULT_PHONE_REGION).
+    """
+    value = clean(raw)
+    if not value:
+        raise ValueError(_("Enter a phone number."))
+    try:
+        number = phonenumbers.parse(value, region or settings.KITH_DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(_("“%(value)s” is not a phone number.") % {"value": value}) from exc
+    if not phonenumbers.is_possible_number(number) or not phonenumbers.is_valid_number(number):
+        raise ValueError(_("“%(value)s” is not a valid phone number.") % {"value": value})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_national_digits(e164: str) -> str:
+    """The national significant number of an E.164 number ("+84912345678" -> "912345678")."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    return phonenumbers.national_significant_number(number)
+
+
+def domain_normalise(raw: str) -> str:
+    """A bare lower-case domain ("https://www.Example.com/x" -> "example.com")."""
+    value = clean(raw).lower()
+    value = re.sub(r"^[a-z]+://", "", value).split("/")[0].split("?")[0]
+    value = value.removeprefix("www.")
+    if value:
+        try:
+            value = value.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise ValueError(_("“%(value)s” is not a valid domain.") % {"value": raw}) from exc
+    if value and not _DOMAIN.match(value):
+        raise ValueError(_("“%(value)s” is not a valid domain.") % {"value": raw})
+    return value
+
+
+def social_normalise(raw: str) -> str:
+    """A social handle or profile URL, trimmed; a leading @ is kept as typed."""
+    value = clean(raw)
+    if not value:
+        raise ValueError(_("Enter a handle."))
+    return value

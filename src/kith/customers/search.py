@@ -1,0 +1,113 @@
+"""Substring search over contacts and companies, backed by an index on both databases.
+
+Queries of 3+ characters use the trigram index (SQLite FTS5 `trigram`, PostgreSQL `pg_trgm`).
+Shorter ones ("王", "Li") match the start of a first name, last name or full name through
+B-tree range scans. Phone-like queries are reduced to digits, so any format finds the number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from django.conf import settings
+from django.db import connection
+from django.db.models import Model, Q, QuerySet
+
+from kith.core.text import digits, fold
+
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{5,}$")
+# Highest code point: appended to a prefix it bounds a B-tree range scan ("li" <= x < "li\U0010ffff").
+_MAX_CHAR = "\U0010ffff"
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """A query split into index-searchable needles (3+ chars) and short leftovers."""
+
+    long: tuple[str, ...]
+    short: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.long and not self.short
+
+
+def search_terms(query: str) -> SearchTerms:
+    """Fold the query and split it; a phone-like query becomes one digit needle."""
+    raw = (query or "").strip()
+    if _PHONE_LIKE.match(raw) and len(digits(raw)) >= 5:
+        return SearchTerms(long=(_phone_needle(raw),), short=())
+    words = fold(raw).split()
+    long = tuple(w for w in words if len(w) >= 3)
+    short = tuple(w for w in words if len(w) < 3)
+    return SearchTerms(long=long, short=short)
+
+
+def _phone_needle(raw: str) -> str:
+    """Digits that occur in the stored E.164 form of the number, whatever format was typed."""
+    try:
+        number = phonenumbers.parse(raw, settings.KITH_DEFAULT_PHONE_REGION)
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.national_significant_number(number)
+    except phonenumbers.NumberParseException:
+        pass
+    # A national trunk prefix ("0912 345 678") is not part of the E.164 digits.
+    return digits(raw).lstrip("0") or digits(raw)
+
+
+def _fts_phrase(needle: str) -> str:
+    return '"' + needle.replace('"', '""') + '"'
+
+
+def apply_search(queryset: QuerySet, terms: SearchTerms, *, prefix_fields: tuple[str, ...]) -> QuerySet:
+    """Filter `queryset` (of a model with `search_text`) to rows matching every term."""
+    if terms.empty:
+        return queryset.none()
+    if terms.long:
+        table = queryset.model._meta.db_table
+        if connection.vendor == "sqlite":
+            match = " AND ".join(_fts_phrase(t) for t in terms.long)
+            queryset = queryset.extra(
+                where=[f"{table}.id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s)"],
+                params=[match],
+            )
+        else:
+            for term in terms.long:
+                queryset = queryset.filter(search_text__contains=term)
+        # Short words narrow the rows the index found; no index is needed for that.
+        for term in terms.short:
+            queryset = queryset.filter(search_text__contains=term)
+        return queryset
+    condition = Q()
+    for field in prefix_fields:
+        field_q = Q()
+        for term in terms.short:
+            field_q &= Q(**{f"{field}__gte": term, f"{field}__lt": term + _MAX_CHAR})
+        condition |= field_q
+    return queryset.filter(condition)
+
+
+def search_ids(model: type[Model], visible: QuerySet, terms: SearchTerms, *, prefix_fields: tuple[str, ...], limit: int) -> list[int]:
+    """Ids of up to `limit` matching rows among `visible`, newest first, without sorting all matches.
+
+    On SQLite the FTS table drives the join so that a common term ("nguyen") stops after `limit`
+    visible hits instead of collecting every match first.
+    """
+    if terms.empty:
+        return []
+    if connection.vendor == "sqlite" and terms.long:
+        table = model._meta.db_table
+        match = " AND ".join(_fts_phrase(t) for t in terms.long)
+        queryset = visible.extra(
+            tables=[f"{table}_fts"],
+            where=[f"{table}_fts.rowid = {table}.id", f"{table}_fts MATCH %s"],
+            params=[match],
+            order_by=[f"-{table}_fts.rowid"],
+        )
+        for term in terms.short:
+            queryset = queryset.filter(search_text__contains=term)
+        return list(queryset.values_list("id", flat=True)[:limit])
+    queryset = apply_search(visible, terms, prefix_fields=prefix_fields)
+    return list(queryset.order_by("-id").values_list("id", flat=True)[:limit])
