@@ -17,8 +17,14 @@ class OwnedRecord(models.Model):
         related_name="+",
         verbose_name=_("owner"),
     )
+    # Null for records of users without a team: then only their owner and "all"-scoped roles see them.
     team = models.ForeignKey(
-        "identity.Team", on_delete=models.PROTECT, related_name="+", verbose_name=_("team")
+        "identity.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("team"),
     )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

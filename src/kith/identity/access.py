@@ -91,3 +91,10 @@ def require(user: Any, module: str, right: str, record: Any = None) -> None:
         raise Forbidden(
             _("You may not %(right)s %(module)s.") % {"right": Right(right).label.lower(), "module": module}
         )
+
+
+def is_admin(user: Any) -> bool:
+    """Superusers and holders of the admin role administer Kith (custom fields, roles)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_superuser or (user.role_id is not None and user.role.slug == "admin"))
