@@ -32,10 +32,14 @@ def changes_record(
     actor_id = getattr(actor, "pk", None)
     rows: list[ChangeRecord] = []
     if before is None:
-        rows.append(ChangeRecord(model=label, object_id=instance.pk, action="create", actor_id=actor_id))
+        rows.append(
+            ChangeRecord(model=label, object_id=instance.pk, action="create", actor_id=actor_id)
+        )
         before = {}
     if after is None:
-        rows.append(ChangeRecord(model=label, object_id=instance.pk, action="delete", actor_id=actor_id))
+        rows.append(
+            ChangeRecord(model=label, object_id=instance.pk, action="delete", actor_id=actor_id)
+        )
     else:
         for name, new in after.items():
             old = before.get(name, "")

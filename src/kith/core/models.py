@@ -67,6 +67,9 @@ class ChangeRecord(models.Model):
     class Meta:
         indexes = [models.Index(fields=["model", "object_id", "-at"], name="change_record_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.model}#{self.object_id} {self.action} {self.field}".strip()
+
 
 class CustomField(models.Model):
     """An admin-defined field on a model; values live in that model's `custom` JSON column."""

@@ -63,7 +63,9 @@ def _beyond(ordering: Ordering, value: Any, pk: int, forward: bool) -> Q:
     return Q(**{f"{ordering.key}__{op}": value}) | Q(**{ordering.key: value, f"pk__{op}": pk})
 
 
-def paginate(queryset: QuerySet[T], *, ordering: Ordering, cursor: str | None, limit: int) -> Page[T]:
+def paginate(
+    queryset: QuerySet[T], *, ordering: Ordering, cursor: str | None, limit: int
+) -> Page[T]:
     """One page of `queryset` in `ordering`, starting after/before `cursor` (None: first page)."""
     limit = max(1, limit)
     key = ordering.key
@@ -72,19 +74,33 @@ def paginate(queryset: QuerySet[T], *, ordering: Ordering, cursor: str | None, l
     if cursor is None:
         rows = list(queryset.order_by(*forward_order)[: limit + 1])
         items = rows[:limit]
-        next_cursor = _encode(getattr(items[-1], key), items[-1].pk, "n") if len(rows) > limit else None
+        next_cursor = (
+            _encode(getattr(items[-1], key), items[-1].pk, "n") if len(rows) > limit else None
+        )
         return Page(items=items, next_cursor=next_cursor, prev_cursor=None)
     value, pk, direction = _decode(cursor)
     if direction == "n":
-        rows = list(queryset.filter(_beyond(ordering, value, pk, True)).order_by(*forward_order)[: limit + 1])
+        rows = list(
+            queryset.filter(_beyond(ordering, value, pk, True)).order_by(*forward_order)[
+                : limit + 1
+            ]
+        )
         items = rows[:limit]
         has_next, has_prev = len(rows) > limit, True
     else:
-        rows = list(queryset.filter(_beyond(ordering, value, pk, False)).order_by(*backward_order)[: limit + 1])
+        rows = list(
+            queryset.filter(_beyond(ordering, value, pk, False)).order_by(*backward_order)[
+                : limit + 1
+            ]
+        )
         items = rows[:limit][::-1]
         has_next, has_prev = True, len(rows) > limit
     return Page(
         items=items,
-        next_cursor=_encode(getattr(items[-1], key), items[-1].pk, "n") if items and has_next else None,
-        prev_cursor=_encode(getattr(items[0], key), items[0].pk, "p") if items and has_prev else None,
+        next_cursor=_encode(getattr(items[-1], key), items[-1].pk, "n")
+        if items and has_next
+        else None,
+        prev_cursor=_encode(getattr(items[0], key), items[0].pk, "p")
+        if items and has_prev
+        else None,
     )

@@ -11,11 +11,22 @@ from collections.abc import Iterable
 from kith.core.text import digits, fold, has_cjk
 from kith.customers.normalise import phone_national_digits
 
+# Letters only Vietnamese uses; their presence means the family name is written first.
+_VIETNAMESE = frozenset("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
+
+
+def family_name_first(text: str) -> bool:
+    """Whether names in `text` are written family name first (Chinese, Vietnamese)."""
+    return has_cjk(text) or any(ch in _VIETNAMESE for ch in text.lower())
+
 
 def display_name(*, first_name: str, last_name: str) -> str:
-    """The name as written: family name first without a space for CJK ("王" + "伟明" -> "王伟明")."""
+    """The name as its culture writes it: "王" + "伟明" -> "王伟明", "Văn An" + "Nguyễn" ->
+    "Nguyễn Văn An", "Jane" + "Doe" -> "Jane Doe"."""
     if has_cjk(first_name + last_name):
         return f"{last_name}{first_name}"
+    if family_name_first(first_name + last_name):
+        return " ".join(p for p in (last_name, first_name) if p)
     return " ".join(p for p in (first_name, last_name) if p)
 
 

@@ -107,7 +107,9 @@ class Contact(OwnedRecord):
             models.Index(fields=["sort_name", "id"], name="contact_sort_idx"),
             models.Index(fields=["team", "sort_name", "id"], name="contact_team_sort_idx"),
             models.Index(fields=["owner", "sort_name", "id"], name="contact_owner_sort_idx"),
-            models.Index(fields=["lifecycle_stage", "sort_name", "id"], name="contact_stage_sort_idx"),
+            models.Index(
+                fields=["lifecycle_stage", "sort_name", "id"], name="contact_stage_sort_idx"
+            ),
             models.Index(fields=["created_at", "id"], name="contact_created_idx"),
             models.Index(fields=["first_key"], name="contact_first_key_idx"),
             models.Index(fields=["last_key"], name="contact_last_key_idx"),
@@ -129,8 +131,12 @@ class ContactPoint(models.Model):
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="points")
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
-    label = models.CharField(_("label"), max_length=32, blank=True)  # work, home, mobile, wechat, zalo…
-    value = models.CharField(_("value"), max_length=254)  # normalised: lower-case email, E.164 phone
+    label = models.CharField(
+        _("label"), max_length=32, blank=True
+    )  # work, home, mobile, wechat, zalo…
+    value = models.CharField(
+        _("value"), max_length=254
+    )  # normalised: lower-case email, E.164 phone
     is_primary = models.BooleanField(_("primary"), default=False)
 
     class Meta:
@@ -197,8 +203,12 @@ class Relationship(models.Model):
         FAMILY = "family", _("family of")
         FRIEND = "friend", _("friend of")
 
-    from_contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="relationships_out")
-    to_contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="relationships_in")
+    from_contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="relationships_out"
+    )
+    to_contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="relationships_in"
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -211,6 +221,9 @@ class Relationship(models.Model):
                 condition=~Q(from_contact=models.F("to_contact")), name="relationship_not_self"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.from_contact_id} {self.kind} {self.to_contact_id}"
 
 
 class Consent(models.Model):
@@ -241,4 +254,6 @@ class Consent(models.Model):
     source = models.CharField(_("source"), max_length=120, blank=True)  # "web form /newsletter"
 
     class Meta:
-        indexes = [models.Index(fields=["contact", "channel", "purpose", "-at"], name="consent_idx")]
+        indexes = [
+            models.Index(fields=["contact", "channel", "purpose", "-at"], name="consent_idx")
+        ]

@@ -61,7 +61,9 @@ def _fts_phrase(needle: str) -> str:
     return '"' + needle.replace('"', '""') + '"'
 
 
-def apply_search(queryset: QuerySet, terms: SearchTerms, *, prefix_fields: tuple[str, ...]) -> QuerySet:
+def apply_search(
+    queryset: QuerySet, terms: SearchTerms, *, prefix_fields: tuple[str, ...]
+) -> QuerySet:
     """Filter `queryset` (of a model with `search_text`) to rows matching every term."""
     if terms.empty:
         return queryset.none()
@@ -89,7 +91,14 @@ def apply_search(queryset: QuerySet, terms: SearchTerms, *, prefix_fields: tuple
     return queryset.filter(condition)
 
 
-def search_ids(model: type[Model], visible: QuerySet, terms: SearchTerms, *, prefix_fields: tuple[str, ...], limit: int) -> list[int]:
+def search_ids(
+    model: type[Model],
+    visible: QuerySet,
+    terms: SearchTerms,
+    *,
+    prefix_fields: tuple[str, ...],
+    limit: int,
+) -> list[int]:
     """Ids of up to `limit` matching rows among `visible`, newest first, without sorting all matches.
 
     On SQLite the FTS table drives the join so that a common term ("nguyen") stops after `limit`

@@ -89,7 +89,8 @@ def require(user: Any, module: str, right: str, record: Any = None) -> None:
         raise NotFound(_("Not found."))
     if not can(user, module, right):
         raise Forbidden(
-            _("You may not %(right)s %(module)s.") % {"right": Right(right).label.lower(), "module": module}
+            _("You may not %(right)s %(module)s.")
+            % {"right": Right(right).label.lower(), "module": module}
         )
 
 

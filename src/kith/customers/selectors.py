@@ -1,0 +1,334 @@
+"""Reads for companies and contacts, always through the permission gate `visible_to`.
+
+List selectors return one keyset page with a fixed number of queries whatever its size:
+the rows (with company, owner and team joined) plus one query per prefetched relation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from kith.core.custom_fields import custom_fields_of, custom_value_clean
+from kith.core.errors import FieldError, NotFound
+from kith.core.models import ChangeRecord, CustomField
+from kith.core.pagination import Ordering, Page, paginate
+from kith.customers.models import Company, Consent, Contact, Relationship
+from kith.customers.search import apply_search, search_ids, search_terms
+from kith.identity.access import require, visible_to
+from kith.identity.models import User
+
+__all__ = [
+    "COMPANY_SORTS",
+    "CONTACT_SORTS",
+    "CompanyFilters",
+    "ContactFilters",
+    "Page",
+    "SearchResults",
+    "companies_list",
+    "company_get",
+    "company_history",
+    "contact_consents",
+    "contact_get",
+    "contact_history",
+    "contact_relationships",
+    "contacts_export",
+    "contacts_list",
+    "custom_fields_for",
+    "customers_search",
+]
+
+CONTACT_SORTS: dict[str, Ordering] = {
+    "name": Ordering("sort_name"),
+    "-name": Ordering("sort_name", descending=True),
+    "created": Ordering("created_at"),
+    "-created": Ordering("created_at", descending=True),
+}
+COMPANY_SORTS: dict[str, Ordering] = {
+    "name": Ordering("sort_name"),
+    "-name": Ordering("sort_name", descending=True),
+    "created": Ordering("created_at"),
+    "-created": Ordering("created_at", descending=True),
+}
+CONTACT_PREFIX_FIELDS = ("first_key", "last_key", "sort_name")
+COMPANY_PREFIX_FIELDS = ("sort_name",)
+MAX_PAGE = 200
+
+
+@dataclass
+class ContactFilters:
+    q: str = ""
+    owner_id: int | None = None
+    team_id: int | None = None
+    tag: str = ""
+    stage: str = ""
+    company_id: int | None = None
+    custom: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class CompanyFilters:
+    q: str = ""
+    owner_id: int | None = None
+    team_id: int | None = None
+    tag: str = ""
+    industry: str = ""
+    custom: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SearchResults:
+    contacts: list[Contact]
+    companies: list[Company]
+
+
+def custom_fields_for(*, model: str) -> list[CustomField]:
+    """Custom field definitions of "customers.contact" or "customers.company"."""
+    return custom_fields_of(model)
+
+
+def _custom_filter(queryset: QuerySet, *, model: str, values: Mapping[str, str]) -> QuerySet:
+    """Filter on custom field values, each compared as its field's type."""
+    if not values:
+        return queryset
+    definitions = {d.key: d for d in custom_fields_of(model)}
+    for key, raw in values.items():
+        definition = definitions.get(key)
+        if definition is None:
+            raise FieldError.one(
+                f"custom.{key}", _("There is no custom field “%(key)s”.") % {"key": key}
+            )
+        try:
+            value = custom_value_clean(definition, raw)
+        except ValueError as exc:
+            raise FieldError.one(f"custom.{key}", str(exc)) from exc
+        if value is not None:
+            queryset = queryset.filter(**{f"custom__{key}": value})
+    return queryset
+
+
+def _ordering(sorts: Mapping[str, Ordering], sort: str) -> Ordering:
+    if sort not in sorts:
+        raise FieldError.one("sort", _("Sort by one of: %(sorts)s.") % {"sorts": ", ".join(sorts)})
+    return sorts[sort]
+
+
+# --- contacts -----------------------------------------------------------------------------
+
+
+def _contacts_filtered(*, user: User, filters: ContactFilters) -> QuerySet[Contact]:
+    contacts = visible_to(Contact.objects.all(), user=user, module="contacts")
+    if filters.owner_id:
+        contacts = contacts.filter(owner_id=filters.owner_id)
+    if filters.team_id:
+        contacts = contacts.filter(team_id=filters.team_id)
+    if filters.stage:
+        contacts = contacts.filter(lifecycle_stage=filters.stage)
+    if filters.company_id:
+        contacts = contacts.filter(company_id=filters.company_id)
+    if filters.tag:
+        contacts = contacts.filter(tags__name=filters.tag)
+    contacts = _custom_filter(contacts, model="customers.contact", values=filters.custom)
+    if filters.q.strip():
+        contacts = apply_search(
+            contacts, search_terms(filters.q), prefix_fields=CONTACT_PREFIX_FIELDS
+        )
+    return contacts
+
+
+def _contact_rows(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    return contacts.select_related("company", "owner", "team").prefetch_related(
+        "tags", "points", "addresses"
+    )
+
+
+def contacts_list(
+    *,
+    user: User,
+    filters: ContactFilters | None = None,
+    sort: str = "name",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[Contact]:
+    """One page of the contacts `user` may see, filtered and sorted."""
+    contacts = _contacts_filtered(user=user, filters=filters or ContactFilters())
+    return paginate(
+        _contact_rows(contacts),
+        ordering=_ordering(CONTACT_SORTS, sort),
+        cursor=cursor,
+        limit=min(limit, MAX_PAGE),
+    )
+
+
+def contact_get(*, user: User, contact_id: int) -> Contact:
+    """One contact with its points, addresses, tags, company, owner and team; NotFound if not visible."""
+    contact = (
+        _contact_rows(visible_to(Contact.objects.all(), user=user, module="contacts"))
+        .filter(pk=contact_id)
+        .first()
+    )
+    if contact is None:
+        raise NotFound(_("Not found."))
+    return contact
+
+
+def _history(model: str, object_id: int, limit: int) -> list[ChangeRecord]:
+    return list(
+        ChangeRecord.objects.filter(model=model, object_id=object_id)
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+def contact_history(*, user: User, contact: Contact, limit: int = 100) -> list[ChangeRecord]:
+    """The newest changes of a contact the user can see (who, when, field, old -> new)."""
+    contact_get(user=user, contact_id=contact.pk)
+    return _history("customers.contact", contact.pk, limit)
+
+
+def contact_relationships(*, user: User, contact: Contact) -> list[Relationship]:
+    """Links from and to `contact` whose other contact the user may also see."""
+    links = list(
+        Relationship.objects.filter(Q(from_contact=contact) | Q(to_contact=contact))
+        .select_related("from_contact", "to_contact")
+        .order_by("kind", "id")
+    )
+    others = {
+        r.to_contact_id if r.from_contact_id == contact.pk else r.from_contact_id for r in links
+    }
+    visible = set(
+        visible_to(Contact.objects.filter(pk__in=others), user=user, module="contacts").values_list(
+            "pk", flat=True
+        )
+    )
+    return [
+        r
+        for r in links
+        if (r.to_contact_id if r.from_contact_id == contact.pk else r.from_contact_id) in visible
+    ]
+
+
+def contact_consents(*, contact: Contact) -> list[Consent]:
+    """The consent in force for each (channel, purpose) the contact ever answered."""
+    current: dict[tuple[str, str], Consent] = {}
+    for consent in Consent.objects.filter(contact=contact).order_by("-at", "-id"):
+        current.setdefault((consent.channel, consent.purpose), consent)
+    return sorted(current.values(), key=lambda c: (c.channel, c.purpose))
+
+
+def contacts_export(
+    *, user: User, filters: ContactFilters | None = None, batch: int = 2000
+) -> Iterator[Contact]:
+    """Every contact of the filtered list, for export; needs the export right. Streams in batches."""
+    require(user, "contacts", "export")
+    contacts = _contacts_filtered(user=user, filters=filters or ContactFilters())
+    return _contact_rows(contacts).order_by("sort_name", "pk").iterator(chunk_size=batch)
+
+
+# --- companies ----------------------------------------------------------------------------
+
+
+def _companies_filtered(*, user: User, filters: CompanyFilters) -> QuerySet[Company]:
+    companies = visible_to(Company.objects.all(), user=user, module="companies")
+    if filters.owner_id:
+        companies = companies.filter(owner_id=filters.owner_id)
+    if filters.team_id:
+        companies = companies.filter(team_id=filters.team_id)
+    if filters.industry:
+        companies = companies.filter(industry=filters.industry)
+    if filters.tag:
+        companies = companies.filter(tags__name=filters.tag)
+    companies = _custom_filter(companies, model="customers.company", values=filters.custom)
+    if filters.q.strip():
+        companies = apply_search(
+            companies, search_terms(filters.q), prefix_fields=COMPANY_PREFIX_FIELDS
+        )
+    return companies
+
+
+def _company_rows(companies: QuerySet[Company]) -> QuerySet[Company]:
+    return companies.select_related("parent", "owner", "team").prefetch_related("tags")
+
+
+def companies_list(
+    *,
+    user: User,
+    filters: CompanyFilters | None = None,
+    sort: str = "name",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[Company]:
+    """One page of the companies `user` may see, filtered and sorted."""
+    companies = _companies_filtered(user=user, filters=filters or CompanyFilters())
+    return paginate(
+        _company_rows(companies),
+        ordering=_ordering(COMPANY_SORTS, sort),
+        cursor=cursor,
+        limit=min(limit, MAX_PAGE),
+    )
+
+
+def company_get(*, user: User, company_id: int) -> Company:
+    """One company with parent, owner, team, tags, its visible subsidiaries and first visible contacts."""
+    visible_contacts = visible_to(Contact.objects.all(), user=user, module="contacts").order_by(
+        "sort_name", "pk"
+    )
+    visible_subsidiaries = visible_to(
+        Company.objects.all(), user=user, module="companies"
+    ).order_by("sort_name")
+    company = (
+        _company_rows(visible_to(Company.objects.all(), user=user, module="companies"))
+        .prefetch_related(
+            Prefetch("contacts", queryset=visible_contacts, to_attr="visible_contacts"),
+            Prefetch("subsidiaries", queryset=visible_subsidiaries, to_attr="visible_subsidiaries"),
+            "addresses",
+        )
+        .filter(pk=company_id)
+        .first()
+    )
+    if company is None:
+        raise NotFound(_("Not found."))
+    return company
+
+
+def company_history(*, user: User, company: Company, limit: int = 100) -> list[ChangeRecord]:
+    """The newest changes of a company the user can see."""
+    if not visible_to(
+        Company.objects.filter(pk=company.pk), user=user, module="companies"
+    ).exists():
+        raise NotFound(_("Not found."))
+    return _history("customers.company", company.pk, limit)
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+def customers_search(*, user: User, query: str, limit: int = 10) -> SearchResults:
+    """Contacts and companies matching `query` by name (any substring of 3+ characters, or the
+    start of a name for shorter queries; accents and case ignored), email, phone in any format,
+    or company name. Newest first."""
+    terms = search_terms(query)
+    contact_ids = search_ids(
+        Contact,
+        visible_to(Contact.objects.all(), user=user, module="contacts"),
+        terms,
+        prefix_fields=CONTACT_PREFIX_FIELDS,
+        limit=limit,
+    )
+    company_ids = search_ids(
+        Company,
+        visible_to(Company.objects.all(), user=user, module="companies"),
+        terms,
+        prefix_fields=COMPANY_PREFIX_FIELDS,
+        limit=limit,
+    )
+    contacts: dict[Any, Contact] = Contact.objects.select_related("company").in_bulk(contact_ids)
+    companies: dict[Any, Company] = Company.objects.in_bulk(company_ids)
+    return SearchResults(
+        contacts=[contacts[i] for i in contact_ids if i in contacts],
+        companies=[companies[i] for i in company_ids if i in companies],
+    )

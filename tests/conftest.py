@@ -1,0 +1,48 @@
+"""Shared fixtures: three teams' worth of users with the default roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from kith.identity.models import Team, User
+from kith.identity.services import roles_ensure_defaults, team_create, user_create
+
+PASSWORD = "correct-horse-battery-42"
+
+
+@dataclass
+class Teams:
+    a: Team
+    b: Team
+
+
+@dataclass
+class Users:
+    admin: User
+    manager: User
+    rep_a: User
+    rep_a2: User
+    rep_b: User
+
+
+@pytest.fixture
+def teams(db) -> Teams:
+    roles_ensure_defaults()
+    return Teams(a=team_create(name="Team A"), b=team_create(name="Team B"))
+
+
+@pytest.fixture
+def users(teams: Teams) -> Users:
+    return Users(
+        admin=user_create(
+            username="admin", password=PASSWORD, role_slug="admin", is_superuser=True
+        ),
+        manager=user_create(
+            username="manager", password=PASSWORD, role_slug="manager", team=teams.a
+        ),
+        rep_a=user_create(username="rep_a", password=PASSWORD, team=teams.a, first_name="Ann"),
+        rep_a2=user_create(username="rep_a2", password=PASSWORD, team=teams.a),
+        rep_b=user_create(username="rep_b", password=PASSWORD, team=teams.b, first_name="Bảo"),
+    )
