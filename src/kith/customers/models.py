@@ -257,3 +257,6 @@ class Consent(models.Model):
         indexes = [
             models.Index(fields=["contact", "channel", "purpose", "-at"], name="consent_idx")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}/{self.purpose}: {self.status}"

@@ -61,6 +61,9 @@ class RoleGrant(models.Model):
             models.UniqueConstraint(fields=["role", "module"], name="role_grant_unique_module")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.module}: {self.scope}"
+
     def allows(self, right: str) -> bool:
         return bool(getattr(self, f"can_{right}"))
 
