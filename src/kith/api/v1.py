@@ -1,5 +1,19 @@
-"""API v1: one NinjaAPI, one router module per domain (mounted below)."""
+"""API v1: one NinjaAPI, one router module per domain (mounted below).
+
+Every operation needs a caller: a personal API token (`Authorization: Bearer kith_…`) or a
+signed-in browser session (CSRF-checked). Errors are JSON; see kith.api.errors.
+"""
 
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Kith API", version="1", urls_namespace="api-v1")
+from kith.api import errors, identity
+from kith.api.auth import session_auth, token_auth
+
+api = NinjaAPI(
+    title="Kith API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=[token_auth, session_auth],
+)
+errors.install(api)
+api.add_router("", identity.router)

@@ -1,0 +1,403 @@
+"""Contacts, companies and search. Reads go through kith.customers.selectors, writes through
+kith.customers.services; both apply the permission gate, so this module never filters or checks
+rights itself. A record outside the caller's scope is a 404, the same as a missing one.
+
+Resolvers below only read what the selectors loaded (`points`, `addresses`, `tags`, `company`,
+`owner`, `team`), so a list page costs the same number of queries whatever its size.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from kith.api.schemas import ERRORS, CountOut, ErrorOut, Ref, named_ref, user_ref
+from kith.customers import selectors, services
+from kith.customers.models import Company, Contact
+
+router = Router()
+
+CUSTOM_FILTER_PREFIX = "cf_"
+MAX_PAGE_SIZE = 200
+MAX_BULK = 1000
+CustomValues = dict[str, Any]
+
+
+def custom_filters(request: HttpRequest) -> dict[str, str]:
+    """`?cf_<key>=value` query parameters as {key: value} (the custom-field filters)."""
+    return {
+        name.removeprefix(CUSTOM_FILTER_PREFIX): value
+        for name, value in request.GET.items()
+        if name.startswith(CUSTOM_FILTER_PREFIX) and len(name) > len(CUSTOM_FILTER_PREFIX)
+    }
+
+
+# --- shared pieces -----------------------------------------------------------------------------
+
+
+class PointIn(Schema):
+    value: str
+    label: str = ""
+    is_primary: bool = False
+
+
+class PointOut(Schema):
+    value: str
+    label: str
+    is_primary: bool
+
+
+class AddressIn(Schema):
+    kind: str = Field("work", description="home, work, billing or shipping")
+    line1: str
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = Field("", description="ISO 3166-1 alpha-2 code")
+
+
+class AddressOut(Schema):
+    kind: str
+    line1: str
+    line2: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+
+
+class OwnedOut(Schema):
+    """Fields every customer record has: owner, team, tags, custom values and its version."""
+
+    tags: list[str]
+    custom: CustomValues
+    owner: Ref
+    team: Ref | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_tags(record: Any) -> list[str]:
+        return [tag.name for tag in record.tags.all()]
+
+    @staticmethod
+    def resolve_owner(record: Any) -> dict[str, Any]:
+        return user_ref(record.owner)
+
+    @staticmethod
+    def resolve_team(record: Any) -> dict[str, Any] | None:
+        return named_ref(record.team)
+
+
+class ListParams(Schema):
+    q: str = ""
+    owner_id: int | None = None
+    team_id: int | None = None
+    tag: str = Field("", description="tag name")
+    cursor: str | None = Field(None, description="next_cursor or prev_cursor of a previous page")
+    limit: int = Field(settings.KITH_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+# --- contacts ----------------------------------------------------------------------------------
+
+
+def _points(contact: Contact, kind: str) -> list[Any]:
+    # Filtered in Python: `points` is prefetched, and .filter() would cost a query per row.
+    points = [p for p in contact.points.all() if p.kind == kind]
+    return sorted(points, key=lambda p: (not p.is_primary, p.pk))
+
+
+class ContactOut(OwnedOut):
+    id: int
+    full_name: str
+    first_name: str
+    last_name: str
+    title: str
+    emails: list[PointOut]
+    phones: list[PointOut]
+    socials: list[PointOut]
+    addresses: list[AddressOut]
+    company: Ref | None
+    lifecycle_stage: str
+    source_channel: str
+
+    @staticmethod
+    def resolve_emails(contact: Contact) -> list[Any]:
+        return _points(contact, "email")
+
+    @staticmethod
+    def resolve_phones(contact: Contact) -> list[Any]:
+        return _points(contact, "phone")
+
+    @staticmethod
+    def resolve_socials(contact: Contact) -> list[Any]:
+        return _points(contact, "social")
+
+    @staticmethod
+    def resolve_addresses(contact: Contact) -> list[Any]:
+        return list(contact.addresses.all())
+
+    @staticmethod
+    def resolve_company(contact: Contact) -> dict[str, Any] | None:
+        return named_ref(contact.company)
+
+
+class ContactPage(Schema):
+    items: list[ContactOut]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+class ContactListParams(ListParams):
+    stage: str = Field("", description="lifecycle stage")
+    company_id: int | None = None
+    sort: Literal[selectors.CONTACT_SORTS] = "name"  # type: ignore[valid-type]
+
+
+class ContactIn(Schema):
+    """A new contact. Lists (emails, phones, socials, tags, addresses) hold the whole set; the
+    first email/phone/social is the primary one unless another is flagged `is_primary`."""
+
+    full_name: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    title: str = ""
+    company_id: int | None = None
+    lifecycle_stage: str = Field("lead", description="subscriber, lead, customer or churned")
+    source_channel: str = Field("api", description="where the contact came from")
+    owner_id: int | None = Field(None, description="defaults to the caller")
+    emails: list[PointIn] = []
+    phones: list[PointIn] = []
+    socials: list[PointIn] = []
+    tags: list[str] = Field([], description="tag names")
+    custom: CustomValues = {}
+    addresses: list[AddressIn] = []
+
+
+class ContactPatch(ContactIn):
+    """Only the fields sent change; a list sent replaces the whole set. `version` is the one you
+    read: if someone saved the contact since, the edit is refused with 409."""
+
+    version: int
+
+
+@router.get("/contacts", response={200: ContactPage, **ERRORS}, tags=["contacts"])
+def contacts_list(request: HttpRequest, params: Query[ContactListParams]) -> Any:
+    """Contacts the caller may see, one page at a time.
+
+    Filter custom fields with `cf_<key>=value` (e.g. `?cf_tier=gold`). Follow `next_cursor`
+    (or `prev_cursor`) with `?cursor=`; keep the other parameters the same.
+    """
+    filters = selectors.ContactFilters(
+        q=params.q,
+        owner_id=params.owner_id,
+        team_id=params.team_id,
+        tag=params.tag,
+        stage=params.stage,
+        company_id=params.company_id,
+        custom=custom_filters(request),
+    )
+    return selectors.contacts_list(
+        user=request.auth,
+        filters=filters,
+        sort=params.sort,
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+
+
+@router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
+def contact_detail(request: HttpRequest, contact_id: int) -> Any:
+    return selectors.contact_get(user=request.auth, contact_id=contact_id)
+
+
+@router.post("/contacts", response={201: ContactOut, **ERRORS}, tags=["contacts"])
+def contact_create(request: HttpRequest, payload: ContactIn) -> Any:
+    # Defaults not sent are the service's, except the source: a contact made here came via API.
+    fields = payload.model_dump(exclude_unset=True)
+    fields.setdefault("source_channel", Contact.Channel.API)
+    return Status(201, services.contact_create(by=request.auth, **fields))
+
+
+@router.patch(
+    "/contacts/{contact_id}", response={200: ContactOut, 409: ErrorOut, **ERRORS}, tags=["contacts"]
+)
+def contact_update(request: HttpRequest, contact_id: int, payload: ContactPatch) -> Any:
+    changes = payload.model_dump(exclude_unset=True)
+    version = changes.pop("version")
+    return services.contact_update(
+        by=request.auth, contact_id=contact_id, version=version, **changes
+    )
+
+
+@router.delete("/contacts/{contact_id}", response={204: None, **ERRORS}, tags=["contacts"])
+def contact_delete(request: HttpRequest, contact_id: int) -> Any:
+    services.contact_delete(by=request.auth, contact_id=contact_id)
+    return Status(204, None)
+
+
+class BulkTagIn(Schema):
+    contact_ids: list[int] = Field(..., min_length=1, max_length=MAX_BULK)
+    add: list[str] = Field([], description="tag names to add")
+    remove: list[str] = Field([], description="tag names to remove")
+
+
+class BulkAssignIn(Schema):
+    contact_ids: list[int] = Field(..., min_length=1, max_length=MAX_BULK)
+    owner_id: int
+
+
+@router.post("/contacts/bulk-tag", response={200: CountOut, **ERRORS}, tags=["contacts"])
+def contacts_bulk_tag(request: HttpRequest, payload: BulkTagIn) -> Any:
+    """Add and remove tags on many contacts at once."""
+    updated = services.contacts_bulk_tag(
+        by=request.auth, contact_ids=payload.contact_ids, add=payload.add, remove=payload.remove
+    )
+    return {"updated": updated}
+
+
+@router.post("/contacts/bulk-assign", response={200: CountOut, **ERRORS}, tags=["contacts"])
+def contacts_bulk_assign(request: HttpRequest, payload: BulkAssignIn) -> Any:
+    """Give many contacts a new owner."""
+    updated = services.contacts_bulk_assign(
+        by=request.auth, contact_ids=payload.contact_ids, owner_id=payload.owner_id
+    )
+    return {"updated": updated}
+
+
+# --- companies ---------------------------------------------------------------------------------
+
+
+class CompanyOut(OwnedOut):
+    id: int
+    name: str
+    domain: str
+    industry: str
+    size: str
+    parent: Ref | None
+
+    @staticmethod
+    def resolve_parent(company: Company) -> dict[str, Any] | None:
+        return named_ref(company.parent)
+
+
+class CompanyPage(Schema):
+    items: list[CompanyOut]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+class CompanyListParams(ListParams):
+    industry: str = ""
+    sort: Literal[selectors.COMPANY_SORTS] = "name"  # type: ignore[valid-type]
+
+
+class CompanyIn(Schema):
+    name: str
+    domain: str = ""
+    industry: str = ""
+    size: str = Field("", description="1-9, 10-49, 50-249, 250-999, 1000+ or empty")
+    parent_id: int | None = None
+    owner_id: int | None = Field(None, description="defaults to the caller")
+    tags: list[str] = Field([], description="tag names")
+    custom: CustomValues = {}
+
+
+class CompanyPatch(Schema):
+    """Only the fields sent change. `version` is the one you read (409 if it is stale)."""
+
+    version: int
+    name: str = ""
+    domain: str = ""
+    industry: str = ""
+    size: str = ""
+    parent_id: int | None = None
+    owner_id: int | None = None
+    tags: list[str] = []
+    custom: CustomValues = {}
+
+
+@router.get("/companies", response={200: CompanyPage, **ERRORS}, tags=["companies"])
+def companies_list(request: HttpRequest, params: Query[CompanyListParams]) -> Any:
+    """Companies the caller may see, one page at a time (`cf_<key>=value` filters custom fields)."""
+    filters = selectors.CompanyFilters(
+        q=params.q,
+        owner_id=params.owner_id,
+        team_id=params.team_id,
+        tag=params.tag,
+        industry=params.industry,
+        custom=custom_filters(request),
+    )
+    return selectors.companies_list(
+        user=request.auth,
+        filters=filters,
+        sort=params.sort,
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+
+
+@router.get("/companies/{company_id}", response={200: CompanyOut, **ERRORS}, tags=["companies"])
+def company_detail(request: HttpRequest, company_id: int) -> Any:
+    return selectors.company_get(user=request.auth, company_id=company_id)
+
+
+@router.post("/companies", response={201: CompanyOut, **ERRORS}, tags=["companies"])
+def company_create(request: HttpRequest, payload: CompanyIn) -> Any:
+    company = services.company_create(by=request.auth, **payload.model_dump(exclude_unset=True))
+    return Status(201, company)
+
+
+@router.patch(
+    "/companies/{company_id}",
+    response={200: CompanyOut, 409: ErrorOut, **ERRORS},
+    tags=["companies"],
+)
+def company_update(request: HttpRequest, company_id: int, payload: CompanyPatch) -> Any:
+    changes = payload.model_dump(exclude_unset=True)
+    version = changes.pop("version")
+    return services.company_update(
+        by=request.auth, company_id=company_id, version=version, **changes
+    )
+
+
+@router.delete("/companies/{company_id}", response={204: None, **ERRORS}, tags=["companies"])
+def company_delete(request: HttpRequest, company_id: int) -> Any:
+    services.company_delete(by=request.auth, company_id=company_id)
+    return Status(204, None)
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+class ContactHit(Schema):
+    id: int
+    full_name: str
+    title: str
+    primary_email: str
+    primary_phone: str
+    lifecycle_stage: str
+
+
+class CompanyHit(Schema):
+    id: int
+    name: str
+    domain: str
+    industry: str
+
+
+class SearchOut(Schema):
+    contacts: list[ContactHit]
+    companies: list[CompanyHit]
+
+
+@router.get("/search", response={200: SearchOut, **ERRORS}, tags=["search"])
+def customers_search(request: HttpRequest, q: str, limit: int = Query(10, ge=1, le=50)) -> Any:
+    """Contacts and companies matching `q` (name, email, phone, domain), best matches first."""
+    return selectors.customers_search(user=request.auth, query=q, limit=limit)
