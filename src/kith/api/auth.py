@@ -17,7 +17,14 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from kith.identity.models import User
 from kith.identity.selectors import user_for_api_token
+
+
+class ApiRequest(HttpRequest):
+    """The request an operation receives: `auth` is the authenticated user."""
+
+    auth: User
 
 
 class ApiTokenAuth(HttpBearer):

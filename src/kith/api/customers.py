@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.conf import settings
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from kith.api.auth import ApiRequest
 from kith.api.schemas import ERRORS, CountOut, ErrorOut, Ref, named_ref, user_ref
 from kith.customers import selectors, services
 from kith.customers.models import Company, Contact
@@ -27,11 +27,11 @@ MAX_BULK = 1000
 CustomValues = dict[str, Any]
 
 
-def custom_filters(request: HttpRequest) -> dict[str, str]:
+def custom_filters(request: ApiRequest) -> dict[str, str]:
     """`?cf_<key>=value` query parameters as {key: value} (the custom-field filters)."""
     return {
-        name.removeprefix(CUSTOM_FILTER_PREFIX): value
-        for name, value in request.GET.items()
+        name.removeprefix(CUSTOM_FILTER_PREFIX): request.GET[name]
+        for name in request.GET
         if name.startswith(CUSTOM_FILTER_PREFIX) and len(name) > len(CUSTOM_FILTER_PREFIX)
     }
 
@@ -188,7 +188,7 @@ class ContactPatch(ContactIn):
 
 
 @router.get("/contacts", response={200: ContactPage, **ERRORS}, tags=["contacts"])
-def contacts_list(request: HttpRequest, params: Query[ContactListParams]) -> Any:
+def contacts_list(request: ApiRequest, params: Query[ContactListParams]) -> Any:
     """Contacts the caller may see, one page at a time.
 
     Filter custom fields with `cf_<key>=value` (e.g. `?cf_tier=gold`). Follow `next_cursor`
@@ -213,12 +213,12 @@ def contacts_list(request: HttpRequest, params: Query[ContactListParams]) -> Any
 
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
-def contact_detail(request: HttpRequest, contact_id: int) -> Any:
+def contact_detail(request: ApiRequest, contact_id: int) -> Any:
     return selectors.contact_get(user=request.auth, contact_id=contact_id)
 
 
 @router.post("/contacts", response={201: ContactOut, **ERRORS}, tags=["contacts"])
-def contact_create(request: HttpRequest, payload: ContactIn) -> Any:
+def contact_create(request: ApiRequest, payload: ContactIn) -> Any:
     # Defaults not sent are the service's, except the source: a contact made here came via API.
     fields = payload.model_dump(exclude_unset=True)
     fields.setdefault("source_channel", Contact.Channel.API)
@@ -228,7 +228,7 @@ def contact_create(request: HttpRequest, payload: ContactIn) -> Any:
 @router.patch(
     "/contacts/{contact_id}", response={200: ContactOut, 409: ErrorOut, **ERRORS}, tags=["contacts"]
 )
-def contact_update(request: HttpRequest, contact_id: int, payload: ContactPatch) -> Any:
+def contact_update(request: ApiRequest, contact_id: int, payload: ContactPatch) -> Any:
     changes = payload.model_dump(exclude_unset=True)
     version = changes.pop("version")
     return services.contact_update(
@@ -237,7 +237,7 @@ def contact_update(request: HttpRequest, contact_id: int, payload: ContactPatch)
 
 
 @router.delete("/contacts/{contact_id}", response={204: None, **ERRORS}, tags=["contacts"])
-def contact_delete(request: HttpRequest, contact_id: int) -> Any:
+def contact_delete(request: ApiRequest, contact_id: int) -> Any:
     services.contact_delete(by=request.auth, contact_id=contact_id)
     return Status(204, None)
 
@@ -254,7 +254,7 @@ class BulkAssignIn(Schema):
 
 
 @router.post("/contacts/bulk-tag", response={200: CountOut, **ERRORS}, tags=["contacts"])
-def contacts_bulk_tag(request: HttpRequest, payload: BulkTagIn) -> Any:
+def contacts_bulk_tag(request: ApiRequest, payload: BulkTagIn) -> Any:
     """Add and remove tags on many contacts at once."""
     updated = services.contacts_bulk_tag(
         by=request.auth, contact_ids=payload.contact_ids, add=payload.add, remove=payload.remove
@@ -263,7 +263,7 @@ def contacts_bulk_tag(request: HttpRequest, payload: BulkTagIn) -> Any:
 
 
 @router.post("/contacts/bulk-assign", response={200: CountOut, **ERRORS}, tags=["contacts"])
-def contacts_bulk_assign(request: HttpRequest, payload: BulkAssignIn) -> Any:
+def contacts_bulk_assign(request: ApiRequest, payload: BulkAssignIn) -> Any:
     """Give many contacts a new owner."""
     updated = services.contacts_bulk_assign(
         by=request.auth, contact_ids=payload.contact_ids, owner_id=payload.owner_id
@@ -324,7 +324,7 @@ class CompanyPatch(Schema):
 
 
 @router.get("/companies", response={200: CompanyPage, **ERRORS}, tags=["companies"])
-def companies_list(request: HttpRequest, params: Query[CompanyListParams]) -> Any:
+def companies_list(request: ApiRequest, params: Query[CompanyListParams]) -> Any:
     """Companies the caller may see, one page at a time (`cf_<key>=value` filters custom fields)."""
     filters = selectors.CompanyFilters(
         q=params.q,
@@ -344,12 +344,12 @@ def companies_list(request: HttpRequest, params: Query[CompanyListParams]) -> An
 
 
 @router.get("/companies/{company_id}", response={200: CompanyOut, **ERRORS}, tags=["companies"])
-def company_detail(request: HttpRequest, company_id: int) -> Any:
+def company_detail(request: ApiRequest, company_id: int) -> Any:
     return selectors.company_get(user=request.auth, company_id=company_id)
 
 
 @router.post("/companies", response={201: CompanyOut, **ERRORS}, tags=["companies"])
-def company_create(request: HttpRequest, payload: CompanyIn) -> Any:
+def company_create(request: ApiRequest, payload: CompanyIn) -> Any:
     company = services.company_create(by=request.auth, **payload.model_dump(exclude_unset=True))
     return Status(201, company)
 
@@ -359,7 +359,7 @@ def company_create(request: HttpRequest, payload: CompanyIn) -> Any:
     response={200: CompanyOut, 409: ErrorOut, **ERRORS},
     tags=["companies"],
 )
-def company_update(request: HttpRequest, company_id: int, payload: CompanyPatch) -> Any:
+def company_update(request: ApiRequest, company_id: int, payload: CompanyPatch) -> Any:
     changes = payload.model_dump(exclude_unset=True)
     version = changes.pop("version")
     return services.company_update(
@@ -368,7 +368,7 @@ def company_update(request: HttpRequest, company_id: int, payload: CompanyPatch)
 
 
 @router.delete("/companies/{company_id}", response={204: None, **ERRORS}, tags=["companies"])
-def company_delete(request: HttpRequest, company_id: int) -> Any:
+def company_delete(request: ApiRequest, company_id: int) -> Any:
     services.company_delete(by=request.auth, company_id=company_id)
     return Status(204, None)
 
@@ -398,6 +398,6 @@ class SearchOut(Schema):
 
 
 @router.get("/search", response={200: SearchOut, **ERRORS}, tags=["search"])
-def customers_search(request: HttpRequest, q: str, limit: int = Query(10, ge=1, le=50)) -> Any:
+def customers_search(request: ApiRequest, q: str, limit: int = Query(10, ge=1, le=50)) -> Any:
     """Contacts and companies matching `q` (name, email, phone, domain), best matches first."""
     return selectors.customers_search(user=request.auth, query=q, limit=limit)

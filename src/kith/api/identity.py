@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from kith.api.auth import session_auth
+from kith.api.auth import ApiRequest, session_auth
 from kith.api.schemas import ERRORS, Ref, named_ref
 from kith.identity import selectors, services
 
@@ -57,13 +56,13 @@ class TokenIn(Schema):
 
 
 @router.get("/me", response={200: MeOut, **ERRORS})
-def me(request: HttpRequest) -> Any:
+def me(request: ApiRequest) -> Any:
     """The signed-in user."""
     return request.auth
 
 
 @router.get("/tokens", response={200: list[TokenOut], **ERRORS})
-def tokens_list(request: HttpRequest) -> Any:
+def tokens_list(request: ApiRequest) -> Any:
     """The caller's API tokens, newest first; revoked ones have `revoked_at` set."""
     return selectors.api_tokens_of(user=request.auth)
 
@@ -71,14 +70,14 @@ def tokens_list(request: HttpRequest) -> Any:
 # Only a signed-in browser may mint tokens: a leaked token must not be able to create
 # successors that outlive its own revocation.
 @router.post("/tokens", response={201: TokenCreatedOut, **ERRORS}, auth=session_auth)
-def token_create(request: HttpRequest, payload: TokenIn) -> Any:
+def token_create(request: ApiRequest, payload: TokenIn) -> Any:
     """A new token. `token` ("kith_<prefix>_<secret>") is shown this once and never again."""
     token, secret = services.api_token_create(user=request.auth, name=payload.name)
     return Status(201, {**TokenOut.from_orm(token).model_dump(), "token": secret})
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERRORS})
-def token_revoke(request: HttpRequest, token_id: int) -> Any:
+def token_revoke(request: ApiRequest, token_id: int) -> Any:
     """Revoke a token; requests using it get 401 from now on."""
     services.api_token_revoke(by=request.auth, token_id=token_id)
     return Status(204, None)
