@@ -1,0 +1,311 @@
+"""Contacts: list (filter, sort, keyset pages, bulk actions, CSV export), detail, create, edit,
+delete. Every read is a selector and every write a service; both check access."""
+
+from __future__ import annotations
+
+from itertools import chain
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from kith.core.errors import FieldError, NotFound, StaleEdit
+from kith.customers import selectors, services
+from kith.customers.models import Contact
+from kith.customers.selectors import CONTACT_SORTS, ContactFilters
+from kith.identity import selectors as identity_selectors
+from kith.identity.access import require
+from kith.web.export import csv_stream
+from kith.web.forms.base import tags_parse
+from kith.web.forms.contacts import ContactForm, contact_initial
+from kith.web.forms.filters import ContactFilterForm
+from kith.web.views.errors import service_errors
+from kith.web.views.history import history_rows
+from kith.web.views.lists import list_template, safe_next, with_vary
+
+MODEL = "customers.contact"
+
+
+def stale_message() -> str:
+    return _(
+        "This contact was changed by someone else since you opened it; reload to see their changes."
+    )
+
+
+def _filter_form(request: HttpRequest) -> ContactFilterForm:
+    return ContactFilterForm(
+        request.GET,
+        owners=identity_selectors.users_assignable(user=request.user),
+        teams=identity_selectors.teams_all(),
+        custom_fields_list=selectors.custom_fields_for(model=MODEL),
+    )
+
+
+def _filters(form: ContactFilterForm) -> ContactFilters:
+    values = form.clean_values()
+    return ContactFilters(
+        q=values.get("q") or "",
+        owner_id=values.get("owner"),
+        team_id=values.get("team"),
+        tag=values.get("tag") or "",
+        stage=values.get("stage") or "",
+        company_id=values.get("company"),
+        custom=form.custom_values(),
+    )
+
+
+@login_required
+@service_errors
+def contact_list(request: HttpRequest) -> HttpResponse:
+    form = _filter_form(request)
+    filters = _filters(form)
+    sort = request.GET.get("sort", "name")
+    if sort not in CONTACT_SORTS:
+        sort = "name"
+    cursor = request.GET.get("cursor") or None
+    try:
+        page = selectors.contacts_list(
+            user=request.user,
+            filters=filters,
+            sort=sort,
+            cursor=cursor,
+            limit=settings.KITH_PAGE_SIZE,
+        )
+    except FieldError:
+        # A cursor from an old or hand-edited link: start from the first page.
+        page = selectors.contacts_list(
+            user=request.user, filters=filters, sort=sort, limit=settings.KITH_PAGE_SIZE
+        )
+    context = {
+        "filter_form": form,
+        "page": page,
+        "contacts": page.items,
+        "sort": sort,
+        "owners": form.fields["owner"].choices[1:],
+        "company": _visible_company(request, filters.company_id) if filters.company_id else None,
+    }
+    return with_vary(render(request, list_template(request, "web/contacts/list.html"), context))
+
+
+@login_required
+@service_errors
+def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = selectors.contact_get(user=request.user, contact_id=contact_id)
+    custom_fields = selectors.custom_fields_for(model=MODEL)
+    history = selectors.contact_history(user=request.user, contact=contact)
+    points: dict[str, list[Any]] = {"email": [], "phone": [], "social": []}
+    for point in contact.points.all():
+        points.setdefault(point.kind, []).append(point)
+    context = {
+        "contact": contact,
+        "points": points,
+        "custom_values": [
+            (cf, (contact.custom or {}).get(cf.key))
+            for cf in custom_fields
+            if (contact.custom or {}).get(cf.key) not in (None, "")
+        ],
+        "relationships": selectors.contact_relationships(user=request.user, contact=contact),
+        "consents": selectors.contact_consents(contact=contact),
+        "history": history_rows(history, model=Contact, custom_fields=custom_fields),
+    }
+    return render(request, "web/contacts/detail.html", context)
+
+
+def _form(request: HttpRequest, *, initial: dict[str, Any], company: Any = None) -> ContactForm:
+    data = request.POST if request.method == "POST" else None
+    if data is not None and data.get("company", "").isdigit():
+        company = _visible_company(request, int(data["company"]))
+    return ContactForm(
+        data,
+        initial=initial,
+        owners=identity_selectors.users_assignable(user=request.user),
+        custom_fields_list=selectors.custom_fields_for(model=MODEL),
+        company=company,
+    )
+
+
+def _visible_company(request: HttpRequest, company_id: int) -> Any:
+    try:
+        return selectors.company_get(user=request.user, company_id=company_id)
+    except NotFound:  # the service names the field when the form is saved
+        return None
+
+
+@login_required
+@service_errors
+def contact_create(request: HttpRequest) -> HttpResponse:
+    require(request.user, "contacts", "create")
+    initial: dict[str, Any] = {"owner": request.user.pk, "lifecycle_stage": "lead"}
+    company = None
+    if request.GET.get("company", "").isdigit():
+        company = _visible_company(request, int(request.GET["company"]))
+        initial["company"] = company.pk if company else None
+    form = _form(request, initial=initial, company=company)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_create(
+                by=request.user, **form.service_kwargs(only_changed=False)
+            )
+        except FieldError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(
+                request, _("Contact “%(name)s” created.") % {"name": contact.full_name}
+            )
+            return redirect("contact-detail", contact_id=contact.pk)
+    return render(request, "web/contacts/form.html", {"form": form, "contact": None})
+
+
+@login_required
+@service_errors
+def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = selectors.contact_get(user=request.user, contact_id=contact_id)
+    require(request.user, "contacts", "edit", record=contact)
+    custom_fields = selectors.custom_fields_for(model=MODEL)
+    form = _form(request, initial=contact_initial(contact, custom_fields), company=contact.company)
+    form.fields["version"].required = True
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_update(
+                by=request.user,
+                contact_id=contact.pk,
+                version=form.cleaned_data["version"],
+                **form.service_kwargs(only_changed=True),
+            )
+        except StaleEdit:
+            form.add_error(None, stale_message())
+            status = 409
+        except FieldError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Contact “%(name)s” saved.") % {"name": contact.full_name})
+            return redirect("contact-detail", contact_id=contact.pk)
+    return render(
+        request, "web/contacts/form.html", {"form": form, "contact": contact}, status=status
+    )
+
+
+@login_required
+@service_errors
+def contact_delete(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = selectors.contact_get(user=request.user, contact_id=contact_id)
+    require(request.user, "contacts", "delete", record=contact)
+    if request.method == "POST":
+        services.contact_delete(by=request.user, contact_id=contact.pk)
+        messages.success(request, _("Contact “%(name)s” deleted.") % {"name": contact.full_name})
+        return redirect("contact-list")
+    return render(request, "web/contacts/delete.html", {"contact": contact})
+
+
+@require_POST
+@login_required
+@service_errors
+def contacts_bulk(request: HttpRequest) -> HttpResponse:
+    """Add a tag to, or assign an owner for, the contacts ticked on the list."""
+    back = safe_next(request, default="contact-list")
+    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+    action = request.POST.get("action", "")
+    if not ids:
+        messages.warning(request, _("Select at least one contact first."))
+        return redirect(back)
+    try:
+        if action == "tag":
+            tags = tags_parse(request.POST.get("tag", ""))
+            if not tags:
+                messages.warning(request, _("Type the tag to add."))
+                return redirect(back)
+            count = services.contacts_bulk_tag(by=request.user, contact_ids=ids, add=tags)
+            messages.success(
+                request,
+                ngettext(
+                    "Tagged %(count)d contact with “%(tag)s”.",
+                    "Tagged %(count)d contacts with “%(tag)s”.",
+                    count,
+                )
+                % {"count": count, "tag": ", ".join(tags)},
+            )
+        elif action == "assign":
+            owner = request.POST.get("owner", "")
+            if not owner.isdigit():
+                messages.warning(request, _("Choose the new owner."))
+                return redirect(back)
+            count = services.contacts_bulk_assign(
+                by=request.user, contact_ids=ids, owner_id=int(owner)
+            )
+            messages.success(
+                request,
+                ngettext("Assigned %(count)d contact.", "Assigned %(count)d contacts.", count)
+                % {"count": count},
+            )
+        else:
+            messages.warning(request, _("Choose an action."))
+    except FieldError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    return redirect(back)
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "full_name",
+    "first_name",
+    "last_name",
+    "title",
+    "company",
+    "email",
+    "phone",
+    "lifecycle_stage",
+    "source_channel",
+    "owner",
+    "tags",
+    "created_at",
+)
+
+
+def _export_row(contact: Contact, custom_keys: list[str]) -> list[Any]:
+    custom = contact.custom or {}
+    return [
+        contact.pk,
+        contact.full_name,
+        contact.first_name,
+        contact.last_name,
+        contact.title,
+        contact.company.name if contact.company_id else "",
+        contact.primary_email,
+        contact.primary_phone,
+        contact.lifecycle_stage,
+        contact.source_channel,
+        contact.owner.get_username(),
+        "; ".join(tag.name for tag in contact.tags.all()),
+        contact.created_at.isoformat(),
+        *(custom.get(key, "") for key in custom_keys),
+    ]
+
+
+@login_required
+@service_errors
+def contacts_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as CSV (UTF-8 with BOM so spreadsheet apps read Chinese/Vietnamese)."""
+    form = _filter_form(request)
+    custom_keys = [cf.key for cf in selectors.custom_fields_for(model=MODEL)]
+    contacts = iter(selectors.contacts_export(user=request.user, filters=_filters(form)))
+    # Take the first row now: a generator checks the export right only when first read, and the
+    # 403 must come before the response starts streaming.
+    first = next(contacts, None)
+    rows = (
+        _export_row(contact, custom_keys)
+        for contact in (chain([first], contacts) if first is not None else ())
+    )
+    header = [*EXPORT_COLUMNS, *(f"custom.{key}" for key in custom_keys)]
+    response = StreamingHttpResponse(
+        csv_stream(header, rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="contacts.csv"'
+    return response
