@@ -1,0 +1,247 @@
+"""Contact and company reads: the access gate, search in three languages, keyset pages, query counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kith.core.errors import FieldError, Forbidden, NotFound
+from kith.customers.selectors import (
+    CompanyFilters,
+    ContactFilters,
+    companies_list,
+    company_get,
+    contact_consents,
+    contact_get,
+    contact_relationships,
+    contacts_export,
+    contacts_list,
+    customers_search,
+)
+from kith.customers.services import consent_record, custom_field_create, relationship_create
+from tests.factories import make_company, make_contact
+
+
+@pytest.fixture
+def people(users):
+    company = make_company(by=users.rep_a, name="Công ty Phú Mỹ", domain="phumy.vn")
+    return {
+        "wang": make_contact(
+            by=users.rep_a,
+            first_name="伟明",
+            last_name="王",
+            phones=["+86 138 1234 5678"],
+            company_id=company.pk,
+        ),
+        "nguyen": make_contact(
+            by=users.rep_a,
+            first_name="Văn An",
+            last_name="Nguyễn",
+            phones=["+84 912 345 678"],
+            emails=["an@phumy.vn"],
+        ),
+        "jane": make_contact(
+            by=users.rep_a, first_name="Jane", last_name="Doe", emails=["Jane@Example.com"]
+        ),
+        "hidden": make_contact(
+            by=users.rep_b, first_name="伟明", last_name="李", phones=["+86 139 0000 0000"]
+        ),
+        "company": company,
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("王伟明", {"wang"}),
+        ("伟明", {"wang"}),  # two characters: a given-name prefix
+        ("王伟", {"wang"}),  # two characters: a full-name prefix
+        ("ＷＡＮＧ", set()),  # full-width Latin folds to "wang", which is not in these names
+        ("nguyen", {"nguyen"}),
+        ("Nguyễn Văn", {"nguyen"}),
+        ("NGUYEN VAN AN", {"nguyen"}),
+        ("guyễ", {"nguyen"}),  # inner substring, diacritics ignored
+        ("jane@example", {"jane"}),
+        ("138 1234 5678", {"wang"}),
+        ("+86-138-1234-5678", {"wang"}),
+        ("(138) 1234", {"wang"}),
+        ("0912 345 678", {"nguyen"}),  # national format with trunk zero
+        ("phu my", {"wang", "nguyen"}),  # company name; email an@phumy.vn
+        ("doe", {"jane"}),
+        ("zz", set()),
+    ],
+)
+def test_search_contacts(users, people, query, expected):
+    found = customers_search(user=users.rep_a, query=query).contacts
+    assert {k for k, v in people.items() if v in found} == expected
+
+
+def test_search_companies_and_scope(users, people):
+    assert customers_search(user=users.rep_a, query="phú mỹ").companies == [people["company"]]
+    assert customers_search(user=users.rep_b, query="phu my").companies == []
+    # rep_b sees their own 李伟明, never rep_a's 王伟明
+    assert customers_search(user=users.rep_b, query="伟明").contacts == [people["hidden"]]
+    assert set(customers_search(user=users.admin, query="伟明").contacts) == {
+        people["wang"],
+        people["hidden"],
+    }
+
+
+def test_search_filter_in_list_uses_the_same_rules(users, people):
+    page = contacts_list(user=users.rep_a, filters=ContactFilters(q="nguyen van"))
+    assert page.items == [people["nguyen"]]
+
+
+def test_contact_get_hides_other_teams(users, people):
+    assert contact_get(user=users.rep_a, contact_id=people["wang"].pk) == people["wang"]
+    with pytest.raises(NotFound):
+        contact_get(user=users.rep_a, contact_id=people["hidden"].pk)
+    assert contact_get(user=users.manager, contact_id=people["hidden"].pk) == people["hidden"]
+
+
+def test_list_is_scoped_sorted_and_filtered(users, people):
+    names = [c.full_name for c in contacts_list(user=users.rep_a).items]
+    assert names == ["Jane Doe", "Nguyễn Văn An", "王伟明"]
+    assert [c.full_name for c in contacts_list(user=users.rep_a, sort="-name").items] == names[::-1]
+    assert len(contacts_list(user=users.admin).items) == 4
+    assert contacts_list(
+        user=users.rep_a, filters=ContactFilters(company_id=people["company"].pk)
+    ).items == [people["wang"]]
+    with pytest.raises(FieldError):
+        contacts_list(user=users.rep_a, sort="email")
+
+
+def test_custom_field_filter(users):
+    custom_field_create(
+        by=users.admin, model="customers.contact", key="score", label="Score", kind="number"
+    )
+    high = make_contact(by=users.rep_a, custom={"score": 90})
+    make_contact(by=users.rep_a, custom={"score": 10})
+    page = contacts_list(user=users.rep_a, filters=ContactFilters(custom={"score": "90"}))
+    assert page.items == [high]
+    with pytest.raises(FieldError) as exc:
+        contacts_list(user=users.rep_a, filters=ContactFilters(custom={"score": "lots"}))
+    assert list(exc.value.errors) == ["custom.score"]
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "created", "-created"])
+def test_keyset_pages_walk_everything_both_ways(users, sort):
+    for i in range(23):
+        make_contact(
+            by=users.rep_a, full_name=f"Person {i % 7}"
+        )  # duplicate names: ties broken by id
+    seen, pages, cursor = [], [], None
+    while True:
+        page = contacts_list(user=users.rep_a, sort=sort, cursor=cursor, limit=5)
+        pages.append(page)
+        seen += [c.pk for c in page.items]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert len(seen) == 23 == len(set(seen))
+    assert [len(p.items) for p in pages] == [5, 5, 5, 5, 3]
+    # Walk back from the last page with prev cursors: the same pages in reverse.
+    back, cursor = [], pages[-1].prev_cursor
+    while cursor:
+        page = contacts_list(user=users.rep_a, sort=sort, cursor=cursor, limit=5)
+        back.append([c.pk for c in page.items])
+        cursor = page.prev_cursor
+    assert back == [[c.pk for c in p.items] for p in pages[:-1]][::-1]
+
+
+def test_bad_cursor_is_a_field_error(users):
+    with pytest.raises(FieldError) as exc:
+        contacts_list(user=users.rep_a, cursor="garbage!")
+    assert list(exc.value.errors) == ["cursor"]
+
+
+def _queries(fn) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return len(ctx.captured_queries)
+
+
+def test_list_query_count_does_not_grow_with_page_size(users):
+    company = make_company(by=users.rep_a)
+    for i in range(30):
+        make_contact(
+            by=users.rep_a, tags=[f"t{i % 3}"], company_id=company.pk, phones=["+1 415 555 2671"]
+        )
+    users.rep_a._kith_grants = None  # count the grants query in both runs
+    small = _queries(lambda: contacts_list(user=users.rep_a, limit=5))
+    users.rep_a._kith_grants = None
+    big = _queries(lambda: contacts_list(user=users.rep_a, limit=30))
+    assert small == big == 5  # grants, rows, tags, points, addresses
+    assert _queries(lambda: companies_list(user=users.rep_a, limit=1)) == _queries(
+        lambda: companies_list(user=users.rep_a, limit=30)
+    )
+
+
+def test_export_needs_the_right_and_respects_scope(users, people):
+    exported = list(contacts_export(user=users.rep_a))
+    assert people["hidden"] not in exported and len(exported) == 3
+    from kith.identity.models import RoleGrant
+
+    RoleGrant.objects.filter(role__slug="sales_rep", module="contacts").update(can_export=False)
+    users.rep_a._kith_grants = None
+    with pytest.raises(Forbidden):
+        contacts_export(user=users.rep_a)
+
+
+def test_relationships_show_only_visible_other_side(users, people):
+    relationship_create(
+        by=users.rep_a,
+        from_contact_id=people["jane"].pk,
+        to_contact_id=people["wang"].pk,
+        kind="spouse",
+    )
+    relationship_create(
+        by=users.admin,
+        from_contact_id=people["hidden"].pk,
+        to_contact_id=people["jane"].pk,
+        kind="colleague",
+    )
+    assert [r.kind for r in contact_relationships(user=users.rep_a, contact=people["jane"])] == [
+        "spouse"
+    ]
+    assert len(contact_relationships(user=users.admin, contact=people["jane"])) == 2
+
+
+def test_consent_in_force_is_the_newest(users, people):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    jane = people["jane"].pk
+    consent_record(
+        by=users.rep_a,
+        contact_id=jane,
+        channel="email",
+        purpose="marketing",
+        status="granted",
+        at=now - timedelta(days=2),
+    )
+    consent_record(
+        by=users.rep_a,
+        contact_id=jane,
+        channel="email",
+        purpose="marketing",
+        status="withdrawn",
+        at=now,
+    )
+    consent_record(
+        by=users.rep_a, contact_id=jane, channel="sms", purpose="surveys", status="granted", at=now
+    )
+    current = {(c.channel, c.purpose): c.status for c in contact_consents(contact=people["jane"])}
+    assert current == {("email", "marketing"): "withdrawn", ("sms", "surveys"): "granted"}
+
+
+def test_company_get_shows_only_visible_contacts(users):
+    company = make_company(by=users.manager, owner_id=users.rep_a.pk)
+    make_contact(by=users.rep_a, company_id=company.pk, full_name="Mine")
+    make_contact(by=users.admin, company_id=company.pk, full_name="Theirs", owner_id=users.rep_b.pk)
+    loaded = company_get(user=users.rep_a, company_id=company.pk)
+    assert [c.full_name for c in loaded.visible_contacts] == ["Mine"]
+    assert companies_list(user=users.rep_b, filters=CompanyFilters(q=company.name)).items == []
