@@ -34,7 +34,7 @@ def test_token_authenticates_as_its_user(client_for, users):
     body = response.json()
     assert body["id"] == users.rep_a.pk
     assert body["username"] == "rep_a"
-    assert body["name"] == "Ana Alves"
+    assert body["name"] == "Ann"
     assert body["team"] == {"id": users.rep_a.team_id, "name": "Team A"}
     assert body["role"]["slug"] == "sales_rep"
     assert body["is_superuser"] is False

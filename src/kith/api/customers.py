@@ -157,7 +157,7 @@ class ContactPage(Schema):
 class ContactListParams(ListParams):
     stage: str = Field("", description="lifecycle stage")
     company_id: int | None = None
-    sort: Literal[selectors.CONTACT_SORTS] = "name"  # type: ignore[valid-type]
+    sort: Literal[tuple(selectors.CONTACT_SORTS)] = "name"  # type: ignore[valid-type]
 
 
 class ContactIn(Schema):
@@ -212,7 +212,7 @@ def contacts_list(request: ApiRequest, params: Query[ContactListParams]) -> Any:
     )
 
 
-@router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
+@router.get("/contacts/{int:contact_id}", response={200: ContactOut, **ERRORS}, tags=["contacts"])
 def contact_detail(request: ApiRequest, contact_id: int) -> Any:
     return selectors.contact_get(user=request.auth, contact_id=contact_id)
 
@@ -226,7 +226,9 @@ def contact_create(request: ApiRequest, payload: ContactIn) -> Any:
 
 
 @router.patch(
-    "/contacts/{contact_id}", response={200: ContactOut, 409: ErrorOut, **ERRORS}, tags=["contacts"]
+    "/contacts/{int:contact_id}",
+    response={200: ContactOut, 409: ErrorOut, **ERRORS},
+    tags=["contacts"],
 )
 def contact_update(request: ApiRequest, contact_id: int, payload: ContactPatch) -> Any:
     changes = payload.model_dump(exclude_unset=True)
@@ -236,7 +238,7 @@ def contact_update(request: ApiRequest, contact_id: int, payload: ContactPatch) 
     )
 
 
-@router.delete("/contacts/{contact_id}", response={204: None, **ERRORS}, tags=["contacts"])
+@router.delete("/contacts/{int:contact_id}", response={204: None, **ERRORS}, tags=["contacts"])
 def contact_delete(request: ApiRequest, contact_id: int) -> Any:
     services.contact_delete(by=request.auth, contact_id=contact_id)
     return Status(204, None)
@@ -295,7 +297,7 @@ class CompanyPage(Schema):
 
 class CompanyListParams(ListParams):
     industry: str = ""
-    sort: Literal[selectors.COMPANY_SORTS] = "name"  # type: ignore[valid-type]
+    sort: Literal[tuple(selectors.COMPANY_SORTS)] = "name"  # type: ignore[valid-type]
 
 
 class CompanyIn(Schema):
@@ -343,7 +345,7 @@ def companies_list(request: ApiRequest, params: Query[CompanyListParams]) -> Any
     )
 
 
-@router.get("/companies/{company_id}", response={200: CompanyOut, **ERRORS}, tags=["companies"])
+@router.get("/companies/{int:company_id}", response={200: CompanyOut, **ERRORS}, tags=["companies"])
 def company_detail(request: ApiRequest, company_id: int) -> Any:
     return selectors.company_get(user=request.auth, company_id=company_id)
 
@@ -355,7 +357,7 @@ def company_create(request: ApiRequest, payload: CompanyIn) -> Any:
 
 
 @router.patch(
-    "/companies/{company_id}",
+    "/companies/{int:company_id}",
     response={200: CompanyOut, 409: ErrorOut, **ERRORS},
     tags=["companies"],
 )
@@ -367,7 +369,7 @@ def company_update(request: ApiRequest, company_id: int, payload: CompanyPatch) 
     )
 
 
-@router.delete("/companies/{company_id}", response={204: None, **ERRORS}, tags=["companies"])
+@router.delete("/companies/{int:company_id}", response={204: None, **ERRORS}, tags=["companies"])
 def company_delete(request: ApiRequest, company_id: int) -> Any:
     services.company_delete(by=request.auth, company_id=company_id)
     return Status(204, None)
@@ -383,6 +385,11 @@ class ContactHit(Schema):
     primary_email: str
     primary_phone: str
     lifecycle_stage: str
+    company: Ref | None
+
+    @staticmethod
+    def resolve_company(contact: Contact) -> dict[str, Any] | None:
+        return named_ref(contact.company)
 
 
 class CompanyHit(Schema):

@@ -76,7 +76,7 @@ def token_create(request: ApiRequest, payload: TokenIn) -> Any:
     return Status(201, {**TokenOut.from_orm(token).model_dump(), "token": secret})
 
 
-@router.delete("/tokens/{token_id}", response={204: None, **ERRORS})
+@router.delete("/tokens/{int:token_id}", response={204: None, **ERRORS})
 def token_revoke(request: ApiRequest, token_id: int) -> Any:
     """Revoke a token; requests using it get 401 from now on."""
     services.api_token_revoke(by=request.auth, token_id=token_id)

@@ -6,7 +6,7 @@ signed-in browser session (CSRF-checked). Errors are JSON; see kith.api.errors.
 
 from ninja import NinjaAPI
 
-from kith.api import errors, identity
+from kith.api import customers, errors, identity
 from kith.api.auth import session_auth, token_auth
 
 api = NinjaAPI(
@@ -17,3 +17,4 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("", identity.router)
+api.add_router("", customers.router)
