@@ -5,11 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from kith.identity.models import Team, User
 from kith.identity.services import roles_ensure_defaults, team_create, user_create
 
 PASSWORD = "correct-horse-battery-42"
+
+# Property tests check behaviour, not speed; a busy 2-core CI machine must not fail them on time.
+hypothesis_settings.register_profile("kith", deadline=None)
+hypothesis_settings.load_profile("kith")
 
 
 @dataclass

@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 # Vietnamese đ/Đ is a letter of its own, not d + a combining mark, so NFKD leaves it alone.
-_EXTRA_FOLDS = str.maketrans({"đ": "d", "Đ": "d", "ø": "o", "ł": "l", "ß": "ss"})
+_EXTRA_FOLDS = str.maketrans({"đ": "d", "ø": "o", "ł": "l"})
 _SPACES = re.compile(r"\s+")
 _NON_DIGITS = re.compile(r"\D+")
 
@@ -18,10 +18,11 @@ def fold(text: str | None) -> str:
     """
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text).translate(_EXTRA_FOLDS)
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_EXTRA_FOLDS)
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", stripped.casefold()).strip()
+    # Recompose so that what is left (e.g. Hangul, kana) is in one canonical form.
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", stripped)).strip()
 
 
 def clean(text: str | None) -> str:
