@@ -146,6 +146,14 @@ def test_patch_without_version_is_422(rep_a_api, users):
     assert response.status_code == 422
     assert set(response.json()["errors"]) == {"version"}
 
+    null_title = rep_a_api.patch(
+        contact_url(contact.pk), {"version": 1, "title": None}, content_type="application/json"
+    )
+    assert null_title.status_code == 422
+    assert set(null_title.json()["errors"]) == {"title"}
+    contact.refresh_from_db()
+    assert contact.version == 1
+
 
 def test_stale_patch_is_409_and_changes_nothing(rep_a_api, users):
     contact = services.contact_create(by=users.rep_a, full_name="Sam Stale", title="Analyst")

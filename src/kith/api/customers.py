@@ -25,6 +25,10 @@ CUSTOM_FILTER_PREFIX = "cf_"
 MAX_PAGE_SIZE = 200
 MAX_BULK = 1000
 CustomValues = dict[str, Any]
+# The default of every PATCH field: the handler passes on only the fields a client sent
+# (exclude_unset), and a sent value must be valid, so `"title": null` is a 422, not a blank.
+# No other default appears in the schema, so generated clients cannot resend one by accident.
+NOT_SENT: Any = None
 
 
 def custom_filters(request: ApiRequest) -> dict[str, str]:
@@ -180,11 +184,25 @@ class ContactIn(Schema):
     addresses: list[AddressIn] = []
 
 
-class ContactPatch(ContactIn):
+class ContactPatch(Schema):
     """Only the fields sent change; a list sent replaces the whole set. `version` is the one you
     read: if someone saved the contact since, the edit is refused with 409."""
 
     version: int
+    full_name: str = NOT_SENT
+    first_name: str = NOT_SENT
+    last_name: str = NOT_SENT
+    title: str = NOT_SENT
+    company_id: int | None = NOT_SENT
+    lifecycle_stage: str = NOT_SENT
+    source_channel: str = NOT_SENT
+    owner_id: int = NOT_SENT
+    emails: list[PointIn] = NOT_SENT
+    phones: list[PointIn] = NOT_SENT
+    socials: list[PointIn] = NOT_SENT
+    tags: list[str] = NOT_SENT
+    custom: CustomValues = NOT_SENT
+    addresses: list[AddressIn] = NOT_SENT
 
 
 @router.get("/contacts", response={200: ContactPage, **ERRORS}, tags=["contacts"])
@@ -315,14 +333,14 @@ class CompanyPatch(Schema):
     """Only the fields sent change. `version` is the one you read (409 if it is stale)."""
 
     version: int
-    name: str = ""
-    domain: str = ""
-    industry: str = ""
-    size: str = ""
-    parent_id: int | None = None
-    owner_id: int | None = None
-    tags: list[str] = []
-    custom: CustomValues = {}
+    name: str = NOT_SENT
+    domain: str = NOT_SENT
+    industry: str = NOT_SENT
+    size: str = NOT_SENT
+    parent_id: int | None = NOT_SENT
+    owner_id: int = NOT_SENT
+    tags: list[str] = NOT_SENT
+    custom: CustomValues = NOT_SENT
 
 
 @router.get("/companies", response={200: CompanyPage, **ERRORS}, tags=["companies"])
