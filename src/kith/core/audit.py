@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import models
 
 from kith.core.models import ChangeRecord
-
-
-def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, str]:
-    """The values of `fields` as display text (foreign keys as their id)."""
-    values: dict[str, str] = {}
-    for name in fields:
-        field = instance._meta.get_field(name)
-        raw = getattr(instance, field.attname)
-        values[name] = "" if raw is None else str(raw)
-    return values
 
 
 def changes_record(

@@ -18,7 +18,7 @@ NORMALISERS: dict[str, Callable[[str], str]] = {
     ContactPoint.Kind.SOCIAL: social_normalise,
 }
 # The error key of each kind: "emails.0", "phones.1", "socials.0".
-LIST_NAMES = {
+LIST_NAMES: dict[str, str] = {
     ContactPoint.Kind.EMAIL: "emails",
     ContactPoint.Kind.PHONE: "phones",
     ContactPoint.Kind.SOCIAL: "socials",
