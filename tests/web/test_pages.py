@@ -1,0 +1,153 @@
+"""Every page renders for a user allowed to see it; sign-in and sign-out work."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import PASSWORD
+
+
+def test_anonymous_is_sent_to_login(client, db):
+    response = client.get(reverse("contact-list"))
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/contacts/"
+
+
+def test_login_page_renders_and_signs_in(client, users):
+    page = client.get(reverse("login"))
+    assert page.status_code == 200
+    assert b'name="username"' in page.content
+    response = client.post(reverse("login"), {"username": "rep_a", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    assert client.get(reverse("home")).context["user"] == users.rep_a
+
+
+def test_wrong_password_shows_an_error(client, users):
+    response = client.post(reverse("login"), {"username": "rep_a", "password": "nope"})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+
+
+def test_logout_is_a_post_and_ends_the_session(client_for, users):
+    client = client_for(users.rep_a)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs_of"),
+    [
+        ("home", None),
+        ("contact-list", None),
+        ("contact-create", None),
+        ("contact-detail", "contact"),
+        ("contact-edit", "contact"),
+        ("contact-delete", "contact"),
+        ("company-list", None),
+        ("company-create", None),
+        ("company-detail", "company"),
+        ("company-edit", "company"),
+        ("company-delete", "company"),
+        ("company-options", None),
+        ("search", None),
+        ("search-live", None),
+        ("account", None),
+        ("password-change", None),
+    ],
+)
+def test_every_page_renders_for_a_manager(client_for, users, records, name, kwargs_of):
+    kwargs = {
+        None: {},
+        "contact": {"contact_id": records.contact_a.pk},
+        "company": {"company_id": records.company_a.pk},
+    }[kwargs_of]
+    response = client_for(users.manager).get(reverse(name, kwargs=kwargs), {"q": "王伟"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_base_layout_has_modules_search_and_user_menu(client_for, users):
+    html = client_for(users.rep_a).get(reverse("home")).content.decode()
+    for module in ("Leads", "Deals", "Orders", "Tickets", "Campaigns", "Insights"):
+        assert f'aria-disabled="true" title="Coming soon">{module}<small>soon</small>' in html
+    assert 'id="global-search"' in html
+    assert 'hx-get="/search/live/"' in html
+    assert "Sign out" in html
+    assert "Ann" in html  # rep_a's name in the user menu
+
+
+def test_contact_detail_shows_everything(client_for, users, records):
+    from kith.customers import services
+
+    services.consent_record(
+        by=users.rep_a,
+        contact_id=records.contact_a.pk,
+        channel="email",
+        purpose="newsletter",
+        status="granted",
+        source="web form",
+    )
+    other = services.contact_create(by=users.rep_a, full_name="李娜")
+    services.relationship_create(
+        by=users.rep_a, from_contact_id=other.pk, to_contact_id=records.contact_a.pk, kind="spouse"
+    )
+    response = client_for(users.rep_a).get(
+        reverse("contact-detail", kwargs={"contact_id": records.contact_a.pk})
+    )
+    html = response.content.decode()
+    assert "<h1>王伟明</h1>" in html
+    assert "wang.weiming@example.cn" in html
+    assert "+8613800138000" in html
+    assert "Hoa Sen Trading" in html
+    assert ">vip</span>" in html
+    assert "Newsletter" in html and "Granted" in html
+    assert "李娜" in html and "spouse of" in html
+    assert "Created the record" in html
+
+
+def test_company_detail_lists_contacts_and_subsidiaries(client_for, users, records):
+    from kith.customers import services
+
+    services.company_create(by=users.rep_a, name="Hoa Sen Đà Nẵng", parent_id=records.company_a.pk)
+    response = client_for(users.rep_a).get(
+        reverse("company-detail", kwargs={"company_id": records.company_a.pk})
+    )
+    assert [c.full_name for c in response.context["contacts"]] == ["王伟明"]
+    assert [c.name for c in response.context["subsidiaries"]] == ["Hoa Sen Đà Nẵng"]
+    assert "hoasen.vn" in response.content.decode()
+
+
+def test_search_live_and_full_page(client_for, users, records):
+    client = client_for(users.rep_a)
+    live = client.get(reverse("search-live"), {"q": "王伟"}, headers={"HX-Request": "true"})
+    assert "<html" not in live.content.decode()
+    assert f'href="/contacts/{records.contact_a.pk}/"' in live.content.decode()
+    full = client.get(reverse("search"), {"q": "Hoa Sen"})
+    assert [c.name for c in full.context["results"].companies] == ["Hoa Sen Trading"]
+    assert [c.full_name for c in full.context["results"].contacts] == ["王伟明"]
+
+
+def test_search_with_empty_query_renders_the_search_form(client_for, users):
+    response = client_for(users.rep_a).get(reverse("search"))
+    assert response.status_code == 200
+    assert response.context["results"] is None
+    assert b'id="search-page-q"' in response.content
+
+
+def test_company_options_for_the_picker(client_for, users, records):
+    response = client_for(users.rep_a).get(reverse("company-options"), {"q": "hoa"})
+    html = response.content.decode()
+    assert (
+        f'<option value="{records.company_a.pk}" selected>Hoa Sen Trading (hoasen.vn)</option>'
+        in html
+    )
+    assert "Bắc Giang" not in html  # team B's company
+
+
+def test_unknown_page_is_our_404(client_for, users):
+    response = client_for(users.rep_a).get("/no-such-page/")
+    assert response.status_code == 404
+    assert b"This page does not exist, or you do not have access to it." in response.content
