@@ -57,10 +57,16 @@ def _decode(cursor: str) -> tuple[Any, int, str]:
 
 
 def _beyond(ordering: Ordering, value: Any, pk: int, forward: bool) -> Q:
-    """Rows strictly after (forward) or before the edge row, in the ordering's direction."""
+    """Rows strictly after (forward) or before the edge row, in the ordering's direction.
+
+    The leading `key >= value` (or <=) is redundant logically but gives both databases an
+    index range to seek to, so a deep page costs what the first one does.
+    """
     ascending = forward != ordering.descending
-    op = "gt" if ascending else "lt"
-    return Q(**{f"{ordering.key}__{op}": value}) | Q(**{ordering.key: value, f"pk__{op}": pk})
+    op, op_eq = ("gt", "gte") if ascending else ("lt", "lte")
+    return Q(**{f"{ordering.key}__{op_eq}": value}) & (
+        Q(**{f"{ordering.key}__{op}": value}) | Q(**{f"pk__{op}": pk})
+    )
 
 
 def paginate(
