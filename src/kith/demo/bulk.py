@@ -25,7 +25,7 @@ from typing import Any
 
 from django.core.management.color import no_style
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,14 +69,72 @@ class ContactBuildContext:
     created_at: Any = None
 
 
+# Rows travel from workers as tuples of these attributes (pickling model instances costs more
+# than building them); Rows.insert fills any other column with the field's default.
+CONTACT_ATTRS = (
+    "id", "owner_id", "team_id", "first_name", "last_name", "full_name", "title", "company_id",
+    "lifecycle_stage", "source_channel", "custom", "primary_email", "primary_phone",
+    "sort_name", "first_key", "last_key", "search_text",
+)  # fmt: skip
+POINT_ATTRS = ("contact_id", "kind", "label", "value", "is_primary")
+ADDRESS_ATTRS = ("contact_id", "kind", "line1", "line2", "city", "region", "postal_code", "country")
+RELATIONSHIP_ATTRS = ("from_contact_id", "to_contact_id", "kind")
+CONSENT_ATTRS = ("contact_id", "channel", "purpose", "status", "at", "source")
+
+
 @dataclass
 class ContactBatch:
-    contacts: list[Contact] = field(default_factory=list)
-    points: list[ContactPoint] = field(default_factory=list)
-    addresses: list[Address] = field(default_factory=list)
+    contacts: list[tuple] = field(default_factory=list)
+    points: list[tuple] = field(default_factory=list)
+    addresses: list[tuple] = field(default_factory=list)
     tag_links: list[tuple[int, str]] = field(default_factory=list)  # (contact id, tag name)
-    relationships: list[Relationship] = field(default_factory=list)
-    consents: list[Consent] = field(default_factory=list)
+    relationships: list[tuple] = field(default_factory=list)
+    consents: list[tuple] = field(default_factory=list)
+
+
+def rows_insert(model: type[Model], attrs: tuple[str, ...], rows: list[tuple]) -> None:
+    """INSERT `rows` (values of `attrs`, already clean) with executemany: what bulk_create does
+    minus building a model instance per row. Other columns get their field's default, and
+    auto_now/auto_now_add columns the current time."""
+    if not rows:
+        return
+    fields = [
+        f for f in model._meta.concrete_fields if not (f.primary_key and f.attname not in attrs)
+    ]
+    by_attname = {f.attname: f for f in fields}
+    now = timezone.now()
+    extra = [f for f in fields if f.attname not in attrs]
+    extra_values = [
+        now
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        else f.get_default()
+        for f in extra
+    ]
+    # Only values that need adapting to the database (JSON, dates) go through the field.
+    prep = [
+        (i, by_attname[a])
+        for i, a in enumerate(attrs)
+        if by_attname[a].get_internal_type() in {"JSONField", "DateTimeField", "BooleanField"}
+    ]
+    extra_prepped = [
+        f.get_db_prep_save(v, connection) for f, v in zip(extra, extra_values, strict=True)
+    ]
+    quote = connection.ops.quote_name
+    columns = [by_attname[a].column for a in attrs] + [f.column for f in extra]
+    # Names come from the model's meta, quoted; values are parameters.
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+        quote(model._meta.db_table),
+        ", ".join(quote(c) for c in columns),
+        ", ".join(["%s"] * len(columns)),
+    )
+    params = []
+    for row in rows:
+        values = list(row)
+        for i, model_field in prep:
+            values[i] = model_field.get_db_prep_save(values[i], connection)
+        params.append(values + extra_prepped)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 @dataclass
@@ -204,17 +262,18 @@ def contacts_bulk_create(
         missing = sorted({name for _id, name in rows.tag_links} - set(tags))
         if missing:
             tags.update(tag_ids(missing))
+        through = Contact.tags.through
         with transaction.atomic():
-            Contact.objects.bulk_create(rows.contacts)
-            ContactPoint.objects.bulk_create(rows.points)
-            Address.objects.bulk_create(rows.addresses)
-            Contact.tags.through.objects.bulk_create(
-                [Contact.tags.through(contact_id=c, tag_id=tags[t]) for c, t in rows.tag_links]
+            rows_insert(Contact, CONTACT_ATTRS, rows.contacts)
+            rows_insert(ContactPoint, POINT_ATTRS, rows.points)
+            rows_insert(Address, ADDRESS_ATTRS, rows.addresses)
+            rows_insert(
+                through, ("contact_id", "tag_id"), [(c, tags[t]) for c, t in rows.tag_links]
             )
-            Relationship.objects.bulk_create(rows.relationships)
-            Consent.objects.bulk_create(rows.consents)
+            rows_insert(Relationship, RELATIONSHIP_ATTRS, rows.relationships)
+            rows_insert(Consent, CONSENT_ATTRS, rows.consents)
             if actor is not None:
-                _created_record(Contact, [c.pk for c in rows.contacts], actor)
+                _created_record(Contact, [row[0] for row in rows.contacts], actor)
         counts.contacts += len(rows.contacts)
         counts.points += len(rows.points)
         counts.addresses += len(rows.addresses)
@@ -272,8 +331,7 @@ def _batch_build(bounds: tuple[int, int]) -> ContactBatch:
         _person_rows(_context, person, batch)
     base = _context.contact_base_id
     batch.relationships = [
-        Relationship(from_contact_id=base + a, to_contact_id=base + b, kind=kind)
-        for a, b, kind in DemoWorld.relationships(people, _context.seed)
+        (base + a, base + b, kind) for a, b, kind in DemoWorld.relationships(people, _context.seed)
     ]
     return batch
 
@@ -295,54 +353,32 @@ def _person_rows(context: ContactBuildContext, person: PersonSpec, batch: Contac
         company_id = context.company_ids[person.company_key]
         company_name = context.company_names[person.company_key]
     owner_id, team_id = context.owners.pick(person.team_index, person.owner_slot)
-    batch.contacts.append(
-        Contact(
-            id=contact_id,
-            first_name=person.first_name,
-            last_name=person.last_name,
-            full_name=person.full_name,
-            title=person.title,
-            company_id=company_id,
-            lifecycle_stage=person.stage,
-            source_channel=person.channel,
-            owner_id=owner_id,
-            team_id=team_id,
-            custom=custom,
-            primary_email=emails[0].value if emails else "",
-            primary_phone=phones[0].value if phones else "",
-            **contact_index_fields(
-                first_name=person.first_name,
-                last_name=person.last_name,
-                full_name=person.full_name,
-                emails=[p.value for p in emails],
-                phones=[p.value for p in phones],
-                socials=[p.value for p in socials],
-                company_name=company_name,
-            ),
-        )
+    keys = contact_index_fields(
+        first_name=person.first_name,
+        last_name=person.last_name,
+        full_name=person.full_name,
+        emails=[p.value for p in emails],
+        phones=[p.value for p in phones],
+        socials=[p.value for p in socials],
+        company_name=company_name,
     )
+    contact = (
+        contact_id, owner_id, team_id, person.first_name, person.last_name, person.full_name,
+        person.title, company_id, person.stage, person.channel, custom,
+        emails[0].value if emails else "", phones[0].value if phones else "",
+        keys["sort_name"], keys["first_key"], keys["last_key"], keys["search_text"],
+    )  # fmt: skip
+    batch.contacts.append(contact)
     batch.points += [
-        ContactPoint(
-            contact_id=contact_id,
-            kind=p.kind,
-            value=p.value,
-            label=p.label,
-            is_primary=p.is_primary,
-        )
-        for p in (*emails, *phones, *socials)
+        (contact_id, p.kind, p.label, p.value, p.is_primary) for p in (*emails, *phones, *socials)
     ]
-    batch.addresses += [Address(contact_id=contact_id, **row) for row in addresses]
+    batch.addresses += [
+        tuple([contact_id] + [row[a] for a in ADDRESS_ATTRS[1:]]) for row in addresses
+    ]
     batch.tag_links += [(contact_id, tag) for tag in person.tags]
     now = context.created_at or timezone.now()
     batch.consents += [
-        Consent(
-            contact_id=contact_id,
-            channel=channel,
-            purpose=purpose,
-            status=status,
-            at=now - timedelta(days=days),
-            source=source,
-        )
+        (contact_id, channel, purpose, status, now - timedelta(days=days), source)
         for channel, purpose, status, days, source in person.consents
     ]
 

@@ -68,7 +68,7 @@ def demo_load(
     companies, contacts = SIZES[size]
     world = DemoWorld(seed=seed, companies=companies)
     with transaction.atomic():
-        users, fields = _setup()
+        users, fields = demo_accounts_create()
         counts = _load_bulk(world, contacts, users, fields, progress)
     return DemoSummary(
         size=size,
@@ -82,8 +82,8 @@ def demo_load(
     )
 
 
-def _setup() -> tuple[dict[str, User], dict[str, CustomField]]:
-    """Roles, teams, users, tags and custom field definitions."""
+def demo_accounts_create() -> tuple[dict[str, User], dict[str, CustomField]]:
+    """The demo's roles, teams, users (DEMO_LOGINS), tags and custom field definitions."""
     identity.roles_ensure_defaults()
     teams = [identity.team_create(name=name) for name in TEAMS]
     users: dict[str, User] = {}
