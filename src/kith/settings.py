@@ -109,6 +109,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at start-up when it is missing
 # Front-end libraries come from npm (package.json); they are served straight from node_modules.
 NODE_MODULES = PROJECT_DIR / "node_modules"
 STATICFILES_DIRS = [

@@ -245,3 +245,21 @@ def test_company_get_shows_only_visible_contacts(users):
     loaded = company_get(user=users.rep_a, company_id=company.pk)
     assert [c.full_name for c in loaded.visible_contacts] == ["Mine"]
     assert companies_list(user=users.rep_b, filters=CompanyFilters(q=company.name)).items == []
+
+
+def test_company_get_shows_a_bounded_number_of_contacts(users):
+    from kith.customers.selectors import COMPANY_CONTACTS_SHOWN
+
+    company = make_company(by=users.rep_a)
+    for i in range(COMPANY_CONTACTS_SHOWN + 3):
+        make_contact(
+            by=users.rep_a,
+            company_id=company.pk,
+            full_name=f"P{i:02d}",
+            first_name="",
+            last_name="",
+        )
+    shown = company_get(user=users.rep_a, company_id=company.pk).visible_contacts
+    assert [c.full_name for c in shown] == [
+        f"p{i:02d}".upper() for i in range(COMPANY_CONTACTS_SHOWN)
+    ]

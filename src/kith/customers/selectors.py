@@ -57,6 +57,8 @@ COMPANY_SORTS: dict[str, Ordering] = {
 CONTACT_PREFIX_FIELDS = ("first_key", "last_key", "sort_name")
 COMPANY_PREFIX_FIELDS = ("sort_name",)
 MAX_PAGE = 200
+# A company page shows its first contacts; the full list is the contacts list filtered by company.
+COMPANY_CONTACTS_SHOWN = 20
 
 
 @dataclass
@@ -273,10 +275,11 @@ def companies_list(
 
 
 def company_get(*, user: User, company_id: int) -> Company:
-    """One company with parent, owner, team, tags, its visible subsidiaries and first visible contacts."""
+    """One company with parent, owner, team, tags, its visible subsidiaries and its first
+    COMPANY_CONTACTS_SHOWN visible contacts (`visible_contacts`)."""
     visible_contacts = visible_to(Contact.objects.all(), user=user, module="contacts").order_by(
         "sort_name", "pk"
-    )
+    )[:COMPANY_CONTACTS_SHOWN]
     visible_subsidiaries = visible_to(
         Company.objects.all(), user=user, module="companies"
     ).order_by("sort_name")
