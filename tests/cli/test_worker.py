@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from kith.cli.app import app
 
-pytestmark = pytest.mark.django_db
+# The worker closes connections that are inside a transaction, as the test's own would be.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @task()
