@@ -39,6 +39,7 @@ def demo(
     from django.core.management import call_command
     from django.utils.translation import gettext as _
 
+    from kith.core.errors import KithError
     from kith.customers.models import Contact
 
     console = Console()
@@ -49,10 +50,15 @@ def demo(
     if Contact.objects.exists():
         console.print(_("The database has contacts already, so no demo data is loaded."))
     else:
-        _load(console, size.value)
+        try:
+            _load(console, size.value)
+        except KithError as exc:  # e.g. the demo users exist, but their contacts were deleted
+            console.print(f"[yellow]{escape(str(exc))}[/yellow]")
 
     children: list[subprocess.Popen[bytes]] = []
+    # Ctrl-C stops us even when started with SIGINT ignored (as `cmd &` in a script is);
     # SIGTERM (from a supervisor or `kill`) stops the children like Ctrl-C does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         if not no_worker:
@@ -73,6 +79,8 @@ def demo(
 
 
 def _load(console: Console, size: str) -> None:
+    from django.utils.translation import gettext as _
+
     from kith.demo import demo_load
 
     with Progress(
@@ -89,7 +97,21 @@ def _load(console: Console, size: str) -> None:
                 tasks[step] = bar.add_task(step, total=total)
             bar.update(tasks[step], completed=done, total=total)
 
-        demo_load(size=size, progress=progress)
+        summary = demo_load(size=size, progress=progress)
+    console.print(
+        _(
+            "Loaded the %(size)s demo: %(teams)d teams, %(users)d users, %(companies)d companies,"
+            " %(contacts)d contacts in %(seconds)s s."
+        )
+        % {
+            "size": summary.size,
+            "teams": summary.teams,
+            "users": summary.users,
+            "companies": summary.companies,
+            "contacts": summary.contacts,
+            "seconds": summary.seconds,
+        }
+    )
 
 
 def _kith(*args: str) -> subprocess.Popen[bytes]:
@@ -128,7 +150,7 @@ def _print_welcome(console: Console, host: str, port: int) -> None:
     table.add_column(_("Password"))
     table.add_column(_("Role"))
     for username, password, role in DEMO_LOGINS:
-        table.add_row(username, password, role)
+        table.add_row(username, password, str(role))
     console.print()
     console.print(table)
     console.print()

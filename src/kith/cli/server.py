@@ -28,6 +28,8 @@ def serve(
         "--worker-class=gthread",
         # No access log: request paths carry search terms, which may be personal data.
         "--error-logfile=-",
+        # Its default path is one per OS user, which two servers on one machine would share.
+        "--no-control-socket",
     ]
     sys.stdout.flush()
     # gunicorn replaces this process, so signals (Ctrl-C, SIGTERM) reach its master directly.
