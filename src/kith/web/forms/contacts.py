@@ -25,17 +25,19 @@ class PointKind:
     group: str  # service argument and form prefix: "emails"
     kind: str  # ContactPoint.kind: "email"
     title: Any
+    row_title: Any  # label of one row: "Email 1"
     input_type: str
     label_suggestions: tuple[str, ...]
 
 
 POINT_KINDS = (
-    PointKind("emails", "email", _("Emails"), "email", ("work", "personal")),
-    PointKind("phones", "phone", _("Phones"), "tel", ("mobile", "work", "home")),
+    PointKind("emails", "email", _("Emails"), _("Email"), "email", ("work", "personal")),
+    PointKind("phones", "phone", _("Phones"), _("Phone"), "tel", ("mobile", "work", "home")),
     PointKind(
         "socials",
         "social",
         _("Social handles"),
+        _("Social handle"),
         "text",
         ("wechat", "zalo", "whatsapp", "linkedin", "facebook", "line"),
     ),
@@ -128,7 +130,7 @@ class ContactForm(ServiceForm):
         for i in range(count):
             attrs = {"autocomplete": "off"}
             self.fields[f"{point.group}-{i}-value"] = forms.CharField(
-                label=point.title,
+                label=point.row_title,
                 max_length=254,
                 required=False,
                 widget=forms.TextInput(attrs={**attrs, "type": point.input_type}),
