@@ -365,6 +365,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="per case and user")
     parser.add_argument("--cap", type=float, default=120, help="seconds at most per case")
     parser.add_argument("--no-report", action="store_true", help="leave BENCHMARKS.md alone")
+    parser.add_argument(
+        "--reuse", action="store_true", help="sqlite: measure the file a previous run loaded"
+    )
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"{args.db}_{args.contacts}"
@@ -374,8 +377,9 @@ def main() -> None:
         url = postgres.start()
     else:
         path = RESULTS / f"{name}.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if not args.reuse:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{path}"
     os.environ["KITH_DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kith.settings")
@@ -396,8 +400,14 @@ def main() -> None:
             engine = (
                 "SQLite " if connection.vendor == "sqlite" else "PostgreSQL "
             ) + cursor.fetchone()[0]
-        print(f"{engine}: loading {args.contacts:,} contacts", flush=True)
-        loaded = load(args.contacts, args.companies or max(20, args.contacts // 50))
+        if args.reuse and args.db == "sqlite":
+            loaded = json.loads((RESULTS / f"{name}.json").read_text())["load"]
+            from kith.identity.models import ApiToken
+
+            ApiToken.objects.filter(name="benchmark").delete()
+        else:
+            print(f"{engine}: loading {args.contacts:,} contacts", flush=True)
+            loaded = load(args.contacts, args.companies or max(20, args.contacts // 50))
         print(f"loaded in {loaded['load_seconds']} s; measuring", flush=True)
         rows, plans = measure(args.requests, args.cap)
         (RESULTS / f"{name}.json").write_text(
