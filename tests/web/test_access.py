@@ -95,3 +95,30 @@ def test_rep_cannot_revoke_another_users_token(client_for, users):
     assert response.status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_read_only_role_sees_no_write_buttons_and_gets_403_on_write_pages(
+    client_for, users, records
+):
+    role = Role.objects.create(slug="reader", name="Reader")
+    for module in ("contacts", "companies"):
+        RoleGrant.objects.create(role=role, module=module, scope="team", can_read=True)
+    users.rep_a2.role = role
+    users.rep_a2.save()
+    client = client_for(users.rep_a2)
+    detail = client.get(reverse("contact-detail", kwargs={"contact_id": records.contact_a.pk}))
+    assert detail.status_code == 200
+    assert b"/edit/" not in detail.content
+    listed = client.get(reverse("contact-list")).content.decode()
+    assert "New contact" not in listed and 'id="bulk-action"' not in listed
+    for url in (
+        reverse("contact-create"),
+        reverse("contact-edit", kwargs={"contact_id": records.contact_a.pk}),
+        reverse("company-create"),
+        reverse("company-edit", kwargs={"company_id": records.company_a.pk}),
+    ):
+        assert client.get(url).status_code == 403, url
+    bulk = client.post(
+        reverse("contact-bulk"), {"action": "tag", "tag": "x", "ids": [records.contact_a.pk]}
+    )
+    assert bulk.status_code == 403
