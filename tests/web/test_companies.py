@@ -116,3 +116,21 @@ def test_company_list_filters_and_sorts(client_for, users, records):
     assert names(industry="Food") == ["Alpha Foods", "Zeta Foods"]
     assert names(team=users.rep_b.team_id) == ["Bắc Giang Logistics"]
     assert names(q="foods", sort="-created") == ["Zeta Foods", "Alpha Foods"]
+
+
+def test_company_page_links_to_all_its_contacts_when_there_are_many(client_for, users, records):
+    from kith.customers.selectors import COMPANY_CONTACTS_SHOWN
+
+    for i in range(COMPANY_CONTACTS_SHOWN):
+        services.contact_create(
+            by=users.rep_a, full_name=f"Nhân viên {i:02d}", company_id=records.company_a.pk
+        )
+    response = client_for(users.rep_a).get(
+        reverse("company-detail", kwargs={"company_id": records.company_a.pk})
+    )
+    assert len(response.context["contacts"]) == COMPANY_CONTACTS_SHOWN
+    assert response.context["contacts_more"] is True
+    assert (
+        f'href="/contacts/?company={records.company_a.pk}">See them all</a>'
+        in response.content.decode()
+    )

@@ -26,7 +26,6 @@ from kith.web.views.lists import list_template, with_vary
 
 MODEL = "customers.company"
 OPTIONS_LIMIT = 20
-DETAIL_CONTACTS = 50
 
 
 def stale_message() -> str:
@@ -86,13 +85,13 @@ def company_list(request: HttpRequest) -> HttpResponse:
 def company_detail(request: HttpRequest, company_id: int) -> HttpResponse:
     company = selectors.company_get(user=request.user, company_id=company_id)
     custom_fields = selectors.custom_fields_for(model=MODEL)
-    # company_get loads the contacts and subsidiaries this user may see.
+    # company_get loads the first contacts and the subsidiaries this user may see.
     contacts = company.visible_contacts
     history = selectors.company_history(user=request.user, company=company)
     context = {
         "company": company,
-        "contacts": contacts[:DETAIL_CONTACTS],
-        "contacts_more": len(contacts) > DETAIL_CONTACTS,
+        "contacts": contacts,
+        "contacts_more": len(contacts) >= selectors.COMPANY_CONTACTS_SHOWN,
         "subsidiaries": company.visible_subsidiaries,
         "custom_values": [
             (cf, (company.custom or {}).get(cf.key))
