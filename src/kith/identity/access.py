@@ -10,14 +10,19 @@ from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kith.core.errors import Forbidden, NotFound
 from kith.identity.models import Right, RoleGrant, Scope, User
 
 M = TypeVar("M", bound=Model)
 
-# Modules that roles grant rights on. Later apps add theirs here (deals, tickets, …).
-MODULES: tuple[str, ...] = ("contacts", "companies")
+# Modules that roles grant rights on, with their names for messages. Later apps add theirs
+# here (deals, tickets, …).
+MODULES: dict[str, Any] = {
+    "contacts": gettext_lazy("contacts"),
+    "companies": gettext_lazy("companies"),
+}
 
 
 def grants_of(user: User) -> dict[str, RoleGrant]:
@@ -90,7 +95,7 @@ def require(user: Any, module: str, right: str, record: Any = None) -> None:
     if not can(user, module, right):
         raise Forbidden(
             _("You may not %(right)s %(module)s.")
-            % {"right": Right(right).label.lower(), "module": module}
+            % {"right": str(Right(right).label).lower(), "module": MODULES.get(module, module)}
         )
 
 

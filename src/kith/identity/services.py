@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -111,6 +112,17 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
         raise FieldError.one("new_password", " ".join(exc.messages)) from exc
     user.set_password(new_password)
     user.save(update_fields=["password"])
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Remember the user's interface language ("" follows the browser)."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    if language and language not in codes:
+        raise FieldError.one(
+            "language", _("Choose one of: %(choices)s.") % {"choices": ", ".join(sorted(codes))}
+        )
+    user.language = language
+    user.save(update_fields=["language"])
 
 
 def token_hash(secret: str) -> str:

@@ -9,7 +9,7 @@ from django.utils.translation import check_for_language
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from kith.identity.models import User
+from kith.identity.services import user_set_language
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 
@@ -49,6 +49,5 @@ def language_set(request: HttpRequest) -> HttpResponse:
         and language in LANGUAGE_CODES
         and check_for_language(language)
     ):
-        # The user's own display preference; identity.services has no setter for it yet.
-        User.objects.filter(pk=request.user.pk).update(language=language)
+        user_set_language(user=request.user, language=language)
     return set_language(request)
