@@ -233,12 +233,12 @@ def measure(requests: int, seconds_cap: float) -> tuple[list[dict], str]:
         latin, chinese = list(LATIN_QUERIES), list(CHINESE_QUERIES)
         cases: list[tuple[str, Callable[[int], dict]]] = [
             ("list, first page", lambda i: {}),
-            (f"list, deep page (row {depth:,})", lambda i: {"cursor": cursor}),
-            ("search name, Latin", lambda i: {"q": latin[i % len(latin)]}),
-            ("search name, Chinese", lambda i: {"q": chinese[i % len(chinese)]}),
+            (f"list, deep page (row {depth:,})", lambda i, c=cursor: {"cursor": c}),
+            ("search name, Latin", lambda i, qs=latin: {"q": qs[i % len(qs)]}),
+            ("search name, Chinese", lambda i, qs=chinese: {"q": qs[i % len(qs)]}),
             (
                 "search phone, any format",
-                lambda i: {"q": samples["phone"][i % len(samples["phone"])]},
+                lambda i, qs=samples["phone"]: {"q": qs[i % len(qs)]},
             ),
         ]
         for label, params_of in cases:
@@ -333,7 +333,13 @@ def report(args: argparse.Namespace, loaded: dict, rows: list[dict], engine: str
         f"Bulk load: **{loaded['load_seconds']:.0f} s** for {loaded['contacts']:,} contacts, "
         f"{loaded['companies']:,} companies, {loaded['points']:,} emails/phones/socials, "
         f"{loaded['addresses']:,} addresses, {loaded['relationships']:,} relationships, "
-        f"{loaded['consents']:,} consents (ANALYZE afterwards: {loaded['analyze_seconds']:.0f} s).",
+        f"{loaded['consents']:,} consents"
+        + (
+            f" (ANALYZE afterwards: {loaded['analyze_seconds']:.0f} s)."
+            if loaded.get("analyze_seconds")
+            else "."
+        )
+        + (f" {loaded['note']}." if loaded.get("note") else ""),
         "",
         "| user | request | n | API median ms | API p95 ms | API max ms | selector median ms "
         "| selector p95 ms | rows | API p95 < 50 ms |",
@@ -408,6 +414,8 @@ def main() -> None:
         else:
             print(f"{engine}: loading {args.contacts:,} contacts", flush=True)
             loaded = load(args.contacts, args.companies or max(20, args.contacts // 50))
+            # Saved now, so that --reuse can measure again if measuring fails or is disturbed.
+            (RESULTS / f"{name}.json").write_text(json.dumps({"load": loaded}, indent=2))
         print(f"loaded in {loaded['load_seconds']} s; measuring", flush=True)
         rows, plans = measure(args.requests, args.cap)
         (RESULTS / f"{name}.json").write_text(
