@@ -21,9 +21,7 @@ DEBUG = env_bool("KITH_DEBUG", False)
 # The dev default is only for a laptop; production must set KITH_SECRET_KEY.
 SECRET_KEY = os.environ.get("KITH_SECRET_KEY", "kith-dev-only-not-secret")
 ALLOWED_HOSTS = os.environ.get("KITH_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("KITH_CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("KITH_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
