@@ -36,6 +36,10 @@ INSTALLED_APPS = [
     "kith.core",
     "kith.identity",
     "kith.customers",
+    "kith.engagement",
+    "kith.sales",
+    "kith.service",
+    "kith.intake",
     "kith.web",
 ]
 
@@ -112,6 +116,8 @@ STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at start-up when it is miss
 NODE_MODULES = PROJECT_DIR / "node_modules"
 STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/sortablejs", NODE_MODULES / "sortablejs"),
+    ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

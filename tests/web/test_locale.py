@@ -1,4 +1,5 @@
-"""The committed Chinese and Vietnamese catalogs are complete and compiled."""
+"""The committed Chinese and Vietnamese catalogs (the base one and each domain's) are complete
+and compiled. `uv run python tools/messages.py [DOMAIN]` updates them."""
 
 from __future__ import annotations
 
@@ -35,11 +36,16 @@ def po_entries(path: Path) -> dict[str, str]:
     return entries
 
 
+BASE = Path(settings.LOCALE_PATHS[0])
+CATALOGS = [BASE, *sorted(p for p in BASE.parent.glob("*/locale") if p != BASE)]
+
+
 @pytest.mark.parametrize("locale", LOCALES)
-def test_every_message_is_translated_and_compiled(locale):
-    folder = Path(settings.LOCALE_PATHS[0]) / locale / "LC_MESSAGES"
+@pytest.mark.parametrize("catalog", CATALOGS, ids=lambda p: p.parent.name)
+def test_every_message_is_translated_and_compiled(catalog, locale):
+    folder = catalog / locale / "LC_MESSAGES"
     entries = po_entries(folder / "django.po")
-    assert len(entries) > 300
+    assert len(entries) > (300 if catalog == BASE else 0)
     untranslated = [msgid for msgid, msgstr in entries.items() if not msgstr]
     assert untranslated == []
     with (folder / "django.mo").open("rb") as compiled:

@@ -6,7 +6,7 @@ signed-in browser session (CSRF-checked). Errors are JSON; see kith.api.errors.
 
 from ninja import NinjaAPI
 
-from kith.api import customers, errors, identity
+from kith.api import customers, engagement, errors, identity, intake, sales, service
 from kith.api.auth import session_auth, token_auth
 
 api = NinjaAPI(
@@ -18,3 +18,7 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("", identity.router)
 api.add_router("", customers.router)
+api.add_router("", engagement.router)
+api.add_router("", sales.router)
+api.add_router("", service.router)
+api.add_router("", intake.router)

@@ -112,6 +112,8 @@ def _load(console: Console, size: str) -> None:
             "seconds": summary.seconds,
         }
     )
+    if summary.more:
+        console.print(", ".join(f"{count:,} {kind}" for kind, count in summary.more.items()))
 
 
 def _kith(*args: str) -> subprocess.Popen[bytes]:

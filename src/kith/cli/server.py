@@ -47,10 +47,21 @@ def worker(
     max_tasks: Annotated[
         int | None, typer.Option(min=1, help="Exit after this many tasks.")
     ] = None,
+    schedules: Annotated[
+        bool,
+        typer.Option(help="Also enqueue periodic schedules (SLA checks, mailbox polls, scoring)."),
+    ] = True,
 ) -> None:
     """Run background tasks from the database queue until stopped (Ctrl-C or SIGTERM)."""
     from django.core.management import call_command
 
+    from kith.core.schedules import schedules_enqueue_due
+
+    if schedules:
+        # Due work is enqueued before the first poll, so --batch runs it too.
+        schedules_enqueue_due()
+        if not batch:
+            _schedule_thread_start(interval=SCHEDULE_POLL_SECONDS)
     call_command(
         "db_worker",
         queue_name=queue,
@@ -60,3 +71,30 @@ def worker(
         reload=False,
         startup_delay=not batch,
     )
+
+
+SCHEDULE_POLL_SECONDS = 5.0
+
+
+def _schedule_thread_start(*, interval: float) -> None:
+    """Enqueue due schedules every `interval` seconds beside the task loop (a daemon thread,
+    so it ends with the worker)."""
+    import threading
+
+    from django.db import connection
+
+    from kith.core.schedules import schedules_enqueue_due
+
+    def loop() -> None:
+        stop = threading.Event()
+        while not stop.wait(interval):
+            try:
+                schedules_enqueue_due()
+            except Exception:  # a failed round is retried on the next one
+                import logging
+
+                logging.getLogger("kith.schedules").exception("enqueueing schedules failed")
+            finally:
+                connection.close()
+
+    threading.Thread(target=loop, name="kith-schedules", daemon=True).start()

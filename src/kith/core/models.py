@@ -96,3 +96,14 @@ class CustomField(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class ScheduleRun(models.Model):
+    """When each periodic schedule (kith.core.schedules) runs next; one row per schedule."""
+
+    name = models.CharField(max_length=100, unique=True)
+    next_run_at = models.DateTimeField()
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

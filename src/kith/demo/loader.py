@@ -19,7 +19,11 @@ from kith.core.models import CustomField, Tag
 from kith.customers import services as customers
 from kith.demo import bulk
 from kith.demo.accounts import DEMO_PASSWORD, DEMO_USERS, TEAMS
+from kith.demo.context import DemoContext
+from kith.demo.engagement import demo_engagement_load
 from kith.demo.generator import DemoWorld
+from kith.demo.sales import demo_sales_load
+from kith.demo.service import demo_service_load
 from kith.demo.vocabulary import TAGS, TIERS
 from kith.identity import services as identity
 from kith.identity.models import Team, User
@@ -47,6 +51,8 @@ class DemoSummary:
     relationships: int
     consents: int
     seconds: float
+    # What the domain loaders added, by kind ("deals": 300, "orders": 9000, …).
+    more: dict[str, int]
 
 
 def demo_load(
@@ -70,6 +76,10 @@ def demo_load(
     with transaction.atomic():
         users, fields = demo_accounts_create()
         counts = _load_bulk(world, contacts, users, fields, progress)
+        context = DemoContext(size=size, seed=seed, users=users, progress=progress)
+        # Sales first: the engagement and service data refer to its deals and orders.
+        for domain_load in (demo_sales_load, demo_engagement_load, demo_service_load):
+            domain_load(context)
     return DemoSummary(
         size=size,
         teams=len(TEAMS),
@@ -79,6 +89,7 @@ def demo_load(
         relationships=counts.relationships,
         consents=counts.consents,
         seconds=round(time.monotonic() - started, 1),
+        more=context.counts,
     )
 
 

@@ -17,11 +17,18 @@ from kith.identity.models import Right, RoleGrant, Scope, User
 
 M = TypeVar("M", bound=Model)
 
-# Modules that roles grant rights on, with their names for messages. Later apps add theirs
-# here (deals, tickets, …).
+# Modules that roles grant rights on, with their names for messages.
 MODULES: dict[str, Any] = {
     "contacts": gettext_lazy("contacts"),
     "companies": gettext_lazy("companies"),
+    "interactions": gettext_lazy("interactions"),
+    "tasks": gettext_lazy("tasks"),
+    "leads": gettext_lazy("leads"),
+    "deals": gettext_lazy("deals"),
+    "products": gettext_lazy("products"),
+    "orders": gettext_lazy("orders"),
+    "tickets": gettext_lazy("tickets"),
+    "imports": gettext_lazy("imports"),
 }
 
 

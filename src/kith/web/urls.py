@@ -1,7 +1,7 @@
 """The browser UI: one views module per domain (see kith.web.views)."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from kith.web.views import account, auth, companies, contacts, home, search
 
@@ -34,4 +34,9 @@ urlpatterns = [
     path("companies/<int:company_id>/", companies.company_detail, name="company-detail"),
     path("companies/<int:company_id>/edit/", companies.company_edit, name="company-edit"),
     path("companies/<int:company_id>/delete/", companies.company_delete, name="company-delete"),
+    # Later domains, one URL module each
+    path("", include("kith.web.urls_engagement")),
+    path("", include("kith.web.urls_sales")),
+    path("", include("kith.web.urls_service")),
+    path("", include("kith.web.urls_intake")),
 ]

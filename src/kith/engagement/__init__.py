@@ -1,0 +1,1 @@
+"""Interactions, the timeline, tasks and reminders, comments, mentions and notifications."""

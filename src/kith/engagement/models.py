@@ -1,0 +1,1 @@
+"""Engagement data; see ARCHITECTURE.md."""

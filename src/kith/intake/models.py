@@ -1,0 +1,1 @@
+"""Intake data; see ARCHITECTURE.md."""

@@ -1,0 +1,1 @@
+"""Leads and web-to-lead forms, pipelines and deals, products, orders, forecasts."""

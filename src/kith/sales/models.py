@@ -1,0 +1,1 @@
+"""Sales data; see ARCHITECTURE.md."""

@@ -1,0 +1,1 @@
+"""Tickets, SLA policies and business hours, ticket events, CSAT."""

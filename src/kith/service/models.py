@@ -1,0 +1,1 @@
+"""Service data; see ARCHITECTURE.md."""
