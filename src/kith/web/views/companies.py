@@ -20,6 +20,7 @@ from kith.identity import selectors as identity_selectors
 from kith.identity.access import require
 from kith.web.forms.companies import CompanyForm, company_initial
 from kith.web.forms.filters import CompanyFilterForm
+from kith.web.panels import company_panels
 from kith.web.views.errors import service_errors
 from kith.web.views.history import history_rows
 from kith.web.views.lists import list_template, with_vary
@@ -99,6 +100,7 @@ def company_detail(request: HttpRequest, company_id: int) -> HttpResponse:
             if (company.custom or {}).get(cf.key) not in (None, "")
         ],
         "history": history_rows(history, model=Company, custom_fields=custom_fields),
+        "panels": company_panels(),
     }
     return render(request, "web/companies/detail.html", context)
 

@@ -25,6 +25,7 @@ from kith.web.export import csv_stream
 from kith.web.forms.base import tags_parse
 from kith.web.forms.contacts import ContactForm, contact_initial
 from kith.web.forms.filters import ContactFilterForm
+from kith.web.panels import contact_panels
 from kith.web.views.errors import service_errors
 from kith.web.views.history import history_rows
 from kith.web.views.lists import list_template, safe_next, with_vary
@@ -113,6 +114,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
         "relationships": selectors.contact_relationships(user=request.user, contact=contact),
         "consents": selectors.contact_consents(contact=contact),
         "history": history_rows(history, model=Contact, custom_fields=custom_fields),
+        "panels": contact_panels(),
     }
     return render(request, "web/contacts/detail.html", context)
 
