@@ -131,6 +131,18 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 KITH_DEFAULT_PHONE_REGION = os.environ.get("KITH_DEFAULT_PHONE_REGION", "US")
 KITH_PAGE_SIZE = int(os.environ.get("KITH_PAGE_SIZE", "50"))
 
+# Outgoing email (messages from a contact's page, reminders, CSAT requests): SMTP.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("KITH_EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = int(os.environ.get("KITH_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("KITH_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("KITH_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("KITH_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = os.environ.get("KITH_EMAIL_FROM", "Kith <kith@localhost>")
+# Absolute links in emails (CSAT pages, public forms) start with this.
+KITH_BASE_URL = os.environ.get("KITH_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
