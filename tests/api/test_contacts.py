@@ -341,6 +341,48 @@ def test_cursor_pagination_walks_every_contact_once(client_for, users, sort):
     assert backward == everything[:10]
 
 
+def test_search_pages_newest_first_both_ways(client_for, users):
+    # 3+ letter words go through the trigram index, which on SQLite also drives the page order.
+    made = [
+        services.contact_create(by=users.rep_a, full_name=f"Nguyễn Văn {i}").pk for i in range(12)
+    ]
+    services.contact_create(by=users.rep_a, full_name="Trần Thị Lan")
+    services.contact_create(by=users.rep_b, full_name="Nguyễn Bảo")  # another team's
+    api = client_for(users.rep_a)
+
+    forward, last_prev = walk(api, {"q": "nguyen"}, limit=5)
+
+    assert forward == made[::-1]
+    body = api.get(URL, {"q": "nguyen", "limit": 5, "cursor": last_prev}).json()
+    assert [item["id"] for item in body["items"]] == made[::-1][5:10]
+    # Asking for name order still works, just sorted.
+    by_name = api.get(URL, {"q": "nguyen van", "sort": "name", "limit": 3}).json()
+    assert [item["full_name"] for item in by_name["items"]] == [
+        "Nguyễn Văn 0",
+        "Nguyễn Văn 1",
+        "Nguyễn Văn 10",
+    ]
+
+
+def test_list_row_is_the_detail_answer(client_for, users):
+    acme = services.company_create(by=users.rep_a, name="Acme Ltd", tags=["b2b"])
+    contact = services.contact_create(
+        by=users.rep_a,
+        full_name="Lê Thị Hoa",
+        company_id=acme.pk,
+        emails=[{"value": "hoa@example.vn"}, {"value": "hoa2@example.vn", "label": "home"}],
+        phones=[{"value": "+84 91 234 5678", "label": "mobile"}],
+        tags=["vip", "newsletter"],
+        addresses=[{"kind": "home", "line1": "12 Lý Thường Kiệt", "city": "Hà Nội", "country": "VN"}],
+    )
+    api = client_for(users.rep_a)
+
+    row = api.get(URL).json()["items"][0]
+    assert row == api.get(contact_url(contact.pk)).json()
+    company_row = api.get("/api/v1/companies").json()["items"][0]
+    assert company_row == api.get(f"/api/v1/companies/{acme.pk}").json()
+
+
 def test_name_sorts_are_mirror_images(client_for, users):
     for name in ["Émile Zola", "anna Karenina", "Boris Godunov", "Zhao Yun"]:
         services.contact_create(by=users.rep_a, full_name=name)

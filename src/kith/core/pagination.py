@@ -36,14 +36,14 @@ class Ordering:
     descending: bool = False
 
 
-def _encode(value: Any, pk: int, direction: str) -> str:
+def cursor_encode(value: Any, pk: int, direction: str) -> str:
     if isinstance(value, datetime):
         value = {"dt": value.isoformat()}
     raw = json.dumps([value, pk, direction], separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> tuple[Any, int, str]:
+def cursor_decode(cursor: str) -> tuple[Any, int, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, pk, direction = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -81,10 +81,10 @@ def paginate(
         rows = list(queryset.order_by(*forward_order)[: limit + 1])
         items = rows[:limit]
         next_cursor = (
-            _encode(getattr(items[-1], key), items[-1].pk, "n") if len(rows) > limit else None
+            cursor_encode(getattr(items[-1], key), items[-1].pk, "n") if len(rows) > limit else None
         )
         return Page(items=items, next_cursor=next_cursor, prev_cursor=None)
-    value, pk, direction = _decode(cursor)
+    value, pk, direction = cursor_decode(cursor)
     if direction == "n":
         rows = list(
             queryset.filter(_beyond(ordering, value, pk, True)).order_by(*forward_order)[
@@ -103,10 +103,10 @@ def paginate(
         has_next, has_prev = True, len(rows) > limit
     return Page(
         items=items,
-        next_cursor=_encode(getattr(items[-1], key), items[-1].pk, "n")
+        next_cursor=cursor_encode(getattr(items[-1], key), items[-1].pk, "n")
         if items and has_next
         else None,
-        prev_cursor=_encode(getattr(items[0], key), items[0].pk, "p")
+        prev_cursor=cursor_encode(getattr(items[0], key), items[0].pk, "p")
         if items and has_prev
         else None,
     )

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Model, Q, QuerySet
 
+from kith.core.pagination import Ordering, Page, cursor_decode, cursor_encode, paginate
 from kith.core.text import digits, fold
 
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{5,}$")
@@ -121,3 +122,63 @@ def search_ids(
         return list(queryset.values_list("id", flat=True)[:limit])
     queryset = apply_search(visible, terms, prefix_fields=prefix_fields)
     return list(queryset.order_by("-id").values_list("id", flat=True)[:limit])
+
+
+# Newest first: the order a search list defaults to (a common word can match 100,000 of a
+# million contacts; the trigram index hands them over newest first, so a page stops early).
+NEWEST = Ordering("id", descending=True)
+
+
+def paginate_search(
+    queryset: QuerySet,
+    terms: SearchTerms,
+    *,
+    ordering: Ordering,
+    cursor: str | None,
+    limit: int,
+    prefix_fields: tuple[str, ...],
+) -> Page:
+    """One page, in `ordering`, of the rows of `queryset` that match `terms`.
+
+    Newest-first pages on SQLite walk the FTS index in rowid order and stop after `limit`
+    visible matches. Other orders sort every match, which costs in proportion to how common
+    the words are (a few ms for a name, ~200 ms for "nguyen" among a million contacts).
+    """
+    if connection.vendor == "sqlite" and terms.long and ordering == NEWEST:
+        return _paginate_fts_newest(queryset, terms, cursor=cursor, limit=limit)
+    matching = apply_search(queryset, terms, prefix_fields=prefix_fields)
+    return paginate(matching, ordering=ordering, cursor=cursor, limit=limit)
+
+
+def _paginate_fts_newest(
+    queryset: QuerySet, terms: SearchTerms, *, cursor: str | None, limit: int
+) -> Page:
+    table = queryset.model._meta.db_table
+    fts = f"{table}_fts"
+    where = [f"{fts}.rowid = {table}.id", f"{fts} MATCH %s"]
+    params: list[object] = [" AND ".join(_fts_phrase(t) for t in terms.long)]
+    forward = True
+    if cursor is not None:
+        _value, edge, direction = cursor_decode(cursor)
+        forward = direction == "n"
+        where.append(f"{fts}.rowid {'<' if forward else '>'} %s")
+        params.append(edge)
+    # The FTS table drives (its rowid order is the page order), so SQLite never collects every match.
+    rows_qs = queryset.order_by().extra(  # noqa: S610 - names from model metadata, values bound
+        tables=[fts],
+        where=where,
+        params=params,
+        order_by=[f"-{fts}.rowid" if forward else f"{fts}.rowid"],
+    )
+    for term in terms.short:
+        rows_qs = rows_qs.filter(search_text__contains=term)
+    rows = list(rows_qs[: limit + 1])
+    more = len(rows) > limit
+    items = rows[:limit] if forward else rows[:limit][::-1]
+    has_next = more if forward else True
+    has_prev = cursor is not None if forward else more
+    return Page(
+        items=items,
+        next_cursor=cursor_encode(items[-1].pk, items[-1].pk, "n") if items and has_next else None,
+        prev_cursor=cursor_encode(items[0].pk, items[0].pk, "p") if items and has_prev else None,
+    )

@@ -15,10 +15,16 @@ from django.utils.translation import gettext as _
 
 from kith.core.custom_fields import custom_fields_of, custom_value_clean
 from kith.core.errors import FieldError, NotFound
-from kith.core.models import ChangeRecord, CustomField
+from kith.core.models import ChangeRecord, CustomField, Tag
 from kith.core.pagination import Ordering, Page, paginate
-from kith.customers.models import Company, Consent, Contact, Relationship
-from kith.customers.search import apply_search, search_ids, search_terms
+from kith.customers.models import Address, Company, Consent, Contact, ContactPoint, Relationship
+from kith.customers.search import (
+    NEWEST,
+    apply_search,
+    paginate_search,
+    search_ids,
+    search_terms,
+)
 from kith.identity.access import require, visible_to
 from kith.identity.models import User
 
@@ -42,18 +48,23 @@ __all__ = [
     "customers_search",
 ]
 
+# Ids are given in creation order, so "created" sorts by id: the one order that the trigram
+# index can also hand over (see kith.customers.search.paginate_search).
 CONTACT_SORTS: dict[str, Ordering] = {
     "name": Ordering("sort_name"),
     "-name": Ordering("sort_name", descending=True),
-    "created": Ordering("created_at"),
-    "-created": Ordering("created_at", descending=True),
+    "created": Ordering("id"),
+    "-created": NEWEST,
 }
 COMPANY_SORTS: dict[str, Ordering] = {
     "name": Ordering("sort_name"),
     "-name": Ordering("sort_name", descending=True),
-    "created": Ordering("created_at"),
-    "-created": Ordering("created_at", descending=True),
+    "created": Ordering("id"),
+    "-created": NEWEST,
 }
+# A list without a chosen sort: by name, or newest first when searching.
+DEFAULT_SORT = "name"
+SEARCH_DEFAULT_SORT = "-created"
 CONTACT_PREFIX_FIELDS = ("first_key", "last_key", "sort_name")
 COMPANY_PREFIX_FIELDS = ("sort_name",)
 MAX_PAGE = 200
@@ -113,6 +124,10 @@ def _custom_filter(queryset: QuerySet, *, model: str, values: Mapping[str, str])
     return queryset
 
 
+def default_sort(q: str) -> str:
+    return SEARCH_DEFAULT_SORT if q.strip() else DEFAULT_SORT
+
+
 def _ordering(sorts: Mapping[str, Ordering], sort: str) -> Ordering:
     if sort not in sorts:
         raise FieldError.one("sort", _("Sort by one of: %(sorts)s.") % {"sorts": ", ".join(sorts)})
@@ -122,7 +137,9 @@ def _ordering(sorts: Mapping[str, Ordering], sort: str) -> Ordering:
 # --- contacts -----------------------------------------------------------------------------
 
 
-def _contacts_filtered(*, user: User, filters: ContactFilters) -> QuerySet[Contact]:
+def _contacts_filtered(
+    *, user: User, filters: ContactFilters, search: bool = True
+) -> QuerySet[Contact]:
     contacts = visible_to(Contact.objects.all(), user=user, module="contacts")
     if filters.owner_id:
         contacts = contacts.filter(owner_id=filters.owner_id)
@@ -135,16 +152,31 @@ def _contacts_filtered(*, user: User, filters: ContactFilters) -> QuerySet[Conta
     if filters.tag:
         contacts = contacts.filter(tags__name=filters.tag)
     contacts = _custom_filter(contacts, model="customers.contact", values=filters.custom)
-    if filters.q.strip():
+    if filters.q.strip() and search:
         contacts = apply_search(
             contacts, search_terms(filters.q), prefix_fields=CONTACT_PREFIX_FIELDS
         )
     return contacts
 
 
+# Related rows land in plain lists (`tag_list`, `point_list`, `address_list`): Django's
+# per-instance related managers cost more than the queries on a 50-row page.
+_ROW_DEFERRED = ("search_text", "company__search_text", "owner__password")
+
+
 def _contact_rows(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
-    return contacts.select_related("company", "owner", "team").prefetch_related(
-        "tags", "points", "addresses"
+    return (
+        contacts.select_related("company", "owner", "team")
+        .defer(*_ROW_DEFERRED)
+        .prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"),
+            Prefetch(
+                "points",
+                queryset=ContactPoint.objects.order_by("kind", "-is_primary", "id"),
+                to_attr="point_list",
+            ),
+            Prefetch("addresses", queryset=Address.objects.order_by("id"), to_attr="address_list"),
+        )
     )
 
 
@@ -152,18 +184,25 @@ def contacts_list(
     *,
     user: User,
     filters: ContactFilters | None = None,
-    sort: str = "name",
+    sort: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Contact]:
-    """One page of the contacts `user` may see, filtered and sorted."""
-    contacts = _contacts_filtered(user=user, filters=filters or ContactFilters())
-    return paginate(
-        _contact_rows(contacts),
-        ordering=_ordering(CONTACT_SORTS, sort),
-        cursor=cursor,
-        limit=min(limit, MAX_PAGE),
-    )
+    """One page of the contacts `user` may see, filtered and sorted (sort None: by name, or
+    newest first when searching)."""
+    filters = filters or ContactFilters()
+    ordering = _ordering(CONTACT_SORTS, sort or default_sort(filters.q))
+    contacts = _contact_rows(_contacts_filtered(user=user, filters=filters, search=False))
+    if filters.q.strip():
+        return paginate_search(
+            contacts,
+            search_terms(filters.q),
+            ordering=ordering,
+            cursor=cursor,
+            limit=min(limit, MAX_PAGE),
+            prefix_fields=CONTACT_PREFIX_FIELDS,
+        )
+    return paginate(contacts, ordering=ordering, cursor=cursor, limit=min(limit, MAX_PAGE))
 
 
 def contact_get(*, user: User, contact_id: int) -> Contact:
@@ -234,7 +273,9 @@ def contacts_export(
 # --- companies ----------------------------------------------------------------------------
 
 
-def _companies_filtered(*, user: User, filters: CompanyFilters) -> QuerySet[Company]:
+def _companies_filtered(
+    *, user: User, filters: CompanyFilters, search: bool = True
+) -> QuerySet[Company]:
     companies = visible_to(Company.objects.all(), user=user, module="companies")
     if filters.owner_id:
         companies = companies.filter(owner_id=filters.owner_id)
@@ -245,7 +286,7 @@ def _companies_filtered(*, user: User, filters: CompanyFilters) -> QuerySet[Comp
     if filters.tag:
         companies = companies.filter(tags__name=filters.tag)
     companies = _custom_filter(companies, model="customers.company", values=filters.custom)
-    if filters.q.strip():
+    if filters.q.strip() and search:
         companies = apply_search(
             companies, search_terms(filters.q), prefix_fields=COMPANY_PREFIX_FIELDS
         )
@@ -253,25 +294,38 @@ def _companies_filtered(*, user: User, filters: CompanyFilters) -> QuerySet[Comp
 
 
 def _company_rows(companies: QuerySet[Company]) -> QuerySet[Company]:
-    return companies.select_related("parent", "owner", "team").prefetch_related("tags")
+    return (
+        companies.select_related("parent", "owner", "team")
+        .defer("search_text", "parent__search_text", "owner__password")
+        .prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list")
+        )
+    )
 
 
 def companies_list(
     *,
     user: User,
     filters: CompanyFilters | None = None,
-    sort: str = "name",
+    sort: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Company]:
-    """One page of the companies `user` may see, filtered and sorted."""
-    companies = _companies_filtered(user=user, filters=filters or CompanyFilters())
-    return paginate(
-        _company_rows(companies),
-        ordering=_ordering(COMPANY_SORTS, sort),
-        cursor=cursor,
-        limit=min(limit, MAX_PAGE),
-    )
+    """One page of the companies `user` may see, filtered and sorted (sort None: by name, or
+    newest first when searching)."""
+    filters = filters or CompanyFilters()
+    ordering = _ordering(COMPANY_SORTS, sort or default_sort(filters.q))
+    companies = _company_rows(_companies_filtered(user=user, filters=filters, search=False))
+    if filters.q.strip():
+        return paginate_search(
+            companies,
+            search_terms(filters.q),
+            ordering=ordering,
+            cursor=cursor,
+            limit=min(limit, MAX_PAGE),
+            prefix_fields=COMPANY_PREFIX_FIELDS,
+        )
+    return paginate(companies, ordering=ordering, cursor=cursor, limit=min(limit, MAX_PAGE))
 
 
 def company_get(*, user: User, company_id: int) -> Company:

@@ -88,7 +88,7 @@ def company_initial(company: Company, custom_fields_list: Sequence[CustomField])
         "size": company.size,
         "parent": company.parent_id,
         "owner": company.owner_id,
-        "tags": tags_text(tag.name for tag in company.tags.all()),
+        "tags": tags_text(tag.name for tag in company.tag_list),
     }
     for custom_field in custom_fields_list:
         value = (company.custom or {}).get(custom_field.key)

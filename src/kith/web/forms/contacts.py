@@ -313,11 +313,11 @@ def contact_initial(contact: Contact, custom_fields_list: Sequence[CustomField])
         "lifecycle_stage": contact.lifecycle_stage,
         "source_channel": contact.source_channel,
         "owner": contact.owner_id,
-        "tags": tags_text(tag.name for tag in contact.tags.all()),
+        "tags": tags_text(tag.name for tag in contact.tag_list),
     }
     counters = {point.kind: 0 for point in POINT_KINDS}
     groups = {point.kind: point.group for point in POINT_KINDS}
-    for point in contact.points.all():
+    for point in contact.point_list:
         if point.kind not in groups:
             continue
         i = counters[point.kind]
@@ -327,7 +327,7 @@ def contact_initial(contact: Contact, custom_fields_list: Sequence[CustomField])
         initial[f"{group}-{i}-label"] = point.label
         if point.is_primary:
             initial[f"{group}-primary"] = str(i)
-    for i, address in enumerate(contact.addresses.all()):
+    for i, address in enumerate(contact.address_list):
         initial[f"addresses-{i}-kind"] = address.kind
         for part in ADDRESS_PARTS:
             initial[f"addresses-{i}-{part}"] = getattr(address, part)

@@ -101,7 +101,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
     custom_fields = selectors.custom_fields_for(model=MODEL)
     history = selectors.contact_history(user=request.user, contact=contact)
     points: dict[str, list[Any]] = {"email": [], "phone": [], "social": []}
-    for point in contact.points.all():
+    for point in contact.point_list:
         points.setdefault(point.kind, []).append(point)
     context = {
         "contact": contact,
@@ -285,7 +285,7 @@ def _export_row(contact: Contact, custom_keys: list[str]) -> list[Any]:
         contact.lifecycle_stage,
         contact.source_channel,
         contact.owner.get_username(),
-        "; ".join(tag.name for tag in contact.tags.all()),
+        "; ".join(tag.name for tag in contact.tag_list),
         contact.created_at.isoformat(),
         *(custom.get(key, "") for key in custom_keys),
     ]
