@@ -61,9 +61,10 @@ def _filters(form: CompanyFilterForm) -> CompanyFilters:
 def company_list(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
     filters = _filters(form)
-    sort = request.GET.get("sort", "name")
+    # No sort chosen: by name, or newest first when searching (see selectors.default_sort).
+    sort = request.GET.get("sort", "")
     if sort not in COMPANY_SORTS:
-        sort = "name"
+        sort = selectors.default_sort(filters.q)
     cursor = request.GET.get("cursor") or None
     try:
         page = selectors.companies_list(
