@@ -150,3 +150,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KITH_LOG_LEVEL", "INFO")},
 }
+
+# Sales: public web-to-lead forms accept at most KITH_SALES_FORM_RATE posts per address in
+# KITH_SALES_FORM_WINDOW seconds (counted in the database, so across every app server process).
+KITH_SALES_FORM_RATE = int(os.environ.get("KITH_SALES_FORM_RATE", "5"))
+KITH_SALES_FORM_WINDOW = int(os.environ.get("KITH_SALES_FORM_WINDOW", "600"))
+# Cards shown per kanban column before "more".
+KITH_SALES_BOARD_COLUMN = int(os.environ.get("KITH_SALES_BOARD_COLUMN", "20"))

@@ -93,6 +93,9 @@ class FormSubmission(models.Model):
     class Meta:
         indexes = [models.Index(fields=["ip_hash", "at"], name="form_submission_ip_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.form_id} {self.at}"
+
 
 class Lead(OwnedRecord):
     class Status(models.TextChoices):
@@ -271,6 +274,9 @@ class DealContact(models.Model):
         ]
         indexes = [models.Index(fields=["contact", "deal"], name="deal_contact_contact_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.deal_id}:{self.contact_id}"
+
 
 class DealStageChange(models.Model):
     """A deal entered `to_stage` (from `from_stage`, None when created) after spending
@@ -292,6 +298,9 @@ class DealStageChange(models.Model):
             models.Index(fields=["deal", "at"], name="deal_stage_change_idx"),
             models.Index(fields=["to_stage", "deal"], name="deal_stage_change_to_idx"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id} -> {self.to_stage_id}"
 
 
 class Order(OwnedRecord):
@@ -346,6 +355,9 @@ class OrderLine(models.Model):
     quantity = models.IntegerField(_("quantity"))
     unit_price_minor = models.BigIntegerField(_("unit price"))
 
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_id}"
+
     @property
     def total_minor(self) -> int:
         return self.quantity * self.unit_price_minor
@@ -364,10 +376,11 @@ class PurchaseSummary(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["contact", "currency"], name="purchase_summary_unique"
-            )
+            models.UniqueConstraint(fields=["contact", "currency"], name="purchase_summary_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} {self.currency}"
 
     @property
     def total_display(self) -> str:
