@@ -24,9 +24,7 @@ def test_forecast_exact_values(users, funnel):
     make_deal(by=a, funnel=funnel, amount_minor=100_000, expected_close="2026-01-10")  # 10%
     proposal = make_deal(by=a, funnel=funnel, amount_minor=33_333, expected_close="2026-01-31")
     services.deal_move(by=a, deal_id=proposal.pk, stage_id=funnel.proposal.pk)  # 50%
-    make_deal(
-        by=a, funnel=funnel, amount_minor=80_000, probability=25, expected_close="2026-02-01"
-    )
+    make_deal(by=a, funnel=funnel, amount_minor=80_000, probability=25, expected_close="2026-02-01")
     make_deal(by=a2, funnel=funnel, amount_minor=50_000, expected_close="2026-01-15")  # 10%
     # Won deals count as closed revenue in the month they closed; lost ones nowhere.
     won = make_deal(by=a, funnel=funnel, amount_minor=70_000, expected_close="2026-03-01")
@@ -135,9 +133,14 @@ def test_contact_sales_panel(users, funnel):
         selectors.orders_for_timeline(user=users.rep_a, contact_id=contact.pk, before=None, limit=5)
     )
     assert [(i.kind, i.title) for i in items] == [("order", f"Order #{items[0].key}: 10.00 USD")]
-    assert list(
-        selectors.orders_for_timeline(user=users.rep_b, contact_id=contact.pk, before=None, limit=5)
-    ) == []
+    assert (
+        list(
+            selectors.orders_for_timeline(
+                user=users.rep_b, contact_id=contact.pk, before=None, limit=5
+            )
+        )
+        == []
+    )
     deal_items = list(
         selectors.deals_for_timeline(user=users.rep_a, contact_id=contact.pk, before=None, limit=5)
     )

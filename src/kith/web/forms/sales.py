@@ -1,0 +1,244 @@
+"""Forms of the sales pages; they parse input for kith.sales.services and show its FieldErrors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kith.sales.models import Channel, Lead, Order, Stage, WebForm
+from kith.sales.money import money_parse
+from kith.web.forms.base import ServiceForm
+
+
+def _owner_choices(owners: Any) -> list[tuple[Any, str]]:
+    return [(u.pk, str(u)) for u in owners]
+
+
+class MoneyField(forms.CharField):
+    """An amount typed in major units ("1,234.50"); cleaned to minor units with the form's
+    currency field."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "decimal")
+
+
+def _minor(form: forms.Form, name: str, currency: str) -> int:
+    try:
+        return money_parse(form.cleaned_data.get(name) or "0", currency or "USD")
+    except ValueError:
+        form.add_error(name, _("Enter an amount such as 1250 or 1,250.50."))
+        return 0
+
+
+class LeadForm(ServiceForm):
+    full_name = forms.CharField(label=_("Name"), max_length=200)
+    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    company_name = forms.CharField(label=_("Company"), max_length=200, required=False)
+    website = forms.CharField(label=_("Website"), max_length=253, required=False)
+    source_channel = forms.ChoiceField(label=_("Source channel"), choices=Channel.choices)
+    campaign = forms.CharField(label=_("Campaign"), max_length=120, required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=Lead.Status.choices[:4])
+    disqualified_reason = forms.CharField(
+        label=_("Disqualified reason"), max_length=200, required=False
+    )
+    owner_id = forms.TypedChoiceField(label=_("Owner"), coerce=int)
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, owners: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner_id"].choices = _owner_choices(owners)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        return data
+
+
+class ConvertForm(ServiceForm):
+    create_deal = forms.BooleanField(label=_("Also create a deal"), required=False, initial=True)
+    deal_name = forms.CharField(label=_("Deal name"), max_length=200, required=False)
+    pipeline_id = forms.TypedChoiceField(label=_("Pipeline"), coerce=int, required=False)
+    amount = MoneyField(label=_("Amount"))
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="USD")
+    expected_close = forms.DateField(
+        label=_("Expected close date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: Any, pipelines: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pipeline_id"].choices = [(p.pk, p.name) for p in pipelines]
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        currency = (data.get("currency") or "USD").upper()
+        data["amount_minor"] = _minor(self, "amount", currency)
+        data["currency"] = currency
+        data.pop("amount")
+        return data
+
+
+class WebFormForm(ServiceForm):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    slug = forms.SlugField(
+        label=_("Address"), max_length=60, help_text=_("The form is served at /f/<address>/.")
+    )
+    fields = forms.MultipleChoiceField(
+        label=_("Fields besides name and email"),
+        choices=WebForm.FIELD_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    consent_text = forms.CharField(
+        label=_("Consent checkbox text"),
+        max_length=300,
+        required=False,
+        help_text=_("Leave empty for no consent checkbox."),
+    )
+    thank_you_text = forms.CharField(label=_("Thank-you text"), max_length=500)
+    campaign = forms.CharField(label=_("Campaign"), max_length=120, required=False)
+    assignment = forms.ChoiceField(label=_("Assignment"), choices=WebForm.Assignment.choices)
+    owner_id = forms.TypedChoiceField(label=_("Owner"), coerce=int, required=False)
+    team_id = forms.TypedChoiceField(label=_("Team"), coerce=int, required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args: Any, owners: Any, teams: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner_id"].choices = [("", "—"), *_owner_choices(owners)]
+        self.fields["team_id"].choices = [("", "—"), *[(t.pk, t.name) for t in teams]]
+
+
+class PublicLeadForm(forms.Form):
+    """The public web-to-lead form as a visitor sees it; validation is the service's."""
+
+    full_name = forms.CharField(label=_("Your name"), max_length=200, required=False)
+    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    company_name = forms.CharField(label=_("Company"), max_length=200, required=False)
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea, required=False)
+    consent = forms.BooleanField(required=False)
+    # The honeypot: hidden from people by CSS, filled in by bots.
+    website_url = forms.CharField(required=False, label=_("Leave this empty"))
+
+    def __init__(self, *args: Any, webform: WebForm, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key, _label in WebForm.FIELD_CHOICES:
+            if key not in webform.fields:
+                del self.fields[key]
+        if webform.consent_text:
+            self.fields["consent"].label = webform.consent_text
+        else:
+            del self.fields["consent"]
+        self.fields["website_url"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+
+class DealForm(ServiceForm):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    pipeline_id = forms.TypedChoiceField(label=_("Pipeline"), coerce=int)
+    amount = MoneyField(label=_("Amount"))
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="USD")
+    probability = forms.IntegerField(
+        label=_("Probability (%)"), min_value=0, max_value=100, required=False
+    )
+    expected_close = forms.DateField(
+        label=_("Expected close date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    owner_id = forms.TypedChoiceField(label=_("Owner"), coerce=int)
+    lost_reason = forms.CharField(label=_("Lost reason"), max_length=200, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    service_field_names = {"amount_minor": "amount"}
+
+    def __init__(self, *args: Any, owners: Any, pipelines: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner_id"].choices = _owner_choices(owners)
+        self.fields["pipeline_id"].choices = [(p.pk, p.name) for p in pipelines]
+
+    def service_kwargs(self, *, creating: bool) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        currency = (data.get("currency") or "USD").upper()
+        data["currency"] = currency
+        data["amount_minor"] = _minor(self, "amount", currency)
+        data.pop("amount")
+        if creating:
+            data.pop("lost_reason")
+        else:
+            data.pop("pipeline_id")
+        return data
+
+
+class PipelineForm(ServiceForm):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="USD")
+    stages = forms.CharField(
+        label=_("Stages"),
+        widget=forms.Textarea(attrs={"rows": 7}),
+        initial="Qualify, 10\nProposal, 40\nNegotiation, 70\nWon, 100, won\nLost, 0, lost",
+        help_text=_("One stage a line: name, win probability %, and “won” or “lost” if it closes."),
+    )
+
+    def stage_inputs(self) -> list[Any]:
+        from kith.sales.services import StageInput
+
+        stages = []
+        for number, line in enumerate(self.cleaned_data["stages"].splitlines(), start=1):
+            parts = [p.strip() for p in line.split(",")]
+            if not parts or not parts[0]:
+                continue
+            try:
+                probability = int(parts[1]) if len(parts) > 1 and parts[1] else 0
+            except ValueError:
+                self.add_error(
+                    "stages", _("Line %(n)d: the probability must be a number.") % {"n": number}
+                )
+                return []
+            outcome = parts[2].lower() if len(parts) > 2 and parts[2] else Stage.Outcome.OPEN
+            stages.append(StageInput(parts[0], probability, outcome))
+        return stages
+
+
+class ProductForm(ServiceForm):
+    sku = forms.CharField(label=_("SKU"), max_length=64)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    category = forms.CharField(label=_("Category"), max_length=80, required=False)
+    price = MoneyField(label=_("Price"))
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="USD")
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    service_field_names = {"price_minor": "price"}
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        currency = (data.get("currency") or "USD").upper()
+        data["currency"] = currency
+        data["price_minor"] = _minor(self, "price", currency)
+        data.pop("price")
+        return data
+
+
+class OrderForm(ServiceForm):
+    contact_id = forms.IntegerField(label=_("Customer (contact id)"))
+    ordered_at = forms.DateTimeField(
+        label=_("Date"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=Order.Status.choices, initial="paid")
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="USD")
+    number = forms.CharField(label=_("Number"), max_length=40, required=False)
+    product_id = forms.TypedChoiceField(label=_("Product"), coerce=int)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1)
+    service_field_names = {"lines.0.product_id": "product_id", "lines.0.quantity": "quantity"}
+
+    def __init__(self, *args: Any, products: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["product_id"].choices = [(p.pk, f"{p.sku} · {p.name}") for p in products]

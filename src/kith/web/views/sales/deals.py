@@ -1,0 +1,293 @@
+"""Pipelines, the kanban board (drag a card to move a deal), the deal list, deal pages, and the
+forecast with the sales activity monitor."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kith.core.errors import FieldError, NotFound, StaleEdit
+from kith.identity import selectors as identity_selectors
+from kith.identity.access import is_admin, require
+from kith.sales import selectors, services
+from kith.sales.models import Deal, Stage
+from kith.web.forms.sales import DealForm, PipelineForm
+from kith.web.views.errors import service_errors
+from kith.web.views.history import history_rows
+from kith.web.views.lists import list_template, with_vary
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _month(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(f"{value}-01") if value else None
+    except ValueError:
+        return None
+
+
+def _filters(request: HttpRequest) -> selectors.DealFilters:
+    return selectors.DealFilters(
+        owner_id=_int(request.GET.get("owner")),
+        team_id=_int(request.GET.get("team")),
+        close_month=_month(request.GET.get("month")),
+    )
+
+
+def _filter_context(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "owners": identity_selectors.users_assignable(user=request.user, module="deals"),
+        "teams": identity_selectors.teams_all(),
+        "query": request.GET.urlencode(),
+    }
+
+
+def _board_context(request: HttpRequest) -> dict[str, Any]:
+    pipeline = selectors.pipeline_get(pipeline_id=_int(request.GET.get("pipeline")))
+    board = selectors.deals_board(
+        user=request.user,
+        pipeline=pipeline,
+        filters=_filters(request),
+        per_column=settings.KITH_SALES_BOARD_COLUMN,
+    )
+    return {
+        "board": board,
+        "pipelines": selectors.pipelines_all(),
+        "filters": request.GET,
+        **_filter_context(request),
+    }
+
+
+@login_required
+@service_errors
+def deal_board(request: HttpRequest) -> HttpResponse:
+    try:
+        context = _board_context(request)
+    except NotFound:
+        return render(request, "web/sales/no_pipeline.html", status=200)
+    return with_vary(render(request, list_template(request, "web/sales/board.html"), context))
+
+
+@login_required
+@service_errors
+def deal_column_more(request: HttpRequest, stage_id: int) -> HttpResponse:
+    stage = Stage.objects.filter(pk=stage_id).first()
+    if stage is None:
+        raise NotFound(_("Not found."))
+    try:
+        page = selectors.deals_column_more(
+            user=request.user,
+            stage=stage,
+            filters=_filters(request),
+            cursor=request.GET.get("cursor", ""),
+            per_column=settings.KITH_SALES_BOARD_COLUMN,
+        )
+    except FieldError:
+        return HttpResponse("", status=400)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    context = {"deals": page.items, "stage": stage, "next_cursor": page.next_cursor,
+               "query": query.urlencode()}  # fmt: skip
+    return render(request, "web/sales/board_cards.html", context)
+
+
+@login_required
+@service_errors
+@require_POST
+def deal_move(request: HttpRequest, deal_id: int) -> HttpResponse:
+    """Move a deal (a dropped card, or the stage form on its page). htmx gets the board back."""
+    stage_id = _int(request.POST.get("stage_id"))
+    try:
+        deal = services.deal_move(
+            by=request.user,
+            deal_id=deal_id,
+            stage_id=stage_id or 0,
+            lost_reason=request.POST.get("lost_reason", ""),
+        )
+    except FieldError as exc:
+        if getattr(request, "htmx", False):
+            return HttpResponse(str(exc), status=422)
+        messages.error(request, str(exc))
+        return redirect("deal-detail", deal_id=deal_id)
+    if getattr(request, "htmx", False):
+        return render(request, "web/sales/board.html#board", _board_context(request))
+    messages.success(request, _("Moved to %(stage)s.") % {"stage": deal.stage.name})
+    return redirect("deal-detail", deal_id=deal.pk)
+
+
+@login_required
+@service_errors
+def deal_list(request: HttpRequest) -> HttpResponse:
+    filters = _filters(request)
+    outcome = request.GET.get("outcome", "")
+    filters = selectors.DealFilters(
+        owner_id=filters.owner_id,
+        team_id=filters.team_id,
+        close_month=filters.close_month,
+        outcome=outcome if outcome in Stage.Outcome.values else "",
+    )
+    try:
+        page = selectors.deals_list(
+            user=request.user,
+            filters=filters,
+            cursor=request.GET.get("cursor") or None,
+            limit=settings.KITH_PAGE_SIZE,
+        )
+    except FieldError:
+        page = selectors.deals_list(
+            user=request.user, filters=filters, limit=settings.KITH_PAGE_SIZE
+        )
+    context = {"page": page, "deals": page.items, "filters": request.GET,
+               "outcomes": Stage.Outcome.choices, **_filter_context(request)}  # fmt: skip
+    return with_vary(render(request, list_template(request, "web/sales/deal_list.html"), context))
+
+
+@login_required
+@service_errors
+def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
+    deal = selectors.deal_get(user=request.user, deal_id=deal_id)
+    history = selectors.record_history(model="sales.deal", object_id=deal.pk)
+    context = {
+        "deal": deal,
+        "stays": selectors.deal_stage_history(deal=deal),
+        "stages": Stage.objects.filter(pipeline_id=deal.pipeline_id).order_by("position"),
+        "history": history_rows(history, model=Deal, custom_fields=[]),
+    }
+    return render(request, "web/sales/deal_detail.html", context)
+
+
+def _deal_form(request: HttpRequest, initial: dict[str, Any]) -> DealForm:
+    return DealForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        owners=identity_selectors.users_assignable(user=request.user, module="deals"),
+        pipelines=selectors.pipelines_all(),
+    )
+
+
+@login_required
+@service_errors
+def deal_create(request: HttpRequest) -> HttpResponse:
+    require(request.user, "deals", "create")
+    form = _deal_form(request, {"owner_id": request.user.pk, "currency": "USD",
+                                "pipeline_id": _int(request.GET.get("pipeline"))})  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        kwargs = form.service_kwargs(creating=True)
+        if form.is_valid():
+            try:
+                deal = services.deal_create(by=request.user, **kwargs)
+            except FieldError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("Deal “%(name)s” created.") % {"name": deal.name})
+                return redirect("deal-detail", deal_id=deal.pk)
+    return render(request, "web/sales/deal_form.html", {"form": form, "deal": None})
+
+
+@login_required
+@service_errors
+def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
+    deal = selectors.deal_get(user=request.user, deal_id=deal_id)
+    require(request.user, "deals", "edit", record=deal)
+    from kith.sales.money import minor_digits
+
+    amount = deal.amount_minor / 10 ** minor_digits(deal.currency)
+    initial = {
+        "name": deal.name, "pipeline_id": deal.pipeline_id, "amount": f"{amount:.{minor_digits(deal.currency)}f}",
+        "currency": deal.currency, "probability": deal.probability,
+        "expected_close": deal.expected_close, "owner_id": deal.owner_id,
+        "lost_reason": deal.lost_reason, "version": deal.version,
+    }  # fmt: skip
+    form = _deal_form(request, initial)
+    form.fields["pipeline_id"].disabled = True
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        kwargs = form.service_kwargs(creating=False)
+        if form.is_valid():
+            try:
+                services.deal_update(
+                    by=request.user, deal_id=deal.pk, version=form.cleaned_data["version"], **kwargs
+                )
+            except StaleEdit as exc:
+                form.add_error(None, str(exc))
+                status = 409
+            except FieldError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("Deal saved."))
+                return redirect("deal-detail", deal_id=deal.pk)
+    return render(request, "web/sales/deal_form.html", {"form": form, "deal": deal}, status=status)
+
+
+@login_required
+def pipeline_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/sales/pipeline_list.html", {"pipelines": selectors.pipelines_all()})
+
+
+@login_required
+@service_errors
+def pipeline_create(request: HttpRequest) -> HttpResponse:
+    if not is_admin(request.user):
+        raise PermissionDenied(_("Only administrators can change pipelines."))
+    form = PipelineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        stages = form.stage_inputs()
+        if form.is_valid():
+            try:
+                services.pipeline_create(
+                    by=request.user,
+                    name=form.cleaned_data["name"],
+                    currency=form.cleaned_data["currency"].upper(),
+                    stages=stages,
+                )
+            except FieldError as exc:
+                for key, message in exc.errors.items():
+                    form.add_error(
+                        key.split(".")[0] if key.split(".")[0] in form.fields else None, message
+                    )
+            else:
+                messages.success(request, _("Pipeline created."))
+                return redirect("pipeline-list")
+    return render(request, "web/sales/pipeline_form.html", {"form": form})
+
+
+@login_required
+@service_errors
+def forecast_view(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    start = _month(request.GET.get("from")) or today.replace(day=1)
+    try:
+        months = max(1, min(24, int(request.GET.get("months", "6"))))
+        stale_days = max(1, min(365, int(request.GET.get("stale", "14"))))
+    except ValueError:
+        months, stale_days = 6, 14
+    filters = _filters(request)
+    rows = selectors.sales_forecast(user=request.user, start=start, months=months, filters=filters)
+    try:
+        pipeline = selectors.pipeline_get(pipeline_id=_int(request.GET.get("pipeline")))
+    except NotFound:
+        return render(request, "web/sales/no_pipeline.html")
+    monitor = selectors.sales_activity(user=request.user, pipeline=pipeline, stale_days=stale_days)
+    context = {
+        "rows": rows,
+        "start": start,
+        "months": months,
+        "monitor": monitor,
+        "pipeline": pipeline,
+        "pipelines": selectors.pipelines_all(),
+        "filters": request.GET,
+        **_filter_context(request),
+    }
+    return render(request, "web/sales/forecast.html", context)

@@ -1,0 +1,160 @@
+"""Products, orders (list, a customer's order history, detail, create) and the sales panels of
+the contact and company pages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from kith.core.errors import FieldError
+from kith.customers import selectors as customer_selectors
+from kith.identity.access import require
+from kith.sales import selectors, services
+from kith.sales.models import Channel, Order, Product
+from kith.sales.money import minor_digits
+from kith.web.forms.sales import OrderForm, ProductForm
+from kith.web.views.errors import service_errors
+from kith.web.views.lists import list_template, with_vary
+
+
+@login_required
+@service_errors
+def product_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "")[:100]
+    try:
+        page = selectors.products_list(
+            user=request.user, q=q, cursor=request.GET.get("cursor") or None,
+            limit=settings.KITH_PAGE_SIZE,
+        )  # fmt: skip
+    except FieldError:
+        page = selectors.products_list(user=request.user, q=q, limit=settings.KITH_PAGE_SIZE)
+    context = {"page": page, "products": page.items, "q": q}
+    return with_vary(
+        render(request, list_template(request, "web/sales/product_list.html"), context)
+    )
+
+
+@login_required
+@service_errors
+def product_create(request: HttpRequest) -> HttpResponse:
+    require(request.user, "products", "create")
+    form = ProductForm(request.POST or None, initial={"currency": "USD", "is_active": True})
+    if request.method == "POST" and form.is_valid():
+        kwargs = form.service_kwargs()
+        if form.is_valid():
+            try:
+                services.product_create(by=request.user, **kwargs)
+            except FieldError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("Product created."))
+                return redirect("product-list")
+    return render(request, "web/sales/product_form.html", {"form": form, "product": None})
+
+
+@login_required
+@service_errors
+def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
+    product = selectors.product_get(user=request.user, product_id=product_id)
+    require(request.user, "products", "edit")
+    digits = minor_digits(product.currency)
+    initial = {
+        "sku": product.sku, "name": product.name, "category": product.category,
+        "price": f"{product.price_minor / 10**digits:.{digits}f}", "currency": product.currency,
+        "is_active": product.is_active,
+    }  # fmt: skip
+    form = ProductForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        kwargs = form.service_kwargs()
+        if form.is_valid():
+            try:
+                services.product_update(by=request.user, product_id=product.pk, **kwargs)
+            except FieldError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("Product saved."))
+                return redirect("product-list")
+    return render(request, "web/sales/product_form.html", {"form": form, "product": product})
+
+
+@login_required
+@service_errors
+def order_list(request: HttpRequest) -> HttpResponse:
+    contact_id = request.GET.get("contact", "")
+    status = request.GET.get("status", "")
+    contact = None
+    if contact_id.isdigit():
+        contact = customer_selectors.contact_get(user=request.user, contact_id=int(contact_id))
+    filters = selectors.OrderFilters(
+        contact_id=contact.pk if contact else None,
+        status=status if status in Order.Status.values else "",
+    )
+    try:
+        page = selectors.orders_list(
+            user=request.user, filters=filters, cursor=request.GET.get("cursor") or None,
+            limit=settings.KITH_PAGE_SIZE,
+        )  # fmt: skip
+    except FieldError:
+        page = selectors.orders_list(
+            user=request.user, filters=filters, limit=settings.KITH_PAGE_SIZE
+        )
+    context = {"page": page, "orders": page.items, "contact": contact, "filters": request.GET,
+               "statuses": Order.Status.choices}  # fmt: skip
+    return with_vary(render(request, list_template(request, "web/sales/order_list.html"), context))
+
+
+@login_required
+@service_errors
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_get(user=request.user, order_id=order_id)
+    return render(request, "web/sales/order_detail.html", {"order": order})
+
+
+@login_required
+@service_errors
+def order_create(request: HttpRequest) -> HttpResponse:
+    require(request.user, "orders", "create")
+    products = Product.objects.filter(is_active=True).order_by("name")[:500]
+    initial = {"contact_id": request.GET.get("contact"), "channel": Channel.PHONE,
+               "status": "paid", "currency": "USD", "quantity": 1}  # fmt: skip
+    form = OrderForm(request.POST or None, initial=initial, products=products)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            order = services.order_create(
+                by=request.user,
+                contact_id=data["contact_id"],
+                ordered_at=data["ordered_at"],
+                status=data["status"],
+                channel=data["channel"],
+                currency=data["currency"].upper(),
+                number=data["number"],
+                lines=[services.LineInput(data["product_id"], data["quantity"])],
+            )
+        except FieldError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Order created."))
+            return redirect("order-detail", order_id=order.pk)
+    return render(request, "web/sales/order_form.html", {"form": form})
+
+
+@login_required
+@service_errors
+def contact_sales_panel(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = customer_selectors.contact_get(user=request.user, contact_id=contact_id)
+    panel = selectors.contact_sales_panel(user=request.user, contact=contact)
+    context = {"panel": panel, "contact": contact}
+    return render(request, "web/sales/panel.html", context)
+
+
+@login_required
+@service_errors
+def company_sales_panel(request: HttpRequest, company_id: int) -> HttpResponse:
+    company = customer_selectors.company_get(user=request.user, company_id=company_id)
+    panel = selectors.company_sales_panel(user=request.user, company_id=company.pk)
+    return render(request, "web/sales/panel.html", {"panel": panel, "company": company})

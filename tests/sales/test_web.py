@@ -1,0 +1,193 @@
+"""Sales pages: rendering, the public form, kanban moves and access, query counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+
+from kith.sales import services
+from kith.sales.models import Deal, Lead
+from kith.sales.services import LineInput
+from tests.factories import make_contact
+from tests.sales.factories import make_deal, make_product
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def login(db):
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def webform(users):
+    return services.webform_create(
+        by=users.admin,
+        name="Contact us",
+        slug="contact-us",
+        fields=["phone", "company_name"],
+        consent_text="Send me news",
+        thank_you_text="Thanks, we will call you.",
+        owner_id=users.rep_a.pk,
+    )
+
+
+def test_every_page_renders(login, users, funnel, webform):
+    contact = make_contact(by=users.rep_a, full_name="Ann")
+    tea = make_product(by=users.admin, sku="TEA")
+    order = services.order_create(
+        by=users.rep_a, contact_id=contact.pk, lines=[LineInput(tea.pk, 1)]
+    )
+    deal = make_deal(by=users.rep_a, funnel=funnel, contact_ids=[contact.pk])
+    lead = services.lead_create(by=users.rep_a, full_name="Lead One")
+    client = login(users.admin)
+    for url in (
+        "/leads/", "/leads/new/", f"/leads/{lead.pk}/", f"/leads/{lead.pk}/edit/",
+        "/leads/forms/", "/leads/forms/new/", f"/leads/forms/{webform.pk}/edit/",
+        "/deals/", "/deals/list/", "/deals/new/", f"/deals/{deal.pk}/", f"/deals/{deal.pk}/edit/",
+        "/deals/pipelines/", "/deals/pipelines/new/", "/deals/forecast/",
+        "/products/", "/products/new/", f"/products/{tea.pk}/edit/",
+        "/orders/", f"/orders/?contact={contact.pk}", "/orders/new/", f"/orders/{order.pk}/",
+        f"/contacts/{contact.pk}/sales/", f"/companies/{contact.company_id or 0}/sales/",
+    ):  # fmt: skip
+        response = client.get(url)
+        expected = 404 if url.startswith("/companies/0/") else 200
+        assert response.status_code == expected, url
+
+
+def test_contact_panel_shows_summary(login, users):
+    contact = make_contact(by=users.rep_a, full_name="Ann")
+    tea = make_product(by=users.admin, sku="TEA", price_minor=1250)
+    services.order_create(by=users.rep_a, contact_id=contact.pk, lines=[LineInput(tea.pk, 2)])
+    html = login(users.rep_a).get(f"/contacts/{contact.pk}/sales/").content.decode()
+    assert "25.00 USD" in html
+    assert login(users.rep_b).get(f"/contacts/{contact.pk}/sales/").status_code == 404
+    page = login(users.rep_a).get(f"/contacts/{contact.pk}/").content.decode()
+    assert f"/contacts/{contact.pk}/sales/" in page
+
+
+def test_public_form_creates_lead_without_login(webform, users):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/f/contact-us/")
+    assert page.status_code == 200 and b'name="website_url"' in page.content
+    assert "frame-ancestors" not in page.headers.get("Content-Security-Policy", "")
+    response = client.post(
+        "/f/contact-us/",
+        {"full_name": "Visitor", "email": "v@acme.vn", "phone": "+84 912 345 678",
+         "company_name": "Acme", "consent": "on"},
+        REMOTE_ADDR="10.1.1.1",
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    assert b"Thanks, we will call you." in response.content
+    lead = Lead.objects.get()
+    assert (lead.email, lead.owner_id, lead.source_channel) == (
+        "v@acme.vn",
+        users.rep_a.pk,
+        "web_form",
+    )
+    assert lead.consent_text == "Send me news"
+
+
+def test_public_form_bad_input_and_honeypot(webform):
+    client = Client()
+    bad = client.post("/f/contact-us/", {"full_name": "", "email": "x"}, REMOTE_ADDR="10.1.1.2")
+    assert bad.status_code == 422
+    assert b"Enter" in bad.content or b"valid" in bad.content
+    bot = client.post(
+        "/f/contact-us/",
+        {"full_name": "Bot", "email": "b@spam.io", "website_url": "spam"},
+        REMOTE_ADDR="10.1.1.3",
+    )
+    assert bot.status_code == 200 and b"Thanks" in bot.content
+    assert Lead.objects.count() == 0
+
+
+@override_settings(KITH_SALES_FORM_RATE=2)
+def test_public_form_rate_limit(webform):
+    client = Client()
+    data = {"full_name": "V", "email": "v@acme.vn"}
+    assert client.post("/f/contact-us/", data, REMOTE_ADDR="10.2.2.2").status_code == 200
+    assert client.post("/f/contact-us/", data, REMOTE_ADDR="10.2.2.2").status_code == 200
+    assert client.post("/f/contact-us/", data, REMOTE_ADDR="10.2.2.2").status_code == 429
+    assert Lead.objects.count() == 2
+
+
+def test_unknown_form_is_404(db):
+    assert Client().get("/f/nope/").status_code == 404
+
+
+def test_board_move_and_permissions(login, users, funnel):
+    deal = make_deal(by=users.rep_a, funnel=funnel, amount_minor=5000)
+    moved = login(users.rep_a).post(
+        f"/deals/{deal.pk}/move/?pipeline={funnel.pipeline.pk}",
+        {"stage_id": funnel.proposal.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert moved.status_code == 200
+    assert b'id="board"' in moved.content
+    assert Deal.objects.get(pk=deal.pk).stage_id == funnel.proposal.pk
+    refused = login(users.rep_b).post(
+        f"/deals/{deal.pk}/move/", {"stage_id": funnel.won.pk}, HTTP_HX_REQUEST="true"
+    )
+    assert refused.status_code == 404
+    assert Deal.objects.get(pk=deal.pk).stage_id == funnel.proposal.pk
+    assert login(users.rep_b).get(f"/deals/{deal.pk}/").status_code == 404
+    board = login(users.rep_b).get("/deals/").content.decode()
+    assert deal.name not in board or "data-deal-id" not in board
+
+
+def test_lead_convert_page(login, users, funnel):
+    lead = services.lead_create(
+        by=users.rep_a, full_name="Ann", email="ann@acme.vn", company_name="Acme"
+    )
+    response = login(users.rep_a).post(
+        f"/leads/{lead.pk}/convert/",
+        {"create_deal": "on", "deal_name": "Acme deal", "pipeline_id": funnel.pipeline.pk,
+         "amount": "1,500.00", "currency": "USD"},
+    )  # fmt: skip
+    lead.refresh_from_db()
+    assert lead.status == "converted"
+    assert response.status_code == 302 and response.url == f"/deals/{lead.deal_id}/"
+    assert lead.deal.amount_minor == 150000
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+def test_board_and_list_query_counts_fixed(login, users, funnel, settings):
+    contact = make_contact(by=users.rep_a, full_name="Ann")
+    tea = make_product(by=users.admin, sku="TEA")
+    client = login(users.rep_a)
+    counts = {}
+    for size in (2, 12):
+        while Deal.objects.count() < size:
+            n = Deal.objects.count()
+            deal = make_deal(by=users.rep_a, funnel=funnel, name=f"D{n}", amount_minor=n)
+            if n % 3 == 0:
+                services.deal_move(by=users.rep_a, deal_id=deal.pk, stage_id=funnel.proposal.pk)
+            services.lead_create(by=users.rep_a, full_name=f"L{n}")
+            services.order_create(
+                by=users.rep_a, contact_id=contact.pk, lines=[LineInput(tea.pk, 1)]
+            )
+        settings.KITH_SALES_BOARD_COLUMN = 3
+        counts[size] = [
+            _queries(client, url)
+            for url in ("/deals/", "/deals/list/", "/leads/", "/orders/",
+                        f"/orders/?contact={contact.pk}", "/products/")
+        ]  # fmt: skip
+    assert counts[2] == counts[12]
+    assert max(counts[12]) <= 14
