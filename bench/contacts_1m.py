@@ -165,7 +165,7 @@ def _deep_cursor(user) -> tuple[str, int, int]:
     middle row directly with the pagination module's encoder (the same bytes a client would
     have been handed on reaching that page); the benchmark checks the page it returns.
     """
-    from kith.core.pagination import _encode
+    from kith.core.pagination import cursor_encode
     from kith.customers.models import Contact
     from kith.identity.access import visible_to
 
@@ -173,7 +173,7 @@ def _deep_cursor(user) -> tuple[str, int, int]:
     total = visible.count()
     middle = visible.order_by("sort_name", "pk").values_list("sort_name", "pk")[total // 2]
     expected_next = visible.order_by("sort_name", "pk").values_list("pk", flat=True)[total // 2 + 1]
-    cursor = _encode(middle[0], middle[1], "n")
+    cursor = cursor_encode(middle[0], middle[1], "n")
     return cursor, total // 2, expected_next
 
 

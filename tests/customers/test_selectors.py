@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from kith.core.errors import FieldError, Forbidden, NotFound
+from kith.customers.indexing import contact_index_fields
+from kith.customers.models import Contact
+from kith.customers.search import search_index_batched
 from kith.customers.selectors import (
     CompanyFilters,
     ContactFilters,
@@ -20,6 +23,7 @@ from kith.customers.selectors import (
     customers_search,
 )
 from kith.customers.services import consent_record, custom_field_create, relationship_create
+from kith.demo.bulk import CONTACT_ATTRS, next_id, rows_insert, sequences_reset
 from tests.factories import make_company, make_contact
 
 
@@ -263,3 +267,42 @@ def test_company_get_shows_a_bounded_number_of_contacts(users):
     assert [c.full_name for c in shown] == [
         f"p{i:02d}".upper() for i in range(COMPANY_CONTACTS_SHOWN)
     ]
+
+
+def _bulk_row(user, contact_id: int, name: str) -> tuple:
+    values = {
+        "id": contact_id,
+        "owner_id": user.pk,
+        "team_id": user.team_id,
+        "first_name": "",
+        "last_name": "",
+        "full_name": name,
+        "title": "",
+        "company_id": None,
+        "lifecycle_stage": "lead",
+        "source_channel": "import",
+        "custom": {},
+        "primary_email": "",
+        "primary_phone": "",
+        **contact_index_fields(first_name="", last_name="", full_name=name),
+    }
+    return tuple(values[attr] for attr in CONTACT_ATTRS)
+
+
+def test_bulk_rows_under_a_batched_search_index_are_found_and_the_trigger_comes_back(users):
+    base = next_id(Contact)
+    rows = [_bulk_row(users.rep_a, base + i, n) for i, n in enumerate(["Nguyễn Thị Mai", "王芳"])]
+    with transaction.atomic(), search_index_batched(Contact):
+        rows_insert(Contact, CONTACT_ATTRS, rows)
+    sequences_reset()  # ids were given explicitly
+
+    def found(q: str) -> list[str]:
+        return [
+            c.full_name for c in contacts_list(user=users.admin, filters=ContactFilters(q=q)).items
+        ]
+
+    assert found("thi mai") == ["Nguyễn Thị Mai"]
+    assert found("王芳") == ["王芳"]
+    # Rows written afterwards are indexed by the trigger again.
+    make_contact(by=users.rep_a, full_name="Trần Văn Mai")
+    assert found("van mai") == ["Trần Văn Mai"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Vietnamese đ/Đ is a letter of its own, not d + a combining mark, so NFKD leaves it alone.
 _EXTRA_FOLDS = str.maketrans({"đ": "d", "ø": "o", "ł": "l"})
@@ -18,6 +19,14 @@ def fold(text: str | None) -> str:
     """
     if not text:
         return ""
+    if text.isascii():  # most values; NFKC and casefold do nothing more than lower() here
+        return _SPACES.sub(" ", text.lower()).strip()
+    return _fold_unicode(text)
+
+
+@lru_cache(maxsize=65536)
+def _fold_unicode(text: str) -> str:
+    # Names, cities and company names repeat across contacts, so bulk loads hit the cache.
     text = unicodedata.normalize("NFKC", text).casefold().translate(_EXTRA_FOLDS)
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))

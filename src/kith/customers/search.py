@@ -8,6 +8,8 @@ B-tree range scans. Phone-like queries are reduced to digits, so any format find
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import phonenumbers
@@ -182,3 +184,40 @@ def _paginate_fts_newest(
         next_cursor=cursor_encode(items[-1].pk, items[-1].pk, "n") if items and has_next else None,
         prev_cursor=cursor_encode(items[0].pk, items[0].pk, "p") if items and has_prev else None,
     )
+
+
+@contextmanager
+def search_index_batched(model: type[Model]) -> Iterator[None]:
+    """Bulk inserts of contacts or companies inside the block are added to the SQLite trigram
+    index in one statement at its end instead of row by row by the insert trigger (about four
+    times cheaper). Must run inside a transaction, and new rows must get ids above the current
+    highest (auto ids and kith.demo.bulk's pre-assigned ones do): in SQLite the trigger's
+    removal is part of the transaction, so no other connection ever writes without it.
+    Other databases index as they insert; the block changes nothing there.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("search_index_batched needs a transaction")
+    table = model._meta.db_table
+    trigger = f"{table}_fts_ai"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [trigger]
+        )
+        row = cursor.fetchone()
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")  # noqa: S608 - model table
+        highest = cursor.fetchone()[0]
+        if row is not None:
+            cursor.execute(f"DROP TRIGGER {trigger}")
+    yield
+    if row is None:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table}_fts(rowid, search_text) "  # noqa: S608 - model table
+            f"SELECT id, search_text FROM {table} WHERE id > %s",
+            [highest],
+        )
+        cursor.execute(row[0])

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -36,6 +37,7 @@ from kith.customers.indexing import company_index_fields, contact_index_fields
 from kith.customers.models import Address, Company, Consent, Contact, ContactPoint, Relationship
 from kith.customers.normalise import domain_normalise
 from kith.customers.points import addresses_clean, points_clean
+from kith.customers.search import search_index_batched
 from kith.demo.generator import DemoWorld, PersonSpec
 from kith.identity.models import User
 
@@ -90,9 +92,14 @@ class ContactBatch:
     tag_links: list[tuple[int, str]] = field(default_factory=list)  # (contact id, tag name)
     relationships: list[tuple] = field(default_factory=list)
     consents: list[tuple] = field(default_factory=list)
+    # Values already adapted for the database (rows_prepare), done in the worker on SQLite,
+    # whose adapted values are plain strings and numbers that travel well between processes.
+    prepared: bool = False
 
 
-def rows_insert(model: type[Model], attrs: tuple[str, ...], rows: list[tuple]) -> None:
+def rows_insert(
+    model: type[Model], attrs: tuple[str, ...], rows: list[tuple], *, prepared: bool = False
+) -> None:
     """INSERT `rows` (values of `attrs`, already clean) with executemany: what bulk_create does
     minus building a model instance per row. Other columns get their field's default, and
     auto_now/auto_now_add columns the current time."""
@@ -130,11 +137,74 @@ def rows_insert(model: type[Model], attrs: tuple[str, ...], rows: list[tuple]) -
     params = []
     for row in rows:
         values = list(row)
-        for i, model_field in prep:
-            values[i] = model_field.get_db_prep_save(values[i], connection)
+        if not prepared:
+            for i, model_field in prep:
+                values[i] = model_field.get_db_prep_save(values[i], connection)
         params.append(values + extra_prepped)
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+def rows_prepare(model: type[Model], attrs: tuple[str, ...], rows: list[tuple]) -> list[tuple]:
+    """`rows` with JSON, date and boolean values adapted as rows_insert would (a worker does this
+    so that the writing process does not have to; pass prepared=True to rows_insert then)."""
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    prep = [
+        (i, by_attname[a])
+        for i, a in enumerate(attrs)
+        if by_attname[a].get_internal_type() in {"JSONField", "DateTimeField", "BooleanField"}
+    ]
+    prepared = []
+    for row in rows:
+        values = list(row)
+        for i, model_field in prep:
+            values[i] = model_field.get_db_prep_save(values[i], connection)
+        prepared.append(tuple(values))
+    return prepared
+
+
+def _secondary_indexes(table: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the plain indexes of `table`: not the primary key, not the
+    unique ones (they guard the data while it is written)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s"
+                " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%'",
+                [table],
+            )
+        else:
+            cursor.execute(
+                "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x"
+                " JOIN pg_class i ON i.oid = x.indexrelid"
+                " WHERE x.indrelid = %s::regclass AND NOT x.indisprimary AND NOT x.indisunique",
+                [table],
+            )
+        return list(cursor.fetchall())
+
+
+@contextmanager
+def secondary_indexes_deferred(models: Sequence[type[Model]]) -> Iterator[None]:
+    """Into empty tables, write first and build the plain indexes afterwards: one sort per index
+    instead of a B-tree insert per row and index, several times faster for a million rows.
+    Tables that hold rows already keep their indexes (rebuilding them would cost more). The
+    indexes come back even when the load fails."""
+    if any(model.objects.exists() for model in models):
+        yield
+        return
+    saved = [index for model in models for index in _secondary_indexes(model._meta.db_table)]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for name, _sql in saved:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET maintenance_work_mem = '512MB'")
+            for _name, sql in saved:
+                cursor.execute(sql)
 
 
 @dataclass
@@ -215,7 +285,8 @@ def companies_bulk_create(
                 Company.tags.through(company_id=company_id, tag_id=tags[t]) for t in spec.tags
             ]
         with transaction.atomic():
-            Company.objects.bulk_create(companies)
+            with search_index_batched(Company):
+                Company.objects.bulk_create(companies)
             Address.objects.bulk_create(addresses)
             Company.tags.through.objects.bulk_create(links)
             if actor is not None:
@@ -257,6 +328,26 @@ def contacts_bulk_create(
     ranges = [(start, min(start + batch, count)) for start in range(0, count, batch)]
     workers = workers or os.cpu_count() or 1
     counts = BulkCounts()
+    with secondary_indexes_deferred(_CONTACT_TABLES):
+        _contact_batches_write(context, ranges, workers, tags, actor, counts, count, progress)
+    sequences_reset()
+    return counts
+
+
+# Tables a contact load writes to, whose plain indexes are built after loading into empty ones.
+_CONTACT_TABLES = (Contact, ContactPoint, Address, Consent, Relationship, Contact.tags.through)
+
+
+def _contact_batches_write(
+    context: ContactBuildContext,
+    ranges: list[tuple[int, int]],
+    workers: int,
+    tags: dict[str, int],
+    actor: User | None,
+    counts: BulkCounts,
+    count: int,
+    progress: Progress | None,
+) -> None:
     label = _("Contacts")
     for rows in _batches(context, ranges, workers):
         missing = sorted({name for _id, name in rows.tag_links} - set(tags))
@@ -264,14 +355,15 @@ def contacts_bulk_create(
             tags.update(tag_ids(missing))
         through = Contact.tags.through
         with transaction.atomic():
-            rows_insert(Contact, CONTACT_ATTRS, rows.contacts)
-            rows_insert(ContactPoint, POINT_ATTRS, rows.points)
+            with search_index_batched(Contact):
+                rows_insert(Contact, CONTACT_ATTRS, rows.contacts, prepared=rows.prepared)
+            rows_insert(ContactPoint, POINT_ATTRS, rows.points, prepared=rows.prepared)
             rows_insert(Address, ADDRESS_ATTRS, rows.addresses)
             rows_insert(
                 through, ("contact_id", "tag_id"), [(c, tags[t]) for c, t in rows.tag_links]
             )
             rows_insert(Relationship, RELATIONSHIP_ATTRS, rows.relationships)
-            rows_insert(Consent, CONSENT_ATTRS, rows.consents)
+            rows_insert(Consent, CONSENT_ATTRS, rows.consents, prepared=rows.prepared)
             if actor is not None:
                 _created_record(Contact, [row[0] for row in rows.contacts], actor)
         counts.contacts += len(rows.contacts)
@@ -281,8 +373,6 @@ def contacts_bulk_create(
         counts.consents += len(rows.consents)
         if progress:
             progress(label, counts.contacts, count)
-    sequences_reset()
-    return counts
 
 
 def _created_record(model: type[Company] | type[Contact], ids: list[int], actor: User) -> None:
@@ -333,6 +423,11 @@ def _batch_build(bounds: tuple[int, int]) -> ContactBatch:
     batch.relationships = [
         (base + a, base + b, kind) for a, b, kind in DemoWorld.relationships(people, _context.seed)
     ]
+    if connection.vendor == "sqlite":
+        batch.contacts = rows_prepare(Contact, CONTACT_ATTRS, batch.contacts)
+        batch.points = rows_prepare(ContactPoint, POINT_ATTRS, batch.points)
+        batch.consents = rows_prepare(Consent, CONSENT_ATTRS, batch.consents)
+        batch.prepared = True
     return batch
 
 
