@@ -523,7 +523,9 @@ def webform_submit(
     if clean(str(data.get("website_url") or "")):  # the honeypot: humans never see it
         return None
     with transaction.atomic():
-        form = WebForm.objects.select_for_update().select_related("owner").get(pk=form.pk)
+        form = (
+            WebForm.objects.select_for_update(of=("self",)).select_related("owner").get(pk=form.pk)
+        )
         errors: dict[str, str] = {}
         lead = Lead(status=Lead.Status.NEW, source_channel=Channel.WEB_FORM, form=form)
         values = {"full_name": data.get("full_name"), "email": data.get("email")}
