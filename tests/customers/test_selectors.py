@@ -306,3 +306,37 @@ def test_bulk_rows_under_a_batched_search_index_are_found_and_the_trigger_comes_
     # Rows written afterwards are indexed by the trigger again.
     make_contact(by=users.rep_a, full_name="Trần Văn Mai")
     assert found("van mai") == ["Trần Văn Mai"]
+
+
+def test_newest_search_window_pages_agree_with_sorting_every_match(users, monkeypatch):
+    from kith.customers import search
+
+    for i in range(30):
+        # Every third contact matches: a "common" word for a window of 9 rows.
+        make_contact(by=users.rep_a, full_name=f"Lê Văn {i}" if i % 3 == 0 else f"Phạm Thu {i}")
+    monkeypatch.setattr(search, "NEWEST_WINDOW", 9)
+    visible = Contact.objects.all()
+    terms = search.search_terms("le van")
+    everything = [c.pk for c in visible.filter(full_name__startswith="Lê").order_by("-pk")]
+    from_window = []
+
+    def page_of(cursor):
+        page = search._paginate_window(visible, terms, cursor=cursor, limit=2)
+        from_window.append(page is not None)
+        if page is None:  # the window ran short: the index takes over
+            matching = search.apply_search(visible, terms, prefix_fields=())
+            page = search.paginate(matching, ordering=search.NEWEST, cursor=cursor, limit=2)
+        return page
+
+    pages, cursor = [], None
+    while True:
+        page = page_of(cursor)
+        pages.append([c.pk for c in page.items])
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    assert [pk for page in pages for pk in page] == everything
+    assert any(from_window) and not all(from_window)
+    assert [c.pk for c in page_of(page.prev_cursor).items] == pages[-2]
+    assert [c.pk for c in page_of(page_of(None).next_cursor).items] == pages[1]
