@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from kith.cli import demo, manage, server, users
+from kith.cli import demo, intake, manage, server, users
 
 app = typer.Typer(
     name="kith",
@@ -32,6 +32,7 @@ app.command()(demo.demo)
 app.command()(server.serve)
 app.command()(server.worker)
 app.command()(users.createuser)
+intake.register(app)
 app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,

@@ -1,0 +1,195 @@
+"""Duplicate detection over the contact base: the batch run (splink) and the on-entry check
+(indexed blocking + rapidfuzz)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from rapidfuzz import fuzz
+
+from kith.core.text import fold
+from kith.customers.models import Contact, ContactPoint
+from kith.customers.normalise import email_normalise, phone_national_digits, phone_normalise
+from kith.identity.access import require, visible_to
+from kith.identity.models import User
+from kith.intake.matching import DedupeResult
+from kith.intake.matching import dedupe as dedupe_records
+from kith.intake.models import DedupeRun, DuplicatePair
+
+_BATCH = 5000
+
+
+def contact_records(queryset: Any) -> list[dict[str, Any]]:
+    """Contacts as matching records (role -> value), read in bulk without model instances."""
+    rows = queryset.values_list(
+        "id", "first_key", "last_key", "full_name", "primary_email", "primary_phone"
+    ).order_by("id")
+    return [
+        {
+            "id": str(pk),
+            "first_name": first,
+            "last_name": last,
+            "full_name": full,
+            "email": email,
+            "phone": phone_national_digits(phone) if phone else "",
+        }
+        for pk, first, last, full, email, phone in rows.iterator(chunk_size=_BATCH)
+    ]
+
+
+def dedupe_run_contacts(*, by: User | None, threshold: float = 0.9) -> DedupeRun:
+    """Score every contact `by` may see (all of them when `by` is None: the CLI) for duplicates
+    and store the pairs by cluster for review. Earlier open pairs are replaced."""
+    if by is not None:
+        require(by, "contacts", "edit")
+        queryset = visible_to(Contact.objects.all(), user=by, module="contacts")
+    else:
+        queryset = Contact.objects.all()
+    run = DedupeRun.objects.create(threshold=threshold, started_by=by)
+    records = contact_records(queryset)
+    try:
+        result = (
+            dedupe_records(records, threshold=threshold)
+            if len(records) > 1
+            else DedupeResult([], [], len(records), [])
+        )
+    except Exception as exc:
+        run.status = DedupeRun.Status.FAILED
+        run.message = str(exc)[:2000]
+        run.finished_at = timezone.now()
+        run.save()
+        raise
+    cluster_of = {pk: n for n, cluster in enumerate(result.clusters, start=1) for pk in cluster}
+    with transaction.atomic():
+        DuplicatePair.objects.filter(status=DuplicatePair.Status.OPEN).exclude(run=run).delete()
+        DuplicatePair.objects.bulk_create(
+            [
+                DuplicatePair(
+                    run=run,
+                    cluster=cluster_of[p.a],
+                    contact_a=int(p.a),
+                    contact_b=int(p.b),
+                    probability=p.probability,
+                    evidence=p.evidence,
+                )
+                for p in result.pairs
+            ],
+            batch_size=2000,
+        )
+        run.status = DedupeRun.Status.DONE
+        run.record_count = result.record_count
+        run.pair_count = len(result.pairs)
+        run.cluster_count = len(result.clusters)
+        run.finished_at = timezone.now()
+        run.save()
+    return run
+
+
+# --- on entry ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    contact: Contact
+    score: float  # 0-100
+    reasons: list[str]
+
+
+def _name_score(a: str, b: str) -> float:
+    if not a or not b:
+        return 0.0
+    return max(fuzz.token_sort_ratio(a, b), fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")))
+
+
+def contact_duplicates_find(
+    *,
+    user: User,
+    first_name: str = "",
+    last_name: str = "",
+    full_name: str = "",
+    emails: list[str] | tuple[str, ...] = (),
+    phones: list[str] | tuple[str, ...] = (),
+    exclude_id: int | None = None,
+    limit: int = 5,
+) -> list[Candidate]:
+    """Contacts `user` may see that are likely the person being entered, best first.
+
+    Candidates come from indexed lookups only (email and phone points, first/last name keys,
+    the folded full name), at most a few hundred; rapidfuzz scores the names. An email or
+    phone in common is strong evidence (score >= 90); a similar name alone scores its
+    similarity, shown from 85.
+    """
+    email_keys: set[str] = set()
+    for raw in emails:
+        try:
+            email_keys.add(email_normalise(raw))
+        except ValueError:
+            continue
+    phone_keys: set[str] = set()
+    for raw in phones:
+        try:
+            phone_keys.add(phone_normalise(raw))
+        except ValueError:
+            continue
+    first, last = fold(first_name), fold(last_name)
+    full = fold(full_name) or fold(f"{first_name} {last_name}")
+    if not (email_keys or phone_keys or full or first or last):
+        return []
+    visible = visible_to(Contact.objects.all(), user=user, module="contacts")
+    if exclude_id is not None:
+        visible = visible.exclude(pk=exclude_id)
+    ids: set[int] = set()
+    point_match = Q()
+    if email_keys:
+        point_match |= Q(kind=ContactPoint.Kind.EMAIL, value__in=email_keys)
+    if phone_keys:
+        point_match |= Q(kind=ContactPoint.Kind.PHONE, value__in=phone_keys)
+    by_point: dict[int, set[str]] = {}
+    if point_match:
+        for contact_id, kind in ContactPoint.objects.filter(point_match).values_list(
+            "contact_id", "kind"
+        )[:200]:
+            by_point.setdefault(contact_id, set()).add(kind)
+            ids.add(contact_id)
+    name_match = Q()
+    if first and last:
+        name_match |= Q(first_key=first, last_key=last) | Q(first_key=last, last_key=first)
+    elif last:
+        name_match |= Q(last_key=last, first_key="")
+    if full:
+        name_match |= Q(sort_name=full)
+        if len(full) >= 2 and first:
+            # Family name plus a similar given name: blocks on the indexed last_key prefix.
+            name_match |= Q(last_key=last, first_key__startswith=first[:1])
+    if name_match:
+        ids.update(visible.filter(name_match).values_list("pk", flat=True)[:200])
+    if not ids:
+        return []
+    candidates = []
+    for contact in visible.filter(pk__in=ids).only(
+        "id", "full_name", "first_key", "last_key", "primary_email", "primary_phone"
+    ):
+        reasons = []
+        kinds = by_point.get(contact.pk, set())
+        score = _name_score(full, fold(contact.full_name))
+        if first or last:
+            score = max(
+                score,
+                _name_score(f"{first} {last}".strip(), f"{contact.first_key} {contact.last_key}"),
+            )
+        if score >= 85:
+            reasons.append("name")
+        if ContactPoint.Kind.EMAIL in kinds:
+            reasons.append("email")
+            score = max(score, 90.0) + 5
+        if ContactPoint.Kind.PHONE in kinds:
+            reasons.append("phone")
+            score = max(score, 90.0) + 3
+        if reasons:
+            candidates.append(Candidate(contact=contact, score=min(score, 100.0), reasons=reasons))
+    candidates.sort(key=lambda c: (-c.score, c.contact.pk))
+    return candidates[:limit]

@@ -1,0 +1,216 @@
+"""Reading uploaded tables: CSV in any delimiter and encoding, XLSX, vCard.
+
+Pure module (no Django): `table_read(content, filename=)` returns a header and rows of strings,
+or raises ValueError with a message a user can act on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+# A cell longer than this is refused (a sign of a broken file: an unclosed quote swallowing
+# the rest of it), rather than stored.
+MAX_CELL = 10_000
+MAX_COLUMNS = 200
+_SNIFF_BYTES = 64 * 1024
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    # (row number as the user counts it, 1 = header, message) for rows the reader fixed up.
+    warnings: list[tuple[int, str]] = field(default_factory=list)
+
+
+def text_decode(content: bytes) -> tuple[str, str]:
+    """The text of `content` and the encoding it was read with: UTF-8 (with or without BOM)
+    first, then what charset-normalizer detects (GB18030 for GBK, cp1258, …)."""
+    if content.startswith(b"\xef\xbb\xbf"):
+        return content[3:].decode("utf-8"), "utf-8-sig"
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return content.decode("utf-16"), "utf-16"
+    try:
+        return content.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(content[: 512 * 1024]).best()
+    if best is None:
+        raise ValueError("The file is not text in any encoding Kith can read.")
+    encoding = best.encoding
+    if encoding in {"gb2312", "gbk", "hz"}:
+        encoding = "gb18030"  # a superset: GBK files often hold characters GB2312 lacks
+    try:
+        return content.decode(encoding), encoding
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"The file looks like {encoding} but byte {exc.start} is not valid in it."
+        ) from exc
+
+
+def delimiter_guess(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        first = sample.splitlines()[0] if sample else ""
+        counts = {d: first.count(d) for d in ",;\t|"}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+
+
+def csv_read(content: bytes) -> Table:
+    text, encoding = text_decode(content)
+    if not text.strip():
+        raise ValueError("The file is empty.")
+    delimiter = delimiter_guess(text[:_SNIFF_BYTES])
+    csv.field_size_limit(max(MAX_CELL * 10, 131072))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration as exc:
+        raise ValueError("The file is empty.") from exc
+    _header_check(header)
+    table = Table(header=header, rows=[], encoding=encoding, delimiter=delimiter)
+    width = len(header)
+    try:
+        for number, row in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            for cell in row:
+                if len(cell) > MAX_CELL:
+                    raise ValueError(
+                        f"Row {number}: a cell is {len(cell)} characters long (at most "
+                        f"{MAX_CELL}); is a quote left open?"
+                    )
+            if len(row) != width:
+                table.warnings.append(
+                    (number, f"has {len(row)} cells where the header has {width}")
+                )
+                row = (row + [""] * width)[:width] if len(row) < width else row
+            table.rows.append(row)
+    except csv.Error as exc:
+        raise ValueError(f"Row {reader.line_num}: {exc}") from exc
+    return table
+
+
+def _header_check(header: list[str]) -> None:
+    if not any(header):
+        raise ValueError("The first row must name the columns.")
+    if len(header) > MAX_COLUMNS:
+        raise ValueError(f"The file has {len(header)} columns; at most {MAX_COLUMNS}.")
+    seen = set()
+    for name in header:
+        if name and name in seen:
+            raise ValueError(f"The column “{name}” appears twice.")
+        seen.add(name)
+
+
+def xlsx_read(content: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:
+        raise ValueError("The file is not a readable XLSX workbook.") from exc
+    try:
+        sheet = book.worksheets[0]
+        rows_iter = sheet.iter_rows(values_only=True)
+        first = next(rows_iter, None)
+        if first is None:
+            raise ValueError("The file is empty.")
+        header = [_cell(v).strip() for v in first]
+        while header and not header[-1]:
+            header.pop()
+        _header_check(header)
+        width = len(header)
+        rows = []
+        for values in rows_iter:
+            row = [_cell(v) for v in values[:width]]
+            row += [""] * (width - len(row))
+            if any(c.strip() for c in row):
+                for cell in row:
+                    if len(cell) > MAX_CELL:
+                        raise ValueError(f"Row {len(rows) + 2}: a cell is too long.")
+                rows.append(row)
+        return Table(header=header, rows=rows, encoding="xlsx", delimiter="")
+    finally:
+        book.close()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10] if hasattr(value, "hour") else value.isoformat()
+    return str(value)
+
+
+VCARD_COLUMNS = [
+    "First name", "Last name", "Full name", "Email", "Phone", "Company", "Job title",
+    "Address", "City", "Region", "Postal code", "Country",
+]  # fmt: skip
+
+
+def vcard_read(content: bytes) -> Table:
+    import vobject
+
+    text, encoding = text_decode(content)
+    if not text.strip():
+        raise ValueError("The file is empty.")
+    rows = []
+    try:
+        for card in vobject.readComponents(text):
+            rows.append(_vcard_row(card))
+    except Exception as exc:
+        raise ValueError(f"Card {len(rows) + 1} cannot be read: {exc}") from exc
+    if not rows:
+        raise ValueError("The file holds no vCards.")
+    return Table(header=list(VCARD_COLUMNS), rows=rows, encoding=encoding, delimiter="")
+
+
+def _vcard_row(card: object) -> list[str]:
+    contents = getattr(card, "contents", {})
+
+    def first(key: str) -> object | None:
+        items = contents.get(key)
+        return items[0].value if items else None
+
+    name = first("n")
+    given = getattr(name, "given", "") if name is not None else ""
+    family = getattr(name, "family", "") if name is not None else ""
+    org = first("org")
+    company = org[0] if isinstance(org, list) and org else (org or "")
+    adr = first("adr")
+    return [
+        _joined(given), _joined(family), str(first("fn") or ""), str(first("email") or ""),
+        str(first("tel") or ""), str(company), str(first("title") or ""),
+        _joined(getattr(adr, "street", "")), _joined(getattr(adr, "city", "")),
+        _joined(getattr(adr, "region", "")), _joined(getattr(adr, "code", "")),
+        _joined(getattr(adr, "country", "")),
+    ]  # fmt: skip
+
+
+def _joined(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value if v)
+    return str(value or "")
+
+
+def table_read(content: bytes, *, filename: str) -> Table:
+    """The table in an uploaded file, by its extension (and magic bytes for XLSX)."""
+    name = filename.lower()
+    if not content:
+        raise ValueError("The file is empty.")
+    if name.endswith((".xlsx", ".xlsm")) or content[:4] == b"PK\x03\x04":
+        return xlsx_read(content)
+    if name.endswith((".vcf", ".vcard")) or content.lstrip()[:11].upper() == b"BEGIN:VCARD":
+        return vcard_read(content)
+    return csv_read(content)
