@@ -5,12 +5,15 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from kith.core.errors import NotFound
+from kith.core.pagination import Ordering, Page, paginate
 from kith.identity.access import grant_for
-from kith.identity.models import ApiToken, Scope, Team, User
-from kith.identity.services import TOKEN_PREFIX, token_hash
+from kith.identity.models import ApiToken, Role, RoleGrant, Scope, Team, User
+from kith.identity.services import TOKEN_PREFIX, admin_require, token_hash
 
 # Writing last_used_at on every request would turn every API read into a write.
 _LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -55,4 +58,73 @@ def users_assignable(*, user: User, module: str = "contacts") -> QuerySet[User]:
 
 
 def teams_all() -> QuerySet[Team]:
+    """Every team with its lead, by name."""
     return Team.objects.select_related("lead").order_by("name")
+
+
+# --- administration (every function below refuses non-administrators) ----------------------
+
+
+def users_page(*, by: User, q: str = "", cursor: str | None = None, limit: int = 50) -> Page[User]:
+    """One page of all users (active and not) by username, with team and role loaded;
+    `q` matches username, name or email."""
+    admin_require(by)
+    users = User.objects.select_related("team", "role")
+    q = q.strip()
+    if q:
+        users = users.filter(
+            Q(username__icontains=q)
+            | Q(first_name__icontains=q)
+            | Q(last_name__icontains=q)
+            | Q(email__icontains=q)
+        )
+    return paginate(users, ordering=Ordering("username"), cursor=cursor, limit=limit)
+
+
+def user_get(*, by: User, user_id: int) -> User:
+    """One user with team and role, for an administrator."""
+    admin_require(by)
+    user = User.objects.select_related("team", "role").filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(_("Not found."))
+    return user
+
+
+def teams_for_admin(*, by: User) -> QuerySet[Team]:
+    """Every team with its lead and `member_count` (active members), by name."""
+    admin_require(by)
+    return (
+        Team.objects.select_related("lead")
+        .annotate(member_count=Count("members", filter=Q(members__is_active=True)))
+        .order_by("name")
+    )
+
+
+def team_get(*, by: User, team_id: int) -> Team:
+    admin_require(by)
+    team = Team.objects.select_related("lead").filter(pk=team_id).first()
+    if team is None:
+        raise NotFound(_("Not found."))
+    return team
+
+
+def roles_with_grants(*, by: User) -> QuerySet[Role]:
+    """Every role with its grants prefetched (`grant_list`, by module), by name."""
+    admin_require(by)
+    return Role.objects.prefetch_related(
+        Prefetch("grants", queryset=RoleGrant.objects.order_by("module"), to_attr="grant_list")
+    ).order_by("name")
+
+
+def role_get(*, by: User, role_id: int) -> Role:
+    """One role with `grant_list` loaded."""
+    admin_require(by)
+    role = roles_with_grants(by=by).filter(pk=role_id).first()
+    if role is None:
+        raise NotFound(_("Not found."))
+    return role
+
+
+def roles_all() -> QuerySet[Role]:
+    """Roles for choosing one (a user's role), by name."""
+    return Role.objects.order_by("name")
