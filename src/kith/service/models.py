@@ -140,6 +140,8 @@ class Ticket(OwnedRecord):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_breached_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
+    # Business seconds spent pending so far; added to the resolution target when it is computed.
+    paused_seconds = models.PositiveIntegerField(default=0)
     closed_at = models.DateTimeField(null=True, blank=True)
     # Email threading: the Message-ID of the email that opened the ticket.
     message_id = models.CharField(max_length=255, blank=True)
