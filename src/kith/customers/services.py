@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Func, JSONField, QuerySet, TextField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -713,3 +714,189 @@ def custom_field_create(
         required=required,
         position=position,
     )
+
+
+_CUSTOM_MODELS: dict[str, type[Contact] | type[Company]] = {
+    "customers.contact": Contact,
+    "customers.company": Company,
+}
+_CUSTOM_BATCH = 2000
+
+
+class _JsonKeyRemoved(Func):
+    """`column` without the top-level `key` (a slug), computed in the database."""
+
+    output_field = JSONField()
+
+    def __init__(self, column: str, key: str) -> None:
+        super().__init__(F(column), Cast(Value(key), TextField()))
+        self.key = key
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        path = Value(f'$."{self.key}"')
+        return Func(self.source_expressions[0], path, function="json_remove").as_sql(
+            compiler, connection
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ")
+
+
+def _custom_field_for_admin(*, by: User, field_id: int) -> CustomField:
+    if not is_admin(by):
+        raise Forbidden(_("Only administrators can define custom fields."))
+    definition = CustomField.objects.select_for_update().filter(pk=field_id).first()
+    if definition is None:
+        raise NotFound(_("Not found."))
+    return definition
+
+
+def _custom_field_snapshot(definition: CustomField) -> dict[str, str]:
+    return {
+        "key": definition.key,
+        "label": definition.label,
+        "kind": definition.kind,
+        "choices": ", ".join(definition.choices),
+        "required": str(definition.required),
+        "position": str(definition.position),
+    }
+
+
+def custom_field_values_count(*, definition: CustomField, value: Any = None) -> int:
+    """How many records hold a value for `definition` (or exactly `value`, when given)."""
+    records = _CUSTOM_MODELS[definition.model].objects.all()
+    if value is None:
+        return records.filter(custom__has_key=definition.key).count()
+    return records.filter(**{f"custom__{definition.key}": value}).count()
+
+
+@transaction.atomic
+def custom_field_update(*, by: User, field_id: int, **changes: Any) -> CustomField:
+    """Change a custom field's label, choices, required flag or position (admins only).
+
+    `key` and `kind` may change only while no record holds a value, so stored values always
+    match their definition; a choice still held by records cannot be removed. Moving a field
+    to `position` (0 = first) renumbers the model's other fields.
+    """
+    definition = _custom_field_for_admin(by=by, field_id=field_id)
+    unknown = set(changes) - {"key", "label", "kind", "choices", "required", "position"}
+    if unknown:
+        raise FieldError({k: _("Unknown field.") for k in sorted(unknown)})
+    before = _custom_field_snapshot(definition)
+    errors: dict[str, str] = {}
+    held = None  # records holding a value, counted once and only when needed
+
+    def values_held() -> int:
+        nonlocal held
+        if held is None:
+            held = custom_field_values_count(definition=definition)
+        return held
+
+    if "key" in changes:
+        key = clean(changes["key"] or "").lower()
+        if key != definition.key:
+            if not key or not key.replace("_", "").isalnum() or not key.isascii() or len(key) > 48:
+                errors["key"] = _("Use up to 48 lower-case letters, digits and underscores.")
+            elif values_held():
+                errors["key"] = _(
+                    "The key of “%(label)s” cannot change: %(count)d records hold a value."
+                ) % {"label": definition.label, "count": values_held()}
+            elif CustomField.objects.filter(model=definition.model, key=key).exists():
+                errors["key"] = _("This model already has a field with this key.")
+            else:
+                definition.key = key
+    if "kind" in changes and changes["kind"] != definition.kind:
+        _choice_check(changes["kind"], CustomField.Kind.values, "kind", errors)
+        if "kind" not in errors:
+            if values_held():
+                errors["kind"] = _(
+                    "The type of “%(label)s” cannot change: %(count)d records hold a value."
+                ) % {"label": definition.label, "count": values_held()}
+            else:
+                definition.kind = changes["kind"]
+    if "label" in changes:
+        label = _text(changes["label"], "label", 80, errors)
+        if not label:
+            errors["label"] = _("Enter a label.")
+        definition.label = label
+    if "choices" in changes:
+        options = list(dict.fromkeys(clean(c) for c in changes["choices"] if clean(c)))
+        if definition.kind == CustomField.Kind.CHOICE:
+            if not options:
+                errors["choices"] = _("A choice field needs at least one choice.")
+            for removed in [c for c in definition.choices if c not in options]:
+                count = custom_field_values_count(definition=definition, value=removed)
+                if count:
+                    errors["choices"] = _(
+                        "“%(choice)s” cannot be removed from “%(label)s”: %(count)d records hold it."
+                    ) % {"choice": removed, "label": definition.label, "count": count}
+                    break
+        definition.choices = options if definition.kind == CustomField.Kind.CHOICE else []
+    elif definition.kind == CustomField.Kind.CHOICE and not definition.choices:
+        errors["choices"] = _("A choice field needs at least one choice.")
+    if "required" in changes:
+        definition.required = bool(changes["required"])
+    if errors:
+        raise FieldError(errors)
+    definition.save()
+    if "position" in changes:
+        siblings = [
+            f
+            for f in CustomField.objects.filter(model=definition.model).order_by("position", "pk")
+            if f.pk != definition.pk
+        ]
+        at = max(0, min(int(changes["position"]), len(siblings)))
+        siblings.insert(at, definition)
+        for index, field in enumerate(siblings):
+            field.position = index
+        CustomField.objects.bulk_update(siblings, ["position"])
+    changes_record(
+        instance=definition, actor=by, before=before, after=_custom_field_snapshot(definition)
+    )
+    return definition
+
+
+@transaction.atomic
+def custom_field_delete(*, by: User, field_id: int) -> int:
+    """Delete a custom field and remove its values from every record (admins only).
+
+    Each record that held a value gets a history entry with the old value and a new version
+    (an edit form opened before is refused as stale instead of writing the value back).
+    Returns how many records lost a value. Works in batches of 2,000 records.
+    """
+    definition = _custom_field_for_admin(by=by, field_id=field_id)
+    model = _CUSTOM_MODELS[definition.model]
+    key = definition.key
+    holders = model.objects.filter(custom__has_key=key).order_by("pk")
+    removed = 0
+    last_pk = 0
+    now = timezone.now()
+    while True:
+        batch = list(
+            holders.filter(pk__gt=last_pk).values_list("pk", f"custom__{key}")[:_CUSTOM_BATCH]
+        )
+        if not batch:
+            break
+        ids = [pk for pk, _value in batch]
+        ChangeRecord.objects.bulk_create(
+            ChangeRecord(
+                model=definition.model, object_id=pk, action="update", field=f"custom.{key}",
+                old_value="" if value is None else str(value), new_value="", actor=by,
+            )
+            for pk, value in batch
+        )  # fmt: skip
+        model.objects.filter(pk__in=ids).update(
+            custom=_JsonKeyRemoved("custom", key), version=F("version") + 1, updated_at=now
+        )
+        removed += len(ids)
+        last_pk = ids[-1]
+    changes_record(
+        instance=definition, actor=by, before=_custom_field_snapshot(definition), after=None
+    )
+    definition.delete()
+    remaining = CustomField.objects.filter(model=definition.model).order_by("position", "pk")
+    renumbered = list(remaining)
+    for index, field in enumerate(renumbered):
+        field.position = index
+    CustomField.objects.bulk_update(renumbered, ["position"])
+    return removed

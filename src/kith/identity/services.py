@@ -103,7 +103,12 @@ def team_update(*, by: User, team_id: int, **changes: Any) -> Team:
     unknown = set(changes) - {"name", "lead_id"}
     if unknown:
         raise FieldError({k: _("Unknown field.") for k in sorted(unknown)})
-    team = Team.objects.select_for_update().select_related("lead").filter(pk=team_id).first()
+    team = (
+        Team.objects.select_for_update(of=("self",))
+        .select_related("lead")
+        .filter(pk=team_id)
+        .first()
+    )
     if team is None:
         raise NotFound(_("Not found."))
     before = {"name": team.name, "lead": str(team.lead or "")}
