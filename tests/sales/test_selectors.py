@@ -70,14 +70,14 @@ def test_board_columns_totals_and_more(users, funnel):
         ("USD", 15000, 1500)
     ]
     assert [d.name for d in qualify.deals] == ["D4", "D3", "D2"]
-    more = selectors.deals_column_more(
+    more, _next = selectors.deals_column_more(
         user=users.rep_a,
         stage=funnel.qualify,
         filters=DealFilters(),
         cursor=qualify.next_cursor,
         per_column=3,
     )
-    assert [d.name for d in more.items] == ["D1", "D0"]
+    assert [d.name for d in more] == ["D1", "D0"]
     assert [d.name for d in by_stage["Proposal"].deals] == ["Moved"]
     owner_filtered = selectors.deals_board(
         user=users.manager, pipeline=funnel.pipeline, filters=DealFilters(owner_id=users.rep_a2.pk)

@@ -104,9 +104,12 @@ def _deals(
     funnels: list[Any],
     contacts: list[tuple[int, int, int | None, int | None]],
     now: datetime,
+    per_pipeline: int = 0,
+    open_share: float = 0.6,
 ) -> int:
-    """Deals in every stage of every pipeline, each with a plausible stage history."""
-    per_pipeline = max(len(Stage.Outcome) * 8, len(contacts) // 8)
+    """Deals in every stage of every pipeline, each with a plausible stage history; about
+    `open_share` of them still open."""
+    per_pipeline = per_pipeline or max(len(Stage.Outcome) * 8, len(contacts) // 8)
     deal_id = _next_id(Deal)
     deal_rows: list[tuple] = []
     change_rows: list[tuple] = []
@@ -118,11 +121,12 @@ def _deals(
         lost = next(s for s in stages if s.outcome == "lost")
         for n in range(per_pipeline):
             # Every stage gets deals: the first len(stages) deals walk through them in turn.
-            final = (
-                stages[n % len(stages)]
-                if n < len(stages) * 3
-                else rng.choice(open_stages * 3 + [won, won, lost])
-            )
+            if n < len(stages) * 3:
+                final = stages[n % len(stages)]
+            elif rng.random() < open_share:
+                final = rng.choice(open_stages)
+            else:
+                final = rng.choice([won, won, lost])
             if final.outcome == "open":
                 path = open_stages[: open_stages.index(final) + 1]
             elif final.outcome == "won":

@@ -250,6 +250,19 @@ class Deal(OwnedRecord):
             models.Index(
                 fields=["owner", "stage", "-stage_entered_at", "-id"], name="deal_owner_stage_idx"
             ),
+            # Column totals of a board read only these indexes (covering), at any scope.
+            models.Index(
+                fields=["pipeline", "stage", "currency", "amount_minor", "probability"],
+                name="deal_board_totals_idx",
+            ),
+            models.Index(
+                fields=["team", "pipeline", "stage", "currency", "amount_minor", "probability"],
+                name="deal_team_totals_idx",
+            ),
+            models.Index(
+                fields=["owner", "pipeline", "stage", "currency", "amount_minor", "probability"],
+                name="deal_owner_totals_idx",
+            ),
             models.Index(fields=["created_at", "id"], name="deal_created_idx"),
             models.Index(fields=["outcome", "expected_close"], name="deal_outcome_close_idx"),
             models.Index(fields=["outcome", "closed_at"], name="deal_outcome_closed_idx"),
@@ -314,9 +327,33 @@ class Order(OwnedRecord):
     # Cancelled and refunded orders are no purchase: the summary and analytics skip them.
     COUNTED = (Status.PENDING, Status.PAID, Status.SHIPPED)
 
+    # Orders are the second-biggest table: every index is paid for on each bulk import. The
+    # composite indexes below start with contact, team and owner, so the foreign keys need no
+    # index of their own, and lists sort by ordered_at, never by the insert time.
     contact = models.ForeignKey(
-        "customers.Contact", on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
+        "customers.Contact",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("customer"),
+        db_index=False,
     )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("owner"),
+        db_index=False,
+    )
+    team = models.ForeignKey(
+        "identity.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("team"),
+        db_index=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
     number = models.CharField(_("number"), max_length=40, blank=True)
     ordered_at = models.DateTimeField(_("date"))
     status = models.CharField(
@@ -351,7 +388,9 @@ class OrderLine(models.Model):
     order's (join on order_id; order has the contact+date index)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    # No index: analytics read lines in bulk through their orders, and products are never
+    # deleted (PROTECT would scan); an index here would cost 10M entries and import speed.
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", db_index=False)
     quantity = models.IntegerField(_("quantity"))
     unit_price_minor = models.BigIntegerField(_("unit price"))
 

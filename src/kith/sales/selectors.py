@@ -163,6 +163,52 @@ def _card_rows(deals: QuerySet[Deal]) -> QuerySet[Deal]:
     )  # fmt: skip
 
 
+CARD_FIELDS = (
+    "pk", "name", "amount_minor", "currency", "expected_close", "stage_entered_at",
+    "company_id", "company__name", "owner__username", "owner__first_name", "owner__last_name",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DealCard:
+    """What a board card shows; read as plain rows (no model instances: a board has many)."""
+
+    pk: int
+    name: str
+    amount_display: str
+    owner: str
+    company_id: int | None
+    company_name: str
+    expected_close: date | None
+
+
+def _cards(rows: Iterable[Any]) -> list[DealCard]:
+    return [
+        DealCard(
+            pk=r.pk,
+            name=r.name,
+            amount_display=money_format(r.amount_minor, r.currency),
+            owner=f"{r.owner__first_name} {r.owner__last_name}".strip() or r.owner__username,
+            company_id=r.company_id,
+            company_name=r.company__name or "",
+            expected_close=r.expected_close,
+        )
+        for r in rows
+    ]
+
+
+def _card_page(
+    deals: QuerySet[Deal], cursor: str | None, limit: int
+) -> tuple[list[DealCard], str | None]:
+    page = paginate(
+        deals.values_list(*CARD_FIELDS, named=True),  # type: ignore[arg-type]
+        ordering=COLUMN_ORDERING,
+        cursor=cursor,
+        limit=limit,
+    )
+    return _cards(page.items), page.next_cursor
+
+
 @dataclass
 class StageTotal:
     currency: str
@@ -177,7 +223,7 @@ class StageTotal:
 @dataclass
 class BoardColumn:
     stage: Stage
-    deals: list[Deal]
+    deals: list[DealCard]
     count: int
     totals: list[StageTotal]
     next_cursor: str | None
@@ -205,7 +251,7 @@ def deals_board(
         deals.order_by()
         .values("stage_id", "currency")
         .annotate(
-            n=Count("id"),
+            n=Count("*"),
             amount=Sum("amount_minor"),
             weighted=Sum(F("amount_minor") * F("probability")),
         )
@@ -221,15 +267,9 @@ def deals_board(
     board = Board(pipeline=pipeline)
     for stage in stages:
         if counts[stage.pk]:
-            page = paginate(
-                _card_rows(deals.filter(stage=stage)),
-                ordering=COLUMN_ORDERING,
-                cursor=None,
-                limit=per_column,
-            )
-            cards, next_cursor = page.items, page.next_cursor
+            cards, next_cursor = _card_page(deals.filter(stage=stage), None, per_column)
         else:
-            cards, next_cursor = [], None
+            cards, next_cursor = [], None  # type: ignore[assignment]
         board.columns.append(
             BoardColumn(
                 stage=stage,
@@ -244,10 +284,10 @@ def deals_board(
 
 def deals_column_more(
     *, user: User, stage: Stage, filters: DealFilters, cursor: str, per_column: int = 20
-) -> Page[Deal]:
-    """The next cards of one board column."""
+) -> tuple[list[DealCard], str | None]:
+    """The next cards of one board column, and the cursor of the ones after."""
     deals = _deals_filtered(user=user, filters=filters).filter(stage=stage)
-    return paginate(_card_rows(deals), ordering=COLUMN_ORDERING, cursor=cursor, limit=per_column)
+    return _card_page(deals, cursor, per_column)
 
 
 def deals_list(

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -46,8 +47,14 @@ def _filters(request: HttpRequest) -> selectors.DealFilters:
     )
 
 
+def _deal_url() -> str:
+    """The deal page's address without the id, so a board card needs no reverse() each."""
+    return reverse("deal-detail", args=[0]).removesuffix("0/")
+
+
 def _filter_context(request: HttpRequest) -> dict[str, Any]:
     return {
+        "deal_url": _deal_url(),
         "owners": identity_selectors.users_assignable(user=request.user, module="deals"),
         "teams": identity_selectors.teams_all(),
         "query": request.GET.urlencode(),
@@ -87,7 +94,7 @@ def deal_column_more(request: HttpRequest, stage_id: int) -> HttpResponse:
     if stage is None:
         raise NotFound(_("Not found."))
     try:
-        page = selectors.deals_column_more(
+        cards, next_cursor = selectors.deals_column_more(
             user=request.user,
             stage=stage,
             filters=_filters(request),
@@ -98,8 +105,8 @@ def deal_column_more(request: HttpRequest, stage_id: int) -> HttpResponse:
         return HttpResponse("", status=400)
     query = request.GET.copy()
     query.pop("cursor", None)
-    context = {"deals": page.items, "stage": stage, "next_cursor": page.next_cursor,
-               "query": query.urlencode()}  # fmt: skip
+    context = {"deals": cards, "stage": stage, "next_cursor": next_cursor,
+               "query": query.urlencode(), "deal_url": _deal_url()}  # fmt: skip
     return render(request, "web/sales/board_cards.html", context)
 
 
