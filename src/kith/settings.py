@@ -156,4 +156,4 @@ LOGGING = {
 KITH_SALES_FORM_RATE = int(os.environ.get("KITH_SALES_FORM_RATE", "5"))
 KITH_SALES_FORM_WINDOW = int(os.environ.get("KITH_SALES_FORM_WINDOW", "600"))
 # Cards shown per kanban column before "more".
-KITH_SALES_BOARD_COLUMN = int(os.environ.get("KITH_SALES_BOARD_COLUMN", "20"))
+KITH_SALES_BOARD_COLUMN = int(os.environ.get("KITH_SALES_BOARD_COLUMN", "15"))
