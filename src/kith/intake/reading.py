@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 
 # A cell longer than this is refused (a sign of a broken file: an unclosed quote swallowing
@@ -21,6 +22,8 @@ _SNIFF_BYTES = 64 * 1024
 class Table:
     header: list[str]
     rows: list[list[str]]
+    # The line of each row as the user counts it (the header is 1; blank lines are skipped).
+    numbers: list[int] = field(default_factory=list)
     encoding: str = "utf-8"
     delimiter: str = ","
     # (row number as the user counts it, 1 = header, message) for rows the reader fixed up.
@@ -47,7 +50,8 @@ def text_decode(content: bytes) -> tuple[str, str]:
     if encoding in {"gb2312", "gbk", "hz"}:
         encoding = "gb18030"  # a superset: GBK files often hold characters GB2312 lacks
     try:
-        return content.decode(encoding), encoding
+        # cp1258 writes most Vietnamese letters as a base letter + a combining tone mark.
+        return unicodedata.normalize("NFC", content.decode(encoding)), encoding
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"The file looks like {encoding} but byte {exc.start} is not valid in it."
@@ -94,6 +98,7 @@ def csv_read(content: bytes) -> Table:
                 )
                 row = (row + [""] * width)[:width] if len(row) < width else row
             table.rows.append(row)
+            table.numbers.append(number)
     except csv.Error as exc:
         raise ValueError(f"Row {reader.line_num}: {exc}") from exc
     return table
@@ -130,7 +135,8 @@ def xlsx_read(content: bytes) -> Table:
         _header_check(header)
         width = len(header)
         rows = []
-        for values in rows_iter:
+        numbers = []
+        for number, values in enumerate(rows_iter, start=2):
             row = [_cell(v) for v in values[:width]]
             row += [""] * (width - len(row))
             if any(c.strip() for c in row):
@@ -138,7 +144,8 @@ def xlsx_read(content: bytes) -> Table:
                     if len(cell) > MAX_CELL:
                         raise ValueError(f"Row {len(rows) + 2}: a cell is too long.")
                 rows.append(row)
-        return Table(header=header, rows=rows, encoding="xlsx", delimiter="")
+                numbers.append(number)
+        return Table(header=header, rows=rows, numbers=numbers, encoding="xlsx", delimiter="")
     finally:
         book.close()
 
@@ -173,7 +180,13 @@ def vcard_read(content: bytes) -> Table:
         raise ValueError(f"Card {len(rows) + 1} cannot be read: {exc}") from exc
     if not rows:
         raise ValueError("The file holds no vCards.")
-    return Table(header=list(VCARD_COLUMNS), rows=rows, encoding=encoding, delimiter="")
+    return Table(
+        header=list(VCARD_COLUMNS),
+        rows=rows,
+        numbers=list(range(1, len(rows) + 1)),
+        encoding=encoding,
+        delimiter="",
+    )
 
 
 def _vcard_row(card: object) -> list[str]:

@@ -1,0 +1,746 @@
+"""Imports of contacts and companies: upload, mapping guess, preview, run (bulk, with the
+duplicate check), error file, undo.
+
+Rows are cleaned by the same functions the customers services use (points_clean,
+addresses_clean, domain_normalise, contact_index_fields) and written by kith.customers.bulk,
+so an imported contact is stored exactly like one typed in. Each batch is one transaction;
+a row that fails goes to the error file with its reason, the others are imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kith.core.errors import FieldError, NotFound
+from kith.core.models import ChangeRecord
+from kith.core.text import clean, fold
+from kith.customers.bulk import (
+    ADDRESS_ATTRS,
+    CONTACT_ATTRS,
+    POINT_ATTRS,
+    created_record,
+    next_id,
+    rows_insert,
+    sequences_reset,
+    tag_ids,
+)
+from kith.customers.indexing import company_index_fields, contact_index_fields, display_name
+from kith.customers.models import Company, Contact, ContactPoint
+from kith.customers.normalise import domain_normalise
+from kith.customers.points import addresses_clean, points_clean
+from kith.customers.search import search_index_batched
+from kith.identity.access import require, visible_to
+from kith.identity.models import User
+from kith.intake.exporting import cell_neutralise
+from kith.intake.models import ImportJob, ImportUpdate, MappingTemplate
+from kith.intake.reading import Table, table_read
+
+Progress = Callable[[int, int], None]
+BATCH = 2000
+PREVIEW_VALIDATE = 10_000
+
+CONTACT_FIELDS: dict[str, tuple[str, ...]] = {
+    # field: header synonyms (folded, separators removed)
+    "first_name": ("firstname", "givenname", "forename", "first", "ten", "名"),
+    "last_name": ("lastname", "surname", "familyname", "last", "ho", "姓"),
+    "full_name": ("fullname", "name", "contactname", "hoten", "hovaten", "姓名", "名字"),
+    "email": ("email", "emailaddress", "mail", "primaryemail", "邮箱", "电子邮件"),
+    "phone": ("phone", "telephone", "mobile", "tel", "phonenumber", "dienthoai", "电话", "手机"),
+    "title": ("title", "jobtitle", "position", "role", "chucvu", "职位"),
+    "company": ("company", "organisation", "organization", "companyname", "congty", "公司"),
+    "lifecycle_stage": ("stage", "lifecyclestage", "status"),
+    "tags": ("tags", "labels", "tag"),
+    "line1": ("address", "street", "address1", "line1", "addressline1", "diachi", "地址"),
+    "city": ("city", "town", "suburb", "thanhpho", "城市"),
+    "region": ("region", "state", "province", "tinh", "省"),
+    "postal_code": ("postcode", "zip", "zipcode", "postalcode"),
+    "country": ("country", "quocgia", "国家"),
+}
+COMPANY_FIELDS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "company", "companyname", "organisation", "organization", "congty", "公司"),
+    "domain": ("domain", "website", "web", "url", "site"),
+    "industry": ("industry", "sector", "nganh", "行业"),
+    "size": ("size", "employees", "companysize"),
+}
+
+
+def fields_for(kind: str) -> dict[str, tuple[str, ...]]:
+    return CONTACT_FIELDS if kind == ImportJob.Kind.CONTACTS else COMPANY_FIELDS
+
+
+def _header_key(name: str) -> str:
+    folded = fold(name)
+    key = "".join(ch for ch in folded if ch.isalnum())
+    return key
+
+
+def mapping_guess(header: Sequence[str], kind: str) -> dict[str, str]:
+    """column -> field for the columns whose names Kith recognises ("" = not imported)."""
+    synonyms = fields_for(kind)
+    mapping: dict[str, str] = {}
+    for column in header:
+        key = _header_key(column)
+        mapping[column] = next((f for f, names in synonyms.items() if key in names), "")
+    return mapping
+
+
+@dataclass
+class RowError:
+    row: int  # as the user counts it in the file: the header is row 1
+    field: str  # the column name
+    message: str
+
+
+@dataclass
+class Preview:
+    header: list[str]
+    mapping: dict[str, str]
+    rows: list[list[str]]
+    total: int
+    valid: int  # among the first PREVIEW_VALIDATE rows
+    checked: int
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _job_for(*, by: User, job_id: int) -> ImportJob:
+    require(by, "imports", "read")
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or (job.created_by_id != by.pk and not by.is_superuser):
+        raise NotFound(_("This import does not exist."))
+    return job
+
+
+def import_create(
+    *,
+    by: User,
+    kind: str,
+    filename: str,
+    content: bytes,
+    mapping: dict[str, str] | None = None,
+    on_duplicate: str = ImportJob.OnDuplicate.SKIP,
+) -> ImportJob:
+    """Store an uploaded file as an import waiting for its preview. Raises FieldError("file")
+    for a file Kith cannot read (empty, not text, broken XLSX, …): nothing is stored then."""
+    require(by, "imports", "create")
+    require(by, kind, "create")
+    if kind not in ImportJob.Kind.values:
+        raise FieldError.one("kind", _("Choose contacts or companies."))
+    if on_duplicate not in ImportJob.OnDuplicate.values:
+        raise FieldError.one("on_duplicate", _("Choose skip, merge or create."))
+    try:
+        table = table_read(content, filename=filename)
+    except ValueError as exc:
+        raise FieldError.one("file", str(exc)) from exc
+    guessed = mapping_guess(table.header, kind)
+    if mapping:
+        mapping_check(mapping, table.header, kind)
+        guessed.update(mapping)
+    return ImportJob.objects.create(
+        kind=kind,
+        filename=filename[:255],
+        content=content,
+        mapping=guessed,
+        on_duplicate=on_duplicate,
+        created_by=by,
+        team_id=by.team_id,
+        total=len(table.rows),
+    )
+
+
+def mapping_check(mapping: dict[str, str], header: Sequence[str], kind: str) -> None:
+    allowed = set(fields_for(kind))
+    errors = {}
+    for column, target in mapping.items():
+        if column not in header:
+            errors[column] = _("The file has no column “%(c)s”.") % {"c": column}
+        elif target and target not in allowed:
+            errors[column] = _("“%(f)s” is not a field Kith can import.") % {"f": target}
+    if errors:
+        raise FieldError(errors)
+
+
+def import_mapping_set(
+    *,
+    by: User,
+    job_id: int,
+    mapping: dict[str, str],
+    on_duplicate: str | None = None,
+    save_as: str = "",
+) -> ImportJob:
+    """Change the column mapping (and duplicate policy) of an import not yet run; optionally
+    save it as a template."""
+    job = _job_for(by=by, job_id=job_id)
+    if job.status != ImportJob.Status.UPLOADED:
+        raise FieldError.one("mapping", _("This import has already run."))
+    table = _table(job)
+    mapping_check(mapping, table.header, job.kind)
+    job.mapping = {column: mapping.get(column, "") for column in table.header}
+    if on_duplicate:
+        if on_duplicate not in ImportJob.OnDuplicate.values:
+            raise FieldError.one("on_duplicate", _("Choose skip, merge or create."))
+        job.on_duplicate = on_duplicate
+    job.save(update_fields=["mapping", "on_duplicate"])
+    if save_as.strip():
+        MappingTemplate.objects.create(
+            name=clean(save_as)[:120], kind=job.kind, mapping=job.mapping, created_by=by
+        )
+    return job
+
+
+def _table(job: ImportJob) -> Table:
+    try:
+        return table_read(bytes(job.content), filename=job.filename)
+    except ValueError as exc:
+        raise FieldError.one("file", str(exc)) from exc
+
+
+# --- cleaning ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CleanContact:
+    first_name: str
+    last_name: str
+    full_name: str
+    title: str
+    company_name: str
+    lifecycle_stage: str
+    emails: list[Any]
+    phones: list[Any]
+    addresses: list[dict[str, str]]
+    tags: list[str]
+
+
+def _values(row: Sequence[str], header: Sequence[str], mapping: dict[str, str]) -> dict:
+    values: dict[str, list[tuple[str, str]]] = {}
+    for index, column in enumerate(header):
+        target = mapping.get(column, "")
+        if target and index < len(row) and row[index].strip():
+            values.setdefault(target, []).append((column, row[index]))
+    return values
+
+
+def _column_of(values: dict, target: str, fallback: str, mapping: dict | None = None) -> str:
+    found = values.get(target)
+    if found:
+        return found[0][0]
+    mapped = [c for c, t in (mapping or {}).items() if t == target]
+    return mapped[0] if mapped else fallback
+
+
+def contact_row_clean(
+    row: Sequence[str], header: Sequence[str], mapping: dict[str, str]
+) -> tuple[CleanContact | None, list[tuple[str, str]]]:
+    """A contact from one row, or None and [(column, message), ...]."""
+    values = _values(row, header, mapping)
+    errors: list[tuple[str, str]] = []
+
+    def one(target: str, limit: int) -> str:
+        found = values.get(target)
+        if not found:
+            return ""
+        column, raw = found[0]
+        text = clean(raw)
+        if len(text) > limit:
+            errors.append((column, _("Use at most %(n)d characters.") % {"n": limit}))
+        return text[:limit]
+
+    first, last = one("first_name", 100), one("last_name", 100)
+    full = one("full_name", 200) or display_name(first_name=first, last_name=last)
+    if not full:
+        column = _column_of(
+            values, "full_name", _column_of(values, "first_name", "full_name", mapping), mapping
+        )
+        errors.append((column, _("Enter a name.")))
+    stage = one("lifecycle_stage", 12).lower() or Contact.Stage.LEAD
+    if stage not in Contact.Stage.values:
+        errors.append(
+            (_column_of(values, "lifecycle_stage", "stage"), _("Choose a valid lifecycle stage."))
+        )
+    point_errors: dict[str, str] = {}
+    emails = points_clean(
+        ContactPoint.Kind.EMAIL, [v for _c, v in values.get("email", [])], point_errors
+    )
+    phones = points_clean(
+        ContactPoint.Kind.PHONE, [v for _c, v in values.get("phone", [])], point_errors
+    )
+    for key, message in point_errors.items():
+        kind, _dot, index = key.partition(".")
+        source = values["email" if kind == "emails" else "phone"]
+        errors.append((source[int(index)][0], message))
+    address = {name: one(name, 200) for name in ("line1", "city", "region", "postal_code")}
+    address["country"] = one("country", 2 + 100)
+    address_errors: dict[str, str] = {}
+    addresses = addresses_clean([address], address_errors)
+    for key, message in address_errors.items():
+        name = key.rsplit(".", 1)[-1]
+        errors.append((_column_of(values, name, name), message))
+    tags = [clean(t)[:64] for t in one("tags", 2000).split(",") if clean(t)]
+    if errors:
+        return None, errors
+    return (
+        CleanContact(
+            first_name=first,
+            last_name=last,
+            full_name=full,
+            title=one("title", 120),
+            company_name=one("company", 200),
+            lifecycle_stage=stage,
+            emails=emails,
+            phones=phones,
+            addresses=addresses,
+            tags=tags,
+        ),
+        [],
+    )
+
+
+def company_row_clean(
+    row: Sequence[str], header: Sequence[str], mapping: dict[str, str]
+) -> tuple[dict[str, str] | None, list[tuple[str, str]]]:
+    values = _values(row, header, mapping)
+    errors: list[tuple[str, str]] = []
+    name = clean(values["name"][0][1]) if values.get("name") else ""
+    if not name:
+        errors.append((_column_of(values, "name", "name"), _("Enter a name.")))
+    elif len(name) > 200:
+        errors.append((values["name"][0][0], _("Use at most %(n)d characters.") % {"n": 200}))
+    domain = ""
+    if values.get("domain"):
+        try:
+            domain = domain_normalise(values["domain"][0][1])
+        except ValueError as exc:
+            errors.append((values["domain"][0][0], str(exc)))
+    size = clean(values["size"][0][1]) if values.get("size") else ""
+    if size and size not in Company.Size.values:
+        errors.append((values["size"][0][0], _("Choose a valid company size.")))
+    industry = clean(values["industry"][0][1])[:80] if values.get("industry") else ""
+    if errors:
+        return None, errors
+    return {"name": name, "domain": domain, "industry": industry, "size": size}, []
+
+
+def import_preview(*, by: User, job_id: int, limit: int = 20) -> Preview:
+    """The first `limit` rows as mapped, and the validation of the first PREVIEW_VALIDATE rows:
+    which rows fail and why (row number, column, message)."""
+    job = _job_for(by=by, job_id=job_id)
+    table = _table(job)
+    clean_row = contact_row_clean if job.kind == ImportJob.Kind.CONTACTS else company_row_clean
+    errors: list[RowError] = []
+    valid = 0
+    checked = min(len(table.rows), PREVIEW_VALIDATE)
+    for number, row in zip(table.numbers[:checked], table.rows[:checked], strict=True):
+        result, problems = clean_row(row, table.header, job.mapping)
+        if result is None:
+            errors += [RowError(number, column, message) for column, message in problems]
+        else:
+            valid += 1
+    return Preview(
+        header=table.header,
+        mapping=job.mapping,
+        rows=table.rows[:limit],
+        total=len(table.rows),
+        valid=valid,
+        checked=checked,
+        errors=errors,
+        warnings=table.warnings,
+    )
+
+
+# --- running ----------------------------------------------------------------------------------
+
+
+def import_queue(*, by: User, job_id: int) -> ImportJob:
+    """Hand the import to the background worker; the page polls its progress."""
+    from kith.intake.tasks import import_run_task
+
+    job = _job_for(by=by, job_id=job_id)
+    if job.status != ImportJob.Status.UPLOADED:
+        raise FieldError.one("status", _("This import has already run."))
+    job.status = ImportJob.Status.QUEUED
+    job.save(update_fields=["status"])
+    transaction.on_commit(lambda: import_run_task.enqueue(job.pk, by.pk))
+    return job
+
+
+def import_run(*, by: User, job_id: int, progress: Progress | None = None) -> ImportJob:
+    """Import every valid row; failing rows go to the error file. Batches of BATCH rows are
+    each one transaction; a failure of the database stops the job as failed, and undo removes
+    what earlier batches wrote."""
+    job = _job_for(by=by, job_id=job_id)
+    if job.status not in (ImportJob.Status.UPLOADED, ImportJob.Status.QUEUED):
+        raise FieldError.one("status", _("This import has already run."))
+    require(by, job.kind, "create")
+    table = _table(job)
+    job.status = ImportJob.Status.RUNNING
+    job.total = len(table.rows)
+    job.save(update_fields=["status", "total"])
+    errors_out = io.StringIO()
+    writer = csv.writer(errors_out)
+    writer.writerow([_("row"), _("column"), _("error"), *table.header])
+    run = _contacts_batch if job.kind == ImportJob.Kind.CONTACTS else _companies_batch
+    try:
+        for start in range(0, len(table.rows), BATCH):
+            chunk = table.rows[start : start + BATCH]
+            numbers = table.numbers[start : start + BATCH]
+            failures = run(job, by, table.header, chunk, numbers=numbers)
+            for number, column, message, row in failures:
+                writer.writerow([number, column, message, *(cell_neutralise(c) for c in row)])
+            job.processed = start + len(chunk)
+            job.save(
+                update_fields=[
+                    "processed",
+                    "created_count",
+                    "updated_count",
+                    "skipped_count",
+                    "error_count",
+                    "created_ranges",
+                ]
+            )
+            if progress:
+                progress(job.processed, job.total)
+    except Exception as exc:
+        job.status = ImportJob.Status.FAILED
+        job.message = str(exc)[:2000]
+        job.errors_csv = errors_out.getvalue()
+        job.finished_at = timezone.now()
+        job.save()
+        raise
+    sequences_reset()
+    job.status = ImportJob.Status.DONE
+    job.errors_csv = errors_out.getvalue() if job.error_count else ""
+    job.finished_at = timezone.now()
+    job.save()
+    return job
+
+
+Failure = tuple[int, str, str, Sequence[str]]
+
+
+def _existing_by_point(by: User, kind: str, values: Iterable[str]) -> dict[str, int]:
+    """value -> id of a contact `by` may edit that has this email/phone."""
+    values = list(set(values))
+    if not values:
+        return {}
+    visible = visible_to(Contact.objects.all(), user=by, module="contacts")
+    found: dict[str, int] = {}
+    for start in range(0, len(values), 500):
+        for value, contact_id in (
+            ContactPoint.objects.filter(
+                kind=kind, value__in=values[start : start + 500], contact__in=visible
+            )
+            .values_list("value", "contact_id")
+            .order_by("contact_id")
+        ):
+            found.setdefault(value, contact_id)
+    return found
+
+
+def _contacts_batch(
+    job: ImportJob, by: User, header: list[str], rows: list[list[str]], *, numbers: list[int]
+) -> list[Failure]:
+    failures: list[Failure] = []
+    cleaned: list[tuple[int, CleanContact]] = []
+    for offset, row in enumerate(rows):
+        result, problems = contact_row_clean(row, header, job.mapping)
+        if result is None:
+            failures += [(numbers[offset], c, m, row) for c, m in problems]
+            job.error_count += 1
+        else:
+            cleaned.append((numbers[offset], result))
+    emails = _existing_by_point(
+        by, ContactPoint.Kind.EMAIL, (p.value for _n, c in cleaned for p in c.emails)
+    )
+    phones = _existing_by_point(
+        by, ContactPoint.Kind.PHONE, (p.value for _n, c in cleaned for p in c.phones)
+    )
+    companies = _companies_by_name(by, {c.company_name for _n, c in cleaned if c.company_name})
+    to_create: list[CleanContact] = []
+    seen_in_file: dict[str, int] = {}
+    for _number, contact in cleaned:
+        keys = [p.value for p in contact.emails] + [p.value for p in contact.phones]
+        existing = next(
+            (emails.get(p.value) for p in contact.emails if p.value in emails), None
+        ) or next((phones.get(p.value) for p in contact.phones if p.value in phones), None)
+        in_file = any(k in seen_in_file for k in keys)
+        if existing is None and in_file and job.on_duplicate != ImportJob.OnDuplicate.CREATE:
+            job.skipped_count += 1  # the same person twice in one file: the first row wins
+            continue
+        if existing is not None and job.on_duplicate == ImportJob.OnDuplicate.SKIP:
+            job.skipped_count += 1
+            continue
+        if existing is not None and job.on_duplicate == ImportJob.OnDuplicate.MERGE:
+            _contact_fill(job, by, existing, contact)
+            continue
+        for k in keys:
+            seen_in_file.setdefault(k, 1)
+        to_create.append(contact)
+    if to_create:
+        _contacts_write(job, by, to_create, companies)
+    return failures
+
+
+def _companies_by_name(by: User, names: set[str]) -> dict[str, tuple[int, str]]:
+    if not names:
+        return {}
+    folded = {fold(n): n for n in names}
+    visible = visible_to(Company.objects.all(), user=by, module="companies")
+    found: dict[str, tuple[int, str]] = {}
+    for pk, sort_name, name in visible.filter(sort_name__in=list(folded)).values_list(
+        "pk", "sort_name", "name"
+    ):
+        found.setdefault(sort_name, (pk, name))
+    return found
+
+
+def _contacts_write(
+    job: ImportJob, by: User, contacts: list[CleanContact], companies: dict[str, tuple[int, str]]
+) -> None:
+    with transaction.atomic():
+        base = next_id(Contact)
+        tags = tag_ids(sorted({t for c in contacts for t in c.tags}))
+        contact_rows, point_rows, address_rows, tag_rows = [], [], [], []
+        for offset, c in enumerate(contacts):
+            pk = base + offset
+            company_id, company_name = companies.get(fold(c.company_name), (None, ""))
+            keys = contact_index_fields(
+                first_name=c.first_name,
+                last_name=c.last_name,
+                full_name=c.full_name,
+                emails=[p.value for p in c.emails],
+                phones=[p.value for p in c.phones],
+                company_name=company_name,
+            )
+            contact_rows.append(
+                (
+                    pk,
+                    by.pk,
+                    by.team_id,
+                    c.first_name,
+                    c.last_name,
+                    c.full_name,
+                    c.title,
+                    company_id,
+                    c.lifecycle_stage,
+                    Contact.Channel.IMPORT,
+                    {},
+                    c.emails[0].value if c.emails else "",
+                    c.phones[0].value if c.phones else "",
+                    keys["sort_name"],
+                    keys["first_key"],
+                    keys["last_key"],
+                    keys["search_text"],
+                )
+            )
+            point_rows += [
+                (pk, p.kind, p.label, p.value, p.is_primary) for p in (*c.emails, *c.phones)
+            ]
+            address_rows += [
+                tuple([pk] + [row[a] for a in ADDRESS_ATTRS[1:]]) for row in c.addresses
+            ]
+            tag_rows += [(pk, tags[t]) for t in dict.fromkeys(c.tags)]
+        with search_index_batched(Contact):
+            rows_insert(Contact, CONTACT_ATTRS, contact_rows)
+        rows_insert(ContactPoint, POINT_ATTRS, point_rows)
+        from kith.customers.models import Address
+
+        rows_insert(Address, ADDRESS_ATTRS, address_rows)
+        rows_insert(Contact.tags.through, ("contact_id", "tag_id"), tag_rows)
+        created_record(Contact, [row[0] for row in contact_rows], by)
+        job.created_ranges = [*job.created_ranges, [base, base + len(contacts) - 1]]
+        job.created_count += len(contacts)
+
+
+_FILLABLE = ("first_name", "last_name", "title")
+
+
+def _contact_fill(job: ImportJob, by: User, contact_id: int, row: CleanContact) -> None:
+    """Merge a row into an existing contact: empty fields filled, new emails/phones added (not
+    primary). What it was before is recorded for undo."""
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=contact_id)
+        before = fields_snapshot(contact)
+        have = set(ContactPoint.objects.filter(contact_id=contact_id).values_list("kind", "value"))
+        new_points = [
+            ContactPoint(contact_id=contact_id, kind=p.kind, value=p.value, label=p.label)
+            for p in (*row.emails, *row.phones)
+            if (p.kind, p.value) not in have
+        ]
+        changed = False
+        for name in _FILLABLE:
+            if not getattr(contact, name) and getattr(row, name):
+                setattr(contact, name, getattr(row, name))
+                changed = True
+        if not (changed or new_points):
+            job.skipped_count += 1
+            return
+        ContactPoint.objects.bulk_create(new_points)
+        points = list(ContactPoint.objects.filter(contact_id=contact_id))
+        keys = contact_index_fields(
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            full_name=contact.full_name,
+            emails=[p.value for p in points if p.kind == ContactPoint.Kind.EMAIL],
+            phones=[p.value for p in points if p.kind == ContactPoint.Kind.PHONE],
+            company_name=contact.company.name if contact.company_id and contact.company else "",
+        )
+        for name, value in keys.items():
+            setattr(contact, name, value)
+        contact.version += 1
+        contact.save()
+        ImportUpdate.objects.create(
+            job=job,
+            model="customers.contact",
+            record_id=contact_id,
+            before={"fields": before, "added_points": [p.pk for p in new_points]},
+        )
+        ChangeRecord.objects.create(
+            model="customers.contact",
+            object_id=contact_id,
+            action="update",
+            field="import",
+            new_value=job.filename[:200],
+            actor=by,
+        )
+        job.updated_count += 1
+
+
+def _companies_batch(
+    job: ImportJob, by: User, header: list[str], rows: list[list[str]], *, numbers: list[int]
+) -> list[Failure]:
+    failures: list[Failure] = []
+    cleaned = []
+    for offset, row in enumerate(rows):
+        result, problems = company_row_clean(row, header, job.mapping)
+        if result is None:
+            failures += [(numbers[offset], c, m, row) for c, m in problems]
+            job.error_count += 1
+        else:
+            cleaned.append(result)
+    visible = visible_to(Company.objects.all(), user=by, module="companies")
+    names = {fold(c["name"]) for c in cleaned}
+    domains = {c["domain"] for c in cleaned if c["domain"]}
+    existing = set(
+        visible.filter(Q(sort_name__in=names) | Q(domain__in=domains)).values_list(
+            "sort_name", "domain"
+        )
+    )
+    existing_names = {n for n, _d in existing}
+    existing_domains = {d for _n, d in existing if d}
+    to_create = []
+    for company in cleaned:
+        duplicate = fold(company["name"]) in existing_names or (
+            company["domain"] and company["domain"] in existing_domains
+        )
+        if duplicate and job.on_duplicate != ImportJob.OnDuplicate.CREATE:
+            job.skipped_count += 1
+            continue
+        existing_names.add(fold(company["name"]))
+        to_create.append(company)
+    if to_create:
+        with transaction.atomic():
+            base = next_id(Company)
+            objs = [
+                Company(
+                    id=base + i,
+                    owner=by,
+                    team_id=by.team_id,
+                    custom={},
+                    **c,
+                    **company_index_fields(name=c["name"], domain=c["domain"]),
+                )
+                for i, c in enumerate(to_create)
+            ]
+            with search_index_batched(Company):
+                Company.objects.bulk_create(objs)
+            created_record(Company, [o.pk for o in objs], by)
+            job.created_ranges = [*job.created_ranges, [base, base + len(objs) - 1]]
+            job.created_count += len(objs)
+    return failures
+
+
+def fields_snapshot(instance: Any) -> dict[str, Any]:
+    """Every concrete field but the primary key, as JSON-safe values (see fields_restore)."""
+    values = {}
+    for f in instance._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        raw = getattr(instance, f.attname)
+        values[f.attname] = (
+            raw
+            if f.get_internal_type() == "JSONField"
+            else f.value_to_string(instance)
+            if raw is not None
+            else None
+        )
+    return values
+
+
+def fields_restore(model: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The model values of a fields_snapshot, for QuerySet.update (which leaves auto_now
+    columns as given)."""
+    restored = {}
+    for f in model._meta.concrete_fields:
+        if f.attname in values:
+            raw = values[f.attname]
+            restored[f.attname] = (
+                raw if raw is None or f.get_internal_type() == "JSONField" else f.to_python(raw)
+            )
+    return restored
+
+
+# --- undo -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_undo(*, by: User, job_id: int) -> ImportJob:
+    """Remove what the import created and put back what it changed: the state before it."""
+    job = _job_for(by=by, job_id=job_id)
+    if job.status not in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+        raise FieldError.one("status", _("Only a finished import can be undone."))
+    model: type[Contact] | type[Company] = (
+        Contact if job.kind == ImportJob.Kind.CONTACTS else Company
+    )
+    label = model._meta.label_lower
+    for first, last in job.created_ranges:
+        ids = Q(pk__gte=first, pk__lte=last)
+        model.objects.filter(ids).delete()
+        ChangeRecord.objects.filter(model=label, object_id__gte=first, object_id__lte=last).delete()
+    for update in job.updates.order_by("-pk"):
+        ContactPoint.objects.filter(pk__in=update.before["added_points"]).delete()
+        Contact.objects.filter(pk=update.record_id).update(
+            **fields_restore(Contact, update.before["fields"])
+        )
+        ChangeRecord.objects.filter(
+            model=label, object_id=update.record_id, field="import", actor=job.created_by
+        ).delete()
+    job.status = ImportJob.Status.UNDONE
+    job.save(update_fields=["status"])
+    return job
+
+
+def import_jobs(*, by: User, limit: int = 50) -> list[ImportJob]:
+    """The user's imports, newest first (all of them for superusers)."""
+    require(by, "imports", "read")
+    jobs = ImportJob.objects.defer("content", "errors_csv").order_by("-pk")
+    if not by.is_superuser:
+        jobs = jobs.filter(created_by=by)
+    return list(jobs[:limit])
+
+
+def import_get(*, by: User, job_id: int) -> ImportJob:
+    return _job_for(by=by, job_id=job_id)
+
+
+def mapping_templates(*, by: User, kind: str) -> list[MappingTemplate]:
+    return list(MappingTemplate.objects.filter(created_by=by, kind=kind).order_by("name"))

@@ -1,0 +1,23 @@
+"""Background work of intake: imports and duplicate runs (thin wrappers around services)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def import_run_task(job_id: int, user_id: int) -> int:
+    from kith.identity.models import User
+    from kith.intake.imports import import_run
+
+    job = import_run(by=User.objects.get(pk=user_id), job_id=job_id)
+    return job.created_count
+
+
+@task()
+def dedupe_run_task(user_id: int, threshold: float = 0.9) -> int:
+    from kith.identity.models import User
+    from kith.intake.dedupe import dedupe_run_contacts
+
+    run = dedupe_run_contacts(by=User.objects.get(pk=user_id), threshold=threshold)
+    return run.pk
