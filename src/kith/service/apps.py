@@ -1,4 +1,9 @@
+"""Tickets, SLA policies on business calendars, ticket events, CSAT."""
+
+from datetime import timedelta
+
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ServiceConfig(AppConfig):
@@ -6,3 +11,23 @@ class ServiceConfig(AppConfig):
     label = "service"
     verbose_name = "Service"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from kith.core.schedules import schedule_register
+        from kith.engagement.timeline import timeline_source_register
+        from kith.service import selectors, tasks
+
+        timeline_source_register(
+            kind="ticket", label=_("Tickets"), fetch=selectors.tickets_for_timeline
+        )
+        timeline_source_register(kind="csat", label=_("CSAT"), fetch=selectors.csat_for_timeline)
+        schedule_register(
+            name="service.tickets_breach_check",
+            every=timedelta(minutes=1),
+            task=tasks.tickets_breach_check_task,
+        )
+        schedule_register(
+            name="service.support_submissions_prune",
+            every=timedelta(days=1),
+            task=tasks.support_submissions_prune_task,
+        )

@@ -1,0 +1,372 @@
+"""Reads of service: ticket lists and pages, events, SLA policies, metrics, panels and the
+timeline sources. Every read is filtered by `visible_to(user, "tickets")`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kith.core.errors import NotFound
+from kith.core.pagination import Ordering, Page, paginate
+from kith.customers.models import Contact
+from kith.engagement.timeline import TimelineCursor, TimelineItem
+from kith.identity.access import visible_to
+from kith.identity.models import User
+from kith.service.models import BusinessCalendar, ContactCsat, SlaPolicy, Ticket, TicketEvent
+
+TICKET_ORDERING = Ordering("created_at", descending=True)
+ACTIVE = (Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.PENDING)
+
+
+def _tickets(user: User) -> QuerySet[Ticket]:
+    return visible_to(Ticket.objects.all(), user=user, module="tickets")
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    status: str = ""
+    priority: str = ""
+    channel: str = ""
+    owner_id: int | None = None
+    team_id: int | None = None
+    contact_id: int | None = None
+    company_id: int | None = None
+    breached: bool = False
+    active: bool = False
+
+
+def tickets_list(
+    *,
+    user: User,
+    filters: TicketFilters = TicketFilters(),
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[Ticket]:
+    """Newest tickets first, one keyset page: one query (rows with owner, team and contact)."""
+    tickets = _tickets(user)
+    if filters.status:
+        tickets = tickets.filter(status=filters.status)
+    elif filters.active:
+        tickets = tickets.filter(status__in=ACTIVE)
+    if filters.priority:
+        tickets = tickets.filter(priority=filters.priority)
+    if filters.channel:
+        tickets = tickets.filter(channel=filters.channel)
+    if filters.owner_id:
+        tickets = tickets.filter(owner_id=filters.owner_id)
+    if filters.team_id:
+        tickets = tickets.filter(team_id=filters.team_id)
+    if filters.contact_id:
+        tickets = tickets.filter(contact_id=filters.contact_id)
+    if filters.company_id:
+        tickets = tickets.filter(company_id=filters.company_id)
+    if filters.breached:
+        tickets = tickets.filter(
+            Q(first_response_breached_at__isnull=False) | Q(resolution_breached_at__isnull=False)
+        )
+    return paginate(
+        tickets.select_related("owner", "team", "contact"),
+        ordering=TICKET_ORDERING,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def ticket_get(*, user: User, ticket_id: int) -> Ticket:
+    """One visible ticket with its people and policy; NotFound otherwise."""
+    ticket = (
+        _tickets(user)
+        .select_related("owner", "team", "contact", "company", "sla_policy")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound(_("Not found."))
+    return ticket
+
+
+def ticket_events(*, ticket: Ticket, limit: int = 500) -> list[TicketEvent]:
+    """The ticket's events, oldest first (the caller got the ticket through ticket_get)."""
+    return list(
+        TicketEvent.objects.filter(ticket=ticket)
+        .select_related("actor")
+        .order_by("at", "id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class SlaClock:
+    """Where one SLA target stands: due time, whether met/breached, and business time left."""
+
+    name: str
+    due: datetime | None
+    done_at: datetime | None
+    breached: bool
+    paused: bool
+    seconds_left: int | None  # wall-clock seconds until due (negative: overdue); None: done
+
+
+def ticket_sla(*, ticket: Ticket, now: datetime | None = None) -> list[SlaClock]:
+    """The first-response and resolution clocks of a ticket, as shown on its page."""
+    now = now or timezone.now()
+    clocks = []
+    for name, due, done, breached in (
+        (
+            "first_response",
+            ticket.first_response_due,
+            ticket.first_responded_at,
+            ticket.first_response_breached_at,
+        ),
+        ("resolution", ticket.resolution_due, ticket.resolved_at, ticket.resolution_breached_at),
+    ):
+        if due is None:
+            continue
+        late = breached is not None or (done is not None and done > due)
+        clocks.append(
+            SlaClock(
+                name=name,
+                due=due,
+                done_at=done,
+                breached=late or (done is None and due < now),
+                paused=name == "resolution" and ticket.paused_at is not None,
+                seconds_left=None if done is not None else int((due - now).total_seconds()),
+            )
+        )
+    return clocks
+
+
+def sla_policies_list() -> list[SlaPolicy]:
+    """Every SLA policy in matching order, with its calendar."""
+    return list(SlaPolicy.objects.select_related("calendar").order_by("position", "id"))
+
+
+def calendars_list() -> list[BusinessCalendar]:
+    return list(BusinessCalendar.objects.prefetch_related("holidays").order_by("name"))
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+@dataclass
+class MetricRow:
+    """Service figures of one group (a team, an agent or everything) over a period."""
+
+    label: str
+    created: int = 0
+    resolved: int = 0
+    first_response_hours: float | None = None  # mean wall-clock hours to the first response
+    resolution_hours: float | None = None  # mean wall-clock hours to resolution
+    with_sla: int = 0
+    sla_met: int = 0
+    csat_answers: int = 0
+    csat_average: float | None = None
+    backlog: int = 0
+
+    @property
+    def sla_attainment(self) -> float | None:
+        """Share (0–100) of tickets under a policy with neither target breached."""
+        return round(100 * self.sla_met / self.with_sla, 1) if self.with_sla else None
+
+
+@dataclass
+class MonthPoint:
+    month: str  # "2026-11"
+    created: int = 0
+    resolved: int = 0
+    csat_average: float | None = None
+
+
+@dataclass
+class ServiceMetrics:
+    start: datetime
+    end: datetime
+    group: str
+    total: MetricRow
+    rows: list[MetricRow] = field(default_factory=list)
+    months: list[MonthPoint] = field(default_factory=list)
+
+
+def _hours(value: timedelta | None) -> float | None:
+    return round(value.total_seconds() / 3600, 1) if value is not None else None
+
+
+def _aggregates() -> dict:
+    return {
+        "created": Count("pk"),
+        "resolved": Count("pk", filter=Q(resolved_at__isnull=False)),
+        "fr": Avg(
+            ExpressionWrapper(
+                F("first_responded_at") - F("created_at"), output_field=DurationField()
+            ),
+            filter=Q(first_responded_at__isnull=False),
+        ),
+        "res": Avg(
+            ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField()),
+            filter=Q(resolved_at__isnull=False),
+        ),
+        "with_sla": Count("pk", filter=Q(sla_policy__isnull=False)),
+        "met": Count(
+            "pk",
+            filter=Q(
+                sla_policy__isnull=False,
+                first_response_breached_at__isnull=True,
+                resolution_breached_at__isnull=True,
+            ),
+        ),
+        "csat_n": Count("pk", filter=Q(csat_score__isnull=False)),
+        "csat": Avg("csat_score"),
+    }
+
+
+def _row(label: str, values: dict) -> MetricRow:
+    return MetricRow(
+        label=label,
+        created=values["created"],
+        resolved=values["resolved"],
+        first_response_hours=_hours(values["fr"]),
+        resolution_hours=_hours(values["res"]),
+        with_sla=values["with_sla"],
+        sla_met=values["met"],
+        csat_answers=values["csat_n"],
+        csat_average=round(values["csat"], 2) if values["csat"] is not None else None,
+    )
+
+
+def service_metrics(
+    *,
+    user: User,
+    start: datetime,
+    end: datetime,
+    group: str = "team",
+    team_id: int | None = None,
+    owner_id: int | None = None,
+) -> ServiceMetrics:
+    """First response and resolution times, SLA attainment, CSAT and backlog of the tickets
+    created in [start, end), in total, per team or agent (`group`) and per month. Times are
+    wall-clock hours; backlog counts tickets open now. Five grouped queries whatever the size."""
+    tickets = _tickets(user)
+    if team_id:
+        tickets = tickets.filter(team_id=team_id)
+    if owner_id:
+        tickets = tickets.filter(owner_id=owner_id)
+    period = tickets.filter(created_at__gte=start, created_at__lt=end)
+    key, label_key = (
+        ("owner_id", "owner__username") if group == "agent" else ("team_id", "team__name")
+    )
+    total = _row(_("All"), period.aggregate(**_aggregates()))
+    total.backlog = tickets.filter(status__in=ACTIVE).count()
+    backlog = dict(
+        tickets.filter(status__in=ACTIVE).values(key).annotate(n=Count("pk")).values_list(key, "n")
+    )
+    rows = []
+    for r in period.values(key, label_key).annotate(**_aggregates()).order_by(label_key):
+        row = _row(r[label_key] or _("No team"), r)
+        row.backlog = backlog.get(r[key], 0)
+        rows.append(row)
+    months = [
+        MonthPoint(
+            month=m["month"].strftime("%Y-%m"),
+            created=m["created"],
+            resolved=m["resolved"],
+            csat_average=round(m["csat"], 2) if m["csat"] is not None else None,
+        )
+        for m in period.annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(
+            created=Count("pk"),
+            resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
+            csat=Avg("csat_score"),
+        )
+        .order_by("month")
+        if m["month"] is not None
+    ]
+    return ServiceMetrics(start=start, end=end, group=group, total=total, rows=rows, months=months)
+
+
+# --- panels and timeline ---------------------------------------------------------------------
+
+
+@dataclass
+class TicketsPanel:
+    tickets: list[Ticket]
+    open_count: int
+    csat: ContactCsat | None = None
+
+
+def contact_tickets_panel(*, user: User, contact: Contact, limit: int = 5) -> TicketsPanel:
+    """A visible contact's latest tickets, open count and CSAT summary: three indexed queries."""
+    tickets = _tickets(user).filter(contact=contact)
+    return TicketsPanel(
+        tickets=list(tickets.order_by("-created_at", "-id")[:limit]),
+        open_count=tickets.filter(status__in=ACTIVE).count(),
+        csat=ContactCsat.objects.filter(contact=contact).first()
+        if not tickets.query.is_empty()
+        else None,
+    )
+
+
+def company_tickets_panel(*, user: User, company_id: int, limit: int = 5) -> TicketsPanel:
+    """A visible company's latest tickets and open count."""
+    tickets = _tickets(user).filter(company_id=company_id)
+    return TicketsPanel(
+        tickets=list(tickets.select_related("contact").order_by("-created_at", "-id")[:limit]),
+        open_count=tickets.filter(status__in=ACTIVE).count(),
+    )
+
+
+def tickets_for_timeline(
+    *, user: User, contact_id: int, before: TimelineCursor | None, limit: int
+) -> Iterable[TimelineItem]:
+    """A contact's tickets as timeline items, newest first (ticket_contact_idx)."""
+    tickets = _tickets(user).filter(contact_id=contact_id)
+    if before is not None:
+        tickets = tickets.filter(before.q(kind="ticket", at_field="created_at"))
+    return [
+        TimelineItem(
+            kind="ticket",
+            at=t.created_at,
+            key=t.pk,
+            title=_("Ticket %(ref)s: %(subject)s") % {"ref": t.reference, "subject": t.subject},
+            summary=t.get_status_display(),
+            url=f"/tickets/{t.pk}/",
+            icon="ticket",
+        )
+        for t in tickets.order_by("-created_at", "-id")[:limit]
+    ]
+
+
+def csat_for_timeline(
+    *, user: User, contact_id: int, before: TimelineCursor | None, limit: int
+) -> Iterable[TimelineItem]:
+    """A contact's CSAT answers (on visible tickets), newest first."""
+    tickets = _tickets(user).filter(contact_id=contact_id, csat_at__isnull=False)
+    if before is not None:
+        tickets = tickets.filter(before.q(kind="csat", at_field="csat_at"))
+    return [
+        TimelineItem(
+            kind="csat",
+            at=t.csat_at,
+            key=t.pk,
+            title=_("Satisfaction %(score)d/5 on ticket %(ref)s")
+            % {"score": t.csat_score or 0, "ref": t.reference},
+            summary=t.csat_comment[:200],
+            url=f"/tickets/{t.pk}/",
+            icon="csat",
+        )
+        for t in tickets.order_by("-csat_at", "-id")[:limit]
+        if t.csat_at is not None
+    ]
