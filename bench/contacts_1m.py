@@ -137,6 +137,8 @@ def load(contacts: int, companies: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return {
+        # The machine is shared: how busy it was (1/5/15-minute load averages, 2 cores).
+        "loadavg": [round(x, 1) for x in os.getloadavg()],
         "load_seconds": round(load_seconds, 1),
         "analyze_seconds": round(time.monotonic() - analyze_started, 1),
         "companies": len(company_ids),
@@ -338,6 +340,12 @@ def report(args: argparse.Namespace, loaded: dict, rows: list[dict], engine: str
             f" (ANALYZE afterwards: {loaded['analyze_seconds']:.0f} s)."
             if loaded.get("analyze_seconds")
             else "."
+        )
+        + (
+            f" Load averages (1/5/15 min) at the end of loading: "
+            f"{' / '.join(str(x) for x in loaded['loadavg'])} on 2 cores."
+            if loaded.get("loadavg")
+            else ""
         )
         + (f" {loaded['note']}." if loaded.get("note") else ""),
         "",
