@@ -39,4 +39,5 @@ urlpatterns = [
     path("", include("kith.web.urls_sales")),
     path("", include("kith.web.urls_service")),
     path("", include("kith.web.urls_intake")),
+    path("", include("kith.web.urls_settings")),
 ]

@@ -1,0 +1,27 @@
+"""Admin settings (custom fields, users, teams, roles) and the contact page's small forms."""
+
+from django.urls import path
+
+from kith.web.views import admin_settings as views
+
+urlpatterns = [
+    path("settings/", views.settings_home, name="settings-home"),
+    path("settings/fields/", views.field_list, name="settings-field-list"),
+    path("settings/fields/new/", views.field_create, name="settings-field-create"),
+    path("settings/fields/<int:field_id>/", views.field_edit, name="settings-field-edit"),
+    path(
+        "settings/fields/<int:field_id>/delete/", views.field_delete, name="settings-field-delete"
+    ),
+    path("settings/users/", views.user_list, name="settings-user-list"),
+    path("settings/users/new/", views.user_create, name="settings-user-create"),
+    path("settings/users/<int:user_id>/", views.user_edit, name="settings-user-edit"),
+    path(
+        "settings/users/<int:user_id>/password/",
+        views.user_password,
+        name="settings-user-password",
+    ),
+    path("settings/teams/", views.team_list, name="settings-team-list"),
+    path("settings/teams/<int:team_id>/", views.team_edit, name="settings-team-edit"),
+    path("settings/roles/", views.role_list, name="settings-role-list"),
+    path("settings/roles/<int:role_id>/grants/", views.role_grants, name="settings-role-grants"),
+]
