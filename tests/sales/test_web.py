@@ -191,3 +191,19 @@ def test_board_and_list_query_counts_fixed(login, users, funnel, settings):
         ]  # fmt: skip
     assert counts[2] == counts[12]
     assert max(counts[12]) <= 14
+
+
+def test_rep_b_gets_404_for_team_a_records(login, users, funnel):
+    contact = make_contact(by=users.rep_a, full_name="Ann")
+    tea = make_product(by=users.admin, sku="TEA")
+    order = services.order_create(
+        by=users.rep_a, contact_id=contact.pk, lines=[LineInput(tea.pk, 1)]
+    )
+    lead = services.lead_create(by=users.rep_a, full_name="Lead A")
+    client = login(users.rep_b)
+    for url in (f"/leads/{lead.pk}/", f"/leads/{lead.pk}/edit/", f"/orders/{order.pk}/",
+                f"/orders/?contact={contact.pk}"):  # fmt: skip
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/leads/{lead.pk}/convert/", {}).status_code == 404
+    assert "Lead A" not in client.get("/leads/").content.decode()
+    assert Lead.objects.get(pk=lead.pk).status == "new"
