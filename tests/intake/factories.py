@@ -8,6 +8,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core import serializers
+from django.db import connection
 
 from kith.identity.models import User
 from kith.intake.imports import import_create
@@ -37,8 +38,9 @@ SNAPSHOT_APPS = ("customers", "core", "sales", "engagement", "service")
 def database_snapshot() -> dict[str, list[dict]]:
     """Every row of every model in SNAPSHOT_APPS (with M2M links), serialised."""
     snapshot = {}
-    for model in apps.get_models():
-        if model._meta.app_label not in SNAPSHOT_APPS:
+    tables = set(connection.introspection.table_names())
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.app_label not in SNAPSHOT_APPS or model._meta.db_table not in tables:
             continue
         rows = serializers.serialize("python", model._base_manager.order_by("pk"))
         snapshot[model._meta.label_lower] = rows
