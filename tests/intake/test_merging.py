@@ -129,7 +129,7 @@ def test_merge_of_three_and_undo(users):
             last_name="Na",
             emails=[f"li{i}@x.cn"],
             phones=["+86 138 0013 8000"],
-        )  # fmt: skip
+        )
         for i in range(3)
     ]
     before = database_snapshot()
