@@ -6,7 +6,7 @@ signed-in browser session (CSRF-checked). Errors are JSON; see kith.api.errors.
 
 from ninja import NinjaAPI
 
-from kith.api import customers, engagement, errors, identity, intake, sales, service
+from kith.api import admin, customers, engagement, errors, identity, intake, sales, service
 from kith.api.auth import session_auth, token_auth
 
 api = NinjaAPI(
@@ -22,3 +22,4 @@ api.add_router("", engagement.router)
 api.add_router("", sales.router)
 api.add_router("", service.router)
 api.add_router("", intake.router)
+api.add_router("", admin.router)
