@@ -1,0 +1,433 @@
+"""Reads of engagement, always through the permission gate `visible_to`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kith.core.errors import NotFound
+from kith.core.models import ChangeRecord
+from kith.core.pagination import Ordering, Page, paginate
+from kith.customers.models import Company, Contact
+from kith.engagement.models import (
+    Comment,
+    EngagementPreference,
+    Follow,
+    Interaction,
+    MailMessage,
+    Notification,
+    Task,
+)
+from kith.engagement.timeline import (
+    TIMELINE_SOURCES,
+    TimelineCursor,
+    TimelineItem,
+    TimelinePage,
+    timeline_merge,
+    timeline_sources_fetch,
+)
+from kith.identity.access import visible_to
+from kith.identity.models import User
+
+ICONS = {
+    "call": "☎",
+    "email": "✉",
+    "meeting": "👥",
+    "chat": "💬",
+    "social": "#",
+    "visit": "⌂",
+    "note": "✎",
+    "change": "↻",
+}
+
+
+def interactions_last_at(*, record_model: str, record_ids: list[int]) -> dict[int, datetime]:
+    """The time of the newest interaction of each record (records without any are absent);
+    one query on interaction_record_idx."""
+    if not record_ids:
+        return {}
+    rows = (
+        Interaction.objects.filter(record_model=record_model, record_id__in=record_ids)
+        .values("record_id")
+        .annotate(last=Max("occurred_at"))
+        .values_list("record_id", "last")
+    )
+    return {record_id: last for record_id, last in rows if record_id is not None}
+
+
+def _interaction_item(interaction: Interaction) -> TimelineItem:
+    title = interaction.get_kind_display()
+    if interaction.direction:
+        title = f"{title} ({interaction.get_direction_display().lower()})"
+    if interaction.subject:
+        title = f"{title}: {interaction.subject}"
+    details = []
+    if interaction.channel:
+        details.append(interaction.channel)
+    if interaction.duration_seconds is not None:
+        minutes, seconds = divmod(interaction.duration_seconds, 60)
+        details.append(f"{minutes}:{seconds:02d}")
+    if interaction.outcome:
+        details.append(interaction.get_outcome_display())
+    return TimelineItem(
+        kind="interaction",
+        at=interaction.occurred_at,
+        key=interaction.pk,
+        title=title,
+        summary=interaction.body[:300],
+        actor=str(interaction.owner),
+        icon=interaction.kind,
+        data={"kind": interaction.kind, "details": " · ".join(details)},
+    )
+
+
+def _interactions_page(
+    interactions: QuerySet[Interaction], before: TimelineCursor | None, limit: int
+) -> list[TimelineItem]:
+    if before is not None:
+        interactions = interactions.filter(before.q(kind="interaction", at_field="occurred_at"))
+    rows = interactions.select_related("owner").order_by("-occurred_at", "-id")[:limit]
+    return [_interaction_item(i) for i in rows]
+
+
+def interactions_for_timeline(
+    *, user: User, contact_id: int, before: TimelineCursor | None, limit: int
+) -> Iterable[TimelineItem]:
+    """A contact's interactions, newest first (interaction_contact_idx)."""
+    visible = visible_to(Interaction.objects.all(), user=user, module="interactions")
+    return _interactions_page(visible.filter(contact_id=contact_id), before, limit)
+
+
+def _changes_page(
+    *, model: str, object_id: int, before: TimelineCursor | None, limit: int
+) -> list[TimelineItem]:
+    changes = ChangeRecord.objects.filter(model=model, object_id=object_id)
+    if before is not None:
+        changes = changes.filter(before.q(kind="change", at_field="at"))
+    items = []
+    for change in changes.select_related("actor").order_by("-at", "-id")[:limit]:
+        if change.action == ChangeRecord.Action.UPDATE:
+            title = _("%(field)s changed") % {"field": change.field.replace("_", " ")}
+            summary = f"{change.old_value or '—'} → {change.new_value or '—'}"
+        else:
+            title = str(change.get_action_display()).capitalize()
+            summary = ""
+        items.append(
+            TimelineItem(
+                kind="change",
+                at=change.at,
+                key=change.pk,
+                title=title,
+                summary=summary[:300],
+                actor=str(change.actor) if change.actor else None,
+                icon="change",
+            )
+        )
+    return items
+
+
+def changes_for_timeline(
+    *, user: User, contact_id: int, before: TimelineCursor | None, limit: int
+) -> Iterable[TimelineItem]:
+    """A contact's change history (the contact's visibility is checked by contact_timeline)."""
+    return _changes_page(
+        model="customers.contact", object_id=contact_id, before=before, limit=limit
+    )
+
+
+def timeline_kinds() -> list[tuple[str, Any]]:
+    """(kind, label) of every registered timeline source, for the kind filter."""
+    return [(kind, source.label) for kind, source in sorted(TIMELINE_SOURCES.items())]
+
+
+def contact_timeline(
+    *,
+    user: User,
+    contact_id: int,
+    cursor: str | None = None,
+    kinds: Iterable[str] | None = None,
+    limit: int = 25,
+) -> tuple[Contact, TimelinePage]:
+    """One page of a contact's timeline; NotFound when the contact is not visible to `user`.
+    Queries: 1 for the contact + 1 per source kind."""
+    contact = (
+        visible_to(Contact.objects.all(), user=user, module="contacts")
+        .filter(pk=contact_id)
+        .only("id", "full_name", "owner_id", "team_id")
+        .first()
+    )
+    if contact is None:
+        raise NotFound(_("Not found."))
+    page = timeline_sources_fetch(
+        user=user, contact_id=contact.pk, cursor=cursor, kinds=kinds, limit=limit
+    )
+    return contact, page
+
+
+COMPANY_KINDS = ("change", "interaction")
+
+
+def company_timeline(
+    *,
+    user: User,
+    company_id: int,
+    cursor: str | None = None,
+    kinds: Iterable[str] | None = None,
+    limit: int = 25,
+) -> tuple[Company, TimelinePage]:
+    """One page of a company's timeline (its interactions and history); NotFound if not visible."""
+    company = (
+        visible_to(Company.objects.all(), user=user, module="companies")
+        .filter(pk=company_id)
+        .only("id", "name", "owner_id", "team_id")
+        .first()
+    )
+    if company is None:
+        raise NotFound(_("Not found."))
+    before = TimelineCursor.decode(cursor) if cursor else None
+    wanted = set(kinds or COMPANY_KINDS)
+    streams = []
+    if "interaction" in wanted:
+        visible = visible_to(Interaction.objects.all(), user=user, module="interactions")
+        streams.append(_interactions_page(visible.filter(company_id=company.pk), before, limit + 1))
+    if "change" in wanted:
+        streams.append(
+            _changes_page(
+                model="customers.company", object_id=company.pk, before=before, limit=limit + 1
+            )
+        )
+    items, more = timeline_merge(streams, limit=limit)
+    next_cursor = None
+    if more and items:
+        last = items[-1]
+        next_cursor = TimelineCursor(at=last.at, kind=last.kind, key=last.key).encode()
+    return company, TimelinePage(items=items, next_cursor=next_cursor)
+
+
+@dataclass
+class InteractionFilters:
+    contact_id: int | None = None
+    company_id: int | None = None
+    record_model: str = ""
+    record_id: int | None = None
+    kind: str = ""
+
+
+def interactions_list(
+    *, user: User, filters: InteractionFilters, cursor: str | None = None, limit: int = 50
+) -> Page[Interaction]:
+    """Interactions visible to the user, newest first, one keyset page (2 queries + 2 prefetch)."""
+    rows = visible_to(Interaction.objects.all(), user=user, module="interactions")
+    if filters.contact_id is not None:
+        rows = rows.filter(contact_id=filters.contact_id)
+    if filters.company_id is not None:
+        rows = rows.filter(company_id=filters.company_id)
+    if filters.record_model:
+        rows = rows.filter(record_model=filters.record_model, record_id=filters.record_id)
+    if filters.kind:
+        rows = rows.filter(kind=filters.kind)
+    rows = rows.select_related("owner").prefetch_related(
+        "participant_users", "participant_contacts"
+    )
+    return paginate(
+        rows, ordering=Ordering("occurred_at", descending=True), cursor=cursor, limit=limit
+    )
+
+
+def interaction_get(*, user: User, interaction_id: int) -> Interaction:
+    row = (
+        visible_to(Interaction.objects.all(), user=user, module="interactions")
+        .filter(pk=interaction_id)
+        .select_related("owner")
+        .first()
+    )
+    if row is None:
+        raise NotFound(_("Not found."))
+    return row
+
+
+# Tasks -------------------------------------------------------------------------------------
+
+
+@dataclass
+class TaskFilters:
+    mine: bool = True
+    status: str = "open"
+    contact_id: int | None = None
+    overdue: bool = False
+
+
+def tasks_list(
+    *, user: User, filters: TaskFilters, cursor: str | None = None, limit: int = 50
+) -> Page[Task]:
+    """Tasks visible to the user by due time (no due time last…first: ordered by id then),
+    one keyset page: 1 query."""
+    rows = visible_to(Task.objects.all(), user=user, module="tasks")
+    if filters.mine:
+        rows = rows.filter(owner_id=user.pk)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.contact_id is not None:
+        rows = rows.filter(contact_id=filters.contact_id)
+    if filters.overdue:
+        rows = rows.filter(due_at__lt=timezone.now())
+    rows = rows.filter(due_at__isnull=False).select_related("owner", "contact", "company")
+    return paginate(rows, ordering=Ordering("due_at"), cursor=cursor, limit=limit)
+
+
+@dataclass
+class MyDay:
+    overdue: list[Task]
+    today: list[Task]
+    undated: list[Task]
+    meetings: list[Interaction]
+
+
+def my_day(*, user: User, now: datetime | None = None, limit: int = 100) -> MyDay:
+    """The user's overdue and due-today open tasks, open tasks without a due time, and today's
+    meetings. 4 queries."""
+    now = now or timezone.now()
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = start + timedelta(days=1)
+    mine = (
+        visible_to(Task.objects.all(), user=user, module="tasks")
+        .filter(owner_id=user.pk, status=Task.Status.OPEN)
+        .select_related("contact", "company")
+    )
+    meetings = (
+        visible_to(Interaction.objects.all(), user=user, module="interactions")
+        .filter(
+            owner_id=user.pk,
+            kind=Interaction.Kind.MEETING,
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+        )
+        .select_related("contact")
+        .order_by("occurred_at", "id")
+    )
+    return MyDay(
+        overdue=list(mine.filter(due_at__lt=now).order_by("due_at", "id")[:limit]),
+        today=list(mine.filter(due_at__gte=now, due_at__lt=end).order_by("due_at", "id")[:limit]),
+        undated=list(mine.filter(due_at__isnull=True).order_by("-priority", "id")[:limit]),
+        meetings=list(meetings[:limit]),
+    )
+
+
+def contact_tasks(*, user: User, contact_id: int, limit: int = 20) -> tuple[Contact, list[Task]]:
+    """A contact's open tasks by due time; NotFound if the contact is not visible."""
+    contact = (
+        visible_to(Contact.objects.all(), user=user, module="contacts")
+        .filter(pk=contact_id)
+        .only("id", "full_name", "owner_id", "team_id")
+        .first()
+    )
+    if contact is None:
+        raise NotFound(_("Not found."))
+    tasks = (
+        visible_to(Task.objects.all(), user=user, module="tasks")
+        .filter(contact_id=contact.pk, status=Task.Status.OPEN)
+        .select_related("owner")
+        .order_by("due_at", "id")[:limit]
+    )
+    return contact, list(tasks)
+
+
+def task_get(*, user: User, task_id: int) -> Task:
+    row = (
+        visible_to(Task.objects.all(), user=user, module="tasks")
+        .filter(pk=task_id)
+        .select_related("owner", "contact", "company")
+        .first()
+    )
+    if row is None:
+        raise NotFound(_("Not found."))
+    return row
+
+
+def calendar_owner(*, token: str) -> User | None:
+    """The active user whose calendar feed has this secret token."""
+    preference = (
+        EngagementPreference.objects.filter(calendar_token=token, user__is_active=True)
+        .select_related("user")
+        .first()
+    )
+    return preference.user if preference else None
+
+
+def calendar_entries(
+    *, user: User, since: datetime | None = None, limit: int = 2000
+) -> tuple[list[Task], list[Interaction]]:
+    """The user's tasks with a due time and meetings from `since` (default: 90 days ago)."""
+    since = since or timezone.now() - timedelta(days=90)
+    tasks = list(
+        Task.objects.filter(owner_id=user.pk, due_at__gte=since)
+        .exclude(status=Task.Status.CANCELLED)
+        .order_by("due_at", "id")[:limit]
+    )
+    meetings = list(
+        Interaction.objects.filter(
+            owner_id=user.pk, kind=Interaction.Kind.MEETING, occurred_at__gte=since
+        ).order_by("occurred_at", "id")[:limit]
+    )
+    return tasks, meetings
+
+
+# Comments and notifications ----------------------------------------------------------------
+
+
+def comments_for(*, record_model: str, record_id: int, limit: int = 100) -> list[Comment]:
+    """A record's comments, oldest first (the caller checked the record is visible)."""
+    rows = (
+        Comment.objects.filter(record_model=record_model, record_id=record_id)
+        .select_related("author")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return list(reversed(rows))
+
+
+def is_following(*, user: User, record_model: str, record_id: int) -> bool:
+    return Follow.objects.filter(user=user, record_model=record_model, record_id=record_id).exists()
+
+
+def notifications_list(
+    *, user: User, unread_only: bool = False, cursor: str | None = None, limit: int = 50
+) -> Page[Notification]:
+    """The user's notifications, newest first: 1 query per page."""
+    rows = Notification.objects.filter(recipient=user).select_related("actor")
+    if unread_only:
+        rows = rows.filter(read_at__isnull=True)
+    return paginate(
+        rows, ordering=Ordering("created_at", descending=True), cursor=cursor, limit=limit
+    )
+
+
+def notifications_unread_count(*, user: User, cap: int = 100) -> int:
+    """How many unread notifications the user has, counted up to `cap` (1 query)."""
+    return len(
+        Notification.objects.filter(recipient=user, read_at__isnull=True).values_list(
+            "pk", flat=True
+        )[:cap]
+    )
+
+
+def unfiled_messages(
+    *, user: User, cursor: str | None = None, limit: int = 50
+) -> Page[MailMessage]:
+    """Mail messages that could not be filed, newest first (admins and managers of all records)."""
+    from kith.identity.access import is_admin
+
+    rows = MailMessage.objects.filter(status=MailMessage.Status.UNFILED).select_related("mailbox")
+    if not is_admin(user):
+        rows = rows.none()
+    return paginate(
+        rows.defer("raw"),
+        ordering=Ordering("received_at", descending=True),
+        cursor=cursor,
+        limit=limit,
+    )
