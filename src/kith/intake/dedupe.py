@@ -94,7 +94,7 @@ def dedupe_run_contacts(*, by: User | None, threshold: float = 0.9) -> DedupeRun
 
 @dataclass
 class Candidate:
-    contact: Contact
+    record: Any  # a Contact or a Company
     score: float  # 0-100
     reasons: list[str]
 
@@ -190,6 +190,44 @@ def contact_duplicates_find(
             reasons.append("phone")
             score = max(score, 90.0) + 3
         if reasons:
-            candidates.append(Candidate(contact=contact, score=min(score, 100.0), reasons=reasons))
-    candidates.sort(key=lambda c: (-c.score, c.contact.pk))
+            candidates.append(Candidate(record=contact, score=min(score, 100.0), reasons=reasons))
+    candidates.sort(key=lambda c: (-c.score, c.record.pk))
+    return candidates[:limit]
+
+
+def company_duplicates_find(
+    *, user: User, name: str = "", domain: str = "", exclude_id: int | None = None, limit: int = 5
+) -> list[Candidate]:
+    """Companies `user` may see that are likely the one being entered: the same domain, or a
+    name that starts like it (indexed sort_name prefix) and scores >= 85 with rapidfuzz."""
+    from kith.customers.models import Company
+    from kith.customers.normalise import domain_normalise
+
+    key = fold(name)
+    try:
+        domain_key = domain_normalise(domain) if domain else ""
+    except ValueError:
+        domain_key = ""
+    if not key and not domain_key:
+        return []
+    visible = visible_to(Company.objects.all(), user=user, module="companies")
+    if exclude_id is not None:
+        visible = visible.exclude(pk=exclude_id)
+    match = Q()
+    if domain_key:
+        match |= Q(domain=domain_key)
+    if len(key) >= 2:
+        match |= Q(sort_name__startswith=key[:4])
+    candidates = []
+    for company in visible.filter(match).only("id", "name", "domain", "sort_name")[:200]:
+        reasons = []
+        score = float(fuzz.token_sort_ratio(key, company.sort_name)) if key else 0.0
+        if score >= 85:
+            reasons.append("name")
+        if domain_key and company.domain == domain_key:
+            reasons.append("domain")
+            score = max(score, 90.0) + 5
+        if reasons:
+            candidates.append(Candidate(record=company, score=min(score, 100.0), reasons=reasons))
+    candidates.sort(key=lambda c: (-c.score, c.record.pk))
     return candidates[:limit]

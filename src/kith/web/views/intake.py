@@ -1,0 +1,379 @@
+"""Data pages: imports (upload, mapping, preview, progress, error file, undo), duplicates
+(on-entry check, contact panel, batch clusters, merge and undo) and exports (XLSX, vCard)."""
+
+from __future__ import annotations
+
+from itertools import chain
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kith.core.errors import FieldError, NotFound
+from kith.customers import selectors as customer_selectors
+from kith.customers.models import Contact
+from kith.identity.access import can, require, visible_to
+from kith.intake import dedupe, imports, merging
+from kith.intake.exporting import csv_stream, vcard_text, xlsx_bytes
+from kith.intake.models import DedupeRun, DuplicatePair, ImportJob, MergeRecord
+from kith.web.views.contacts import EXPORT_COLUMNS, _export_row
+from kith.web.views.contacts import _filter_form as contact_filter_form
+from kith.web.views.contacts import _filters as contact_filters
+from kith.web.views.errors import service_errors
+
+MAX_UPLOAD = 200 * 1024 * 1024
+
+
+# --- imports ----------------------------------------------------------------------------------
+
+
+@login_required
+@service_errors
+def import_list(request: HttpRequest) -> HttpResponse:
+    """Recent imports and the upload form; POST uploads a file and opens its preview."""
+    require(request.user, "imports", "read")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        kind = request.POST.get("kind", "contacts")
+        if upload is None:
+            errors["file"] = _("Choose a file.")
+        elif upload.size and upload.size > MAX_UPLOAD:
+            errors["file"] = _("The file is larger than 200 MB.")
+        else:
+            try:
+                job = imports.import_create(
+                    by=request.user,
+                    kind=kind,
+                    filename=upload.name or "upload",
+                    content=upload.read(),
+                    on_duplicate=request.POST.get("on_duplicate", "skip"),
+                )
+                return redirect("import-detail", job.pk)
+            except FieldError as exc:
+                errors = exc.errors
+    context = {
+        "jobs": imports.import_jobs(by=request.user),
+        "errors": errors,
+        "kinds": ImportJob.Kind.choices,
+        "policies": ImportJob.OnDuplicate.choices,
+        "can_dedupe": can(request.user, "contacts", "edit"),
+    }
+    return render(request, "web/intake/import_list.html", context, status=400 if errors else 200)
+
+
+@login_required
+@service_errors
+def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = imports.import_get(by=request.user, job_id=job_id)
+    context: dict[str, Any] = {"job": job}
+    if job.status == ImportJob.Status.UPLOADED:
+        preview = imports.import_preview(by=request.user, job_id=job.pk)
+        fields = imports.fields_for(job.kind)
+        error_rows = {e.row for e in preview.errors}
+        context.update(
+            preview=preview,
+            columns=[(c, preview.mapping.get(c, "")) for c in preview.header],
+            field_choices=list(fields),
+            policies=ImportJob.OnDuplicate.choices,
+            error_rows=error_rows,
+            templates=imports.mapping_templates(by=request.user, kind=job.kind),
+        )
+    return render(request, "web/intake/import_detail.html", context)
+
+
+@login_required
+@require_POST
+@service_errors
+def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = imports.import_get(by=request.user, job_id=job_id)
+    preview_header = imports.import_preview(by=request.user, job_id=job.pk, limit=0).header
+    mapping = {c: request.POST.get(f"map-{i}", "") for i, c in enumerate(preview_header)}
+    try:
+        imports.import_mapping_set(
+            by=request.user,
+            job_id=job.pk,
+            mapping=mapping,
+            on_duplicate=request.POST.get("on_duplicate") or None,
+            save_as=request.POST.get("save_as", ""),
+        )
+    except FieldError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    return redirect("import-detail", job.pk)
+
+
+@login_required
+@require_POST
+@service_errors
+def import_run(request: HttpRequest, job_id: int) -> HttpResponse:
+    try:
+        imports.import_queue(by=request.user, job_id=job_id)
+    except FieldError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    return redirect("import-detail", job_id)
+
+
+@login_required
+@service_errors
+def import_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The progress fragment; it polls itself while the import is queued or running."""
+    job = imports.import_get(by=request.user, job_id=job_id)
+    response = render(request, "web/intake/import_progress.html", {"job": job})
+    if job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING):
+        # Finished: reload the whole page to show the summary and actions.
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@service_errors
+def import_errors(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = imports.import_get(by=request.user, job_id=job_id)
+    response = HttpResponse("\ufeff" + job.errors_csv, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    return response
+
+
+@login_required
+@require_POST
+@service_errors
+def import_undo(request: HttpRequest, job_id: int) -> HttpResponse:
+    try:
+        imports.import_undo(by=request.user, job_id=job_id)
+        messages.success(request, _("The import was undone."))
+    except FieldError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    return redirect("import-detail", job_id)
+
+
+# --- duplicates -------------------------------------------------------------------------------
+
+
+@login_required
+@service_errors
+def duplicate_check(request: HttpRequest) -> HttpResponse:
+    """Likely duplicates of the contact or company being typed (fragment for their forms)."""
+    data = request.GET
+    record_id = int(data["record_id"]) if data.get("record_id", "").isdigit() else None
+    kind = "company" if data.get("kind") == "company" else "contact"
+    if kind == "company":
+        candidates = dedupe.company_duplicates_find(
+            user=request.user,
+            name=data.get("name", ""),
+            domain=data.get("domain", ""),
+            exclude_id=record_id,
+        )
+    else:
+        emails = [v for k, v in data.items() if k.startswith("emails-") and k.endswith("-value")]
+        phones = [v for k, v in data.items() if k.startswith("phones-") and k.endswith("-value")]
+        candidates = dedupe.contact_duplicates_find(
+            user=request.user,
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+            full_name=data.get("full_name", ""),
+            emails=emails + data.getlist("email"),
+            phones=phones + data.getlist("phone"),
+            exclude_id=record_id,
+        )
+    return render(
+        request, "web/intake/duplicate_check.html", {"candidates": candidates, "kind": kind}
+    )
+
+
+@login_required
+@service_errors
+def contact_duplicates_panel(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = customer_selectors.contact_get(user=request.user, contact_id=contact_id)
+    points = list(contact.points.all())
+    candidates = dedupe.contact_duplicates_find(
+        user=request.user,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        full_name=contact.full_name,
+        emails=[p.value for p in points if p.kind == "email"],
+        phones=[p.value for p in points if p.kind == "phone"],
+        exclude_id=contact.pk,
+    )
+    return render(
+        request,
+        "web/intake/duplicates_panel.html",
+        {
+            "contact": contact,
+            "candidates": candidates,
+            "can_merge": can(request.user, "contacts", "edit"),
+        },
+    )
+
+
+@login_required
+@service_errors
+def duplicate_list(request: HttpRequest) -> HttpResponse:
+    """Clusters of the latest batch run (only contacts the user may see), and a button to run."""
+    require(request.user, "contacts", "read")
+    if request.method == "POST":
+        require(request.user, "contacts", "edit")
+        from kith.intake.tasks import dedupe_run_task
+
+        dedupe_run_task.enqueue(request.user.pk)
+        messages.success(request, _("The duplicate search has started; reload in a while."))
+        return redirect("duplicate-list")
+    run = DedupeRun.objects.order_by("-pk").first()
+    clusters: dict[int, list[DuplicatePair]] = {}
+    pairs = (
+        list(
+            DuplicatePair.objects.filter(run=run, status=DuplicatePair.Status.OPEN).order_by(
+                "cluster", "-probability"
+            )[:500]
+        )
+        if run
+        else []
+    )
+    ids = {i for p in pairs for i in (p.contact_a, p.contact_b)}
+    visible = {
+        c.pk: c
+        for c in visible_to(Contact.objects.all(), user=request.user, module="contacts")
+        .filter(pk__in=ids)
+        .only("id", "full_name", "primary_email", "primary_phone")
+    }
+    for pair in pairs:
+        if pair.contact_a in visible and pair.contact_b in visible:
+            pair.a = visible[pair.contact_a]  # type: ignore[attr-defined]
+            pair.b = visible[pair.contact_b]  # type: ignore[attr-defined]
+            clusters.setdefault(pair.cluster, []).append(pair)
+    context = {"run": run, "clusters": sorted(clusters.items())}
+    return render(request, "web/intake/duplicate_list.html", context)
+
+
+@login_required
+@service_errors
+def merge_review(request: HttpRequest) -> HttpResponse:
+    """Pick the surviving record and value per field for contacts ?ids=1,2,…; POST merges."""
+    raw = request.GET.get("ids", "") or request.POST.get("ids", "")
+    ids = [int(i) for i in raw.split(",") if i.strip().isdigit()][:10]
+    contacts = list(
+        visible_to(Contact.objects.select_related("company"), user=request.user, module="contacts")
+        .filter(pk__in=ids)
+        .order_by("-updated_at")
+    )
+    if len(contacts) < 2 or len(contacts) != len(set(ids)):
+        raise NotFound(_("Choose at least two contacts you can see."))
+    fields = merging.MERGE_FIELDS["customers.contact"]
+    defaults = merging.merge_defaults(contacts, "customers.contact")
+    if request.method == "POST":
+        survivor_id = int(request.POST.get("survivor", contacts[0].pk))
+        values = {}
+        for name in fields:
+            source = request.POST.get(f"field-{name}", "")
+            if source.isdigit():
+                chosen = next((c for c in contacts if c.pk == int(source)), None)
+                if chosen is not None:
+                    values[name] = getattr(chosen, name)
+        try:
+            merge = merging.contacts_merge(
+                by=request.user,
+                survivor_id=survivor_id,
+                merged_ids=[c.pk for c in contacts if c.pk != survivor_id],
+                values=values,
+            )
+        except FieldError as exc:
+            for message in exc.errors.values():
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The contacts were merged."))
+            return redirect(f"{_contact_url(merge.survivor_id)}?merged={merge.pk}")
+    rows = []
+    for name in fields:
+        options = [
+            (c.pk, getattr(c, "company", None) if name == "company_id" else getattr(c, name))
+            for c in contacts
+        ]
+        default_source = next(
+            (c.pk for c in contacts if getattr(c, name) == defaults[name]), contacts[0].pk
+        )
+        rows.append(
+            {
+                "name": name,
+                "label": Contact._meta.get_field(name.removesuffix("_id")).verbose_name,
+                "options": options,
+                "default": default_source,
+            }
+        )
+    context = {"contacts": contacts, "rows": rows, "ids": ",".join(str(c.pk) for c in contacts)}
+    return render(request, "web/intake/merge_review.html", context)
+
+
+def _contact_url(contact_id: int) -> str:
+    from django.urls import reverse
+
+    return reverse("contact-detail", args=[contact_id])
+
+
+@login_required
+@require_POST
+@service_errors
+def merge_undo(request: HttpRequest, merge_id: int) -> HttpResponse:
+    try:
+        merge = merging.merge_undo(by=request.user, merge_id=merge_id)
+        messages.success(request, _("The merge was undone."))
+        return redirect("contact-detail", merge.survivor_id)
+    except FieldError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    record = MergeRecord.objects.filter(pk=merge_id).first()
+    return redirect("contact-detail", record.survivor_id) if record else redirect("duplicate-list")
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+@login_required
+@service_errors
+def export_contacts(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered contact list as CSV, XLSX or vCard (needs the export right)."""
+    form = contact_filter_form(request)
+    custom_keys = [cf.key for cf in customer_selectors.custom_fields_for(model="customers.contact")]
+    contacts = iter(
+        customer_selectors.contacts_export(user=request.user, filters=contact_filters(form))
+    )
+    first = next(contacts, None)  # checks the export right before any byte is sent
+    every = chain([first], contacts) if first is not None else iter(())
+    header = [*EXPORT_COLUMNS, *(f"custom.{key}" for key in custom_keys)]
+    if fmt == "xlsx":
+        content = xlsx_bytes(header, (_export_row(c, custom_keys) for c in every))
+        response = HttpResponse(
+            content,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = 'attachment; filename="contacts.xlsx"'
+        return response
+    if fmt == "vcf":
+        cards = (
+            {
+                "full_name": c.full_name,
+                "first_name": c.first_name,
+                "last_name": c.last_name,
+                "email": c.primary_email,
+                "phone": c.primary_phone,
+                "company": c.company.name if c.company_id else "",
+                "title": c.title,
+            }
+            for c in every
+        )
+        response = StreamingHttpResponse(
+            vcard_text(cards), content_type="text/vcard; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="contacts.vcf"'
+        return response
+    response = StreamingHttpResponse(
+        csv_stream(header, (_export_row(c, custom_keys) for c in every)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="contacts.csv"'
+    return response
