@@ -3,6 +3,7 @@
 from django.urls import path
 
 from kith.web.views import admin_settings as views
+from kith.web.views import contacts
 
 urlpatterns = [
     path("settings/", views.settings_home, name="settings-home"),
@@ -24,4 +25,24 @@ urlpatterns = [
     path("settings/teams/<int:team_id>/", views.team_edit, name="settings-team-edit"),
     path("settings/roles/", views.role_list, name="settings-role-list"),
     path("settings/roles/<int:role_id>/grants/", views.role_grants, name="settings-role-grants"),
+]
+
+# The contact page's relationship and consent forms (kith.web.views.contacts).
+urlpatterns += [
+    path(
+        "contacts/<int:contact_id>/relationships/",
+        contacts.contact_relationship_add,
+        name="contact-relationship-add",
+    ),
+    path(
+        "contacts/<int:contact_id>/relationships/<int:relationship_id>/remove/",
+        contacts.contact_relationship_remove,
+        name="contact-relationship-remove",
+    ),
+    path(
+        "contacts/<int:contact_id>/consents/",
+        contacts.contact_consent_record,
+        name="contact-consent-record",
+    ),
+    path("contacts/options/", contacts.contact_options, name="contact-options"),
 ]

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from kith.core.errors import FieldError, NotFound, StaleEdit
+from kith.core.errors import FieldError, Forbidden, NotFound, StaleEdit
 from kith.customers import selectors, services
-from kith.customers.models import Contact
+from kith.customers.models import Consent, Contact, Relationship
 from kith.customers.selectors import CONTACT_SORTS, ContactFilters
 from kith.identity import selectors as identity_selectors
 from kith.identity.access import require
@@ -116,6 +116,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
         "consents": selectors.contact_consents(contact=contact),
         "history": history_rows(history, model=Contact, custom_fields=custom_fields),
         "panels": contact_panels(),
+        "link_choices": LINK_CHOICES,
     }
     return render(request, "web/contacts/detail.html", context)
 
@@ -312,3 +313,113 @@ def contacts_export(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = 'attachment; filename="contacts.csv"'
     return response
+
+
+# --- relationships and consents: small htmx forms on the contact page ----------------------
+
+LINK_CHOICES = {
+    "kinds": Relationship.Kind.choices,
+    "channels": Consent.Channel.choices,
+    "purposes": Consent.Purpose.choices,
+    "statuses": Consent.Status.choices,
+}
+
+
+def _section(request: HttpRequest, contact_id: int, template: str, **extra: Any) -> HttpResponse:
+    """The relationships or consents card again (htmx), or back to the page (no JavaScript).
+
+    Refused input comes back as 200 with the errors in the card: htmx swaps only 2xx answers."""
+    if not getattr(request, "htmx", False):
+        for message in (extra.get("link_errors") or extra.get("consent_errors") or {}).values():
+            messages.error(request, message)
+        if extra.get("link_error"):
+            messages.error(request, extra["link_error"])
+        return redirect("contact-detail", contact_id=contact_id)
+    contact = selectors.contact_get(user=request.user, contact_id=contact_id)
+    context = {
+        "contact": contact,
+        "relationships": selectors.contact_relationships(user=request.user, contact=contact),
+        "consents": selectors.contact_consents(contact=contact),
+        "link_choices": LINK_CHOICES,
+        **extra,
+    }
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+@service_errors
+def contact_relationship_add(request: HttpRequest, contact_id: int) -> HttpResponse:
+    values = {"kind": request.POST.get("kind", ""), "to": request.POST.get("to_contact_id", "")}
+    if not values["to"].isdigit():
+        errors = {"to_contact_id": _("Choose the other contact.")}
+        return _section(
+            request, contact_id, "web/contacts/_relationships.html",
+            link_errors=errors, link_values=values,
+        )  # fmt: skip
+    try:
+        services.relationship_create(
+            by=request.user,
+            from_contact_id=contact_id,
+            to_contact_id=int(values["to"]),
+            kind=values["kind"],
+        )
+    except FieldError as exc:
+        return _section(
+            request, contact_id, "web/contacts/_relationships.html",
+            link_errors=exc.errors, link_values=values,
+        )  # fmt: skip
+    return _section(request, contact_id, "web/contacts/_relationships.html")
+
+
+@require_POST
+@login_required
+@service_errors
+def contact_relationship_remove(
+    request: HttpRequest, contact_id: int, relationship_id: int
+) -> HttpResponse:
+    contact = selectors.contact_get(user=request.user, contact_id=contact_id)
+    relationships = selectors.contact_relationships(user=request.user, contact=contact)
+    if relationship_id not in {r.pk for r in relationships}:
+        raise NotFound(_("Not found."))
+    try:
+        services.relationship_delete(by=request.user, relationship_id=relationship_id)
+    except (NotFound, Forbidden):
+        # A link recorded on the other contact, which this user may not edit.
+        return _section(
+            request, contact_id, "web/contacts/_relationships.html",
+            link_error=_("Only someone who may edit the other contact can remove this link."),
+        )  # fmt: skip
+    return _section(request, contact_id, "web/contacts/_relationships.html")
+
+
+@require_POST
+@login_required
+@service_errors
+def contact_consent_record(request: HttpRequest, contact_id: int) -> HttpResponse:
+    values = {k: request.POST.get(k, "") for k in ("channel", "purpose", "status", "source")}
+    try:
+        services.consent_record(by=request.user, contact_id=contact_id, **values)
+    except FieldError as exc:
+        return _section(
+            request, contact_id, "web/contacts/_consents.html",
+            consent_errors=exc.errors, consent_values=values,
+        )  # fmt: skip
+    if not getattr(request, "htmx", False):
+        messages.success(request, _("Consent recorded."))
+    return _section(request, contact_id, "web/contacts/_consents.html", consent_saved=True)
+
+
+@login_required
+def contact_options(request: HttpRequest) -> HttpResponse:
+    """<option>s of the contacts matching `q`, for the relationship picker."""
+    query = request.GET.get("q", "").strip()
+    exclude = request.GET.get("exclude", "")
+    page = selectors.contacts_list(
+        user=request.user, filters=ContactFilters(q=query), limit=OPTION_LIMIT
+    )
+    options = [c for c in page.items if str(c.pk) != exclude]
+    return render(request, "web/contacts/options.html", {"contacts": options, "query": query})
+
+
+OPTION_LIMIT = 20
