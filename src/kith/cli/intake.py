@@ -81,6 +81,7 @@ import_app = typer.Typer(name="import", help="Import contacts or companies from 
 def _import(kind: str, file: Path, mapping: str, dry_run: bool, as_json: bool, user: str) -> None:
     from django.utils.translation import gettext as _
 
+    from kith.core.errors import KithError
     from kith.identity.models import User
     from kith.intake.imports import import_create, import_preview, import_run
 
@@ -97,8 +98,8 @@ def _import(kind: str, file: Path, mapping: str, dry_run: bool, as_json: bool, u
             by=by, kind=kind, filename=file.name, content=file.read_bytes(), mapping=mapping_dict
         )
         preview = import_preview(by=by, job_id=job.pk, limit=20)
-    except (OSError, ValueError, User.DoesNotExist) as exc:
-        err.print(f"[red]{exc}[/red]")
+    except (OSError, ValueError, KithError, User.DoesNotExist) as exc:
+        err.print(f"[red]{exc}[/red]", markup=True)
         raise typer.Exit(2) from exc
     if dry_run:
         summary = {
