@@ -87,7 +87,7 @@ class _Handler(socketserver.StreamRequestHandler):
         ]
 
     def _uid(self, tag: str, args: str, folder: Folder) -> None:
-        sub, rest = (args.split(" ", 1) + [""])[:2]
+        sub, rest = [*args.split(" ", 1), ""][:2]
         sub = sub.upper()
         if sub == "SEARCH":
             match = re.search(r"UID (\S+)", rest, re.IGNORECASE)

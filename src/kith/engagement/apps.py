@@ -23,6 +23,9 @@ class EngagementConfig(AppConfig):
         timeline_source_register(
             kind="change", label=_("History"), fetch=selectors.changes_for_timeline
         )
+        timeline_source_register(
+            kind="comment", label=_("Comments"), fetch=selectors.comments_for_timeline
+        )
         mail.inbound_mail_handler_register(purpose="timeline", handler=mail.timeline_file)
         schedule_register(
             name="engagement.reminders_deliver",

@@ -44,6 +44,10 @@ ICONS = {
     "visit": "⌂",
     "note": "✎",
     "change": "↻",
+    "comment": "❝",
+    "order": "🛒",
+    "deal": "◆",
+    "ticket": "⚑",
 }
 
 
@@ -431,3 +435,24 @@ def unfiled_messages(
         cursor=cursor,
         limit=limit,
     )
+
+
+def comments_for_timeline(
+    *, user: User, contact_id: int, before: TimelineCursor | None, limit: int
+) -> Iterable[TimelineItem]:
+    """Comments on a contact (its visibility is checked by contact_timeline), newest first."""
+    comments = Comment.objects.filter(record_model="customers.contact", record_id=contact_id)
+    if before is not None:
+        comments = comments.filter(before.q(kind="comment", at_field="created_at"))
+    return [
+        TimelineItem(
+            kind="comment",
+            at=c.created_at,
+            key=c.pk,
+            title=_("Comment by %(user)s") % {"user": c.author},
+            summary=c.body[:1000],
+            actor=str(c.author),
+            icon="comment",
+        )
+        for c in comments.select_related("author").order_by("-created_at", "-id")[:limit]
+    ]

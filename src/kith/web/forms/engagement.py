@@ -1,0 +1,98 @@
+"""Forms of engagement: log an interaction, send an email, tasks, comments, preferences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kith.engagement.models import Interaction, Task
+from kith.identity.models import User
+from kith.web.forms.base import ServiceForm
+
+_LOCAL = {"type": "datetime-local"}
+
+
+class InteractionForm(ServiceForm):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Interaction.Kind.choices, initial="call")
+    direction = forms.ChoiceField(
+        label=_("Direction"), choices=Interaction.Direction.choices, required=False
+    )
+    channel = forms.CharField(
+        label=_("Channel"), max_length=32, required=False, help_text=_("phone, zalo, wechat…")
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("When"), required=False, widget=forms.DateTimeInput(attrs=_LOCAL)
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), min_value=0, max_value=10080, required=False
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=Interaction.Outcome.choices, required=False
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=300, required=False)
+    body = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    service_field_names = {"duration_seconds": "duration_minutes"}
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        minutes = data.get("duration_minutes")
+        return {
+            "kind": data["kind"],
+            "direction": data.get("direction") or "",
+            "channel": data.get("channel") or "",
+            "occurred_at": data.get("occurred_at"),
+            "duration_seconds": minutes * 60 if minutes is not None else None,
+            "outcome": data.get("outcome") or "",
+            "subject": data.get("subject") or "",
+            "body": data.get("body") or "",
+        }
+
+
+class EmailForm(ServiceForm):
+    to_address = forms.EmailField(label=_("To"))
+    subject = forms.CharField(label=_("Subject"), max_length=300)
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 10}))
+
+
+class TaskForm(ServiceForm):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    due_at = forms.DateTimeField(
+        label=_("Due"), required=False, widget=forms.DateTimeInput(attrs=_LOCAL)
+    )
+    remind_at = forms.DateTimeField(
+        label=_("Remind me at"), required=False, widget=forms.DateTimeInput(attrs=_LOCAL)
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=Task.Priority.choices, coerce=int, initial=2
+    )
+    assignee_id = forms.TypedChoiceField(label=_("Assignee"), coerce=int, choices=())
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        users = User.objects.filter(is_active=True).order_by("username")
+        field = self.fields["assignee_id"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [(u.pk, str(u)) for u in users]
+
+
+class TaskStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Task.Status.choices)
+
+
+class CommentForm(ServiceForm):
+    body = forms.CharField(
+        label=_("Comment"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Mention a colleague with @username."),
+    )
+
+
+class PreferenceForm(forms.Form):
+    email_reminders = forms.BooleanField(label=_("Email me my task reminders"), required=False)
