@@ -7,7 +7,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
+from kith.core.errors import FieldError
 from kith.core.models import CustomField
 from kith.customers import services as customer_services
 from kith.customers.models import Contact
@@ -296,3 +298,27 @@ def test_role_grid_refuses_bad_scope_and_creates_roles(client_for, users):
     assert response.context["form"].errors["slug"] == [
         "Use up to 32 lower-case letters, digits and underscores."
     ]
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "error"),
+    [
+        ("zh-hans", "自定义字段", "您不能停用自己的账户。"),
+        ("vi", "Trường tùy chỉnh", "Bạn không thể tự vô hiệu hóa tài khoản của mình."),
+    ],
+)
+def test_settings_pages_and_service_errors_are_translated(
+    client_for, users, language, heading, error
+):
+    client = client_for(users.admin)
+    client.post(reverse("language-set"), {"language": language, "next": "/settings/"})
+    assert heading in client.get(reverse("settings-field-list")).content.decode()
+    response = client.post(
+        reverse("settings-user-edit", args=[users.admin.pk]), {"role": "admin", "is_active": ""}
+    )
+    # The disabled "active" box keeps the admin active, so the form saves; the API path refuses.
+    assert response.status_code == 302
+    assert User.objects.get(pk=users.admin.pk).is_active is True
+    with translation.override(language), pytest.raises(FieldError) as exc:
+        identity_services.user_deactivate(by=users.admin, user_id=users.admin.pk)
+    assert exc.value.errors == {"is_active": error}
