@@ -428,20 +428,27 @@ Failure = tuple[int, str, str, Sequence[str]]
 
 
 def _existing_by_point(by: User, kind: str, values: Iterable[str]) -> dict[str, int]:
-    """value -> id of a contact `by` may edit that has this email/phone."""
+    """value -> id of a contact `by` may see that has this email/phone (lowest id first)."""
     values = list(set(values))
     if not values:
         return {}
-    visible = visible_to(Contact.objects.all(), user=by, module="contacts")
-    found: dict[str, int] = {}
+    # The (kind, value) index finds the few matching points; the scope filter then runs on
+    # those contacts only (a subquery over every visible contact would scan the table).
+    hits: list[tuple[str, int]] = []
     for start in range(0, len(values), 500):
-        for value, contact_id in (
-            ContactPoint.objects.filter(
-                kind=kind, value__in=values[start : start + 500], contact__in=visible
-            )
-            .values_list("value", "contact_id")
-            .order_by("contact_id")
-        ):
+        hits += ContactPoint.objects.filter(
+            kind=kind, value__in=values[start : start + 500]
+        ).values_list("value", "contact_id")
+    if not hits:
+        return {}
+    ids = sorted({contact_id for _v, contact_id in hits})
+    visible: set[int] = set()
+    scope = visible_to(Contact.objects.all(), user=by, module="contacts")
+    for start in range(0, len(ids), 500):
+        visible.update(scope.filter(pk__in=ids[start : start + 500]).values_list("pk", flat=True))
+    found: dict[str, int] = {}
+    for value, contact_id in sorted(hits, key=lambda h: h[1]):
+        if contact_id in visible:
             found.setdefault(value, contact_id)
     return found
 

@@ -214,6 +214,12 @@ def _splink_predict(
     if not deterministic:
         deterministic = [block_on(*[r for r in roles if r in _STRONG][:3] or blocks[0])]
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
+    settings_obj = linker._settings_obj
+    if not 0 < settings_obj._probability_two_random_records_match < 1:
+        # No record pair agrees on an exact key (a base without duplicates): assume about one
+        # duplicate per thousand records rather than none, which would make every match
+        # impossible (and splink's log-odds undefined).
+        settings_obj._probability_two_random_records_match = min(0.5, 1 / max(count, 2) / 1000)
     linker.training.estimate_u_using_random_sampling(
         max_pairs=min(2e6, max(1e5, count * 20)), seed=42
     )
