@@ -225,3 +225,22 @@ def test_roles_and_grant_change_seen_by_rep(client_for, users):
     assert response.status_code == 201
     assert response.json()["grants"]["orders"]["scope"] == "all"
     assert RoleGrant.objects.filter(role__slug="auditor").count() == len(response.json()["grants"])
+
+
+def test_null_leaves_a_field_as_is_except_team_and_lead(client_for, users, teams):
+    api = client_for(users.admin)
+    field = CustomField.objects.create(model="customers.company", key="k", label="K", kind="text")
+    response = send(
+        api, "patch", f"{BASE}/custom-fields/{field.pk}", {"label": None, "required": True}
+    )
+    assert (response.status_code, response.json()["label"], response.json()["required"]) == (
+        200,
+        "K",
+        True,
+    )
+    response = send(
+        api, "patch", f"{BASE}/users/{users.rep_a.pk}", {"first_name": None, "team_id": None}
+    )
+    assert (response.json()["first_name"], response.json()["team"]) == ("Ann", None)
+    response = send(api, "patch", f"{BASE}/teams/{teams.b.pk}", {"name": None, "lead_id": None})
+    assert (response.json()["name"], response.json()["lead"]) == ("Team B", None)
