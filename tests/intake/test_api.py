@@ -1,0 +1,96 @@
+"""API v1 of intake: upload, preview, mapping, run, status, undo; duplicates and merges."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from kith.customers.models import Contact
+from kith.identity import services as identity
+from kith.intake.imports import import_run
+from tests.factories import make_contact
+from tests.intake.factories import csv_bytes
+
+
+def api(user) -> Client:
+    _token, secret = identity.api_token_create(user=user, name="tests")
+    return Client(headers={"Authorization": f"Bearer {secret}"})
+
+
+def _upload(client: Client, rows):
+    upload = SimpleUploadedFile("people.csv", csv_bytes(rows), content_type="text/csv")
+    return client.post("/api/v1/imports", {"file": upload, "kind": "contacts"})
+
+
+@pytest.mark.django_db
+def test_upload_preview_run_status_undo(users):
+    client = api(users.rep_a)
+    response = _upload(client, [["Who", "Email"], ["Ann", "ann@x.com"], ["Bob", "bad"]])
+    assert response.status_code == 201, response.content
+    job = response.json()
+    assert job["mapping"] == {"Who": "", "Email": "email"}
+
+    response = client.put(
+        f"/api/v1/imports/{job['id']}/mapping",
+        {"mapping": {"Who": "full_name", "Email": "email"}},
+        content_type="application/json",
+    )
+    assert response.json()["mapping"] == {"Who": "full_name", "Email": "email"}
+    preview = client.get(f"/api/v1/imports/{job['id']}/preview").json()
+    assert (preview["total"], preview["valid"]) == (2, 1)
+    assert preview["errors"][0]["row"] == 3
+    assert preview["errors"][0]["field"] == "Email"
+
+    assert client.post(f"/api/v1/imports/{job['id']}/run").json()["status"] == "queued"
+    import_run(by=users.rep_a, job_id=job["id"])  # what the worker does
+    status = client.get(f"/api/v1/imports/{job['id']}").json()
+    assert (status["status"], status["created_count"], status["error_count"]) == ("done", 1, 1)
+    assert client.post(f"/api/v1/imports/{job['id']}/undo").json()["status"] == "undone"
+    assert Contact.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_bad_file_is_422_naming_the_file(users):
+    response = _upload(api(users.rep_a), [])
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"file": "The file is empty."}
+
+
+@pytest.mark.django_db
+def test_other_users_import_is_404(users):
+    job = _upload(api(users.rep_a), [["Name"], ["Ann"]]).json()
+    client_b = api(users.rep_b)
+    assert client_b.get(f"/api/v1/imports/{job['id']}").status_code == 404
+    assert client_b.post(f"/api/v1/imports/{job['id']}/run").status_code == 404
+
+
+@pytest.mark.django_db
+def test_duplicates_and_merge(users):
+    a = make_contact(by=users.rep_a, first_name="Ann", last_name="Lee", emails=["ann@x.com"])
+    b = make_contact(by=users.rep_a, first_name="Ann", last_name="Lee")
+    client = api(users.rep_a)
+    found = client.post(
+        "/api/v1/duplicates/contacts", {"email": "ANN@x.com"}, content_type="application/json"
+    ).json()
+    assert [c["id"] for c in found] == [a.pk]
+    assert (
+        api(users.rep_b)
+        .post(
+            "/api/v1/duplicates/contacts", {"email": "ann@x.com"}, content_type="application/json"
+        )
+        .json()
+        == []
+    )
+
+    merge = client.post(
+        "/api/v1/merges/contacts",
+        {"survivor_id": a.pk, "merged_ids": [b.pk]},
+        content_type="application/json",
+    )
+    assert merge.status_code == 201
+    assert not Contact.objects.filter(pk=b.pk).exists()
+    assert api(users.rep_b).post(f"/api/v1/merges/{merge.json()['id']}/undo").status_code == 404
+    undone = client.post(f"/api/v1/merges/{merge.json()['id']}/undo")
+    assert undone.json()["undone_at"] is not None
+    assert Contact.objects.filter(pk=b.pk).exists()
