@@ -227,20 +227,17 @@ def test_roles_and_grant_change_seen_by_rep(client_for, users):
     assert RoleGrant.objects.filter(role__slug="auditor").count() == len(response.json()["grants"])
 
 
-def test_null_leaves_a_field_as_is_except_team_and_lead(client_for, users, teams):
+def test_null_is_refused_by_name_except_for_team_and_lead(client_for, users, teams):
     api = client_for(users.admin)
     field = CustomField.objects.create(model="customers.company", key="k", label="K", kind="text")
     response = send(
         api, "patch", f"{BASE}/custom-fields/{field.pk}", {"label": None, "required": True}
     )
-    assert (response.status_code, response.json()["label"], response.json()["required"]) == (
-        200,
-        "K",
-        True,
-    )
-    response = send(
-        api, "patch", f"{BASE}/users/{users.rep_a.pk}", {"first_name": None, "team_id": None}
-    )
+    assert (response.status_code, list(response.json()["errors"])) == (422, ["label"])
+    assert CustomField.objects.get(pk=field.pk).required is False
+    response = send(api, "patch", f"{BASE}/users/{users.rep_a.pk}", {"team_id": None})
     assert (response.json()["first_name"], response.json()["team"]) == ("Ann", None)
-    response = send(api, "patch", f"{BASE}/teams/{teams.b.pk}", {"name": None, "lead_id": None})
+    teams.b.lead = users.rep_b
+    teams.b.save()
+    response = send(api, "patch", f"{BASE}/teams/{teams.b.pk}", {"lead_id": None})
     assert (response.json()["name"], response.json()["lead"]) == ("Team B", None)

@@ -89,7 +89,7 @@ def custom_field_create(request: ApiRequest, payload: CustomFieldIn) -> Any:
 def custom_field_update(request: ApiRequest, field_id: int, payload: CustomFieldPatch) -> Any:
     """Change label, choices, required or position; key and kind only while no record holds a
     value (otherwise 422 naming the field)."""
-    changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
+    changes = payload.model_dump(exclude_unset=True)
     return customer_services.custom_field_update(by=request.auth, field_id=field_id, **changes)
 
 
@@ -204,12 +204,7 @@ def user_create(request: ApiRequest, payload: UserIn) -> Any:
 def user_update(request: ApiRequest, user_id: int, payload: UserPatch) -> Any:
     """Change name, email, team, role, language or `is_active` (deactivate instead of delete:
     an inactive user cannot sign in; their records and history stay)."""
-    # null means "leave as is", except for team_id where it means "no team".
-    changes = {
-        k: v
-        for k, v in payload.model_dump(exclude_unset=True).items()
-        if v is not None or k == "team_id"
-    }
+    changes = payload.model_dump(exclude_unset=True)  # team_id null: no team
     if "role" in changes:
         changes["role_slug"] = changes.pop("role")
     services.user_update(by=request.auth, user_id=user_id, **changes)
@@ -270,11 +265,7 @@ def team_create(request: ApiRequest, payload: TeamIn) -> Any:
 @router.patch("/admin/teams/{int:team_id}", response={200: TeamOut, **ERRORS})
 def team_update(request: ApiRequest, team_id: int, payload: TeamPatch) -> Any:
     """Rename (`name`) or set the lead (`lead_id`; null for none)."""
-    changes = {
-        k: v
-        for k, v in payload.model_dump(exclude_unset=True).items()
-        if v is not None or k == "lead_id"
-    }
+    changes = payload.model_dump(exclude_unset=True)  # lead_id null: no lead
     services.team_update(by=request.auth, team_id=team_id, **changes)
     return _team_out(request, team_id)
 
