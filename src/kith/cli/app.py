@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from kith.cli import demo, intake, manage, server, users
+from kith.cli import demo, engagement, intake, manage, server, users
 
 app = typer.Typer(
     name="kith",
@@ -33,6 +33,7 @@ app.command()(server.serve)
 app.command()(server.worker)
 app.command()(users.createuser)
 intake.register(app)
+engagement.register(app)
 app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,
