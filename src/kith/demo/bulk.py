@@ -197,7 +197,9 @@ def contacts_bulk_create(
     workers = workers or os.cpu_count() or 1
     counts = BulkCounts()
     with secondary_indexes_deferred(_CONTACT_TABLES):
-        _contact_batches_write(context, ranges, workers, tags, actor, counts, count, progress)
+        _contact_batches_write(
+            context, world, ranges, workers, tags, actor, counts, count, progress
+        )
     sequences_reset()
     return counts
 
@@ -208,6 +210,7 @@ _CONTACT_TABLES = (Contact, ContactPoint, Address, Consent, Relationship, Contac
 
 def _contact_batches_write(
     context: ContactBuildContext,
+    world: DemoWorld,
     ranges: list[tuple[int, int]],
     workers: int,
     tags: dict[str, int],
@@ -217,7 +220,7 @@ def _contact_batches_write(
     progress: Progress | None,
 ) -> None:
     label = _("Contacts")
-    for rows in _batches(context, ranges, workers):
+    for rows in _batches(context, world, ranges, workers):
         missing = sorted({name for _id, name in rows.tag_links} - set(tags))
         if missing:
             tags.update(tag_ids(missing))
@@ -244,18 +247,19 @@ def _contact_batches_write(
 
 
 def _batches(
-    context: ContactBuildContext, ranges: list[tuple[int, int]], workers: int
+    context: ContactBuildContext, world: DemoWorld, ranges: list[tuple[int, int]], workers: int
 ) -> Iterator[ContactBatch]:
+    global _context, _world
+    # Workers are forked with these, so the world (20,000 companies take a minute to generate
+    # at the large size) is built once, not once per worker.
+    _context, _world = context, world
     if workers <= 1 or len(ranges) <= 1:
-        _worker_init(context)
         for bounds in ranges:
             yield _batch_build(bounds)
         return
     # Forked workers never touch the database, so the parent's open connection (and any
     # transaction it is in) stays valid; workers leave through os._exit, closing nothing.
-    pool = multiprocessing.get_context("fork").Pool(
-        workers, initializer=_worker_init, initargs=(context,)
-    )
+    pool = multiprocessing.get_context("fork").Pool(workers)
     try:
         yield from pool.imap(_batch_build, ranges)
     finally:
@@ -265,12 +269,6 @@ def _batches(
 
 _context: ContactBuildContext | None = None
 _world: DemoWorld | None = None
-
-
-def _worker_init(context: ContactBuildContext) -> None:
-    global _context, _world
-    _context = context
-    _world = DemoWorld(seed=context.seed, companies=context.company_count)
 
 
 def _batch_build(bounds: tuple[int, int]) -> ContactBatch:
