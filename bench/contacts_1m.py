@@ -50,7 +50,8 @@ class TempPostgres:
 
     def __init__(self) -> None:
         self.bin = self._find_bin()
-        self.dir = Path(tempfile.mkdtemp(prefix="kith-bench-pg-"))
+        # The owner pid in the name tells whose server it is on a machine shared by benchmarks.
+        self.dir = Path(tempfile.mkdtemp(prefix=f"kith-bench-pg-{os.getpid()}-"))
         self.port = _free_port()
 
     @staticmethod
