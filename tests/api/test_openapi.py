@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.test import Client
 
 
-def test_openapi_lists_every_endpoint(db):
+def test_openapi_lists_the_foundation_endpoints(db):
     response = Client().get("/api/v1/openapi.json")
 
     assert response.status_code == 200
     schema = response.json()
     assert schema["info"]["title"] == "Kith API"
     operations = {(path, method) for path, methods in schema["paths"].items() for method in methods}
-    assert operations == {
+    # Each domain's tests check its own endpoints; these are the foundation's.
+    assert operations >= {
         ("/api/v1/me", "get"),
         ("/api/v1/tokens", "get"),
         ("/api/v1/tokens", "post"),
