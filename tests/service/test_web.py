@@ -1,0 +1,110 @@
+"""Service pages: list/detail/form, access, panels, public form and CSAT page, query counts."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from kith.service import services
+from kith.service.models import Ticket
+from tests.conftest import PASSWORD
+from tests.factories import make_company, make_contact
+from tests.service.factories import make_ticket
+
+
+def login(client: Client, user) -> Client:
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def test_create_reply_resolve_from_pages(client, users, desk):
+    login(client, users.rep_a)
+    contact = make_contact(by=users.rep_a)
+    form = client.get(f"/tickets/new/?contact={contact.pk}")
+    assert form.status_code == 200
+    response = client.post(
+        "/tickets/new/",
+        {"subject": "Broken", "description": "x", "contact_id": contact.pk, "priority": "high",
+         "channel": "phone", "owner_id": users.rep_a.pk, "category": ""},
+    )  # fmt: skip
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/tickets/{ticket.pk}/"
+    client.post(f"/tickets/{ticket.pk}/reply/", {"text": "Looking"})
+    client.post(f"/tickets/{ticket.pk}/status/", {"status": "resolved"})
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "data-status>Resolved<" in page
+    assert "Looking" in page and 'data-event="breach"' not in page
+    missing = client.post(
+        "/tickets/new/",
+        {"subject": "", "priority": "high", "channel": "phone", "owner_id": users.rep_a.pk},
+    )
+    assert "This field is required." in missing.content.decode()
+
+
+def test_rep_b_cannot_see_team_a_tickets(client, users, desk):
+    contact = make_contact(by=users.rep_a)
+    company = make_company(by=users.rep_a)
+    ticket = make_ticket(by=users.rep_a, subject="Secret A", contact_id=contact.pk)
+    login(client, users.rep_b)
+    assert client.get(f"/tickets/{ticket.pk}/").status_code == 404
+    assert client.get(f"/tickets/{ticket.pk}/edit/").status_code == 404
+    assert client.post(f"/tickets/{ticket.pk}/status/", {"status": "open"}).status_code == 404
+    assert "Secret A" not in client.get("/tickets/").content.decode()
+    assert client.get(f"/contacts/{contact.pk}/tickets/").status_code == 404
+    assert client.get(f"/companies/{company.pk}/tickets/").status_code == 404
+    ticket.refresh_from_db()
+    assert ticket.status == "new"
+
+
+def test_panels_and_metrics_page(client, users, desk):
+    contact = make_contact(by=users.rep_a)
+    ticket = make_ticket(by=users.rep_a, subject="Panel one", contact_id=contact.pk)
+    services.csat_submit(token=services.csat_token_make(ticket_id=ticket.pk), score=4)
+    login(client, users.rep_a)
+    panel = client.get(f"/contacts/{contact.pk}/tickets/").content.decode()
+    assert "Panel one" in panel and "1 open ticket" in panel and "CSAT 4.0 from 1 answers" in panel
+    metrics = client.get("/tickets/metrics/?start=2026-11-01&end=2026-11-30")
+    html = metrics.content.decode()
+    assert metrics.status_code == 200
+    assert "chart.umd.min.js" in html and 'id="service-chart-data"' in html
+    assert "<td>2026-11</td>" in html and "Team A" in html
+    assert client.get("/tickets/sla/").status_code == 200
+
+
+def test_ticket_list_query_count_is_fixed(client, users, desk):
+    for n in range(8):
+        make_ticket(by=users.rep_a, subject=f"T{n}", contact_id=make_contact(by=users.rep_a).pk)
+    login(client, users.rep_a)
+    counts = []
+    for size in (3, 8):
+        with CaptureQueriesContext(connection) as ctx:
+            from django.test import override_settings
+
+            with override_settings(KITH_PAGE_SIZE=size):
+                response = client.get("/tickets/")
+        assert response.content.decode().count("data-row") == size
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+
+
+def test_public_support_form_and_csat_page(client, users, desk):
+    bad = client.post(
+        "/support/", {"full_name": "Lan", "email": "nope", "subject": "", "description": "x"}
+    )
+    assert bad.status_code == 422
+    html = bad.content.decode()
+    assert "Enter a valid email address." in html and "This field is required." in html
+    ok = client.post(
+        "/support/",
+        {"full_name": "Lan", "email": "lan@example.org", "subject": "Help", "description": "x"},
+    )
+    ticket = Ticket.objects.get()
+    assert ok.status_code == 200 and ticket.reference in ok.content.decode()
+    token = services.csat_token_make(ticket_id=ticket.pk)
+    assert client.get(f"/csat/{token}/?score=5").status_code == 200
+    answered = client.post(f"/csat/{token}/", {"score": "5", "comment": "Great"})
+    assert "data-thanks" in answered.content.decode()
+    ticket.refresh_from_db()
+    assert (ticket.csat_score, ticket.csat_comment) == (5, "Great")
+    assert client.get(f"/csat/{token}x/").status_code == 410
