@@ -296,3 +296,24 @@ def test_csat_refuses_bad_scores_tampered_and_expired_links(users, desk) -> None
     assert exc.value.errors == {"token": "This survey link has expired."}
     ticket.refresh_from_db()
     assert ticket.csat_score is None
+
+
+def test_support_mailbox_handler_is_registered_and_files(users, desk) -> None:
+    from kith.engagement.mail import INBOUND_MAIL_HANDLERS, InboundMessage, UnfiledMessage
+
+    handler = INBOUND_MAIL_HANDLERS["support"]
+    first = InboundMessage(
+        message_id="m1@mail", from_address="kim@example.org", from_name="Kim",
+        subject="Broken invoice", text="The total is wrong", date=MONDAY_10,
+    )  # fmt: skip
+    assert handler(None, first) == f"New ticket [#{Ticket.objects.get().pk}]"
+    ticket = Ticket.objects.get()
+    reply = InboundMessage(
+        message_id="m2@mail", from_address="kim@example.org", from_name="Kim",
+        subject="Re: Broken invoice", text="Any news?", references=["m1@mail"],
+    )  # fmt: skip
+    assert handler(None, reply) == f"Reply on ticket {ticket.reference}"
+    assert handler(None, reply) == f"Reply on ticket {ticket.reference}"
+    assert TicketEvent.objects.filter(ticket=ticket, kind="customer_reply").count() == 1
+    with pytest.raises(UnfiledMessage):
+        handler(None, InboundMessage(message_id="m3@mail", from_address="", from_name=""))

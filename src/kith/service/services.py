@@ -680,13 +680,17 @@ def support_email_file(
     body: str,
     message_id: str,
     in_reply_to: str = "",
+    references: Sequence[str] = (),
     now: datetime | None = None,
 ) -> tuple[Ticket, bool]:
     """File one support email: a reply to an open ticket (its reference "[#123]" in the subject
     from the ticket's contact, or In-Reply-To the ticket's first message) adds a customer reply;
     anything else opens a ticket. Idempotent by Message-ID. Returns (ticket, created)."""
     now = now or timezone.now()
-    email = email_normalise(sender) if sender else ""
+    try:
+        email = email_normalise(sender) if sender else ""
+    except ValueError:
+        email = ""
     if not email:
         raise FieldError.one("sender", _("The message has no usable sender address."))
     with transaction.atomic():
@@ -705,8 +709,11 @@ def support_email_file(
         match = REFERENCE.search(subject or "")
         if match:
             target = Ticket.objects.filter(pk=int(match.group(1)), contact=contact).first()
-        if target is None and in_reply_to:
-            target = Ticket.objects.filter(message_id=in_reply_to, contact=contact).first()
+        thread = [i for i in (in_reply_to, *references) if i]
+        if target is None and thread:
+            target = (
+                Ticket.objects.filter(message_id__in=thread, contact=contact).order_by("pk").first()
+            )
         if target is not None and target.status != Status.CLOSED:
             target = Ticket.objects.select_for_update(of=("self",)).get(pk=target.pk)
             events = [
