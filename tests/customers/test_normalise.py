@@ -9,7 +9,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from kith.core.text import _fold_unicode, fold
-from kith.customers.normalise import _PLAIN_EMAIL, email_normalise, phone_national_digits
+from kith.customers.normalise import (
+    _PLAIN_EMAIL,
+    email_normalise,
+    phone_national_digits,
+    phone_normalise,
+)
 
 
 @given(st.text(alphabet=st.characters(max_codepoint=127)))
@@ -65,3 +70,39 @@ def test_national_digits_match_phonenumbers_in_every_region():
             checked += 1
     assert checked > 400
     assert phone_national_digits("0912345678") == ""
+
+
+def _slow_phone(value: str) -> str | None:
+    try:
+        number = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def test_international_numbers_normalise_as_phonenumbers_does_in_every_region():
+    checked = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE):
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is None:
+                continue
+            for style in (
+                phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+                phonenumbers.PhoneNumberFormat.E164,
+            ):
+                typed = phonenumbers.format_number(number, style)
+                assert phone_normalise(typed) == _slow_phone(typed), (region, typed)
+                checked += 1
+    assert checked > 800
+
+
+@given(st.from_regex(r"\+[1-9][0-9]{6,14}", fullmatch=True))
+def test_any_plus_number_normalises_as_phonenumbers_does(typed):
+    try:
+        fast = phone_normalise(typed)
+    except ValueError:
+        fast = None
+    assert fast == _slow_phone(typed)
