@@ -55,11 +55,21 @@ def _copy_sqlite(source: Path, target: Path) -> None:
 def contacts_minimal(count: int) -> int:
     """`count` contacts with a name, owner and team, written in bulk (no points/addresses)."""
     from kith.customers.models import Contact
+    from kith.demo.accounts import DEMO_PASSWORD, DEMO_USERS, TEAMS
     from kith.demo.bulk import rows_insert
-    from kith.demo.loader import demo_accounts_create
+    from kith.identity import services as identity
 
-    users, _fields = demo_accounts_create()
-    reps = [(u.pk, u.team_id) for u in users.values() if u.role.slug == "sales_rep"]
+    # The demo's teams and users (as kith.demo.loader makes them, without its custom fields).
+    identity.roles_ensure_defaults()
+    teams = [identity.team_create(name=name) for name in TEAMS]
+    reps = []
+    for spec in DEMO_USERS:
+        user = identity.user_create(
+            username=spec.username, password=DEMO_PASSWORD, team=teams[spec.team_index],
+            role_slug=spec.role_slug, is_superuser=spec.is_superuser,
+        )  # fmt: skip
+        if spec.role_slug == "sales_rep":
+            reps.append((user.pk, user.team_id))
     batch = 50_000
     for start in range(0, count, batch):
         rows = []
