@@ -1,0 +1,34 @@
+"""The engagement demo: every kind of interaction, overdue tasks, mentions with notifications."""
+
+from __future__ import annotations
+
+import pytest
+
+from kith.demo import demo_load
+from kith.engagement.models import Comment, Interaction, Notification, Task
+
+
+@pytest.fixture
+def demo(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return demo_load(size="tiny")
+
+
+def test_engagement_demo(demo):
+    assert demo.more["interactions"] == Interaction.objects.count() > 0
+    assert set(Interaction.objects.values_list("kind", flat=True)) == set(Interaction.Kind.values)
+    assert demo.more["tasks"] == Task.objects.count()
+    assert Task.objects.filter(status="open", due_at__lt=demo_now()).exists()
+    comments = Comment.objects.count()
+    assert comments == demo.more["comments"] > 0
+    assert Comment.mentions.through.objects.count() == comments
+    assert Notification.objects.filter(kind="mention").count() == comments
+    # Interactions belong to the contact's owner and team, so each rep sees their own.
+    row = Interaction.objects.select_related("contact").exclude(contact=None).first()
+    assert (row.owner_id, row.team_id) == (row.contact.owner_id, row.contact.team_id)
+
+
+def demo_now():
+    from django.utils import timezone
+
+    return timezone.now()
