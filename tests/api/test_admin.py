@@ -241,3 +241,32 @@ def test_null_is_refused_by_name_except_for_team_and_lead(client_for, users, tea
     teams.b.save()
     response = send(api, "patch", f"{BASE}/teams/{teams.b.pk}", {"lead_id": None})
     assert (response.json()["name"], response.json()["lead"]) == ("Team B", None)
+
+
+def test_openapi_lists_the_admin_endpoints(db):
+    from django.test import Client
+
+    schema = Client().get("/api/v1/openapi.json").json()
+    operations = {(path, method) for path, methods in schema["paths"].items() for method in methods}
+    assert operations >= {
+        ("/api/v1/admin/custom-fields", "get"),
+        ("/api/v1/admin/custom-fields", "post"),
+        ("/api/v1/admin/custom-fields/{field_id}", "patch"),
+        ("/api/v1/admin/custom-fields/{field_id}", "delete"),
+        ("/api/v1/admin/users", "get"),
+        ("/api/v1/admin/users", "post"),
+        ("/api/v1/admin/users/{user_id}", "get"),
+        ("/api/v1/admin/users/{user_id}", "patch"),
+        ("/api/v1/admin/users/{user_id}/password", "post"),
+        ("/api/v1/admin/teams", "get"),
+        ("/api/v1/admin/teams", "post"),
+        ("/api/v1/admin/teams/{team_id}", "patch"),
+        ("/api/v1/admin/roles", "get"),
+        ("/api/v1/admin/roles", "post"),
+        ("/api/v1/admin/roles/{role_id}", "patch"),
+    }
+    # The admin's role schema (with grants) does not replace the one /me answers with.
+    me = schema["paths"]["/api/v1/me"]["get"]["responses"]["200"]["content"]["application/json"]
+    me_schema = schema["components"]["schemas"][me["schema"]["$ref"].rsplit("/", 1)[1]]
+    role_ref = me_schema["properties"]["role"]["anyOf"][0]["$ref"].rsplit("/", 1)[1]
+    assert set(schema["components"]["schemas"][role_ref]["properties"]) == {"slug", "name"}

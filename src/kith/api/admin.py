@@ -31,7 +31,7 @@ CUSTOM_MODELS = ("customers.contact", "customers.company")
 # --- custom fields ----------------------------------------------------------------------------
 
 
-class CustomFieldOut(Schema):
+class AdminCustomFieldOut(Schema):
     id: int
     model: str
     key: str
@@ -42,7 +42,7 @@ class CustomFieldOut(Schema):
     position: int
 
 
-class CustomFieldIn(Schema):
+class AdminCustomFieldIn(Schema):
     model: Literal["customers.contact", "customers.company"]
     key: str
     label: str
@@ -51,7 +51,7 @@ class CustomFieldIn(Schema):
     required: bool = False
 
 
-class CustomFieldPatch(Schema):
+class AdminCustomFieldPatch(Schema):
     key: str = None  # type: ignore[assignment]
     label: str = None  # type: ignore[assignment]
     kind: Literal["text", "number", "date", "choice"] = None  # type: ignore[assignment]
@@ -60,7 +60,7 @@ class CustomFieldPatch(Schema):
     position: int = Field(None, ge=0, description="0 = first")  # type: ignore[assignment]
 
 
-class RemovedOut(Schema):
+class AdminRemovedOut(Schema):
     removed: int = Field(description="records that lost their value")
 
 
@@ -71,7 +71,7 @@ def _definition(field_id: int) -> CustomField:
     return definition
 
 
-@router.get("/admin/custom-fields", response={200: list[CustomFieldOut], **ERRORS})
+@router.get("/admin/custom-fields", response={200: list[AdminCustomFieldOut], **ERRORS})
 def custom_fields_list(request: ApiRequest, model: str = "") -> Any:
     """Custom field definitions in display order; `model` narrows to one model."""
     services.admin_require(request.auth)
@@ -79,21 +79,21 @@ def custom_fields_list(request: ApiRequest, model: str = "") -> Any:
     return [definition for m in models for definition in custom_fields_of(m)]
 
 
-@router.post("/admin/custom-fields", response={201: CustomFieldOut, **ERRORS})
-def custom_field_create(request: ApiRequest, payload: CustomFieldIn) -> Any:
+@router.post("/admin/custom-fields", response={201: AdminCustomFieldOut, **ERRORS})
+def custom_field_create(request: ApiRequest, payload: AdminCustomFieldIn) -> Any:
     definition = customer_services.custom_field_create(by=request.auth, **payload.model_dump())
     return Status(201, definition)
 
 
-@router.patch("/admin/custom-fields/{int:field_id}", response={200: CustomFieldOut, **ERRORS})
-def custom_field_update(request: ApiRequest, field_id: int, payload: CustomFieldPatch) -> Any:
+@router.patch("/admin/custom-fields/{int:field_id}", response={200: AdminCustomFieldOut, **ERRORS})
+def custom_field_update(request: ApiRequest, field_id: int, payload: AdminCustomFieldPatch) -> Any:
     """Change label, choices, required or position; key and kind only while no record holds a
     value (otherwise 422 naming the field)."""
     changes = payload.model_dump(exclude_unset=True)
     return customer_services.custom_field_update(by=request.auth, field_id=field_id, **changes)
 
 
-@router.delete("/admin/custom-fields/{int:field_id}", response={200: RemovedOut, **ERRORS})
+@router.delete("/admin/custom-fields/{int:field_id}", response={200: AdminRemovedOut, **ERRORS})
 def custom_field_delete(request: ApiRequest, field_id: int) -> Any:
     """Delete the definition and remove its values from every record (kept in their history)."""
     services.admin_require(request.auth)
@@ -104,7 +104,7 @@ def custom_field_delete(request: ApiRequest, field_id: int) -> Any:
 # --- users ------------------------------------------------------------------------------------
 
 
-class RoleRef(Schema):
+class AdminRoleRef(Schema):
     slug: str
     name: str
 
@@ -119,26 +119,26 @@ class AdminUserOut(Schema):
     is_active: bool
     is_superuser: bool
     team: Ref | None
-    role: RoleRef | None
+    role: AdminRoleRef | None
 
     @staticmethod
     def resolve_team(user: User) -> dict[str, Any] | None:
         return named_ref(user.team)
 
 
-class UserPage(Schema):
+class AdminUserPage(Schema):
     items: list[AdminUserOut]
     next_cursor: str | None
     prev_cursor: str | None
 
 
-class UserListParams(Schema):
+class AdminUserListParams(Schema):
     q: str = Field("", description="part of the username, name or email")
     cursor: str | None = Field(None, description="next_cursor or prev_cursor of a previous page")
     limit: int = Field(settings.KITH_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
-class UserIn(Schema):
+class AdminUserIn(Schema):
     username: str
     password: str
     first_name: str = ""
@@ -149,7 +149,7 @@ class UserIn(Schema):
     language: str = ""
 
 
-class UserPatch(Schema):
+class AdminUserPatch(Schema):
     first_name: str = None  # type: ignore[assignment]
     last_name: str = None  # type: ignore[assignment]
     email: str = None  # type: ignore[assignment]
@@ -159,12 +159,12 @@ class UserPatch(Schema):
     is_active: bool = None  # type: ignore[assignment]
 
 
-class PasswordIn(Schema):
+class AdminPasswordIn(Schema):
     password: str
 
 
-@router.get("/admin/users", response={200: UserPage, **ERRORS})
-def users_list(request: ApiRequest, params: Query[UserListParams]) -> Any:
+@router.get("/admin/users", response={200: AdminUserPage, **ERRORS})
+def users_list(request: ApiRequest, params: Query[AdminUserListParams]) -> Any:
     """Every user (inactive ones too) by username, one page at a time."""
     page = selectors.users_page(
         by=request.auth, q=params.q, cursor=params.cursor, limit=params.limit
@@ -178,7 +178,7 @@ def user_detail(request: ApiRequest, user_id: int) -> Any:
 
 
 @router.post("/admin/users", response={201: AdminUserOut, **ERRORS})
-def user_create(request: ApiRequest, payload: UserIn) -> Any:
+def user_create(request: ApiRequest, payload: AdminUserIn) -> Any:
     data = payload.model_dump()
     team = None
     if data["team_id"] is not None:
@@ -201,7 +201,7 @@ def user_create(request: ApiRequest, payload: UserIn) -> Any:
 
 
 @router.patch("/admin/users/{int:user_id}", response={200: AdminUserOut, **ERRORS})
-def user_update(request: ApiRequest, user_id: int, payload: UserPatch) -> Any:
+def user_update(request: ApiRequest, user_id: int, payload: AdminUserPatch) -> Any:
     """Change name, email, team, role, language or `is_active` (deactivate instead of delete:
     an inactive user cannot sign in; their records and history stay)."""
     changes = payload.model_dump(exclude_unset=True)  # team_id null: no team
@@ -212,7 +212,7 @@ def user_update(request: ApiRequest, user_id: int, payload: UserPatch) -> Any:
 
 
 @router.post("/admin/users/{int:user_id}/password", response={204: None, **ERRORS})
-def user_password_set(request: ApiRequest, user_id: int, payload: PasswordIn) -> Any:
+def user_password_set(request: ApiRequest, user_id: int, payload: AdminPasswordIn) -> Any:
     services.user_password_set(by=request.auth, user_id=user_id, password=payload.password)
     return Status(204, None)
 
@@ -220,7 +220,7 @@ def user_password_set(request: ApiRequest, user_id: int, payload: PasswordIn) ->
 # --- teams ------------------------------------------------------------------------------------
 
 
-class TeamOut(Schema):
+class AdminTeamOut(Schema):
     id: int
     name: str
     lead: Ref | None
@@ -231,17 +231,17 @@ class TeamOut(Schema):
         return user_ref(team.lead) if team.lead is not None else None
 
 
-class TeamIn(Schema):
+class AdminTeamIn(Schema):
     name: str
     lead_id: int | None = None
 
 
-class TeamPatch(Schema):
+class AdminTeamPatch(Schema):
     name: str = None  # type: ignore[assignment]
     lead_id: int | None = None
 
 
-@router.get("/admin/teams", response={200: list[TeamOut], **ERRORS})
+@router.get("/admin/teams", response={200: list[AdminTeamOut], **ERRORS})
 def teams_list(request: ApiRequest) -> Any:
     """Every team with its lead and number of active members, by name."""
     return list(selectors.teams_for_admin(by=request.auth))
@@ -254,16 +254,16 @@ def _team_out(request: ApiRequest, team_id: int) -> Team:
     return team
 
 
-@router.post("/admin/teams", response={201: TeamOut, **ERRORS})
-def team_create(request: ApiRequest, payload: TeamIn) -> Any:
+@router.post("/admin/teams", response={201: AdminTeamOut, **ERRORS})
+def team_create(request: ApiRequest, payload: AdminTeamIn) -> Any:
     team = services.team_create(by=request.auth, name=payload.name)
     if payload.lead_id is not None:
         services.team_update(by=request.auth, team_id=team.pk, lead_id=payload.lead_id)
     return Status(201, _team_out(request, team.pk))
 
 
-@router.patch("/admin/teams/{int:team_id}", response={200: TeamOut, **ERRORS})
-def team_update(request: ApiRequest, team_id: int, payload: TeamPatch) -> Any:
+@router.patch("/admin/teams/{int:team_id}", response={200: AdminTeamOut, **ERRORS})
+def team_update(request: ApiRequest, team_id: int, payload: AdminTeamPatch) -> Any:
     """Rename (`name`) or set the lead (`lead_id`; null for none)."""
     changes = payload.model_dump(exclude_unset=True)  # lead_id null: no lead
     services.team_update(by=request.auth, team_id=team_id, **changes)
@@ -273,7 +273,7 @@ def team_update(request: ApiRequest, team_id: int, payload: TeamPatch) -> Any:
 # --- roles ------------------------------------------------------------------------------------
 
 
-class GrantOut(Schema):
+class AdminGrantOut(Schema):
     scope: Literal["own", "team", "all"]
     read: bool
     create: bool
@@ -282,7 +282,7 @@ class GrantOut(Schema):
     export: bool
 
 
-class GrantIn(Schema):
+class AdminGrantIn(Schema):
     scope: str
     read: bool = False
     create: bool = False
@@ -291,11 +291,11 @@ class GrantIn(Schema):
     export: bool = False
 
 
-class RoleOut(Schema):
+class AdminRoleOut(Schema):
     id: int
     slug: str
     name: str
-    grants: dict[str, GrantOut] = Field(description="per module: scope and rights")
+    grants: dict[str, AdminGrantOut] = Field(description="per module: scope and rights")
 
     @staticmethod
     def resolve_grants(role: Role) -> dict[str, dict[str, Any]]:
@@ -305,34 +305,34 @@ class RoleOut(Schema):
         }
 
 
-class RoleIn(Schema):
+class AdminRoleIn(Schema):
     slug: str
     name: str
     copy_from: str = Field("", description="slug of a role whose grants to start from")
 
 
-class RolePatch(Schema):
+class AdminRolePatch(Schema):
     name: str = None  # type: ignore[assignment]
-    grants: dict[str, GrantIn] = Field(
+    grants: dict[str, AdminGrantIn] = Field(
         None,  # type: ignore[arg-type]
         description=f"per module ({', '.join(MODULES)}); modules left out keep their grant",
     )
 
 
-@router.get("/admin/roles", response={200: list[RoleOut], **ERRORS})
+@router.get("/admin/roles", response={200: list[AdminRoleOut], **ERRORS})
 def roles_list(request: ApiRequest) -> Any:
     """Every role with its grant on each module."""
     return list(selectors.roles_with_grants(by=request.auth))
 
 
-@router.post("/admin/roles", response={201: RoleOut, **ERRORS})
-def role_create(request: ApiRequest, payload: RoleIn) -> Any:
+@router.post("/admin/roles", response={201: AdminRoleOut, **ERRORS})
+def role_create(request: ApiRequest, payload: AdminRoleIn) -> Any:
     role = services.role_create(by=request.auth, **payload.model_dump())
     return Status(201, selectors.role_get(by=request.auth, role_id=role.pk))
 
 
-@router.patch("/admin/roles/{int:role_id}", response={200: RoleOut, **ERRORS})
-def role_update(request: ApiRequest, role_id: int, payload: RolePatch) -> Any:
+@router.patch("/admin/roles/{int:role_id}", response={200: AdminRoleOut, **ERRORS})
+def role_update(request: ApiRequest, role_id: int, payload: AdminRolePatch) -> Any:
     """Rename the role or change grants; holders get the new rights on their next request."""
     changes = payload.model_dump(exclude_unset=True)
     services.role_grants_update(
