@@ -66,7 +66,7 @@ def csv_write(path: Path, rows: int, existing_emails: list[str], seed: int = 7) 
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["First name", "Last name", "Email", "Phone", "City"])
+        writer.writerow(["First name", "Last name", "Email", "Phone", "Address", "City"])
         for i in range(rows):
             culture = i % 3
             if culture == 0:
@@ -84,7 +84,8 @@ def csv_write(path: Path, rows: int, existing_emails: list[str], seed: int = 7) 
                 email = f"broken-{i}@"
             elif roll < 0.10 and existing_emails:
                 email = rng.choice(existing_emails)
-            writer.writerow([first, last, email, phone, "Hà Nội" if culture == 1 else ""])
+            street, city = ("12 Phố Huế", "Hà Nội") if culture == 1 else ("", "")
+            writer.writerow([first, last, email, phone, street, city])
 
 
 def main() -> None:

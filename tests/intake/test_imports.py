@@ -364,3 +364,9 @@ def test_other_users_imports_are_not_found(users):
     with pytest.raises(NotFound):
         import_run(by=users.rep_a2, job_id=job.pk)
     assert ContactPoint.objects.count() == 0
+
+
+def test_city_without_street_names_the_city_column(users):
+    job = make_import(by=users.rep_a, rows=[["Name", "City"], ["Ann", "Hà Nội"]])
+    preview = import_preview(by=users.rep_a, job_id=job.pk)
+    assert [(e.row, e.field) for e in preview.errors] == [(2, "City")]

@@ -282,9 +282,12 @@ def contact_row_clean(
     address["country"] = one("country", 2 + 100)
     address_errors: dict[str, str] = {}
     addresses = addresses_clean([address], address_errors)
+    address_columns = [c for c, t in mapping.items() if t in address and t in values]
     for key, message in address_errors.items():
         name = key.rsplit(".", 1)[-1]
-        errors.append((_column_of(values, name, name), message))
+        # "line1" missing: name the address column the row does have (City, …).
+        fallback = address_columns[0] if address_columns else name
+        errors.append((_column_of(values, name, fallback, mapping), message))
     tags = [clean(t)[:64] for t in one("tags", 2000).split(",") if clean(t)]
     if errors:
         return None, errors
