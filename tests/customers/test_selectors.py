@@ -342,3 +342,28 @@ def test_newest_search_window_pages_agree_with_sorting_every_match(users, monkey
     assert any(from_window) and not all(from_window)
     assert [c.pk for c in page_of(page.prev_cursor).items] == pages[-2]
     assert [c.pk for c in page_of(page_of(None).next_cursor).items] == pages[1]
+
+
+def test_newest_search_of_a_rare_word_pages_through_ids_both_ways(users, monkeypatch):
+    from kith.customers import search
+
+    for i in range(9):
+        make_contact(by=users.rep_a, full_name=f"Hoàng Hữu {i}" if i % 2 else f"Đỗ Minh {i}")
+    visible = Contact.objects.all()
+    terms = search.search_terms("huu")
+    expected = [c.pk for c in search.apply_search(visible, terms, prefix_fields=()).order_by("-pk")]
+    assert len(expected) >= 4
+
+    pages, cursor = [], None
+    while True:
+        page = search._paginate_rare(visible, terms, cursor=cursor, limit=2)
+        pages.append([c.pk for c in page.items])
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert [pk for p in pages for pk in p] == expected
+    back = search._paginate_rare(visible, terms, cursor=page.prev_cursor, limit=2)
+    assert [c.pk for c in back.items] == pages[-2]
+    # More matches than it is meant for: it leaves the page to the other ways.
+    monkeypatch.setattr(search, "RARE_MATCHES", 3)
+    assert search._paginate_rare(visible, terms, cursor=None, limit=2) is None

@@ -153,10 +153,50 @@ def paginate_search(
         if connection.vendor == "sqlite":
             return _paginate_fts_newest(queryset, terms, cursor=cursor, limit=limit)
         page = _paginate_window(queryset, terms, cursor=cursor, limit=limit)
+        if page is None:
+            page = _paginate_rare(queryset, terms, cursor=cursor, limit=limit)
         if page is not None:
             return page
     matching = apply_search(queryset, terms, prefix_fields=prefix_fields)
     return paginate(matching, ordering=ordering, cursor=cursor, limit=limit)
+
+
+# A word too rare for the window matches at most about this many rows; they are fetched by id
+# through the trigram index and sorted here.
+RARE_MATCHES = 5_000
+
+
+def _paginate_rare(
+    queryset: QuerySet, terms: SearchTerms, *, cursor: str | None, limit: int
+) -> Page | None:
+    """The page from the ids of every match beyond the cursor, when there are at most
+    RARE_MATCHES; else None. Asked without an order, PostgreSQL takes them from the trigram
+    index: asked for the newest first, it walks the primary key instead whenever it misjudges
+    the word as common, through hundreds of thousands of rows for "le huu"."""
+    forward = True
+    matching = apply_search(queryset.order_by(), terms, prefix_fields=())
+    if cursor is not None:
+        _value, edge, direction = cursor_decode(cursor)
+        forward = direction == "n"
+        matching = matching.filter(pk__lt=edge) if forward else matching.filter(pk__gt=edge)
+    ids = list(matching.values_list("pk", flat=True)[: RARE_MATCHES + 1])
+    if len(ids) > RARE_MATCHES:
+        return None
+    ids.sort(reverse=forward)
+    wanted = ids[: limit + 1]
+    rows = sorted(queryset.filter(pk__in=wanted[:limit]), key=lambda r: r.pk, reverse=True)
+    return _page_of(rows, more=len(wanted) > limit, forward=forward, cursor=cursor)
+
+
+def _page_of(rows: list, *, more: bool, forward: bool, cursor: str | None) -> Page:
+    """A newest-first page of `rows` (already in page order), with its cursors."""
+    has_next = more if forward else True
+    has_prev = cursor is not None if forward else more
+    return Page(
+        items=rows,
+        next_cursor=cursor_encode(rows[-1].pk, rows[-1].pk, "n") if rows and has_next else None,
+        prev_cursor=cursor_encode(rows[0].pk, rows[0].pk, "p") if rows and has_prev else None,
+    )
 
 
 # Rows a newest-first search page looks through before it asks the trigram index: a word in one
@@ -207,15 +247,8 @@ def _paginate_fts_newest(
     for term in terms.short:
         rows_qs = rows_qs.filter(search_text__contains=term)
     rows = list(rows_qs[: limit + 1])
-    more = len(rows) > limit
     items = rows[:limit] if forward else rows[:limit][::-1]
-    has_next = more if forward else True
-    has_prev = cursor is not None if forward else more
-    return Page(
-        items=items,
-        next_cursor=cursor_encode(items[-1].pk, items[-1].pk, "n") if items and has_next else None,
-        prev_cursor=cursor_encode(items[0].pk, items[0].pk, "p") if items and has_prev else None,
-    )
+    return _page_of(items, more=len(rows) > limit, forward=forward, cursor=cursor)
 
 
 @contextmanager
