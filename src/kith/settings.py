@@ -157,3 +157,11 @@ KITH_SALES_FORM_RATE = int(os.environ.get("KITH_SALES_FORM_RATE", "5"))
 KITH_SALES_FORM_WINDOW = int(os.environ.get("KITH_SALES_FORM_WINDOW", "600"))
 # Cards shown per kanban column before "more".
 KITH_SALES_BOARD_COLUMN = int(os.environ.get("KITH_SALES_BOARD_COLUMN", "15"))
+
+# Service: the public support form takes KITH_SERVICE_FORM_RATE posts per address in
+# KITH_SERVICE_FORM_WINDOW seconds; CSAT links expire after KITH_SERVICE_CSAT_DAYS days; tickets
+# of new contacts (form, email) go to KITH_SERVICE_INTAKE_USER (default: the first superuser).
+KITH_SERVICE_FORM_RATE = int(os.environ.get("KITH_SERVICE_FORM_RATE", "5"))
+KITH_SERVICE_FORM_WINDOW = int(os.environ.get("KITH_SERVICE_FORM_WINDOW", "600"))
+KITH_SERVICE_CSAT_DAYS = int(os.environ.get("KITH_SERVICE_CSAT_DAYS", "14"))
+KITH_SERVICE_INTAKE_USER = os.environ.get("KITH_SERVICE_INTAKE_USER", "")
