@@ -42,7 +42,8 @@ def test_summary_counts_what_was_written(demo):
     assert summary.contacts == TINY_CONTACTS == Contact.objects.count()
     assert summary.relationships > 0
     assert summary.consents > 0
-    assert calls[-1] == ("Contacts", TINY_CONTACTS, TINY_CONTACTS)
+    # Later stages (sales, engagement, service) report after the customers.
+    assert ("Contacts", TINY_CONTACTS, TINY_CONTACTS) in calls
     assert ("Companies", TINY_COMPANIES, TINY_COMPANIES) in calls
 
 

@@ -96,8 +96,19 @@ def _interactions_page(
 ) -> list[TimelineItem]:
     if before is not None:
         interactions = interactions.filter(before.q(kind="interaction", at_field="occurred_at"))
-    rows = interactions.select_related("owner").order_by("-occurred_at", "-id")[:limit]
+    rows = (
+        interactions.select_related("owner")
+        .only(*_ITEM_FIELDS)
+        .order_by("-occurred_at", "-id")[:limit]
+    )
     return [_interaction_item(i) for i in rows]
+
+
+# Only what a timeline item shows: a page reads 25 narrow rows, not every column.
+_ITEM_FIELDS = (
+    "id", "kind", "direction", "channel", "occurred_at", "duration_seconds", "outcome",
+    "subject", "body", "owner__id", "owner__username", "owner__first_name", "owner__last_name",
+)  # fmt: skip
 
 
 def interactions_for_timeline(
@@ -115,7 +126,11 @@ def _changes_page(
     if before is not None:
         changes = changes.filter(before.q(kind="change", at_field="at"))
     items = []
-    for change in changes.select_related("actor").order_by("-at", "-id")[:limit]:
+    rows = changes.select_related("actor").only(
+        "id", "action", "field", "old_value", "new_value", "at",
+        "actor__id", "actor__username", "actor__first_name", "actor__last_name",
+    )  # fmt: skip
+    for change in rows.order_by("-at", "-id")[:limit]:
         if change.action == ChangeRecord.Action.UPDATE:
             title = _("%(field)s changed") % {"field": change.field.replace("_", " ")}
             summary = f"{change.old_value or '—'} → {change.new_value or '—'}"
@@ -454,5 +469,15 @@ def comments_for_timeline(
             actor=str(c.author),
             icon="comment",
         )
-        for c in comments.select_related("author").order_by("-created_at", "-id")[:limit]
+        for c in comments.select_related("author")
+        .only(
+            "id",
+            "body",
+            "created_at",
+            "author__id",
+            "author__username",
+            "author__first_name",
+            "author__last_name",
+        )
+        .order_by("-created_at", "-id")[:limit]
     ]

@@ -155,18 +155,25 @@ def contact_duplicates_find(
         )[:200]:
             by_point.setdefault(contact_id, set()).add(kind)
             ids.add(contact_id)
-    name_match = Q()
+    # One small query per key on the sort_name index (an OR of them, or the single-column
+    # first/last key indexes, make SQLite read thousands of rows for a common name): sort_name
+    # is "family given" folded ("lee ann", "nguyen van an") or the CJK name as written
+    # ("王伟"), so the family name plus the given name's first letter is one index range, both
+    # ways round (a swapped first/last name).
+    lookups: list[Q] = []
     if first and last:
-        name_match |= Q(first_key=first, last_key=last) | Q(first_key=last, last_key=first)
-    elif last:
-        name_match |= Q(last_key=last, first_key="")
+        for prefix in (f"{last} {first[:1]}", f"{first} {last[:1]}"):
+            lookups.append(Q(sort_name__gte=prefix, sort_name__lt=prefix + "\uffff"))
     if full:
-        name_match |= Q(sort_name=full)
-        if len(full) >= 2 and first:
-            # Family name plus a similar given name: blocks on the indexed last_key prefix.
-            name_match |= Q(last_key=last, first_key__startswith=first[:1])
-    if name_match:
-        ids.update(visible.filter(name_match).values_list("pk", flat=True)[:200])
+        lookups.append(Q(sort_name=full))
+        compact = full.replace(" ", "")
+        if compact != full:
+            lookups.append(Q(sort_name=compact))
+    if not lookups and (first or last):
+        key = last or first
+        lookups.append(Q(sort_name__gte=key, sort_name__lt=key + "\uffff"))
+    for lookup in lookups:
+        ids.update(visible.filter(lookup).values_list("pk", flat=True)[:50])
     if not ids:
         return []
     candidates = []
