@@ -1,0 +1,87 @@
+"""A customer opens a ticket on the public support form; an agent answers and resolves it; the
+customer follows the link in the CSAT email (captured by a local SMTP server) and answers."""
+
+from __future__ import annotations
+
+import re
+import socket
+from email import message_from_bytes
+
+import pytest
+from aiosmtpd.controller import Controller
+from playwright.sync_api import Page, expect
+
+from kith.service import services
+from kith.service.models import Ticket
+from tests.conftest import PASSWORD
+from tests.service.factories import make_desk
+
+pytestmark = pytest.mark.browser
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = False
+    yield inbox
+    controller.stop()
+
+
+def test_support_form_resolve_and_csat(page: Page, live_server, users, smtp, settings, screenshot):
+    make_desk(by=users.admin)
+    settings.KITH_BASE_URL = live_server.url
+    page.set_default_navigation_timeout(90_000)  # the test machine is shared and busy
+    page.goto(f"{live_server.url}/support/")
+    page.get_by_label("Your name").fill("Trần Văn Nam")
+    page.get_by_label("Email").fill("nam@example.org")
+    page.get_by_label("Subject").fill("Không đăng nhập được")
+    page.get_by_label("How can we help?").fill("Mật khẩu bị từ chối.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("[data-thanks]")).to_contain_text("Your request is [#")
+    ticket = Ticket.objects.get()
+    screenshot("support-form-thanks")
+
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    page.goto(f"{live_server.url}/tickets/")
+    page.get_by_role("link", name=re.compile("Không đăng nhập được")).click()
+    expect(page.locator("[data-status]")).to_have_text("New")
+    page.get_by_label("Reply").fill("Chúng tôi đã đặt lại mật khẩu.")
+    page.get_by_role("button", name="Record reply").click()
+    expect(page.locator("[data-status]")).to_have_text("Open")
+    page.locator("[data-transition=resolved]").click()
+    expect(page.locator("[data-status]")).to_have_text("Resolved")
+    screenshot("ticket-resolved")
+
+    # The worker's job: the resolution queued the survey email.
+    assert services.csat_request_send(ticket_id=ticket.pk) is True
+    (mail,) = smtp.messages
+    assert mail["To"] == "nam@example.org"
+    body = mail.get_payload(decode=True).decode()
+    link = re.search(r"(http://\S+/csat/\S+/)", body).group(1)
+
+    page.goto(link)
+    page.get_by_label("4").check()
+    page.get_by_label("Anything you want to tell us? (optional)").fill("Nhanh, cảm ơn!")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("[data-thanks]")).to_be_visible()
+    ticket.refresh_from_db()
+    assert (ticket.csat_score, ticket.csat_comment) == (4, "Nhanh, cảm ơn!")
