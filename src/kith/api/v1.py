@@ -6,7 +6,17 @@ signed-in browser session (CSRF-checked). Errors are JSON; see kith.api.errors.
 
 from ninja import NinjaAPI
 
-from kith.api import admin, customers, engagement, errors, identity, intake, sales, service
+from kith.api import (
+    admin,
+    customers,
+    engagement,
+    errors,
+    identity,
+    insights,
+    intake,
+    sales,
+    service,
+)
 from kith.api.auth import session_auth, token_auth
 
 api = NinjaAPI(
@@ -21,5 +31,6 @@ api.add_router("", customers.router)
 api.add_router("", engagement.router)
 api.add_router("", sales.router)
 api.add_router("", service.router)
+api.add_router("", insights.router)
 api.add_router("", intake.router)
 api.add_router("", admin.router)

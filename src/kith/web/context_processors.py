@@ -30,7 +30,7 @@ _NAV_MODULES = (
     NavModule("orders", _("Orders"), "order-list"),
     NavModule("tickets", _("Tickets"), "ticket-list"),
     NavModule("campaigns", _("Campaigns"), None),
-    NavModule("insights", _("Insights"), None),
+    NavModule("insights", _("Insights"), "insights-dashboard"),
     NavModule("data", _("Data"), "import-list"),
 )
 
@@ -52,6 +52,8 @@ _ACTIVE_BY_URL_PREFIX = {
     "export": "data",
     "duplicate": "data",
     "merge": "data",
+    "insights": "insights",
+    "segment": "insights",
 }
 
 

@@ -24,6 +24,7 @@ class Panel:
 _CONTACT_PANELS = (
     Panel("contact-timeline", _("Timeline"), "main"),
     Panel("contact-sales-panel", _("Purchases and deals"), "side"),
+    Panel("contact-insights-panel", _("Scores"), "side"),
     Panel("contact-tickets-panel", _("Tickets"), "side"),
     Panel("contact-tasks-panel", _("Tasks"), "side"),
     Panel("contact-duplicates-panel", _("Possible duplicates"), "side"),

@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("kith.web.urls_engagement")),
     path("", include("kith.web.urls_sales")),
     path("", include("kith.web.urls_service")),
+    path("", include("kith.web.urls_insights")),
     path("", include("kith.web.urls_intake")),
     path("", include("kith.web.urls_settings")),
 ]

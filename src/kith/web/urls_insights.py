@@ -1,0 +1,3 @@
+"""Insights pages: dashboard, segments and the contact page's scores panel (kith.web.views.insights)."""
+
+urlpatterns: list = []
