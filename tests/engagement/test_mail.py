@@ -94,17 +94,53 @@ def test_malformed_and_unknown_messages_are_kept_unfiled_with_a_reason(imap, use
     assert mailbox_fetch(mailbox=mailbox).seen == 0
 
 
-def test_unknown_sender_becomes_a_lead_when_the_mailbox_says_so(imap, users):
+def test_unknown_sender_becomes_a_lead_when_the_mailbox_says_so(imap, users, lan):
+    # Sales registers the lead maker (engagement, a lower layer, cannot import sales).
+    from kith.sales.models import Lead
+
     mailbox = make_mailbox(server=imap, owner=users.rep_a, create_leads_for_unknown=True)
     imap.add(raw_email(message_id="m5@example.com", from_="Trần Minh <minh@example.vn>"))
+    imap.add(raw_email(message_id="m6@example.com", from_="Trần Minh <minh@example.vn>"))
+    imap.add(raw_email(message_id="m7@example.com", from_="Lan Pham <lan@example.com>"))
 
+    result = mailbox_fetch(mailbox=mailbox)
     mailbox_fetch(mailbox=mailbox)
 
-    lead = Contact.objects.get(primary_email="minh@example.vn")
-    assert (lead.full_name, lead.lifecycle_stage, lead.source_channel, lead.owner_id) == (
-        "Trần Minh", "lead", "email", users.rep_a.pk,
+    assert (result.filed, result.unfiled) == (3, 0)
+    lead = Lead.objects.get()  # one lead for two messages of the same sender
+    assert (lead.full_name, lead.email, lead.source_channel, lead.owner_id, lead.status) == (
+        "Trần Minh", "minh@example.vn", "email", users.rep_a.pk, "new",
     )  # fmt: skip
-    assert Interaction.objects.get().contact_id == lead.pk
+    on_lead = Interaction.objects.filter(record_model="sales.lead", record_id=lead.pk)
+    assert sorted(on_lead.values_list("message_id", flat=True)) == [
+        "m5@example.com", "m6@example.com",
+    ]  # fmt: skip
+    assert not Contact.objects.filter(full_name="Trần Minh").exists()
+    # A known sender is filed on the contact, no lead made.
+    assert Interaction.objects.get(message_id="m7@example.com").contact_id == lan.pk
+    assert MailMessage.objects.get(message_id="m5@example.com").filed_as == (
+        f"0 contacts, lead #{lead.pk}"
+    )
+
+
+def test_unknown_sender_without_lead_rights_is_kept_unfiled(imap, users):
+    from kith.identity.access import MODULES
+    from kith.identity.models import Role, RoleGrant, Scope
+    from kith.identity.services import user_create
+    from tests.conftest import PASSWORD
+
+    reader = Role.objects.create(slug="reader", name="Reader")
+    RoleGrant.objects.bulk_create(
+        RoleGrant(role=reader, module=m, scope=Scope.ALL, can_read=True) for m in MODULES
+    )
+    clerk = user_create(username="clerk", password=PASSWORD, role_slug="reader")
+    mailbox = make_mailbox(server=imap, owner=clerk, create_leads_for_unknown=True)
+    imap.add(raw_email(message_id="m8@example.com", from_="Minh <minh@example.vn>"))
+
+    assert mailbox_fetch(mailbox=mailbox).unfiled == 1
+    entry = MailMessage.objects.get()
+    assert entry.status == "unfiled"
+    assert entry.reason.startswith("No lead could be made")
 
 
 def test_replies_join_their_thread(imap, users, lan):

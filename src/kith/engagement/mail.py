@@ -6,7 +6,9 @@ AppConfig.ready()): engagement files "timeline" mailboxes on contacts' timelines
 registers "support" (tickets from email).
 
 A handler `handler(mailbox, message) -> str` says where it filed the message, or raises
-UnfiledMessage(reason). Every message fetched gets one MailMessage row, keyed by
+UnfiledMessage(reason). Leads are a higher layer's records too: sales registers the maker of a
+lead for an unknown sender (`unknown_sender_handler_register`), used by timeline mailboxes that
+have `create_leads_for_unknown` on. Every message fetched gets one MailMessage row, keyed by
 (mailbox, UIDVALIDITY, UID); a Message-ID already filed from the same mailbox is recorded as a
 duplicate and not handed over again, so a re-run (or a message copied twice) doubles nothing.
 """
@@ -66,6 +68,17 @@ INBOUND_MAIL_HANDLERS: dict[str, MailHandler] = {}
 def inbound_mail_handler_register(*, purpose: str, handler: MailHandler) -> None:
     """Set the handler of mailboxes with this purpose ("timeline", "support")."""
     INBOUND_MAIL_HANDLERS[purpose] = handler
+
+
+# (mailbox, message) -> (record_model, record_id) of the lead the message is filed against; it
+# raises UnfiledMessage when no lead can be made. One maker at most (sales registers it).
+UnknownSenderHandler = Callable[[Mailbox, InboundMessage], tuple[str, int]]
+UNKNOWN_SENDER_HANDLERS: dict[str, UnknownSenderHandler] = {}
+
+
+def unknown_sender_handler_register(*, handler: UnknownSenderHandler) -> None:
+    """Set what makes a lead of a message from an unknown sender (sales registers it)."""
+    UNKNOWN_SENDER_HANDLERS["lead"] = handler
 
 
 _MSGID_RE = re.compile(r"<([^<>\s]+)>")
@@ -135,10 +148,9 @@ def _html_to_text(html: str) -> str:
 
 def timeline_file(mailbox: Mailbox, message: InboundMessage) -> str:
     """File a message on the timeline of every known contact whose address it carries (one
-    email interaction per contact, threaded by In-Reply-To/References); creates a lead for an
-    unknown sender when the mailbox says so."""
-    from kith.customers.services import contact_create
-
+    email interaction per contact, threaded by In-Reply-To/References). An unknown sender gets
+    a lead (made by the registered unknown-sender handler) when the mailbox says so, and the
+    message is filed against that lead as well."""
     if not message.message_id:
         raise UnfiledMessage(_("The message has no Message-ID."))
     own = mailbox.username.lower()
@@ -148,17 +160,14 @@ def timeline_file(mailbox: Mailbox, message: InboundMessage) -> str:
     contact_ids = list(
         dict.fromkeys(points.order_by("contact_id").values_list("contact_id", flat=True))
     )
+    lead: tuple[str, int] | None = None
     sender_known = points.filter(value=message.from_address).exists()
     if not sender_known and mailbox.create_leads_for_unknown and message.from_address != own:
-        lead = contact_create(
-            by=mailbox.owner,
-            full_name=message.from_name or message.from_address.split("@")[0],
-            lifecycle_stage=Contact.Stage.LEAD,
-            source_channel=Contact.Channel.EMAIL,
-            emails=[message.from_address],
-        )
-        contact_ids.append(lead.pk)
-    if not contact_ids:
+        maker = UNKNOWN_SENDER_HANDLERS.get("lead")
+        if maker is None:
+            raise UnfiledMessage(_("No installed app makes leads from email."))
+        lead = maker(mailbox, message)
+    if not contact_ids and lead is None:
         raise UnfiledMessage(_("No contact has any of these addresses."))
     parents = [message.in_reply_to, *message.references]
     parents = [p for p in parents if p]
@@ -174,31 +183,35 @@ def timeline_file(mailbox: Mailbox, message: InboundMessage) -> str:
     direction = (
         Interaction.Direction.OUT if message.from_address == own else Interaction.Direction.IN
     )
-    contacts = Contact.objects.filter(pk__in=contact_ids).only("id", "company_id")
     owner = mailbox.owner
-    rows = [
-        Interaction(
-            owner=owner,
-            team_id=owner.team_id,
-            kind=Interaction.Kind.EMAIL,
-            direction=direction,
-            channel="email",
-            occurred_at=message.date or timezone.now(),
-            subject=message.subject,
-            body=(message.text or _html_to_text(message.html))[:100_000],
-            contact=contact,
-            company_id=contact.company_id,
-            message_id=message.message_id,
-            in_reply_to=message.in_reply_to,
-            thread_key=thread_key,
-            mailbox=mailbox,
-        )
-        for contact in contacts
-    ]
+    common = {
+        "owner": owner,
+        "team_id": owner.team_id,
+        "kind": Interaction.Kind.EMAIL,
+        "direction": direction,
+        "channel": "email",
+        "occurred_at": message.date or timezone.now(),
+        "subject": message.subject,
+        "body": (message.text or _html_to_text(message.html))[:100_000],
+        "message_id": message.message_id,
+        "in_reply_to": message.in_reply_to,
+        "thread_key": thread_key,
+        "mailbox": mailbox,
+    }
+    contacts = Contact.objects.filter(pk__in=contact_ids).only("id", "company_id")
+    rows = [Interaction(contact=c, company_id=c.company_id, **common) for c in contacts]
     # ignore_conflicts: a message already on a contact's timeline (sent from Kith, or copied
     # into two folders) is not doubled.
     Interaction.objects.bulk_create(rows, ignore_conflicts=True)
-    return _("%(count)d contacts") % {"count": len(rows)}
+    filed = _("%(count)d contacts") % {"count": len(rows)}
+    if lead is not None:
+        record_model, record_id = lead
+        if not Interaction.objects.filter(
+            message_id=message.message_id, record_model=record_model, record_id=record_id
+        ).exists():
+            Interaction.objects.create(record_model=record_model, record_id=record_id, **common)
+        filed += ", " + _("lead #%(id)d") % {"id": record_id}
+    return filed
 
 
 @dataclass
