@@ -14,8 +14,12 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         from kith.core.schedules import schedule_register
+        from kith.engagement.mail import unknown_sender_handler_register
         from kith.engagement.timeline import timeline_source_register
         from kith.sales import selectors, tasks
+        from kith.sales.mail import lead_from_email
+
+        unknown_sender_handler_register(handler=lead_from_email)
 
         timeline_source_register(
             kind="order", label=_("Orders"), fetch=selectors.orders_for_timeline
