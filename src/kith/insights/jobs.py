@@ -1,0 +1,606 @@
+"""The scoring job: read the database into Polars frames in bulk, run the engine, write back.
+
+`scoring_run` scores every contact in one transaction (a failed run writes no score, and its
+ScoringRun row says why). The reads are plain SQL fetched in chunks, never ORM objects: dates
+come back as 'YYYY-MM-DD' text (UTC days) and are parsed by Polars, which keeps 10M order lines
+to a few seconds. Money is turned into major units of the run's currency: the currency most
+orders are in (orders in other currencies are counted in metrics["orders_skipped"]).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import polars as pl
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from kith.customers.models import Contact
+from kith.engagement.models import Interaction
+from kith.insights.models import CustomerScore, ScoringRun
+from kith.sales.models import Deal, DealContact, Order, OrderLine, Product
+from kith.sales.money import minor_digits
+from kith.service.models import Ticket
+
+Progress = Callable[[str, int, int], None]
+
+FETCH_CHUNK = 100_000
+WRITE_BATCH = 5_000
+CHURN_HORIZON_DAYS = 90
+HOLDOUT_DAYS = 365
+RECOMMENDATIONS = 5
+CATEGORIES_KEPT = 3
+# Below these, a model is not fitted (its scores stay null and metrics say why).
+MIN_BUYERS_CLV = 20
+MIN_BUYERS_CHURN = 50
+
+_BUYER_ONLY = (
+    "expected_purchases_90",
+    "expected_purchases_365",
+    "p_alive",
+    "expected_spend",
+    "clv",
+    "churn_risk",
+    "drivers",
+)
+STAGES = ("read", "rfm", "clv", "churn", "recommend", "write")
+
+_SCORE_FIELDS = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "segment",
+    "previous_segment",
+    "expected_purchases_90",
+    "expected_purchases_365",
+    "p_alive",
+    "expected_spend",
+    "clv",
+    "churn_risk",
+    "churn_drivers",
+    "recommendations",
+    "category_propensity",
+)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _day(column: str) -> str:
+    """SQL for a timestamp column's UTC day as 'YYYY-MM-DD' text, on either database."""
+    if connection.vendor == "sqlite":
+        return f"substr({column}, 1, 10)"
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+
+def _date_text(column: str) -> str:
+    """SQL for a date column as 'YYYY-MM-DD' text (the SQLite driver would parse it per row)."""
+    if connection.vendor == "sqlite":
+        return f"CAST({column} AS TEXT)"
+    return f"to_char({column}, 'YYYY-MM-DD')"
+
+
+def _fetch(sql: str, params: Sequence[Any], schema: Mapping[str, Any]) -> pl.DataFrame:
+    """Rows of `sql` as a frame, fetched FETCH_CHUNK at a time; columns named `*_day` are
+    parsed from text to Date."""
+    frames: list[pl.DataFrame] = []
+    raw_schema = {
+        name: (pl.String if name.endswith("_day") else kind) for name, kind in schema.items()
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        while rows := cursor.fetchmany(FETCH_CHUNK):
+            frames.append(pl.DataFrame(rows, schema=raw_schema, orient="row"))
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema=raw_schema)
+    dates = [pl.col(n).str.to_date("%Y-%m-%d") for n in schema if n.endswith("_day")]
+    return frame.with_columns(dates) if dates else frame
+
+
+def _table(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _within(column: str, contacts_sql: tuple[str, Sequence[Any]] | None) -> tuple[str, list[Any]]:
+    """A WHERE clause limiting `column` to a contact-id subquery (None: every contact)."""
+    if contacts_sql is None:
+        return "", []
+    sql, params = contacts_sql
+    return f" AND {column} IN ({sql})", list(params)
+
+
+def reporting_currency() -> str:
+    """The currency most counted orders are in ("USD" when there are none)."""
+    row = (
+        Order.objects.filter(status__in=Order.COUNTED)
+        .values("currency")
+        .annotate(n=Count("id"))
+        .order_by("-n", "currency")
+        .values_list("currency", flat=True)
+        .first()
+    )
+    return row or "USD"
+
+
+def orders_frame(
+    *, currency: str, contacts_sql: tuple[str, Sequence[Any]] | None = None
+) -> pl.DataFrame:
+    """Counted orders in `currency`: customer_id, at (Date), amount (major units), order_id."""
+    where, params = _within("contact_id", contacts_sql)
+    statuses = ", ".join(["%s"] * len(Order.COUNTED))
+    frame = _fetch(
+        f"SELECT id, contact_id, {_day('ordered_at')}, total_minor FROM {_table(Order)}"  # noqa: S608
+        f" WHERE status IN ({statuses}) AND currency = %s{where}",
+        [*Order.COUNTED, currency, *params],
+        {"order_id": pl.Int64, "customer_id": pl.Int64, "at_day": pl.Date, "minor": pl.Int64},
+    )
+    scale = 10.0 ** minor_digits(currency)
+    return frame.select(
+        "customer_id",
+        pl.col("at_day").alias("at"),
+        (pl.col("minor").cast(pl.Float64) / scale).alias("amount"),
+        "order_id",
+    )
+
+
+def lines_frame(
+    *, currency: str, contacts_sql: tuple[str, Sequence[Any]] | None = None
+) -> pl.DataFrame:
+    """Lines of counted orders: customer_id, product_id, at, category, amount (major units)."""
+    where, params = _within("o.contact_id", contacts_sql)
+    statuses = ", ".join(["%s"] * len(Order.COUNTED))
+    frame = _fetch(
+        f"SELECT o.contact_id, l.product_id, {_day('o.ordered_at')},"  # noqa: S608
+        f" l.quantity * l.unit_price_minor FROM {_table(OrderLine)} l"
+        f" JOIN {_table(Order)} o ON o.id = l.order_id"
+        f" WHERE o.status IN ({statuses}) AND o.currency = %s{where}",
+        [*Order.COUNTED, currency, *params],
+        {"customer_id": pl.Int64, "product_id": pl.Int64, "at_day": pl.Date, "minor": pl.Int64},
+    )
+    products = products_frame()
+    scale = 10.0 ** minor_digits(currency)
+    return frame.join(
+        products.select("product_id", "category"), on="product_id", how="left"
+    ).select(
+        "customer_id",
+        "product_id",
+        pl.col("at_day").alias("at"),
+        pl.col("category").fill_null(""),
+        (pl.col("minor").cast(pl.Float64) / scale).alias("amount"),
+    )
+
+
+def products_frame() -> pl.DataFrame:
+    """product_id, name, category of every product (a small table)."""
+    rows = list(Product.objects.values_list("id", "name", "category"))
+    return pl.DataFrame(
+        rows,
+        schema={"product_id": pl.Int64, "name": pl.String, "category": pl.String},
+        orient="row",
+    )
+
+
+def customers_frame(*, contacts_sql: tuple[str, Sequence[Any]] | None = None) -> pl.DataFrame:
+    """customer_id, created_at (Date) of every contact."""
+    where, params = _within("id", contacts_sql)
+    frame = _fetch(
+        f"SELECT id, {_day('created_at')} FROM {_table(Contact)} WHERE 1 = 1{where}",  # noqa: S608
+        params,
+        {"customer_id": pl.Int64, "created_day": pl.Date},
+    )
+    return frame.rename({"created_day": "created_at"})
+
+
+def tickets_frame(*, contacts_sql: tuple[str, Sequence[Any]] | None = None) -> pl.DataFrame:
+    """customer_id, opened_at (Date), breached (an SLA target was missed), csat (1-5 or null)."""
+    where, params = _within("contact_id", contacts_sql)
+    frame = _fetch(
+        f"SELECT contact_id, {_day('created_at')},"  # noqa: S608
+        " CASE WHEN first_response_breached_at IS NOT NULL"
+        " OR resolution_breached_at IS NOT NULL THEN 1 ELSE 0 END, csat_score"
+        f" FROM {_table(Ticket)} WHERE contact_id IS NOT NULL{where}",
+        params,
+        {"customer_id": pl.Int64, "opened_day": pl.Date, "breached": pl.Int8, "csat": pl.Int64},
+    )
+    return frame.select(
+        "customer_id",
+        pl.col("opened_day").alias("opened_at"),
+        pl.col("breached").cast(pl.Boolean),
+        "csat",
+    )
+
+
+def interactions_frame(*, contacts_sql: tuple[str, Sequence[Any]] | None = None) -> pl.DataFrame:
+    """customer_id, at (Date) of every interaction with a contact."""
+    where, params = _within("contact_id", contacts_sql)
+    frame = _fetch(
+        f"SELECT contact_id, {_day('occurred_at')} FROM {_table(Interaction)}"  # noqa: S608
+        f" WHERE contact_id IS NOT NULL{where}",
+        params,
+        {"customer_id": pl.Int64, "at_day": pl.Date},
+    )
+    return frame.rename({"at_day": "at"})
+
+
+def deals_frame(*, contacts_sql: tuple[str, Sequence[Any]] | None = None) -> pl.DataFrame:
+    """customer_id, at (Date: closed, else created), status (open|won|lost), one row per deal
+    contact, plus created_at and closed_at for the sales-cycle KPIs."""
+    where, params = _within("dc.contact_id", contacts_sql)
+    frame = _fetch(
+        f"SELECT dc.contact_id, d.id, {_day('d.created_at')}, {_day('d.closed_at')}, d.outcome,"  # noqa: S608
+        " d.amount_minor"
+        f" FROM {_table(DealContact)} dc JOIN {_table(Deal)} d ON d.id = dc.deal_id"
+        f" WHERE 1 = 1{where}",
+        params,
+        {
+            "customer_id": pl.Int64,
+            "deal_id": pl.Int64,
+            "created_day": pl.Date,
+            "closed_day": pl.Date,
+            "status": pl.String,
+            "amount_minor": pl.Int64,
+        },
+    )
+    return frame.select(
+        "customer_id",
+        pl.coalesce("closed_day", "created_day").alias("at"),
+        "status",
+        "deal_id",
+        pl.col("created_day").alias("created_at"),
+        pl.col("closed_day").alias("closed_at"),
+        "amount_minor",
+    )
+
+
+def previous_scores_frame() -> pl.DataFrame:
+    """customer_id, segment, previous_segment, run_as_of of the scores written before."""
+    run = _table(ScoringRun)
+    score = _table(CustomerScore)
+    return _fetch(
+        f"SELECT s.contact_id, s.segment, s.previous_segment, {_date_text('r.as_of')} FROM {score} s"  # noqa: S608
+        f" LEFT JOIN {run} r ON r.id = s.run_id",
+        [],
+        {
+            "customer_id": pl.Int64,
+            "segment": pl.String,
+            "previous_segment": pl.String,
+            "run_as_of_day": pl.Date,
+        },
+    )
+
+
+# --- scoring --------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    """Engine results (dataclasses, NumPy numbers, frames) as plain JSON values."""
+    if isinstance(value, pl.DataFrame):
+        return [_jsonable(row) for row in value.to_dicts()]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+@dataclasses.dataclass
+class ScoringFrames:
+    currency: str
+    transactions: pl.DataFrame
+    lines: pl.DataFrame
+    customers: pl.DataFrame
+    tickets: pl.DataFrame
+    interactions: pl.DataFrame
+    deals: pl.DataFrame
+    products: pl.DataFrame
+    previous: pl.DataFrame
+
+
+def scoring_frames_read() -> ScoringFrames:
+    """Everything the models need, read from the database in bulk."""
+    currency = reporting_currency()
+    return ScoringFrames(
+        currency=currency,
+        transactions=orders_frame(currency=currency),
+        lines=lines_frame(currency=currency),
+        customers=customers_frame(),
+        tickets=tickets_frame(),
+        interactions=interactions_frame(),
+        deals=deals_frame().select("customer_id", "at", "status"),
+        products=products_frame(),
+        previous=previous_scores_frame(),
+    )
+
+
+def _rfm(frames: ScoringFrames, as_of: dt.date) -> pl.DataFrame:
+    from kith.insights.engine import rfm
+
+    scores = rfm.rfm_score(frames.transactions.select("customer_id", "at", "amount"), as_of=as_of)
+    # The segment before this one: the stored one, unless it was written for this same day
+    # (a re-run), which keeps the segment it had come from.
+    previous = frames.previous.select(
+        "customer_id",
+        pl.when(pl.col("run_as_of_day") == as_of)
+        .then(pl.col("previous_segment"))
+        .otherwise(pl.col("segment"))
+        .fill_null("")
+        .alias("previous_segment"),
+    )
+    return scores.join(previous, on="customer_id", how="left")
+
+
+def _clv(frames: ScoringFrames, as_of: dt.date, metrics: dict[str, Any]) -> pl.DataFrame | None:
+    from kith.insights.engine import clv
+
+    transactions = frames.transactions.select("customer_id", "at", "amount")
+    summary = clv.rfm_summary(transactions, as_of=as_of)
+    if summary.height < MIN_BUYERS_CLV or summary.filter(pl.col("frequency") > 0).height < 2:
+        metrics["clv"] = {"skipped": f"{summary.height} buyers (needs {MIN_BUYERS_CLV})"}
+        return None
+    bgnbd = clv.bgnbd_fit(summary["frequency"], summary["recency"], summary["T"])
+    repeat = summary.filter(pl.col("frequency") > 0)
+    gamma_gamma = clv.gamma_gamma_fit(repeat["frequency"], repeat["monetary_value"])
+    scores = clv.clv_score(summary, bgnbd=bgnbd, gamma_gamma=gamma_gamma)
+    metrics["bgnbd"] = _jsonable(bgnbd)
+    metrics["gamma_gamma"] = _jsonable(gamma_gamma)
+    first = frames.transactions["at"].min()
+    calibration_end = as_of - dt.timedelta(days=HOLDOUT_DAYS)
+    if isinstance(first, dt.date) and first < calibration_end - dt.timedelta(days=HOLDOUT_DAYS):
+        metrics["clv_holdout"] = _jsonable(
+            clv.clv_holdout(transactions, calibration_end=calibration_end, holdout_end=as_of)
+        )
+    else:
+        metrics["clv_holdout"] = {"skipped": "less than two years of orders"}
+    return scores
+
+
+def _churn(
+    frames: ScoringFrames, as_of: dt.date, buyers: int, metrics: dict[str, Any]
+) -> pl.DataFrame | None:
+    from kith.insights.engine import churn
+
+    if buyers < MIN_BUYERS_CHURN:
+        metrics["churn"] = {"skipped": f"{buyers} buyers (needs {MIN_BUYERS_CHURN})"}
+        return None
+    transactions = frames.transactions.select("customer_id", "at", "amount")
+    model = churn.churn_train(
+        transactions=transactions,
+        customers=frames.customers,
+        tickets=frames.tickets,
+        interactions=frames.interactions,
+        deals=frames.deals,
+        as_of=as_of,
+        horizon_days=CHURN_HORIZON_DAYS,
+    )
+    metrics["churn"] = {
+        f.name: _jsonable(getattr(model, f.name))
+        for f in dataclasses.fields(model)
+        if f.name != "model"
+    }
+    features = churn.features_as_of(
+        transactions=transactions,
+        customers=frames.customers,
+        tickets=frames.tickets,
+        interactions=frames.interactions,
+        deals=frames.deals,
+        as_of=as_of,
+    )
+    return churn.churn_score(model, features)
+
+
+def _recommend(
+    frames: ScoringFrames, as_of: dt.date, metrics: dict[str, Any]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    from kith.insights.engine import recommend
+
+    lines = frames.lines.filter(pl.col("at") <= as_of)
+    names = frames.products.select("product_id", "name")
+    picks = recommend.recommend_products(lines, k=RECOMMENDATIONS)
+    recommendations = (
+        picks.join(names, on="product_id", how="left")
+        .sort("customer_id", "rank")
+        .group_by("customer_id", maintain_order=True)
+        .agg(
+            pl.struct("product_id", pl.col("name").fill_null(""), pl.col("score").round(4)).alias(
+                "recommendations"
+            )
+        )
+    )
+    propensity = (
+        recommend.category_propensity(lines, as_of=as_of)
+        .sort(["customer_id", "probability"], descending=[False, True])
+        .group_by("customer_id", maintain_order=True)
+        .head(CATEGORIES_KEPT)
+        .group_by("customer_id", maintain_order=True)
+        .agg(pl.struct("category", pl.col("probability").round(4)).alias("category_propensity"))
+    )
+    if lines.height:
+        split = as_of - dt.timedelta(days=CHURN_HORIZON_DAYS)
+        metrics["hit_rate_at_5"] = _jsonable(
+            recommend.hit_rate_at_k(lines, split_date=split, k=RECOMMENDATIONS)
+        )
+    return recommendations, propensity
+
+
+def _scores_table(
+    frames: ScoringFrames,
+    rfm_scores: pl.DataFrame,
+    clv_scores: pl.DataFrame | None,
+    churn_scores: pl.DataFrame | None,
+    recommendations: pl.DataFrame,
+    propensity: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per contact: its scores, nulls where it has none (no purchase: no segment)."""
+    table = frames.customers.select("customer_id").join(rfm_scores, on="customer_id", how="left")
+    if clv_scores is not None:
+        table = table.join(
+            clv_scores.select(
+                "customer_id",
+                "expected_purchases_90",
+                "expected_purchases_365",
+                "p_alive",
+                "expected_spend",
+                "clv",
+            ),
+            on="customer_id",
+            how="left",
+        )
+    if churn_scores is not None:
+        table = table.join(
+            churn_scores.select("customer_id", "churn_risk", "drivers"),
+            on="customer_id",
+            how="left",
+        )
+    table = table.join(recommendations, on="customer_id", how="left").join(
+        propensity, on="customer_id", how="left"
+    )
+    # Scores only mean something for a customer who has bought: the rest keep nulls.
+    bought = pl.col("segment").is_not_null()
+    nulls = [
+        pl.when(bought).then(pl.col(name)).otherwise(None).alias(name)
+        for name in _BUYER_ONLY
+        if name in table.columns
+    ]
+    return table.with_columns(nulls)
+
+
+def _float(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _score_rows(table: pl.DataFrame, run: ScoringRun, now: dt.datetime) -> Iterator[CustomerScore]:
+    def get(row: dict[str, Any], name: str) -> Any:
+        return row.get(name)
+
+    for row in table.iter_rows(named=True):
+        drivers = get(row, "drivers") or []
+        yield CustomerScore(
+            contact_id=row["customer_id"],
+            run=run,
+            recency_days=get(row, "recency_days"),
+            frequency=get(row, "frequency"),
+            monetary=_float(get(row, "monetary")),
+            r_score=get(row, "r_score"),
+            f_score=get(row, "f_score"),
+            m_score=get(row, "m_score"),
+            segment=get(row, "segment") or "",
+            previous_segment=get(row, "previous_segment") or "",
+            expected_purchases_90=_float(get(row, "expected_purchases_90")),
+            expected_purchases_365=_float(get(row, "expected_purchases_365")),
+            p_alive=_float(get(row, "p_alive")),
+            expected_spend=_float(get(row, "expected_spend")),
+            clv=_float(get(row, "clv")),
+            churn_risk=_float(get(row, "churn_risk")),
+            churn_drivers=_jsonable(drivers),
+            recommendations=_jsonable(get(row, "recommendations") or []),
+            category_propensity=_jsonable(get(row, "category_propensity") or []),
+            scored_at=now,
+        )
+
+
+def _scores_write(
+    table: pl.DataFrame, run: ScoringRun, now: dt.datetime, progress: Progress | None
+) -> int:
+    total = table.height
+    written = 0
+    for start in range(0, total, WRITE_BATCH):
+        batch = list(_score_rows(table.slice(start, WRITE_BATCH), run, now))
+        CustomerScore.objects.bulk_create(
+            batch,
+            update_conflicts=True,
+            unique_fields=["contact"],
+            update_fields=["run", "scored_at", *_SCORE_FIELDS],
+        )
+        written += len(batch)
+        if progress is not None:
+            progress("write", written, total)
+    return written
+
+
+def scoring_run(*, as_of: dt.date | None = None, progress: Progress | None = None) -> ScoringRun:
+    """Score every contact (RFM, CLV, churn risk, recommendations) as of `as_of` (default today).
+
+    All scores are written in one transaction: a failure writes none, marks the run failed with
+    the error, and re-raises. `progress(stage, done, total)` reports each stage of STAGES.
+    Re-running for the same day gives the same scores and keeps each contact's previous segment.
+    """
+    as_of = as_of or timezone.localdate()
+    run = ScoringRun.objects.create(started_at=timezone.now(), as_of=as_of)
+    metrics: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
+
+    def stage(name: str, began: float) -> None:
+        seconds[name] = round(time.monotonic() - began, 2)
+        if progress is not None:
+            progress(name, 1, 1)
+
+    try:
+        with transaction.atomic():
+            began = time.monotonic()
+            frames = scoring_frames_read()
+            metrics.update(
+                currency=frames.currency,
+                orders=frames.transactions.height,
+                order_lines=frames.lines.height,
+                contacts=frames.customers.height,
+            )
+            stage("read", began)
+            began = time.monotonic()
+            rfm_scores = _rfm(frames, as_of)
+            metrics["buyers"] = rfm_scores.height
+            stage("rfm", began)
+            began = time.monotonic()
+            clv_scores = _clv(frames, as_of, metrics)
+            stage("clv", began)
+            began = time.monotonic()
+            churn_scores = _churn(frames, as_of, rfm_scores.height, metrics)
+            stage("churn", began)
+            began = time.monotonic()
+            recommendations, propensity = _recommend(frames, as_of, metrics)
+            stage("recommend", began)
+            began = time.monotonic()
+            table = _scores_table(
+                frames, rfm_scores, clv_scores, churn_scores, recommendations, propensity
+            )
+            del frames
+            written = _scores_write(table, run, timezone.now(), progress)
+            seconds["write"] = round(time.monotonic() - began, 2)
+            metrics["seconds"] = seconds
+            run.status = ScoringRun.Status.SUCCEEDED
+            run.customers_scored = written
+            run.metrics = _jsonable(metrics)
+            run.finished_at = timezone.now()
+            run.save(update_fields=["status", "customers_scored", "metrics", "finished_at"])
+    except Exception as exc:
+        run.status = ScoringRun.Status.FAILED
+        run.error = f"{type(exc).__name__}: {exc}"[:2000]
+        metrics["seconds"] = seconds
+        run.metrics = _jsonable(metrics)
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "metrics", "finished_at"])
+        raise
+    return run
