@@ -163,9 +163,18 @@ class ContactPage(Schema):
 class ContactListParams(ListParams):
     stage: str = Field("", description="lifecycle stage")
     company_id: int | None = None
+    # Scores of the latest insights run (contacts without a purchase have none and never match).
+    clv_min: float | None = Field(None, description="customer lifetime value at least")
+    clv_max: float | None = Field(None, description="customer lifetime value at most")
+    churn_risk_min: float | None = Field(None, ge=0, le=1, description="churn risk at least (0-1)")
+    churn_risk_max: float | None = Field(None, ge=0, le=1, description="churn risk at most (0-1)")
+    segment: str = Field("", description="RFM segment (see /insights/segments)")
     sort: Literal[tuple(selectors.CONTACT_SORTS)] | None = Field(  # type: ignore[valid-type]
         None, description="default: name, or -created (newest first) when searching"
     )
+
+
+EXTRA_FILTERS = ("clv_min", "clv_max", "churn_risk_min", "churn_risk_max", "segment")
 
 
 class ContactIn(Schema):
@@ -224,6 +233,11 @@ def contacts_list(request: ApiRequest, params: Query[ContactListParams]) -> Any:
         stage=params.stage,
         company_id=params.company_id,
         custom=custom_filters(request),
+        extra={
+            name: str(value)
+            for name in EXTRA_FILTERS
+            if (value := getattr(params, name)) not in (None, "")
+        },
     )
     page = selectors.contacts_list(
         user=request.auth,

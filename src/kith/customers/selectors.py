@@ -6,7 +6,7 @@ the rows (with company, owner and team joined) plus one query per prefetched rel
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,12 +33,15 @@ __all__ = [
     "CONTACT_SORTS",
     "CompanyFilters",
     "ContactFilters",
+    "ExtraContactFilter",
     "Page",
     "SearchResults",
     "companies_list",
     "company_get",
     "company_history",
     "contact_consents",
+    "contact_filter_register",
+    "contact_filters_extra",
     "contact_get",
     "contact_history",
     "contact_relationships",
@@ -81,6 +84,46 @@ class ContactFilters:
     stage: str = ""
     company_id: int | None = None
     custom: Mapping[str, str] = field(default_factory=dict)
+    # Values of filters that higher layers register (see contact_filter_register), by name.
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExtraContactFilter:
+    """A contacts-list filter added by a higher layer (insights adds clv_min, segment, …).
+
+    `apply(contacts, value)` narrows the queryset in the same query (a subquery, no extra round
+    trip) and raises FieldError naming the filter for a bad value. `kind` is "number" or
+    "choice"; `choices()` gives the (value, label) pairs of a choice filter.
+    """
+
+    name: str
+    label: Any
+    kind: str
+    apply: Callable[[QuerySet[Contact], str], QuerySet[Contact]]
+    choices: Callable[[], Sequence[tuple[str, Any]]] | None = None
+
+
+_EXTRA_CONTACT_FILTERS: dict[str, ExtraContactFilter] = {}
+
+
+def contact_filter_register(
+    *,
+    name: str,
+    label: Any,
+    apply: Callable[[QuerySet[Contact], str], QuerySet[Contact]],
+    kind: str = "number",
+    choices: Callable[[], Sequence[tuple[str, Any]]] | None = None,
+) -> ExtraContactFilter:
+    """Add a contacts-list filter (idempotent per name); call it from an AppConfig.ready()."""
+    extra = ExtraContactFilter(name=name, label=label, kind=kind, apply=apply, choices=choices)
+    _EXTRA_CONTACT_FILTERS[name] = extra
+    return extra
+
+
+def contact_filters_extra() -> list[ExtraContactFilter]:
+    """The registered extra contact filters, in registration order."""
+    return list(_EXTRA_CONTACT_FILTERS.values())
 
 
 @dataclass
@@ -152,6 +195,13 @@ def _contacts_filtered(
     if filters.tag:
         contacts = contacts.filter(tags__name=filters.tag)
     contacts = _custom_filter(contacts, model="customers.contact", values=filters.custom)
+    for name, value in filters.extra.items():
+        if value in ("", None):
+            continue
+        extra = _EXTRA_CONTACT_FILTERS.get(name)
+        if extra is None:
+            raise FieldError.one(name, _("There is no contact filter “%(name)s”.") % {"name": name})
+        contacts = extra.apply(contacts, str(value))
     if filters.q.strip() and search:
         contacts = apply_search(
             contacts, search_terms(filters.q), prefix_fields=CONTACT_PREFIX_FIELDS

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kith.core.models import CustomField
 from kith.customers.models import Contact
+from kith.customers.selectors import contact_filters_extra
 from kith.web.forms import custom_fields
 
 
@@ -61,6 +62,33 @@ class ContactFilterForm(RecordFilterForm):
     stage = forms.ChoiceField(
         label=_("Stage"), choices=[("", _("Any stage")), *Contact.Stage.choices], required=False
     )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # Filters other domains add (insights: CLV, churn risk, segment).
+        self.extra_names: list[str] = []
+        for extra in contact_filters_extra():
+            if extra.kind == "choice" and extra.choices is not None:
+                self.fields[extra.name] = forms.ChoiceField(
+                    label=extra.label,
+                    choices=[("", _("Any")), *extra.choices()],
+                    required=False,
+                )
+            else:
+                self.fields[extra.name] = forms.FloatField(label=extra.label, required=False)
+            self.extra_names.append(extra.name)
+
+    def extra_values(self) -> dict[str, str]:
+        values = self.clean_values()
+        return {
+            name: str(values[name])
+            for name in self.extra_names
+            if values.get(name) not in (None, "")
+        }
+
+    @property
+    def extra_bound_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.extra_names]
 
 
 class CompanyFilterForm(RecordFilterForm):

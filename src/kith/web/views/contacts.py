@@ -58,6 +58,7 @@ def _filters(form: ContactFilterForm) -> ContactFilters:
         stage=values.get("stage") or "",
         company_id=values.get("company"),
         custom=form.custom_values(),
+        extra=form.extra_values(),
     )
 
 
