@@ -137,6 +137,51 @@ def test_comments_and_notifications(api, users, contact_a):
     assert Notification.objects.get().read_at is not None
 
 
+def test_comments_and_follows_on_a_ticket(api, users, contact_a):
+    from kith.service.services import ticket_create
+
+    ticket = ticket_create(by=users.rep_a, subject="Printer jam", contact_id=contact_a.pk)
+    base = f"/api/v1/records/service.ticket/{ticket.pk}"
+    follow = api(users.rep_a2).post(
+        f"{base}/follow", {"following": True}, content_type="application/json"
+    )
+    assert follow.json() == {"following": True}
+    created = api(users.rep_a).post(
+        f"{base}/comments", {"body": "Roller replaced"}, content_type="application/json"
+    )
+    assert created.status_code == 201
+    assert [c["body"] for c in api(users.rep_a2).get(f"{base}/comments").json()] == [
+        "Roller replaced"
+    ]
+    assert Notification.objects.get().recipient_id == users.rep_a2.pk
+    logged = api(users.rep_a).post(
+        "/api/v1/interactions",
+        {"kind": "call", "record_model": "service.ticket", "record_id": ticket.pk,
+         "participant_user_ids": [users.rep_a2.pk]},
+        content_type="application/json",
+    )  # fmt: skip
+    assert logged.status_code == 201
+    assert logged.json()["participant_user_ids"] == [users.rep_a2.pk]
+    outsider = api(users.rep_b)
+    assert outsider.get(f"{base}/comments").status_code == 404
+    assert (
+        outsider.post(
+            f"{base}/comments", {"body": "x"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+    assert (
+        outsider.post(
+            "/api/v1/interactions",
+            {"kind": "call", "record_model": "service.ticket", "record_id": ticket.pk},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
+    unknown = api(users.rep_a).get("/api/v1/records/nope.thing/1/comments")
+    assert unknown.status_code == 422
+
+
 def _count(client, url) -> int:
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200

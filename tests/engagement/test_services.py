@@ -19,19 +19,26 @@ from tests.factories import make_contact
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
+def make_ticket(*, by, **kwargs):
+    from kith.service.services import ticket_create
+
+    return ticket_create(by=by, subject=kwargs.pop("subject", "Printer jam"), **kwargs)
+
+
 def test_interaction_create_stores_every_field(users, contact_a):
+    ticket = make_ticket(by=users.rep_a, contact_id=contact_a.pk)
     call = services.interaction_create(
         by=users.rep_a, kind="call", occurred_at=T0, contact=contact_a, direction="in",
         channel=" Phone ", duration_seconds=125, outcome="voicemail", subject=" Follow-up ",
         body="Left a message", participant_users=[users.rep_a2], participant_contacts=[contact_a],
-        record_model="sales.deal", record_id=7,
+        record_model="service.ticket", record_id=ticket.pk,
     )  # fmt: skip
     call.refresh_from_db()
     assert (call.kind, call.direction, call.channel, call.duration_seconds, call.outcome) == (
         "call", "in", "phone", 125, "voicemail",
     )  # fmt: skip
     assert (call.subject, call.occurred_at, call.record_model, call.record_id) == (
-        "Follow-up", T0, "sales.deal", 7,
+        "Follow-up", T0, "service.ticket", ticket.pk,
     )  # fmt: skip
     assert (call.owner_id, call.team_id, call.company_id) == (
         users.rep_a.pk, users.rep_a.team_id, contact_a.company_id,
@@ -69,14 +76,62 @@ def test_interaction_on_invisible_contact_is_not_found(users, contact_b):
 
 
 def test_interactions_last_at_per_record(users, contact_a):
-    for days, record_id in [(0, 1), (3, 1), (1, 2)]:
+    one, two, three = (make_ticket(by=users.rep_a) for _ in range(3))
+    for days, ticket in [(0, one), (3, one), (1, two)]:
         make_interaction(
-            by=users.rep_a, contact=contact_a, record_model="sales.deal", record_id=record_id,
+            by=users.rep_a, contact=contact_a, record_model="service.ticket", record_id=ticket.pk,
             occurred_at=T0 + timedelta(days=days),
         )  # fmt: skip
-    make_interaction(by=users.rep_a, record_model="service.ticket", record_id=1, occurred_at=T0)
-    result = selectors.interactions_last_at(record_model="sales.deal", record_ids=[1, 2, 3])
-    assert result == {1: T0 + timedelta(days=3), 2: T0 + timedelta(days=1)}
+    # Another kind of record with the same id does not count.
+    make_interaction(
+        by=users.rep_a, record_model="customers.contact", record_id=contact_a.pk,
+        occurred_at=T0 + timedelta(days=9),
+    )  # fmt: skip
+    result = selectors.interactions_last_at(
+        record_model="service.ticket", record_ids=[one.pk, two.pk, three.pk]
+    )
+    assert result == {one.pk: T0 + timedelta(days=3), two.pk: T0 + timedelta(days=1)}
+
+
+def test_records_the_user_cannot_see_take_no_interactions_tasks_comments_or_follows(
+    users, contact_a
+):
+    ticket = make_ticket(by=users.rep_a, contact_id=contact_a.pk)
+    about = {"record_model": "service.ticket", "record_id": ticket.pk}
+    with pytest.raises(NotFound):
+        services.interaction_create(by=users.rep_b, kind="note", body="x", **about)
+    with pytest.raises(NotFound):
+        services.task_create(by=users.rep_b, title="Peek", **about)
+    with pytest.raises(NotFound):
+        services.comment_create(by=users.rep_b, body="Peek", **about)
+    with pytest.raises(NotFound):
+        services.follow_set(by=users.rep_b, following=True, **about)
+    with pytest.raises(NotFound):
+        selectors.record_activity(user=users.rep_b, **about)
+    with pytest.raises(FieldError) as exc:
+        services.comment_create(by=users.rep_a, record_model="nope.thing", record_id=1, body="x")
+    assert exc.value.errors == {"record_model": "Kith has no records of this kind."}
+    # The same calls from the ticket's team work, and the activity shows them.
+    services.interaction_create(
+        by=users.rep_a, kind="meeting", body="On site", participant_users=[users.rep_a2],
+        participant_contacts=[contact_a], **about,
+    )  # fmt: skip
+    services.comment_create(by=users.rep_a, body="Looks fixed", **about)
+    activity = selectors.record_activity(user=users.rep_a2, **about)
+    assert activity.record.label == f"[#{ticket.pk}] Printer jam"
+    assert activity.record.contact_id == contact_a.pk
+    assert [(i.kind, i.body) for i in activity.interactions] == [("meeting", "On site")]
+    assert [c.body for c in activity.comments] == ["Looks fixed"]
+    assert (activity.following, activity.followers) == (False, 1)  # the author follows
+
+
+def test_mentioned_users_who_cannot_see_the_record_are_not_told(users, contact_a):
+    services.comment_create(
+        by=users.rep_a, record_model="customers.contact", record_id=contact_a.pk,
+        body="@rep_b @rep_a2 please look",
+    )  # fmt: skip
+    told = Notification.objects.values_list("recipient__username", flat=True)
+    assert list(told) == ["rep_a2"]
 
 
 def test_reminders_are_delivered_once(users, settings, django_capture_on_commit_callbacks):

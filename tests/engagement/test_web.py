@@ -240,3 +240,86 @@ def test_unfiled_page_is_for_admins(web_client, users):
     assert web_client(users.admin).get(reverse("mail-unfiled")).status_code == 200
     html = web_client(users.rep_a).get(reverse("mail-unfiled")).content.decode()
     assert "No unfiled messages." in html
+
+
+def test_ticket_activity_log_with_participants_comment_and_follow(web_client, users, contact_a):
+    from kith.service.services import ticket_create
+
+    wei = make_contact_with_email(users.rep_a, "Wang Wei", "wei@example.com")
+    ticket = ticket_create(by=users.rep_a, subject="Printer jam", contact_id=contact_a.pk)
+    client = web_client(users.rep_a)
+    panel = reverse("record-activity", args=["service.ticket", ticket.pk])
+    assert client.get(panel).status_code == 200
+
+    response = client.post(
+        reverse("record-interaction-create", args=["service.ticket", ticket.pk]),
+        {"kind": "visit", "subject": "On site", "body": "Replaced the roller",
+         "participant_user_ids": [str(users.rep_a2.pk)],
+         "participant_emails": "WEI@example.com, lan@example.com"},
+        **HX,
+    )  # fmt: skip
+    assert response.status_code == 200
+    visit = Interaction.objects.get()
+    assert (visit.record_model, visit.record_id, visit.contact_id, visit.kind) == (
+        "service.ticket", ticket.pk, contact_a.pk, "visit",
+    )  # fmt: skip
+    assert list(visit.participant_users.values_list("username", flat=True)) == ["rep_a2"]
+    assert sorted(visit.participant_contacts.values_list("pk", flat=True)) == sorted(
+        [contact_a.pk, wei.pk]
+    )
+    html = response.content.decode()
+    assert "Visit: On site" in html and "Wang Wei" in html
+
+    bad = client.post(
+        reverse("record-interaction-create", args=["service.ticket", ticket.pk]),
+        {"kind": "call", "participant_emails": "nobody@nowhere.test"},
+        **HX,
+    )
+    assert bad.status_code == 422
+    assert "nobody@nowhere.test" in bad.content.decode()
+
+    client.post(
+        reverse("record-comment-create", args=["service.ticket", ticket.pk]),
+        {"body": "@rep_a2 can you check the toner?"},
+        **HX,
+    )
+    note = Notification.objects.get(recipient=users.rep_a2)
+    assert (note.kind, note.url) == ("mention", f"/tickets/{ticket.pk}/")
+
+    other = web_client(users.rep_a2)
+    followed = other.post(
+        reverse("record-follow", args=["service.ticket", ticket.pk]), {"following": "1"}, **HX
+    )
+    assert "Unfollow" in followed.content.decode()
+    services.comment_create(
+        by=users.rep_a, record_model="service.ticket", record_id=ticket.pk, body="Done."
+    )
+    assert Notification.objects.filter(recipient=users.rep_a2, kind="comment").count() == 1
+    other.post(
+        reverse("record-follow", args=["service.ticket", ticket.pk]), {"following": "0"}, **HX
+    )
+    services.comment_create(
+        by=users.rep_a, record_model="service.ticket", record_id=ticket.pk, body="Closed."
+    )
+    assert Notification.objects.filter(recipient=users.rep_a2, kind="comment").count() == 1
+
+    # Another team sees none of it and can add nothing.
+    outsider = web_client(users.rep_b)
+    assert outsider.get(panel).status_code == 404
+    for name, data in [
+        ("record-interaction-create", {"kind": "note", "body": "x"}),
+        ("record-comment-create", {"body": "x"}),
+        ("record-follow", {"following": "1"}),
+    ]:
+        url = reverse(name, args=["service.ticket", ticket.pk])
+        assert outsider.post(url, data, **HX).status_code == 404
+    assert client.get(reverse("record-activity", args=["nope.thing", 1])).status_code == 404
+    # The ticket page loads the panel.
+    page = client.get(reverse("ticket-detail", args=[ticket.pk])).content.decode()
+    assert panel in page
+
+
+def make_contact_with_email(by, name, email):
+    from tests.factories import make_contact
+
+    return make_contact(by=by, full_name=name, emails=[email])

@@ -350,6 +350,53 @@ def contact_comment_create(request: ApiRequest, contact_id: int, payload: Commen
     return Status(201, comment)
 
 
+@router.get(
+    "/records/{record_model}/{int:record_id}/comments", response={200: list[CommentOut], **ERRORS},
+    tags=["comments"],
+)  # fmt: skip
+def record_comments(request: ApiRequest, record_model: str, record_id: int) -> Any:
+    """The comments on any record the caller may see (a ticket, a deal…), oldest first."""
+    activity = selectors.record_activity(
+        user=request.auth, record_model=record_model, record_id=record_id, limit=1
+    )
+    return activity.comments
+
+
+@router.post(
+    "/records/{record_model}/{int:record_id}/comments", response={201: CommentOut, **ERRORS},
+    tags=["comments"],
+)  # fmt: skip
+def record_comment_create(
+    request: ApiRequest, record_model: str, record_id: int, payload: CommentIn
+) -> Any:
+    """Comment on any record the caller may see; @username mentions notify those users."""
+    comment = services.comment_create(
+        by=request.auth, record_model=record_model, record_id=record_id, body=payload.body
+    )
+    return Status(201, comment)
+
+
+class FollowIn(Schema):
+    following: bool
+
+
+class FollowOut(Schema):
+    following: bool
+
+
+@router.post(
+    "/records/{record_model}/{int:record_id}/follow", response={200: FollowOut, **ERRORS},
+    tags=["comments"],
+)  # fmt: skip
+def record_follow(request: ApiRequest, record_model: str, record_id: int, payload: FollowIn) -> Any:
+    """Follow (or stop following) a record: followers are told of its new comments."""
+    following = services.follow_set(
+        by=request.auth, record_model=record_model, record_id=record_id,
+        following=payload.following,
+    )  # fmt: skip
+    return {"following": following}
+
+
 # --- notifications ------------------------------------------------------------------------------
 
 

@@ -15,7 +15,11 @@ class EngagementConfig(AppConfig):
     def ready(self) -> None:
         from kith.core.schedules import schedule_register
         from kith.engagement import mail, selectors, tasks
+        from kith.engagement.records import record_kind_register
         from kith.engagement.timeline import timeline_source_register
+
+        record_kind_register(model="customers.contact", get=selectors.contact_ref)
+        record_kind_register(model="customers.company", get=selectors.company_ref)
 
         timeline_source_register(
             kind="interaction", label=_("Interactions"), fetch=selectors.interactions_for_timeline

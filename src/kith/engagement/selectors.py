@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Max, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.errors import NotFound
 from kith.core.models import ChangeRecord
 from kith.core.pagination import Ordering, Page, paginate
-from kith.customers.models import Company, Contact
+from kith.customers.models import Company, Contact, ContactPoint
 from kith.engagement.models import (
     Comment,
     EngagementPreference,
@@ -24,6 +25,7 @@ from kith.engagement.models import (
     Notification,
     Task,
 )
+from kith.engagement.records import RecordRef, record_get
 from kith.engagement.timeline import (
     TIMELINE_SOURCES,
     TimelineCursor,
@@ -480,4 +482,91 @@ def comments_for_timeline(
             "author__last_name",
         )
         .order_by("-created_at", "-id")[:limit]
+    ]
+
+
+# Records: what interactions, tasks, comments and follows can be about -----------------------
+
+
+def contact_ref(*, user: User, record_id: int) -> RecordRef:
+    """A contact as a record engagement can be about; NotFound if not visible."""
+    row = (
+        visible_to(Contact.objects.all(), user=user, module="contacts")
+        .filter(pk=record_id)
+        .values_list("full_name", "company_id")
+        .first()
+    )
+    if row is None:
+        raise NotFound(_("Not found."))
+    return RecordRef(
+        model="customers.contact", id=record_id, label=row[0],
+        url=reverse("contact-detail", args=[record_id]), contact_id=record_id, company_id=row[1],
+    )  # fmt: skip
+
+
+def company_ref(*, user: User, record_id: int) -> RecordRef:
+    """A company as a record engagement can be about; NotFound if not visible."""
+    name = (
+        visible_to(Company.objects.all(), user=user, module="companies")
+        .filter(pk=record_id)
+        .values_list("name", flat=True)
+        .first()
+    )
+    if name is None:
+        raise NotFound(_("Not found."))
+    return RecordRef(
+        model="customers.company", id=record_id, label=name,
+        url=reverse("company-detail", args=[record_id]), company_id=record_id,
+    )  # fmt: skip
+
+
+@dataclass
+class RecordActivity:
+    record: RecordRef
+    interactions: list[Interaction]
+    next_cursor: str | None
+    comments: list[Comment]
+    following: bool
+    followers: int
+
+
+def record_activity(
+    *, user: User, record_model: str, record_id: int, cursor: str | None = None, limit: int = 20
+) -> RecordActivity:
+    """What happened around any record: its interactions the user may see (newest first, with
+    participants), its comments and whether the user follows it. NotFound when the record is
+    not visible. 6 queries + the record's own lookup."""
+    ref = record_get(user=user, record_model=record_model, record_id=record_id)
+    page = interactions_list(
+        user=user,
+        filters=InteractionFilters(record_model=ref.model, record_id=ref.id),
+        cursor=cursor,
+        limit=limit,
+    )
+    follows = Follow.objects.filter(record_model=ref.model, record_id=ref.id)
+    return RecordActivity(
+        record=ref,
+        interactions=list(page.items),
+        next_cursor=page.next_cursor,
+        comments=comments_for(record_model=ref.model, record_id=ref.id),
+        following=follows.filter(user=user).exists(),
+        followers=follows.count(),
+    )
+
+
+def contacts_with_emails(*, user: User, emails: Iterable[str]) -> tuple[list[int], list[str]]:
+    """The visible contacts having these (normalised, lower-case) email addresses, and the
+    addresses no visible contact has. One query."""
+    wanted = list(dict.fromkeys(emails))
+    if not wanted:
+        return [], []
+    visible = visible_to(Contact.objects.all(), user=user, module="contacts")
+    rows = ContactPoint.objects.filter(
+        kind=ContactPoint.Kind.EMAIL, value__in=wanted, contact__in=visible
+    ).values_list("contact_id", "value")
+    found: dict[str, int] = {}
+    for contact_id, value in rows.order_by("contact_id"):
+        found.setdefault(value, contact_id)
+    return list(dict.fromkeys(found[e] for e in wanted if e in found)), [
+        e for e in wanted if e not in found
     ]

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kith.core.errors import FieldError, NotFound
+from kith.core.errors import FieldError, KithError, NotFound
 from kith.customers.models import Company, Contact
 from kith.engagement.models import (
     Comment,
@@ -23,6 +23,7 @@ from kith.engagement.models import (
     Notification,
     Task,
 )
+from kith.engagement.records import record_get
 from kith.identity.access import require, visible_to
 from kith.identity.models import User
 
@@ -85,8 +86,9 @@ def interaction_create(
 ) -> Interaction:
     """Log a call, email, meeting, chat, social message, visit or note.
 
-    It must be about a contact, a company or a record of a higher layer (record_model, record_id);
-    the contact and company must be visible to `by`. Without a company, the contact's is used.
+    It must be about a contact, a company or a record of any app (record_model, record_id, see
+    kith.engagement.records); all of them must be visible to `by` (NotFound otherwise). Without
+    a company, the contact's is used. Participating contacts `by` cannot see are left out.
     """
     require(by, "interactions", "create")
     errors: dict[str, str] = {}
@@ -113,6 +115,8 @@ def interaction_create(
         errors["body"] = _("A note needs some text.")
     if errors:
         raise FieldError(errors)
+    if record_model and record_id is not None:
+        record_get(user=by, record_model=record_model, record_id=record_id)
     contact_row = _contact_visible(by, contact)
     company_row = _company_visible(by, company)
     company_id = (
@@ -274,6 +278,8 @@ def task_create(
     _record_check(record_model, record_id, errors)
     if errors:
         raise FieldError(errors)
+    if record_model and record_id is not None:
+        record_get(user=by, record_model=record_model, record_id=record_id)
     assignee = _assignee_resolve(by=by, assignee_id=assignee_id)
     contact_row = _contact_visible(by, contact)
     company_row = _company_visible(by, company)
@@ -419,12 +425,22 @@ def mentioned_usernames(body: str) -> list[str]:
     return list(seen)
 
 
+def _sees(user: User, record_model: str, record_id: int) -> bool:
+    """Whether `user` may see the record: nobody is told about a record they cannot open."""
+    try:
+        record_get(user=user, record_model=record_model, record_id=record_id)
+    except KithError:
+        return False
+    return True
+
+
 @transaction.atomic
 def comment_create(
     *, by: User, record_model: str, record_id: int, body: str, url: str = ""
 ) -> Comment:
-    """Comment on a record; @mentioned users and the record's followers are notified, and the
-    author starts following it. The caller has checked that `by` may see the record."""
+    """Comment on a record `by` may see (NotFound otherwise); @mentioned users and the record's
+    followers are notified (a link to `url`, default the record's page), and the author starts
+    following it."""
     errors: dict[str, str] = {}
     _record_check(record_model, record_id, errors)
     if not body.strip():
@@ -433,12 +449,16 @@ def comment_create(
         errors["body"] = _("The comment is too long.")
     if errors:
         raise FieldError(errors)
+    ref = record_get(user=by, record_model=record_model, record_id=record_id)
+    url = url or ref.url
     comment = Comment.objects.create(
         record_model=record_model, record_id=record_id, body=body.strip(), author=by
     )
     names = mentioned_usernames(body)
     mentioned = list(User.objects.filter(username__in=names, is_active=True)) if names else []
-    mentioned = [u for u in mentioned if u.username.lower() in names]
+    mentioned = [
+        u for u in mentioned if u.username.lower() in names and _sees(u, record_model, record_id)
+    ]
     if mentioned:
         comment.mentions.set(mentioned)
     snippet = comment.body[:120]
@@ -463,6 +483,8 @@ def comment_create(
         is_active=True,
     ).exclude(pk__in=told)
     for user in followers:
+        if not _sees(user, record_model, record_id):
+            continue
         notification_create(
             recipient=user,
             kind="comment",
@@ -477,7 +499,9 @@ def comment_create(
 
 
 def follow_set(*, by: User, record_model: str, record_id: int, following: bool) -> bool:
-    """Follow or stop following a record; returns whether the user now follows it."""
+    """Follow or stop following a record `by` may see (NotFound otherwise); returns whether the
+    user now follows it. Followers are told of the record's new comments."""
+    record_get(user=by, record_model=record_model, record_id=record_id)
     if following:
         Follow.objects.get_or_create(user=by, record_model=record_model, record_id=record_id)
     else:

@@ -26,6 +26,27 @@ urlpatterns = [
         views.company_interaction_create,
         name="company-interaction-create",
     ),
+    # Any record (tickets, deals, leads…): interactions about it, comments, follows
+    path(
+        "records/<str:record_model>/<int:record_id>/activity/",
+        views.record_activity,
+        name="record-activity",
+    ),
+    path(
+        "records/<str:record_model>/<int:record_id>/interactions/",
+        views.record_interaction_create,
+        name="record-interaction-create",
+    ),
+    path(
+        "records/<str:record_model>/<int:record_id>/comments/",
+        views.record_comment_create,
+        name="record-comment-create",
+    ),
+    path(
+        "records/<str:record_model>/<int:record_id>/follow/",
+        views.record_follow,
+        name="record-follow",
+    ),
     # Tasks
     path("tasks/", views.task_list, name="task-list"),
     path("tasks/new/", views.task_create, name="task-create"),

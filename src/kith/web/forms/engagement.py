@@ -35,7 +35,35 @@ class InteractionForm(ServiceForm):
     body = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    service_field_names = {"duration_seconds": "duration_minutes"}
+    participant_user_ids = forms.TypedMultipleChoiceField(
+        label=_("Colleagues who took part"), coerce=int, required=False, choices=()
+    )
+    participant_emails = forms.CharField(
+        label=_("Contacts who took part"),
+        required=False,
+        help_text=_("Their email addresses, separated by commas."),
+    )
+    service_field_names = {
+        "duration_seconds": "duration_minutes",
+        "participant_users": "participant_user_ids",
+        "participant_contacts": "participant_emails",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["participant_user_ids"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = [
+            (u.pk, str(u)) for u in User.objects.filter(is_active=True).order_by("username")
+        ]
+        field.widget.attrs["size"] = 4
+
+    def clean_participant_emails(self) -> list[str]:
+        raw = self.cleaned_data.get("participant_emails") or ""
+        emails = [e.strip().lower() for e in raw.replace(";", ",").split(",") if e.strip()]
+        if len(emails) > 50:
+            raise forms.ValidationError(_("At most 50 addresses."))
+        return emails
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -49,6 +77,7 @@ class InteractionForm(ServiceForm):
             "outcome": data.get("outcome") or "",
             "subject": data.get("subject") or "",
             "body": data.get("body") or "",
+            "participant_users": data.get("participant_user_ids") or [],
         }
 
 

@@ -22,6 +22,7 @@ from kith.core.errors import FieldError
 from kith.customers import selectors as customer_selectors
 from kith.engagement import selectors, services
 from kith.engagement.models import Task
+from kith.engagement.records import record_get
 from kith.identity.access import can, require
 from kith.web.forms.engagement import (
     CommentForm,
@@ -110,8 +111,21 @@ def company_timeline(request: HttpRequest, company_id: int) -> HttpResponse:
 def _interaction_log(request: HttpRequest, **about: Any) -> tuple[InteractionForm, bool]:
     form = InteractionForm(request.POST)
     if form.is_valid():
+        contact_ids, unknown = selectors.contacts_with_emails(
+            user=request.user, emails=form.cleaned_data["participant_emails"]
+        )
+        if unknown:
+            form.add_error(
+                "participant_emails",
+                _("No contact you can see has these addresses: %(emails)s")
+                % {"emails": ", ".join(unknown)},
+            )
+            return form, False
         try:
-            services.interaction_create(by=request.user, **about, **form.service_kwargs())
+            services.interaction_create(
+                by=request.user, participant_contacts=contact_ids, **about,
+                **form.service_kwargs(),
+            )  # fmt: skip
         except FieldError as exc:
             form.add_service_errors(exc)
         else:
@@ -434,3 +448,99 @@ def notification_bell(request: HttpRequest) -> HttpResponse:
     """The nav's bell with the unread count, loaded by htmx so a page pays no query for it."""
     count = selectors.notifications_unread_count(user=request.user)
     return render(request, "web/engagement/bell_count.html", {"unread": count})
+
+
+# Any record: interactions about it, comments and follows (e.g. the ticket and deal pages) -----
+
+
+def _record_panel(
+    request: HttpRequest, record_model: str, record_id: int, status: int = 200, **extra: Any
+) -> HttpResponse:
+    try:
+        activity = selectors.record_activity(
+            user=request.user, record_model=record_model, record_id=record_id,
+            cursor=request.GET.get("cursor") or None,
+        )  # fmt: skip
+    except FieldError as exc:
+        if "record_model" in exc.errors:
+            raise Http404 from exc
+        return HttpResponse(str(exc), status=400)
+    context = {
+        "activity": activity,
+        "record": activity.record,
+        "icons": selectors.ICONS,
+        "form": InteractionForm(initial={"kind": "call", "direction": "out"}),
+        "comment_form": CommentForm(),
+        "can_log": can(request.user, "interactions", "create"),
+        **extra,
+    }
+    return render(request, "web/engagement/record_activity.html", context, status=status)
+
+
+@login_required
+@service_errors
+def record_activity(request: HttpRequest, record_model: str, record_id: int) -> HttpResponse:
+    """The activity panel of any record: interactions about it (with participants), comments
+    with @mentions, follow/unfollow, and the forms to add to them."""
+    return _record_panel(request, record_model, record_id)
+
+
+def _record_or_404(request: HttpRequest, record_model: str, record_id: int) -> Any:
+    try:
+        return record_get(user=request.user, record_model=record_model, record_id=record_id)
+    except FieldError as exc:
+        raise Http404 from exc
+
+
+@login_required
+@service_errors
+@require_POST
+def record_interaction_create(
+    request: HttpRequest, record_model: str, record_id: int
+) -> HttpResponse:
+    """Log an interaction about a record (its visible contact and company are filled in)."""
+    record = _record_or_404(request, record_model, record_id)
+    form, ok = _interaction_log(
+        request, record_model=record.model, record_id=record.id, contact=record.contact_id,
+        company=record.company_id,
+    )  # fmt: skip
+    if not ok:
+        return _record_panel(_as_get(request), record.model, record.id, form=form, status=422)
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect(record.url)
+    return _record_panel(_as_get(request), record.model, record.id)
+
+
+@login_required
+@service_errors
+@require_POST
+def record_comment_create(request: HttpRequest, record_model: str, record_id: int) -> HttpResponse:
+    record = _record_or_404(request, record_model, record_id)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.comment_create(
+                by=request.user, record_model=record.model, record_id=record.id,
+                body=form.cleaned_data["body"], url=record.url,
+            )  # fmt: skip
+        except FieldError as exc:
+            form.add_service_errors(exc)
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect(record.url)
+    if form.errors:
+        return _record_panel(_as_get(request), record.model, record.id, comment_form=form)
+    return _record_panel(_as_get(request), record.model, record.id)
+
+
+@login_required
+@service_errors
+@require_POST
+def record_follow(request: HttpRequest, record_model: str, record_id: int) -> HttpResponse:
+    record = _record_or_404(request, record_model, record_id)
+    services.follow_set(
+        by=request.user, record_model=record.model, record_id=record.id,
+        following=request.POST.get("following") == "1",
+    )  # fmt: skip
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect(record.url)
+    return _record_panel(_as_get(request), record.model, record.id)
