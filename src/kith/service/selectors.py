@@ -17,12 +17,14 @@ from django.db.models import (
     QuerySet,
 )
 from django.db.models.functions import TruncMonth
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.errors import NotFound
 from kith.core.pagination import Ordering, Page, paginate
-from kith.customers.models import Contact
+from kith.customers.models import Company, Contact
+from kith.engagement.records import RecordRef
 from kith.engagement.timeline import TimelineCursor, TimelineItem
 from kith.identity.access import visible_to
 from kith.identity.models import User
@@ -370,3 +372,38 @@ def csat_for_timeline(
         for t in tickets.order_by("-csat_at", "-id")[:limit]
         if t.csat_at is not None
     ]
+
+
+def ticket_ref(*, user: User, record_id: int) -> RecordRef:
+    """A ticket as a record engagement can be about (interactions, comments, follows); its
+    contact and company only when the user may see them too. NotFound if the ticket is not
+    visible."""
+    row = (
+        _tickets(user)
+        .filter(pk=record_id)
+        .values_list("subject", "contact_id", "company_id")
+        .first()
+    )
+    if row is None:
+        raise NotFound(_("Not found."))
+    subject, contact_id, company_id = row
+    if contact_id is not None and not (
+        visible_to(Contact.objects.all(), user=user, module="contacts")
+        .filter(pk=contact_id)
+        .exists()
+    ):
+        contact_id = None
+    if company_id is not None and not (
+        visible_to(Company.objects.all(), user=user, module="companies")
+        .filter(pk=company_id)
+        .exists()
+    ):
+        company_id = None
+    return RecordRef(
+        model="service.ticket",
+        id=record_id,
+        label=f"[#{record_id}] {subject}",
+        url=reverse("ticket-detail", args=[record_id]),
+        contact_id=contact_id,
+        company_id=company_id,
+    )
