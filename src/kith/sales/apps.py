@@ -15,11 +15,14 @@ class SalesConfig(AppConfig):
     def ready(self) -> None:
         from kith.core.schedules import schedule_register
         from kith.engagement.mail import unknown_sender_handler_register
+        from kith.engagement.records import record_kind_register
         from kith.engagement.timeline import timeline_source_register
-        from kith.sales import selectors, tasks
+        from kith.sales import records, selectors, tasks
         from kith.sales.mail import lead_from_email
 
         unknown_sender_handler_register(handler=lead_from_email)
+        record_kind_register(model="sales.deal", get=records.deal_ref)
+        record_kind_register(model="sales.lead", get=records.lead_ref)
 
         timeline_source_register(
             kind="order", label=_("Orders"), fetch=selectors.orders_for_timeline
