@@ -75,7 +75,9 @@ def dedupe(
     )
 
 
-import_app = typer.Typer(name="import", help="Import contacts or companies from a file.")
+import_app = typer.Typer(
+    name="import", help="Import contacts, companies, leads, orders or interactions from a file."
+)
 
 
 def _import(kind: str, file: Path, mapping: str, dry_run: bool, as_json: bool, user: str) -> None:
@@ -83,7 +85,12 @@ def _import(kind: str, file: Path, mapping: str, dry_run: bool, as_json: bool, u
 
     from kith.core.errors import KithError
     from kith.identity.models import User
-    from kith.intake.imports import import_create, import_preview, import_run
+    from kith.intake.imports import (
+        import_create,
+        import_preview,
+        import_run,
+        mapping_template_get,
+    )
 
     try:
         by = User.objects.get(username=user) if user else None
@@ -92,8 +99,11 @@ def _import(kind: str, file: Path, mapping: str, dry_run: bool, as_json: bool, u
         if by is None:
             raise ValueError(_("No user to import as: pass --user."))
         mapping_dict = json.loads(mapping) if mapping.strip().startswith("{") else None
-        if mapping and mapping_dict is None:
+        if mapping and mapping_dict is None and Path(mapping).is_file():
             mapping_dict = json.loads(Path(mapping).read_text(encoding="utf-8"))
+        elif mapping and mapping_dict is None:
+            # The name of a mapping saved in the app ("Save this mapping as").
+            mapping_dict = mapping_template_get(by=by, kind=kind, name=mapping).mapping
         job = import_create(
             by=by, kind=kind, filename=file.name, content=file.read_bytes(), mapping=mapping_dict
         )
@@ -143,7 +153,10 @@ def _import(kind: str, file: Path, mapping: str, dry_run: bool, as_json: bool, u
 def import_contacts(
     file: Annotated[Path, typer.Argument(help="CSV, XLSX or vCard file.")],
     mapping: Annotated[
-        str, typer.Option(help="JSON object or file: column -> field (guessed if not given).")
+        str,
+        typer.Option(
+            help="JSON object, JSON file or saved mapping name: column -> field (else guessed)."
+        ),
     ] = "",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and show the preview only.")
@@ -165,6 +178,32 @@ def import_companies(
 ) -> None:
     """Import companies from FILE."""
     _import("companies", file, mapping, dry_run, as_json, user)
+
+
+def _records_command(kind: str, noun: str) -> None:
+    def command(
+        file: Annotated[Path, typer.Argument(help="CSV or XLSX file.")],
+        mapping: Annotated[
+            str,
+            typer.Option(
+                help="JSON object, JSON file or saved mapping name: column -> field (else guessed)."
+            ),
+        ] = "",
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Validate and show the preview only.")
+        ] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+        user: Annotated[str, typer.Option(help="Import as this user (default: first admin).")] = "",
+    ) -> None:
+        _import(kind, file, mapping, dry_run, as_json, user)
+
+    command.__doc__ = f"Import {noun} from FILE (each row names its contact by email, phone or id)."
+    import_app.command(kind)(command)
+
+
+_records_command("leads", "leads")
+_records_command("orders", "orders (rows with the same order number are one order)")
+_records_command("interactions", "interactions (calls, emails, meetings, notes …)")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,5 +1,6 @@
-"""Imports of contacts and companies: upload, mapping guess, preview, run (bulk, with the
-duplicate check), error file, undo.
+"""Imports: upload, mapping guess, preview, run (bulk, with the duplicate check), error file,
+undo. Contacts and companies are cleaned and written here; leads, orders and interactions by
+kith.intake.imports_records through their apps' services.
 
 Rows are cleaned by the same functions the customers services use (points_clean,
 addresses_clean, domain_normalise, contact_index_fields) and written by kith.customers.bulk,
@@ -40,6 +41,7 @@ from kith.customers.points import addresses_clean, points_clean
 from kith.customers.search import search_index_batched
 from kith.identity.access import require, visible_to
 from kith.identity.models import User
+from kith.intake import imports_records as records
 from kith.intake.exporting import cell_neutralise
 from kith.intake.models import ImportJob, ImportUpdate, MappingTemplate
 from kith.intake.reading import Table, table_read
@@ -73,7 +75,14 @@ COMPANY_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Choices' .values builds a new list on every access: looked up once per row, it showed in profiles.
+_STAGES = frozenset(Contact.Stage.values)
+
+
 def fields_for(kind: str) -> dict[str, tuple[str, ...]]:
+    """The fields a file of `kind` can fill, with the column names that suggest each."""
+    if kind in records.FIELDS:
+        return records.FIELDS[kind]
     return CONTACT_FIELDS if kind == ImportJob.Kind.CONTACTS else COMPANY_FIELDS
 
 
@@ -132,9 +141,9 @@ def import_create(
     """Store an uploaded file as an import waiting for its preview. Raises FieldError("file")
     for a file Kith cannot read (empty, not text, broken XLSX, …): nothing is stored then."""
     require(by, "imports", "create")
-    require(by, kind, "create")
     if kind not in ImportJob.Kind.values:
-        raise FieldError.one("kind", _("Choose contacts or companies."))
+        raise FieldError.one("kind", _("Choose what the rows are."))
+    require(by, kind, "create")
     if on_duplicate not in ImportJob.OnDuplicate.values:
         raise FieldError.one("on_duplicate", _("Choose skip, merge or create."))
     try:
@@ -142,6 +151,12 @@ def import_create(
     except ValueError as exc:
         raise FieldError.one("file", str(exc)) from exc
     guessed = mapping_guess(table.header, kind)
+    if not mapping:
+        # A file with the same columns as one whose mapping the user saved: use that mapping.
+        for template in mapping_templates(by=by, kind=kind)[::-1][:50]:
+            if set(template.mapping) == set(table.header):
+                guessed.update(template.mapping)
+                break
     if mapping:
         mapping_check(mapping, table.header, kind)
         guessed.update(mapping)
@@ -176,13 +191,22 @@ def import_mapping_set(
     mapping: dict[str, str],
     on_duplicate: str | None = None,
     save_as: str = "",
+    template_id: int | None = None,
 ) -> ImportJob:
-    """Change the column mapping (and duplicate policy) of an import not yet run; optionally
-    save it as a template."""
+    """Change the column mapping (and duplicate policy) of an import not yet run: as given, or
+    from a saved template (`template_id`); optionally save it as a template."""
     job = _job_for(by=by, job_id=job_id)
     if job.status != ImportJob.Status.UPLOADED:
         raise FieldError.one("mapping", _("This import has already run."))
     table = _table(job)
+    if template_id is not None:
+        template = MappingTemplate.objects.filter(
+            pk=template_id, created_by=by, kind=job.kind
+        ).first()
+        if template is None:
+            raise NotFound(_("This saved mapping does not exist."))
+        # Columns the template knows take its field; the file's other columns keep theirs.
+        mapping = {c: template.mapping.get(c, mapping.get(c, "")) for c in table.header}
     mapping_check(mapping, table.header, job.kind)
     job.mapping = {column: mapping.get(column, "") for column in table.header}
     if on_duplicate:
@@ -263,7 +287,7 @@ def contact_row_clean(
         )
         errors.append((column, _("Enter a name.")))
     stage = one("lifecycle_stage", 12).lower() or Contact.Stage.LEAD
-    if stage not in Contact.Stage.values:
+    if stage not in _STAGES:
         errors.append(
             (_column_of(values, "lifecycle_stage", "stage"), _("Choose a valid lifecycle stage."))
         )
@@ -281,7 +305,7 @@ def contact_row_clean(
     address = {name: one(name, 200) for name in ("line1", "city", "region", "postal_code")}
     address["country"] = one("country", 2 + 100)
     address_errors: dict[str, str] = {}
-    addresses = addresses_clean([address], address_errors)
+    addresses = addresses_clean([address], address_errors) if any(address.values()) else []
     address_columns = [c for c, t in mapping.items() if t in address and t in values]
     for key, message in address_errors.items():
         name = key.rsplit(".", 1)[-1]
@@ -338,16 +362,23 @@ def import_preview(*, by: User, job_id: int, limit: int = 20) -> Preview:
     which rows fail and why (row number, column, message)."""
     job = _job_for(by=by, job_id=job_id)
     table = _table(job)
-    clean_row = contact_row_clean if job.kind == ImportJob.Kind.CONTACTS else company_row_clean
     errors: list[RowError] = []
     valid = 0
     checked = min(len(table.rows), PREVIEW_VALIDATE)
-    for number, row in zip(table.numbers[:checked], table.rows[:checked], strict=True):
-        result, problems = clean_row(row, table.header, job.mapping)
-        if result is None:
-            errors += [RowError(number, column, message) for column, message in problems]
-        else:
-            valid += 1
+    if job.kind in records.CHECKS:
+        for item in records.CHECKS[job.kind](
+            by, table.header, table.rows[:checked], table.numbers[:checked], job.mapping
+        ):
+            errors += [RowError(item.number, column, message) for column, message in item.problems]
+            valid += not item.problems
+    else:
+        clean_row = contact_row_clean if job.kind == ImportJob.Kind.CONTACTS else company_row_clean
+        for number, row in zip(table.numbers[:checked], table.rows[:checked], strict=True):
+            result, problems = clean_row(row, table.header, job.mapping)
+            if result is None:
+                errors += [RowError(number, column, message) for column, message in problems]
+            else:
+                valid += 1
     return Preview(
         header=table.header,
         mapping=job.mapping,
@@ -391,15 +422,18 @@ def import_run(*, by: User, job_id: int, progress: Progress | None = None) -> Im
     errors_out = io.StringIO()
     writer = csv.writer(errors_out)
     writer.writerow([_("row"), _("column"), _("error"), *table.header])
-    run = _contacts_batch if job.kind == ImportJob.Kind.CONTACTS else _companies_batch
+    run = {
+        ImportJob.Kind.CONTACTS: _contacts_batch,
+        ImportJob.Kind.COMPANIES: _companies_batch,
+    }.get(job.kind, _records_batch)  # type: ignore[arg-type]
     try:
-        for start in range(0, len(table.rows), BATCH):
-            chunk = table.rows[start : start + BATCH]
-            numbers = table.numbers[start : start + BATCH]
+        for start, end in _batches(job, table):
+            chunk = table.rows[start:end]
+            numbers = table.numbers[start:end]
             failures = run(job, by, table.header, chunk, numbers=numbers)
             for number, column, message, row in failures:
                 writer.writerow([number, column, message, *(cell_neutralise(c) for c in row)])
-            job.processed = start + len(chunk)
+            job.processed = end
             job.save(
                 update_fields=[
                     "processed",
@@ -428,6 +462,56 @@ def import_run(*, by: User, job_id: int, progress: Progress | None = None) -> Im
 
 
 Failure = tuple[int, str, str, Sequence[str]]
+
+
+def _batches(job: ImportJob, table: Table) -> Iterable[tuple[int, int]]:
+    """(start, end) of each batch of about BATCH rows; in an order file a batch never splits
+    the rows of one order number (they are one order with several lines)."""
+    number_column = next(
+        (i for i, c in enumerate(table.header) if job.mapping.get(c) == "number"), None
+    )
+    start = 0
+    while start < len(table.rows):
+        end = min(start + BATCH, len(table.rows))
+        if job.kind == ImportJob.Kind.ORDERS and number_column is not None:
+
+            def number(i: int) -> str:
+                row = table.rows[i]
+                return row[number_column].strip() if number_column < len(row) else ""
+
+            while end < len(table.rows) and number(end) and number(end) == number(end - 1):
+                end += 1
+        yield start, end
+        start = end
+
+
+def _records_batch(
+    job: ImportJob, by: User, header: list[str], rows: list[list[str]], *, numbers: list[int]
+) -> list[Failure]:
+    """A batch of leads, orders or interactions: checked, then written by their services."""
+    checked = records.CHECKS[job.kind](by, header, rows, numbers, job.mapping)
+    failures: list[Failure] = []
+    failed_rows: set[int] = set()
+    valid = []
+    for item in checked:
+        if item.problems:
+            failures += [(item.number, c, m, item.row) for c, m in item.problems]
+            failed_rows.add(item.number)
+        else:
+            valid.append(item)
+    outcome = records.WRITERS[job.kind](by, valid, job.on_duplicate, job.mapping)
+    failures += outcome.failures
+    failed_rows.update(number for number, *_rest in outcome.failures)
+    job.error_count += len(failed_rows)
+    job.skipped_count += outcome.skipped
+    job.created_count += len(outcome.created_ids)
+    job.updated_count += len(outcome.updated)
+    job.created_ranges = records.ranges_add(job.created_ranges, outcome.created_ids)
+    model = records.MODELS[job.kind]._meta.label_lower
+    ImportUpdate.objects.bulk_create(
+        [ImportUpdate(job=job, model=model, record_id=pk, before=b) for pk, b in outcome.updated]
+    )
+    return sorted(failures, key=lambda f: f[0])
 
 
 def _existing_by_point(by: User, kind: str, values: Iterable[str]) -> dict[str, int]:
@@ -718,6 +802,11 @@ def import_undo(*, by: User, job_id: int) -> ImportJob:
     job = _job_for(by=by, job_id=job_id)
     if job.status not in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
         raise FieldError.one("status", _("Only a finished import can be undone."))
+    if job.kind in records.MODELS:
+        records.records_undo(job.kind, job.created_ranges, list(job.updates.order_by("-pk")))
+        job.status = ImportJob.Status.UNDONE
+        job.save(update_fields=["status"])
+        return job
     model: type[Contact] | type[Company] = (
         Contact if job.kind == ImportJob.Kind.CONTACTS else Company
     )
@@ -753,4 +842,17 @@ def import_get(*, by: User, job_id: int) -> ImportJob:
 
 
 def mapping_templates(*, by: User, kind: str) -> list[MappingTemplate]:
-    return list(MappingTemplate.objects.filter(created_by=by, kind=kind).order_by("name"))
+    """The mappings `by` saved for files of `kind`, by name."""
+    return list(MappingTemplate.objects.filter(created_by=by, kind=kind).order_by("name", "-pk"))
+
+
+def mapping_template_get(*, by: User, kind: str, name: str) -> MappingTemplate:
+    """`by`'s latest saved mapping called `name` for `kind` (NotFound otherwise)."""
+    template = (
+        MappingTemplate.objects.filter(created_by=by, kind=kind, name=clean(name))
+        .order_by("-pk")
+        .first()
+    )
+    if template is None:
+        raise NotFound(_("You have no saved mapping called “%(n)s”.") % {"n": name})
+    return template

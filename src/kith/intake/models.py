@@ -30,6 +30,9 @@ class ImportJob(models.Model):
     class Kind(models.TextChoices):
         CONTACTS = "contacts", _("Contacts")
         COMPANIES = "companies", _("Companies")
+        LEADS = "leads", _("Leads")
+        ORDERS = "orders", _("Orders")
+        INTERACTIONS = "interactions", _("Interactions")
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("Uploaded")

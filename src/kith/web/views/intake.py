@@ -26,6 +26,13 @@ from kith.web.views.contacts import _filters as contact_filters
 from kith.web.views.errors import service_errors
 
 MAX_UPLOAD = 200 * 1024 * 1024
+# The list page that shows what an import of each kind wrote.
+RECORD_LISTS = {
+    "contacts": "contact-list",
+    "companies": "company-list",
+    "leads": "lead-list",
+    "orders": "order-list",
+}
 
 
 # --- imports ----------------------------------------------------------------------------------
@@ -70,7 +77,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 @service_errors
 def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = imports.import_get(by=request.user, job_id=job_id)
-    context: dict[str, Any] = {"job": job}
+    context: dict[str, Any] = {"job": job, "records_url": RECORD_LISTS.get(job.kind, "")}
     if job.status == ImportJob.Status.UPLOADED:
         preview = imports.import_preview(by=request.user, job_id=job.pk)
         fields = imports.fields_for(job.kind)
@@ -100,6 +107,9 @@ def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
             mapping=mapping,
             on_duplicate=request.POST.get("on_duplicate") or None,
             save_as=request.POST.get("save_as", ""),
+            template_id=int(template)
+            if (template := request.POST.get("template", "")).isdigit()
+            else None,
         )
     except FieldError as exc:
         for message in exc.errors.values():
