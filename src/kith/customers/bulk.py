@@ -188,6 +188,9 @@ def tag_ids(names: list[str]) -> dict[str, int]:
 def created_record(model: type[Company] | type[Contact], ids: list[int], actor: User) -> None:
     """The "created" history entry the services write (kith.core.audit.changes_record)."""
     label = model._meta.label_lower
-    ChangeRecord.objects.bulk_create(
-        [ChangeRecord(model=label, object_id=pk, action="create", actor=actor) for pk in ids]
+    # rows_insert, not bulk_create: a model instance per row cost imports half their write time.
+    rows_insert(
+        ChangeRecord,
+        ("model", "object_id", "action", "actor_id"),
+        [(label, pk, ChangeRecord.Action.CREATE.value, actor.pk) for pk in ids],
     )
