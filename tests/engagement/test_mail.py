@@ -173,3 +173,51 @@ def test_wrong_password_is_recorded_and_nothing_is_lost(imap, users, lan):
     assert result.seen == 0
     assert "invalid credentials" in mailbox.last_error
     assert mailbox.last_uid == 0
+
+
+def test_mailbox_settings_page_unfiled_inbox_and_try_again(imap, users, web_client, monkeypatch):
+    from django.urls import reverse
+
+    from kith.engagement.models import Mailbox
+
+    monkeypatch.setenv("KITH_MAIL_TEST", imap.password)
+    admin = web_client(users.admin)
+    form = {
+        "name": "Sales inbox", "purpose": "timeline", "host": imap.host, "port": str(imap.port),
+        "username": imap.username, "password_env": "KITH_MAIL_TEST", "folder": "INBOX",
+        "owner_id": str(users.rep_a.pk), "is_active": "on",
+    }  # fmt: skip
+    bad = admin.post(reverse("mailbox-create"), {**form, "password_env": "my password"})
+    assert bad.status_code == 200
+    assert "Name an environment variable" in bad.content.decode()
+    assert admin.post(reverse("mailbox-create"), form).status_code == 302
+    mailbox = Mailbox.objects.get()
+    assert (mailbox.owner_id, mailbox.use_ssl, mailbox.password, mailbox.secret()) == (
+        users.rep_a.pk, False, "", imap.password,
+    )  # fmt: skip
+    # Others do not see the settings or the unfiled inbox.
+    rep = web_client(users.rep_a)
+    assert rep.get(reverse("mailbox-list")).status_code == 404
+    assert rep.get(reverse("mailbox-edit", args=[mailbox.pk])).status_code == 404
+
+    imap.add(raw_email(message_id="m9@example.com", from_="Minh <minh@example.vn>"))
+    assert mailbox_fetch(mailbox=mailbox).unfiled == 1
+    listing = admin.get(reverse("mailbox-list")).content.decode()
+    assert 'data-mailbox="Sales inbox"' in listing
+    page = admin.get(reverse("mail-unfiled")).content.decode()
+    assert "minh@example.vn" in page and "No contact has any of these addresses." in page
+    entry = MailMessage.objects.get()
+    refile = reverse("mail-refile", args=[entry.pk])
+    assert rep.post(refile).status_code == 404
+    admin.post(refile)  # still nobody with that address
+    assert MailMessage.objects.get().status == "unfiled"
+    minh = make_contact(by=users.rep_a, full_name="Trần Minh", emails=["minh@example.vn"])
+    assert admin.post(refile).status_code == 302
+    entry.refresh_from_db()
+    assert (entry.status, entry.reason, bytes(entry.raw)) == ("filed", "", b"")
+    assert Interaction.objects.get(message_id="m9@example.com").contact_id == minh.pk
+    assert admin.post(refile).status_code == 404  # filed messages are not filed twice
+    # Editing the account starts the folder over; the ledger keeps it from doubling.
+    admin.post(reverse("mailbox-edit", args=[mailbox.pk]), {**form, "folder": "Archive"})
+    mailbox.refresh_from_db()
+    assert (mailbox.folder, mailbox.last_uid, mailbox.uidvalidity) == ("Archive", 0, None)

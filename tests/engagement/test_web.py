@@ -130,6 +130,36 @@ def test_timeline_kind_filter(web_client, users, contact_a):
     assert 'data-kind="change"' in html
 
 
+def test_timeline_filter_by_interaction_kind_pages_with_the_filter(web_client, users, contact_a):
+    base = datetime(2026, 10, 1, 9, tzinfo=UTC)
+    for n in range(30):
+        make_interaction(
+            by=users.rep_a, contact=contact_a, subject=f"call {n}",
+            occurred_at=base + timedelta(hours=2 * n),
+        )  # fmt: skip
+        if n % 6 == 0:
+            make_interaction(
+                by=users.rep_a, kind="meeting", contact=contact_a, subject=f"meeting {n}",
+                occurred_at=base + timedelta(hours=2 * n + 1),
+            )  # fmt: skip
+    client = web_client(users.rep_a)
+    url = reverse("contact-timeline", args=[contact_a.pk])
+    first = client.get(url + "?kind=interaction:call").content.decode()
+    titles = re.findall(r'<p class="timeline-title">([^<]+)</p>', first)
+    assert titles == [f"Call: call {n}" for n in range(29, 4, -1)]  # 25, newest first
+    assert 'value="interaction:call" checked' in first
+    older = re.search(r'hx-get="([^"]+cursor=[^"]+)"', first).group(1).replace("&amp;", "&")
+    assert "kind=interaction%3Acall" in older
+    second = client.get(older).content.decode()
+    titles = re.findall(r'<p class="timeline-title">([^<]+)</p>', second)
+    assert titles == [f"Call: call {n}" for n in range(4, -1, -1)]
+    assert "Older" not in second
+    both = client.get(url + "?kind=interaction:meeting&kind=change").content.decode()
+    kinds = set(re.findall(r'data-kind="([a-z]+)"', both))
+    assert kinds == {"interaction", "change"}
+    assert "Call:" not in both and "Meeting: meeting 24" in both
+
+
 def test_tasks_my_day_and_panel(web_client, users, contact_a):
     now = timezone.now()
     services.task_create(by=users.rep_a, title="Call back Lan", due_at=now - timedelta(hours=1),

@@ -286,6 +286,40 @@ def message_record(*, mailbox: Mailbox, uidvalidity: int, uid: int, raw: bytes) 
     return entry
 
 
+def message_refile(*, by: Any, message_id: int) -> MailMessage:
+    """Try an unfiled message again (an administrator added the missing contact, say): filed
+    now, or still unfiled with the new reason. Administrators only; NotFound otherwise."""
+    from kith.core.errors import NotFound
+    from kith.identity.access import is_admin
+
+    with transaction.atomic():
+        entry = (
+            MailMessage.objects.select_for_update()
+            .select_related("mailbox", "mailbox__owner")
+            .filter(pk=message_id, status=MailMessage.Status.UNFILED)
+            .first()
+            if is_admin(by)
+            else None
+        )
+        if entry is None:
+            raise NotFound(_("Not found."))
+        raw = bytes(entry.raw)
+        try:
+            message = message_parse(raw)
+            handler = INBOUND_MAIL_HANDLERS.get(entry.mailbox.purpose)
+            if handler is None:
+                raise UnfiledMessage(_("Nothing files mail of this mailbox's purpose."))
+            with transaction.atomic():
+                entry.filed_as = handler(entry.mailbox, message)[:300]
+        except UnfiledMessage as unfiled:
+            entry.reason = unfiled.reason[:300]
+            entry.save(update_fields=["reason"])
+            return entry
+        entry.status, entry.reason, entry.raw = MailMessage.Status.FILED, "", b""
+        entry.save(update_fields=["status", "reason", "raw", "filed_as"])
+        return entry
+
+
 def mailbox_fetch(*, mailbox: Mailbox, batch: int = 100) -> FetchResult:
     """Read every message of the mailbox's folder not yet in the ledger (by UID, starting after
     the last UID seen under the same UIDVALIDITY; a new UIDVALIDITY re-reads the folder and the

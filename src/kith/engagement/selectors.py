@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from kith.engagement.models import (
     EngagementPreference,
     Follow,
     Interaction,
+    Mailbox,
     MailMessage,
     Notification,
     Task,
@@ -162,9 +163,38 @@ def changes_for_timeline(
     )
 
 
+INTERACTION_KIND_PREFIX = "interaction:"
+
+
 def timeline_kinds() -> list[tuple[str, Any]]:
     """(kind, label) of every registered timeline source, for the kind filter."""
     return [(kind, source.label) for kind, source in sorted(TIMELINE_SOURCES.items())]
+
+
+def interaction_kinds() -> list[tuple[str, Any]]:
+    """("interaction:call", "Call")… for the timeline filter of one kind of interaction."""
+    return [(INTERACTION_KIND_PREFIX + value, label) for value, label in Interaction.Kind.choices]
+
+
+def _kinds_split(kinds: Iterable[str] | None) -> tuple[set[str] | None, set[str]]:
+    """Source kinds and interaction kinds ("interaction:call" → "call") of a timeline filter;
+    asking for some interaction kinds asks for the interaction source, limited to them."""
+    if not kinds:
+        return None, set()
+    sources: set[str] = set()
+    subkinds: set[str] = set()
+    for kind in kinds:
+        if kind.startswith(INTERACTION_KIND_PREFIX):
+            value = kind.removeprefix(INTERACTION_KIND_PREFIX)
+            if value in Interaction.Kind.values:
+                subkinds.add(value)
+        else:
+            sources.add(kind)
+    if subkinds:
+        if "interaction" in sources:  # all interactions asked for as well: no narrowing
+            subkinds = set()
+        sources.add("interaction")
+    return sources, subkinds
 
 
 def contact_timeline(
@@ -176,6 +206,7 @@ def contact_timeline(
     limit: int = 25,
 ) -> tuple[Contact, TimelinePage]:
     """One page of a contact's timeline; NotFound when the contact is not visible to `user`.
+    `kinds` are source kinds ("ticket", "order"…) and/or interaction kinds ("interaction:call").
     Queries: 1 for the contact + 1 per source kind."""
     contact = (
         visible_to(Contact.objects.all(), user=user, module="contacts")
@@ -185,9 +216,22 @@ def contact_timeline(
     )
     if contact is None:
         raise NotFound(_("Not found."))
+    sources, subkinds = _kinds_split(kinds)
+    registry = dict(TIMELINE_SOURCES)
+    if subkinds:
+
+        def some_interactions(
+            *, user: User, contact_id: int, before: TimelineCursor | None, limit: int
+        ) -> Iterable[TimelineItem]:
+            visible = visible_to(Interaction.objects.all(), user=user, module="interactions")
+            rows = visible.filter(contact_id=contact_id, kind__in=sorted(subkinds))
+            return _interactions_page(rows, before, limit)
+
+        registry["interaction"] = replace(registry["interaction"], fetch=some_interactions)
     page = timeline_sources_fetch(
-        user=user, contact_id=contact.pk, cursor=cursor, kinds=kinds, limit=limit
-    )
+        user=user, contact_id=contact.pk, cursor=cursor, kinds=sources, limit=limit,
+        sources=lambda: registry,
+    )  # fmt: skip
     return contact, page
 
 
@@ -212,11 +256,15 @@ def company_timeline(
     if company is None:
         raise NotFound(_("Not found."))
     before = TimelineCursor.decode(cursor) if cursor else None
-    wanted = set(kinds or COMPANY_KINDS)
+    sources, subkinds = _kinds_split(kinds)
+    wanted = sources or set(COMPANY_KINDS)
     streams = []
     if "interaction" in wanted:
         visible = visible_to(Interaction.objects.all(), user=user, module="interactions")
-        streams.append(_interactions_page(visible.filter(company_id=company.pk), before, limit + 1))
+        visible = visible.filter(company_id=company.pk)
+        if subkinds:
+            visible = visible.filter(kind__in=sorted(subkinds))
+        streams.append(_interactions_page(visible, before, limit + 1))
     if "change" in wanted:
         streams.append(
             _changes_page(
@@ -570,3 +618,27 @@ def contacts_with_emails(*, user: User, emails: Iterable[str]) -> tuple[list[int
     return list(dict.fromkeys(found[e] for e in wanted if e in found)), [
         e for e in wanted if e not in found
     ]
+
+
+def mailboxes_list(*, user: User) -> list[Mailbox]:
+    """Every mailbox with its count of unfiled messages (`unfiled`), for administrators; an
+    empty list for anyone else. One query."""
+    from kith.identity.access import is_admin
+
+    if not is_admin(user):
+        return []
+    return list(
+        Mailbox.objects.select_related("owner")
+        .annotate(unfiled=Count("messages", filter=Q(messages__status=MailMessage.Status.UNFILED)))
+        .order_by("name")
+    )
+
+
+def mailbox_get(*, user: User, mailbox_id: int) -> Mailbox:
+    """One mailbox, for administrators; NotFound for anyone else."""
+    from kith.identity.access import is_admin
+
+    mailbox = Mailbox.objects.filter(pk=mailbox_id).first() if is_admin(user) else None
+    if mailbox is None:
+        raise NotFound(_("Not found."))
+    return mailbox

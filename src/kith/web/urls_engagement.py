@@ -63,4 +63,8 @@ urlpatterns = [
         name="notification-preferences",
     ),
     path("mail/unfiled/", views.mail_unfiled, name="mail-unfiled"),
+    path("mail/unfiled/<int:message_id>/refile/", views.mail_refile, name="mail-refile"),
+    path("mail/mailboxes/", views.mailbox_list, name="mailbox-list"),
+    path("mail/mailboxes/new/", views.mailbox_form, name="mailbox-create"),
+    path("mail/mailboxes/<int:mailbox_id>/", views.mailbox_form, name="mailbox-edit"),
 ]

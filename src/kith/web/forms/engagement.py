@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kith.engagement.models import Interaction, Task
+from kith.engagement.models import Interaction, Mailbox, Task
 from kith.identity.models import User
 from kith.web.forms.base import ServiceForm
 
@@ -125,3 +125,36 @@ class CommentForm(ServiceForm):
 
 class PreferenceForm(forms.Form):
     email_reminders = forms.BooleanField(label=_("Email me my task reminders"), required=False)
+
+
+class MailboxForm(ServiceForm):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Mailbox.Purpose.choices)
+    host = forms.CharField(label=_("IMAP host"), max_length=253)
+    port = forms.IntegerField(label=_("IMAP port"), min_value=1, max_value=65535, initial=993)
+    use_ssl = forms.BooleanField(label=_("Use SSL"), required=False, initial=True)
+    username = forms.CharField(label=_("User name"), max_length=254)
+    password_env = forms.CharField(
+        label=_("Password environment variable"),
+        max_length=100,
+        help_text=_(
+            "The name of the environment variable holding the password, e.g. KITH_MAIL_SALES."
+        ),
+    )
+    folder = forms.CharField(label=_("Folder"), max_length=200, initial="INBOX")
+    owner_id = forms.TypedChoiceField(
+        label=_("Files as"), coerce=int, choices=(),
+        help_text=_("Interactions and leads made from this mailbox belong to this user."),
+    )  # fmt: skip
+    create_leads_for_unknown = forms.BooleanField(
+        label=_("Create leads for unknown senders"), required=False
+    )
+    is_active = forms.BooleanField(label=_("Poll this mailbox"), required=False, initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["owner_id"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [
+            (u.pk, str(u)) for u in User.objects.filter(is_active=True).order_by("username")
+        ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import vobject
 from dateutil import tz
@@ -20,14 +21,15 @@ from django.views.decorators.http import require_POST
 
 from kith.core.errors import FieldError
 from kith.customers import selectors as customer_selectors
-from kith.engagement import selectors, services
+from kith.engagement import mail, selectors, services
 from kith.engagement.models import Task
 from kith.engagement.records import record_get
-from kith.identity.access import can, require
+from kith.identity.access import can, is_admin, require
 from kith.web.forms.engagement import (
     CommentForm,
     EmailForm,
     InteractionForm,
+    MailboxForm,
     PreferenceForm,
     TaskForm,
 )
@@ -37,17 +39,18 @@ TIMELINE_PAGE = 25
 
 
 def _kinds(request: HttpRequest) -> list[str]:
-    return [k for k in request.GET.getlist("kind") if k][:20]
+    return [k for k in request.GET.getlist("kind") if k][:30]
 
 
 def _timeline_context(request: HttpRequest, *, page: Any, url: str, kinds: list[str]) -> dict:
-    query = "".join(f"&kind={k}" for k in kinds)
+    query = "".join(f"&kind={quote(k)}" for k in kinds)
     return {
         "page": page,
         "icons": selectors.ICONS,
         "older_url": f"{url}?cursor={page.next_cursor}{query}" if page.next_cursor else "",
         "kinds": kinds,
         "timeline_url": url,
+        "interaction_kinds": selectors.interaction_kinds(),
     }
 
 
@@ -428,6 +431,59 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponse(calendar.serialize(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="kith.ics"'
     return response
+
+
+def _admin_only(request: HttpRequest) -> None:
+    if not is_admin(request.user):
+        raise Http404
+
+
+@login_required
+def mailbox_list(request: HttpRequest) -> HttpResponse:
+    """The IMAP mailboxes the worker polls, with their state and unfiled counts (admins)."""
+    _admin_only(request)
+    mailboxes = selectors.mailboxes_list(user=request.user)
+    return render(request, "web/engagement/mailbox_list.html", {"mailboxes": mailboxes})
+
+
+@login_required
+@service_errors
+def mailbox_form(request: HttpRequest, mailbox_id: int | None = None) -> HttpResponse:
+    """Set up a mailbox or change its settings (admins); the password stays in the environment."""
+    _admin_only(request)
+    mailbox = (
+        selectors.mailbox_get(user=request.user, mailbox_id=mailbox_id) if mailbox_id else None
+    )
+    initial: dict[str, Any] = {"owner_id": request.user.pk}
+    if mailbox is not None:
+        initial = {name: getattr(mailbox, name) for name in MailboxForm.base_fields}
+    form = MailboxForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if mailbox is None:
+                saved = services.mailbox_create(by=request.user, **form.cleaned_data)
+            else:
+                changes = {k: form.cleaned_data[k] for k in form.changed_data}
+                saved = services.mailbox_update(by=request.user, mailbox_id=mailbox.pk, **changes)
+        except FieldError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Mailbox “%(name)s” saved.") % {"name": saved.name})
+            return redirect("mailbox-list")
+    return render(request, "web/engagement/mailbox_form.html", {"form": form, "mailbox": mailbox})
+
+
+@login_required
+@service_errors
+@require_POST
+def mail_refile(request: HttpRequest, message_id: int) -> HttpResponse:
+    """Try an unfiled message again (admins)."""
+    entry = mail.message_refile(by=request.user, message_id=message_id)
+    if entry.status == entry.Status.FILED:
+        messages.success(request, _("Filed: %(where)s") % {"where": entry.filed_as})
+    else:
+        messages.error(request, _("Still unfiled: %(reason)s") % {"reason": entry.reason})
+    return redirect("mail-unfiled")
 
 
 @login_required
