@@ -187,3 +187,49 @@ def test_exports_are_gated_and_neutralised(users):
 
     RoleGrant.objects.filter(role__slug="sales_rep", module="contacts").update(can_export=False)
     assert client_for(users.rep_a).get(reverse("export-contacts", args=["xlsx"])).status_code == 403
+
+
+def test_exports_keep_the_list_filters(users):
+    make_contact(by=users.rep_a, first_name="Ann", last_name="Lee", lifecycle_stage="customer")
+    make_contact(by=users.rep_a, first_name="Bob", last_name="Lee", lifecycle_stage="lead")
+    client = client_for(users.rep_a)
+    csv_text = b"".join(
+        client.get(
+            reverse("export-contacts", args=["csv"]), {"stage": "customer"}
+        ).streaming_content
+    ).decode("utf-8-sig")
+    assert "Ann" in csv_text and "Bob" not in csv_text
+    # The list page links to every format with its filters.
+    page = client.get(reverse("contact-list"), {"stage": "customer"}).content.decode()
+    assert reverse("export-contacts", args=["xlsx"]) + "?stage=customer" in page
+    assert reverse("export-contacts", args=["vcf"]) + "?stage=customer" in page
+
+
+def test_company_exports_are_filtered_gated_and_neutralised(users):
+    make_company(by=users.rep_a, name="@Acme", domain="acme.com", industry="Retail")
+    make_company(by=users.rep_a, name="Beta", industry="Mining")
+    make_company(by=users.rep_b, name="Hidden Co", industry="Retail")
+    client = client_for(users.rep_a)
+    text = b"".join(
+        client.get(
+            reverse("export-companies", args=["csv"]), {"industry": "Retail"}
+        ).streaming_content
+    ).decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("id,name,domain,industry")
+    assert [line.split(",")[1] for line in lines[1:]] == ["'@Acme"]
+    from openpyxl import load_workbook
+
+    xlsx = client.get(reverse("export-companies", args=["xlsx"]))
+    sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True).worksheets[0]
+    assert sorted(row[1] for row in list(sheet.iter_rows(values_only=True))[1:]) == [
+        "'@Acme",
+        "Beta",
+    ]
+    vcf = b"".join(client.get(reverse("export-companies", args=["vcf"])).streaming_content)
+    assert vcf.count(b"BEGIN:VCARD") == 2 and b"Hidden" not in vcf
+    page = client.get(reverse("company-list"), {"industry": "Retail"}).content.decode()
+    assert reverse("export-companies", args=["xlsx"]) + "?industry=Retail" in page
+    RoleGrant.objects.filter(role__slug="sales_rep", module="companies").update(can_export=False)
+    denied = client_for(users.rep_a).get(reverse("export-companies", args=["csv"]))
+    assert denied.status_code == 403

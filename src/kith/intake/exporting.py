@@ -1,8 +1,9 @@
-"""Export of contact and company lists to CSV, XLSX and vCard, safe to open in a spreadsheet."""
+"""Export of contact and company lists to XLSX and vCard, safe to open in a spreadsheet (CSV is
+kith.web.export's, shared with the contact list). cell_neutralise also guards the import error
+files, which intake writes below the web layer."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -17,19 +18,6 @@ def cell_neutralise(value: object) -> str:
     if text.startswith(_FORMULA_STARTS):
         return "'" + text
     return text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_stream(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
-    """CSV lines (UTF-8 BOM first, so Excel reads Chinese and Vietnamese right), neutralised."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([cell_neutralise(h) for h in header])
-    for row in rows:
-        yield writer.writerow([cell_neutralise(v) for v in row])
 
 
 def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
@@ -47,8 +35,8 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes
 
 
 def vcard_text(cards: Iterable[dict[str, str]]) -> Iterator[str]:
-    """vCard 3.0 text, one card per contact (keys: full_name, first_name, last_name, email,
-    phone, company, title)."""
+    """vCard 3.0 text, one card per contact or company (keys: full_name, first_name, last_name,
+    email, phone, company, title, url)."""
     import vobject
 
     for person in cards:
@@ -65,4 +53,6 @@ def vcard_text(cards: Iterable[dict[str, str]]) -> Iterator[str]:
             card.add("org").value = [person["company"]]
         if person.get("title"):
             card.add("title").value = person["title"]
+        if person.get("url"):
+            card.add("url").value = person["url"]
         yield card.serialize()

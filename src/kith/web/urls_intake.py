@@ -22,4 +22,5 @@ urlpatterns = [
         name="contact-duplicates-panel",
     ),
     path("data/export/contacts.<str:fmt>", intake.export_contacts, name="export-contacts"),
+    path("data/export/companies.<str:fmt>", intake.export_companies, name="export-companies"),
 ]
