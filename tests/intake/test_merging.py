@@ -157,3 +157,41 @@ def test_merge_defaults_prefer_recent_non_empty_values(users):
     chosen = merge_defaults([a, b], "customers.contact")
     assert chosen["first_name"] == "B"
     assert chosen["title"] == "Engineer"
+
+
+def test_merge_moves_activity_sales_and_service_records_and_undo_restores_them(users, pair):
+    from kith.engagement.models import Comment, Interaction, Task
+    from kith.engagement.services import comment_create, interaction_create, task_create
+    from kith.sales.models import Deal, Order, PurchaseSummary
+    from kith.sales.services import LineInput, order_create
+    from kith.service.models import Ticket
+    from kith.service.services import ticket_create
+    from tests.sales.factories import make_deal, make_pipeline, make_product
+
+    old, new, _third = pair
+    tea = make_product(by=users.admin, sku="TEA", price_minor=1000)
+    call = interaction_create(by=users.rep_a, kind="call", contact=old.pk, subject="Intro")
+    task = task_create(by=users.rep_a, title="Call back", contact=old.pk)
+    comment = comment_create(
+        by=users.rep_a, record_model="customers.contact", record_id=old.pk, body="Met at fair"
+    )
+    deal = make_deal(by=users.rep_a, funnel=make_pipeline(by=users.admin), contact_ids=[old.pk])
+    old_order = order_create(by=users.rep_a, contact_id=old.pk, lines=[LineInput(tea.pk, 2)])
+    order_create(by=users.rep_a, contact_id=new.pk, lines=[LineInput(tea.pk, 1)])
+    ticket = ticket_create(by=users.rep_a, subject="Broken cup", contact_id=old.pk)
+    before = database_snapshot()
+
+    merge = contacts_merge(by=users.rep_a, survivor_id=new.pk, merged_ids=[old.pk])
+
+    assert Interaction.objects.get(pk=call.pk).contact_id == new.pk
+    assert Task.objects.get(pk=task.pk).contact_id == new.pk
+    assert Comment.objects.get(pk=comment.pk).record_id == new.pk
+    assert list(Deal.objects.get(pk=deal.pk).contacts.values_list("pk", flat=True)) == [new.pk]
+    assert Order.objects.get(pk=old_order.pk).contact_id == new.pk
+    assert Ticket.objects.get(pk=ticket.pk).contact_id == new.pk
+    summary = PurchaseSummary.objects.get(contact_id=new.pk)
+    assert (summary.order_count, summary.total_minor) == (2, 3000)
+    assert not PurchaseSummary.objects.filter(contact_id=old.pk).exists()
+
+    merge_undo(by=users.rep_a, merge_id=merge.pk)
+    assert database_snapshot() == before

@@ -27,6 +27,8 @@ from kith.identity.access import require, visible_to
 from kith.identity.models import User
 from kith.intake.imports import fields_restore, fields_snapshot
 from kith.intake.models import DuplicatePair, MergeRecord
+from kith.sales.models import PurchaseSummary
+from kith.sales.services import purchase_summaries_refresh
 
 MODULES = {"customers.contact": "contacts", "customers.company": "companies"}
 # Fields of the survivor a reviewer may pick from another record of the cluster.
@@ -118,7 +120,19 @@ def records_merge(
     ops: list[dict] = []
     merged_rows = [{"pk": pk, "fields": fields_snapshot(records[pk])} for pk in merged_ids]
     survivor_before = fields_snapshot(survivor)
+    # Purchase summaries are derived from orders: not moved row by row but recomputed for the
+    # survivor once its orders are in (sales' own refresh); undo puts the old rows back.
+    summaries = (
+        [
+            {"pk": row.pk, "fields": fields_snapshot(row)}
+            for row in PurchaseSummary.objects.filter(contact_id__in=[survivor_id, *merged_ids])
+        ]
+        if label == "customers.contact"
+        else []
+    )
     for rel_model, f in _pointing_fields(model):
+        if rel_model is PurchaseSummary:
+            continue
         rows = rel_model._base_manager.filter(**{f"{f.attname}__in": merged_ids})
         primary = "is_primary" in {x.attname for x in rel_model._meta.concrete_fields}
         for row in list(rows):
@@ -142,6 +156,8 @@ def records_merge(
         for pk, old in list(rows.values_list("pk", "record_id")):
             rel_model._base_manager.filter(pk=pk).update(record_id=survivor_id)
             _record(ops, rel_model, pk, "record_id", old)
+    if label == "customers.contact":
+        purchase_summaries_refresh(contact_ids=[survivor_id, *merged_ids])
     # Nothing points at the merged records any more, so a plain DELETE (no cascade collector)
     # removes exactly them.
     model._base_manager.filter(pk__in=merged_ids)._raw_delete(connection.alias)
@@ -175,6 +191,7 @@ def records_merge(
             "survivor": survivor_before,
             "merged": merged_rows,
             "ops": ops,
+            "summaries": summaries,
             "change_record": change.pk,
         },
     )
@@ -242,6 +259,12 @@ def merge_undo(*, by: User, merge_id: int) -> MergeRecord:
     model._base_manager.filter(pk=merge.survivor_id).update(
         **fields_restore(model, undo["survivor"])
     )
+    if "summaries" in undo:
+        PurchaseSummary.objects.filter(
+            contact_id__in=[merge.survivor_id, *merge.merged_ids]
+        ).delete()
+        for row in undo["summaries"]:
+            _insert_exact(PurchaseSummary, row["pk"], row["fields"])
     ChangeRecord.objects.filter(pk=undo["change_record"]).delete()
     DuplicatePair.objects.filter(
         status=DuplicatePair.Status.MERGED,
