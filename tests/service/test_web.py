@@ -108,3 +108,61 @@ def test_public_support_form_and_csat_page(client, users, desk):
     ticket.refresh_from_db()
     assert (ticket.csat_score, ticket.csat_comment) == (5, "Great")
     assert client.get(f"/csat/{token}x/").status_code == 410
+
+
+def test_metrics_per_team_agent_and_month_with_filters(client, users, desk):
+    import json
+    import re
+    from datetime import timedelta
+
+    from kith.service import selectors
+    from tests.service.factories import MONDAY_10
+
+    # Team A: rep_a answers in 1 h and resolves in 3 h (CSAT 5); rep_a2's ticket breaches.
+    one = make_ticket(by=users.rep_a, subject="One")
+    services.ticket_reply(by=users.rep_a, ticket_id=one.pk, text="On it",
+                          now=MONDAY_10 + timedelta(hours=1))  # fmt: skip
+    services.ticket_transition(by=users.rep_a, ticket_id=one.pk, status="resolved",
+                               now=MONDAY_10 + timedelta(hours=3))  # fmt: skip
+    services.csat_submit(token=services.csat_token_make(ticket_id=one.pk), score=5)
+    make_ticket(by=users.rep_a2, subject="Two")
+    services.tickets_breach_check(now=MONDAY_10 + timedelta(days=3))
+    # Team B, a month earlier: still open.
+    make_ticket(by=users.rep_b, subject="Three", now=MONDAY_10 - timedelta(days=30))
+
+    start, end = MONDAY_10 - timedelta(days=60), MONDAY_10 + timedelta(days=1)
+    teams = selectors.service_metrics(user=users.admin, start=start, end=end, group="team")
+    assert (teams.total.created, teams.total.resolved, teams.total.backlog) == (3, 1, 2)
+    by_team = {r.label: r for r in teams.rows}
+    team_a = by_team[users.rep_a.team.name]
+    assert (team_a.created, team_a.first_response_hours, team_a.resolution_hours) == (2, 1.0, 3.0)
+    assert (team_a.with_sla, team_a.sla_met, team_a.sla_attainment) == (2, 1, 50.0)
+    assert (team_a.csat_answers, team_a.csat_average, team_a.backlog) == (1, 5.0, 1)
+    assert by_team[users.rep_b.team.name].backlog == 1
+    agents = selectors.service_metrics(user=users.admin, start=start, end=end, group="agent")
+    assert {r.label: r.sla_attainment for r in agents.rows} == {
+        "rep_a": 100.0, "rep_a2": 0.0, "rep_b": 100.0,
+    }  # fmt: skip
+    assert [(m.month, m.created) for m in agents.months] == [("2026-10", 1), ("2026-11", 2)]
+    assert agents.months[1].sla_attainment == 50.0
+    # The page: only team A, per agent, with both charts' data.
+    login(client, users.admin)
+    html = client.get(
+        f"/tickets/metrics/?start=2026-09-01&end=2026-11-30&group=agent&team={users.rep_a.team_id}"
+    ).content.decode()
+    data = json.loads(re.search(r'id="service-chart-data"[^>]*>(.*?)</script>', html).group(1))
+    assert (data["months"], data["created"], data["sla"]) == (["2026-11"], [2], [50.0])
+    assert "rep_a2" in html and "<td>rep_b</td>" not in html
+    assert 'id="service-sla-chart"' in html
+    one_agent = client.get(
+        f"/tickets/metrics/?start=2026-09-01&end=2026-11-30&agent={users.rep_a2.pk}"
+    )
+    data = json.loads(
+        re.search(r'id="service-chart-data"[^>]*>(.*?)</script>', one_agent.content.decode()).group(
+            1
+        )
+    )
+    assert data["created"] == [1] and data["sla"] == [0.0]
+    # A rep sees only their team's tickets in the figures.
+    rep = selectors.service_metrics(user=users.rep_b, start=start, end=end)
+    assert (rep.total.created, rep.total.backlog) == (1, 1)

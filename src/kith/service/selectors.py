@@ -190,6 +190,9 @@ class MonthPoint:
     created: int = 0
     resolved: int = 0
     csat_average: float | None = None
+    first_response_hours: float | None = None
+    resolution_hours: float | None = None
+    sla_attainment: float | None = None  # 0–100, of the month's tickets under a policy
 
 
 @dataclass
@@ -279,23 +282,27 @@ def service_metrics(
         row = _row(r[label_key] or _("No team"), r)
         row.backlog = backlog.get(r[key], 0)
         rows.append(row)
-    months = [
-        MonthPoint(
-            month=m["month"].strftime("%Y-%m"),
-            created=m["created"],
-            resolved=m["resolved"],
-            csat_average=round(m["csat"], 2) if m["csat"] is not None else None,
-        )
-        for m in period.annotate(month=TruncMonth("created_at"))
+    months = []
+    for m in (
+        period.annotate(month=TruncMonth("created_at"))
         .values("month")
-        .annotate(
-            created=Count("pk"),
-            resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
-            csat=Avg("csat_score"),
-        )
+        .annotate(**_aggregates())
         .order_by("month")
-        if m["month"] is not None
-    ]
+    ):
+        if m["month"] is None:
+            continue
+        row = _row("", m)
+        months.append(
+            MonthPoint(
+                month=m["month"].strftime("%Y-%m"),
+                created=row.created,
+                resolved=row.resolved,
+                csat_average=row.csat_average,
+                first_response_hours=row.first_response_hours,
+                resolution_hours=row.resolution_hours,
+                sla_attainment=row.sla_attainment,
+            )
+        )
     return ServiceMetrics(start=start, end=end, group=group, total=total, rows=rows, months=months)
 
 

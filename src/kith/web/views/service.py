@@ -211,16 +211,26 @@ def ticket_metrics(request: HttpRequest) -> HttpResponse:
     start = _day(request.GET.get("start"), today - timedelta(days=180))
     end = _day(request.GET.get("end"), today) + timedelta(days=1)
     group = "agent" if request.GET.get("group") == "agent" else "team"
-    metrics = selectors.service_metrics(user=request.user, start=start, end=end, group=group)
+    team_id, owner_id = _int(request.GET.get("team")), _int(request.GET.get("agent"))
+    metrics = selectors.service_metrics(
+        user=request.user, start=start, end=end, group=group, team_id=team_id, owner_id=owner_id
+    )
+    months = metrics.months
     chart = {
-        "months": [m.month for m in metrics.months],
-        "created": [m.created for m in metrics.months],
-        "resolved": [m.resolved for m in metrics.months],
-        "csat": [m.csat_average for m in metrics.months],
+        "months": [m.month for m in months],
+        "created": [m.created for m in months],
+        "resolved": [m.resolved for m in months],
+        "csat": [m.csat_average for m in months],
+        "sla": [m.sla_attainment for m in months],
+        "first_response": [m.first_response_hours for m in months],
+        "resolution": [m.resolution_hours for m in months],
         "labels": {
             "created": _("Created"),
             "resolved": _("Resolved"),
             "csat": _("Average CSAT"),
+            "sla": _("SLA attainment (%)"),
+            "first_response": _("Mean first response (hours)"),
+            "resolution": _("Mean resolution (hours)"),
         },
     }
     context = {
@@ -229,6 +239,10 @@ def ticket_metrics(request: HttpRequest) -> HttpResponse:
         "start": start.date(),
         "end": (end - timedelta(days=1)).date(),
         "group": group,
+        "teams": identity_selectors.teams_all(),
+        "agents": identity_selectors.users_assignable(user=request.user, module="tickets"),
+        "team_id": team_id,
+        "agent_id": owner_id,
     }
     return render(request, "web/service/metrics.html", context)
 

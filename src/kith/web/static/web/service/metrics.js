@@ -1,4 +1,5 @@
-// Service metrics chart: created/resolved per month (bars) and average CSAT (line, right axis).
+// Service metrics charts: created/resolved per month (bars) with average CSAT (line, right
+// axis); SLA attainment (%, left) with mean first-response and resolution hours (right).
 (function () {
   "use strict";
   function draw() {
@@ -19,6 +20,25 @@
         scales: {
           y: { beginAtZero: true, position: "left" },
           csat: { min: 1, max: 5, position: "right", grid: { drawOnChartArea: false } }
+        }
+      }
+    });
+    var sla = document.getElementById("service-sla-chart");
+    if (!sla) return;
+    new window.Chart(sla, {
+      type: "line",
+      data: {
+        labels: data.months,
+        datasets: [
+          { label: data.labels.sla, data: data.sla, borderColor: "#16a34a", yAxisID: "y" },
+          { label: data.labels.first_response, data: data.first_response, borderColor: "#2563eb", yAxisID: "hours" },
+          { label: data.labels.resolution, data: data.resolution, borderColor: "#9333ea", yAxisID: "hours" }
+        ]
+      },
+      options: {
+        scales: {
+          y: { min: 0, max: 100, position: "left" },
+          hours: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } }
         }
       }
     });
