@@ -164,9 +164,42 @@ def test_panel_and_merge_page(users):
     assert response.status_code == 302
     assert not Contact.objects.filter(pk=b.pk).exists()
     merge = MergeRecord.objects.get()
+    # The survivor's panel offers the undo.
+    panel = client.get(reverse("contact-duplicates-panel", args=[a.pk])).content.decode()
+    assert reverse("merge-undo", args=[merge.pk]) in panel
     client.post(reverse("merge-undo", args=[merge.pk]))
     assert Contact.objects.filter(pk=b.pk).exists()
     assert client_for(users.rep_b).get(url).status_code == 404
+
+
+def test_company_merge_page_with_defaults_and_undo(users):
+    from kith.customers.models import Company
+
+    old = make_company(by=users.rep_a, name="Acme Ltd", domain="acme.com")
+    new = make_company(by=users.rep_a, name="ACME", industry="Retail")
+    client = client_for(users.rep_a)
+    # Editing one, the form's duplicate check links to the merge page.
+    check = client.get(
+        reverse("duplicate-check"), {"kind": "company", "name": "Acme", "record_id": new.pk}
+    ).content.decode()
+    url = reverse("merge-review") + f"?kind=company&ids={new.pk},{old.pk}"
+    assert url.replace("&", "&amp;") in check
+    page = client.get(url).content.decode()
+    assert 'data-merge-field="domain"' in page
+    response = client.post(
+        url,
+        {"ids": f"{new.pk},{old.pk}", "kind": "company", "survivor": new.pk,
+         "field-name": old.pk, "field-domain": old.pk, "field-industry": new.pk},
+    )  # fmt: skip
+    assert response.status_code == 302
+    survivor = Company.objects.get()
+    assert (survivor.pk, survivor.name, survivor.domain, survivor.industry) == (
+        new.pk, "Acme Ltd", "acme.com", "Retail",
+    )  # fmt: skip
+    merge = MergeRecord.objects.get()
+    undone = client.post(reverse("merge-undo", args=[merge.pk]))
+    assert undone["Location"] == reverse("company-detail", args=[new.pk])
+    assert Company.objects.count() == 2
 
 
 @pytest.mark.django_db

@@ -202,6 +202,44 @@ def contact_duplicates_find(
     return candidates[:limit]
 
 
+# Legal forms that say nothing about which company it is ("Acme Ltd" is "ACME").
+_LEGAL_FORMS = frozenset(
+    [
+        "ltd",
+        "limited",
+        "inc",
+        "incorporated",
+        "llc",
+        "co",
+        "corp",
+        "corporation",
+        "company",
+        "gmbh",
+        "ag",
+        "sa",
+        "jsc",
+        "plc",
+        "pte",
+        "bhd",
+        "tnhh",
+        "cty",
+    ]
+)
+_LEGAL_SUFFIXES_ZH = ("有限责任公司", "股份有限公司", "有限公司", "公司")
+
+
+def _company_core(folded: str) -> str:
+    """A folded company name without its legal form: "acme ltd." -> "acme",
+    "cong ty tnhh sao mai" -> "sao mai", "华为技术有限公司" -> "华为技术"."""
+    for suffix in _LEGAL_SUFFIXES_ZH:
+        if folded.endswith(suffix) and len(folded) > len(suffix):
+            folded = folded[: -len(suffix)]
+            break
+    words = [w.strip(".,") for w in folded.replace("cong ty", "cty").split()]
+    core = " ".join(w for w in words if w and w not in _LEGAL_FORMS)
+    return core or folded
+
+
 def company_duplicates_find(
     *, user: User, name: str = "", domain: str = "", exclude_id: int | None = None, limit: int = 5
 ) -> list[Candidate]:
@@ -226,9 +264,17 @@ def company_duplicates_find(
     if len(key) >= 2:
         match |= Q(sort_name__startswith=key[:4])
     candidates = []
+    core = _company_core(key)
     for company in visible.filter(match).only("id", "name", "domain", "sort_name")[:200]:
         reasons = []
-        score = float(fuzz.token_sort_ratio(key, company.sort_name)) if key else 0.0
+        score = (
+            max(
+                float(fuzz.token_sort_ratio(key, company.sort_name)),
+                float(fuzz.ratio(core, _company_core(company.sort_name))),
+            )
+            if key
+            else 0.0
+        )
         if score >= 85:
             reasons.append("name")
         if domain_key and company.domain == domain_key:

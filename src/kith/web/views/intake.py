@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from kith.core.errors import FieldError, NotFound
 from kith.customers import selectors as customer_selectors
-from kith.customers.models import Contact
+from kith.customers.models import Company, Contact
 from kith.identity.access import can, require, visible_to
 from kith.intake import dedupe, imports, merging
 from kith.intake.exporting import vcard_text, xlsx_bytes
@@ -196,7 +196,9 @@ def duplicate_check(request: HttpRequest) -> HttpResponse:
             exclude_id=record_id,
         )
     return render(
-        request, "web/intake/duplicate_check.html", {"candidates": candidates, "kind": kind}
+        request,
+        "web/intake/duplicate_check.html",
+        {"candidates": candidates, "kind": kind, "record_id": record_id},
     )
 
 
@@ -214,12 +216,16 @@ def contact_duplicates_panel(request: HttpRequest, contact_id: int) -> HttpRespo
         phones=[p.value for p in points if p.kind == "phone"],
         exclude_id=contact.pk,
     )
+    merges = MergeRecord.objects.filter(
+        model="customers.contact", survivor_id=contact.pk, undone_at__isnull=True
+    ).order_by("-pk")[:3]
     return render(
         request,
         "web/intake/duplicates_panel.html",
         {
             "contact": contact,
             "candidates": candidates,
+            "merges": list(merges),
             "can_merge": can(request.user, "contacts", "edit"),
         },
     )
@@ -260,72 +266,96 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
             pair.a = visible[pair.contact_a]  # type: ignore[attr-defined]
             pair.b = visible[pair.contact_b]  # type: ignore[attr-defined]
             clusters.setdefault(pair.cluster, []).append(pair)
-    context = {"run": run, "clusters": sorted(clusters.items())}
+    groups = [
+        (number, cluster_pairs, ",".join(str(i) for i in sorted(
+            {i for p in cluster_pairs for i in (p.contact_a, p.contact_b)})[:10]))
+        for number, cluster_pairs in sorted(clusters.items())
+    ]  # fmt: skip
+    context = {"run": run, "clusters": groups}
     return render(request, "web/intake/duplicate_list.html", context)
+
+
+MERGE_KINDS = {
+    "contact": ("customers.contact", Contact, "contacts", "contact-detail"),
+    "company": ("customers.company", Company, "companies", "company-detail"),
+}
 
 
 @login_required
 @service_errors
 def merge_review(request: HttpRequest) -> HttpResponse:
-    """Pick the surviving record and value per field for contacts ?ids=1,2,…; POST merges."""
+    """Pick the surviving record and the value to keep per field for ?ids=1,2,… (contacts, or
+    companies with ?kind=company); defaults: the most recent non-empty value. POST merges."""
+    kind = (
+        "company" if request.GET.get("kind", request.POST.get("kind")) == "company" else "contact"
+    )
+    label, model, module, detail = MERGE_KINDS[kind]
     raw = request.GET.get("ids", "") or request.POST.get("ids", "")
     ids = [int(i) for i in raw.split(",") if i.strip().isdigit()][:10]
-    contacts = list(
-        visible_to(Contact.objects.select_related("company"), user=request.user, module="contacts")
+    queryset = model.objects.select_related("company") if kind == "contact" else model.objects
+    records = list(
+        visible_to(queryset.all(), user=request.user, module=module)
         .filter(pk__in=ids)
         .order_by("-updated_at")
     )
-    if len(contacts) < 2 or len(contacts) != len(set(ids)):
-        raise NotFound(_("Choose at least two contacts you can see."))
-    fields = merging.MERGE_FIELDS["customers.contact"]
-    defaults = merging.merge_defaults(contacts, "customers.contact")
+    if len(records) < 2 or len(records) != len(set(ids)):
+        raise NotFound(_("Choose at least two records you can see."))
+    fields = merging.MERGE_FIELDS[label]
+    defaults = merging.merge_defaults(records, label)
     if request.method == "POST":
-        survivor_id = int(request.POST.get("survivor", contacts[0].pk))
+        survivor_id = int(request.POST.get("survivor", records[0].pk))
         values = {}
         for name in fields:
             source = request.POST.get(f"field-{name}", "")
             if source.isdigit():
-                chosen = next((c for c in contacts if c.pk == int(source)), None)
+                chosen = next((r for r in records if r.pk == int(source)), None)
                 if chosen is not None:
                     values[name] = getattr(chosen, name)
         try:
-            merge = merging.contacts_merge(
+            merge = merging.records_merge(
                 by=request.user,
+                label=label,
                 survivor_id=survivor_id,
-                merged_ids=[c.pk for c in contacts if c.pk != survivor_id],
+                merged_ids=[r.pk for r in records if r.pk != survivor_id],
                 values=values,
             )
         except FieldError as exc:
             for message in exc.errors.values():
                 messages.error(request, message)
         else:
-            messages.success(request, _("The contacts were merged."))
-            return redirect(f"{_contact_url(merge.survivor_id)}?merged={merge.pk}")
+            messages.success(request, _("The records were merged; the merge can be undone."))
+            return redirect(detail, merge.survivor_id)
     rows = []
     for name in fields:
         options = [
-            (c.pk, getattr(c, "company", None) if name == "company_id" else getattr(c, name))
-            for c in contacts
+            (r.pk, getattr(r, "company", None) if name == "company_id" else _display(r, name))
+            for r in records
         ]
         default_source = next(
-            (c.pk for c in contacts if getattr(c, name) == defaults[name]), contacts[0].pk
+            (r.pk for r in records if getattr(r, name) == defaults[name]), records[0].pk
         )
         rows.append(
             {
                 "name": name,
-                "label": Contact._meta.get_field(name.removesuffix("_id")).verbose_name,
+                "label": model._meta.get_field(name.removesuffix("_id")).verbose_name,
                 "options": options,
                 "default": default_source,
             }
         )
-    context = {"contacts": contacts, "rows": rows, "ids": ",".join(str(c.pk) for c in contacts)}
+    context = {
+        "records": records,
+        "rows": rows,
+        "ids": ",".join(str(r.pk) for r in records),
+        "kind": kind,
+        "detail": detail,
+    }
     return render(request, "web/intake/merge_review.html", context)
 
 
-def _contact_url(contact_id: int) -> str:
-    from django.urls import reverse
-
-    return reverse("contact-detail", args=[contact_id])
+def _display(record: Any, name: str) -> Any:
+    """A field's value as a person reads it (the label of a choice)."""
+    display = getattr(record, f"get_{name}_display", None)
+    return display() if display else getattr(record, name)
 
 
 @login_required
@@ -335,12 +365,14 @@ def merge_undo(request: HttpRequest, merge_id: int) -> HttpResponse:
     try:
         merge = merging.merge_undo(by=request.user, merge_id=merge_id)
         messages.success(request, _("The merge was undone."))
-        return redirect("contact-detail", merge.survivor_id)
     except FieldError as exc:
         for message in exc.errors.values():
             messages.error(request, message)
-    record = MergeRecord.objects.filter(pk=merge_id).first()
-    return redirect("contact-detail", record.survivor_id) if record else redirect("duplicate-list")
+    merge = MergeRecord.objects.filter(pk=merge_id).first()
+    if merge is None:
+        return redirect("duplicate-list")
+    detail = "company-detail" if merge.model == "customers.company" else "contact-detail"
+    return redirect(detail, merge.survivor_id)
 
 
 # --- exports ----------------------------------------------------------------------------------
