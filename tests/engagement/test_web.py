@@ -248,6 +248,12 @@ def test_calendar_feed_is_valid_icalendar(web_client, users, contact_a):
         occurred_at=due, duration_seconds=3600,
     )  # fmt: skip
     services.task_create(by=users.rep_b, title="Not mine", due_at=due)
+    invited = make_interaction(
+        by=users.rep_a2, kind="meeting", contact=contact_a, subject="Site visit",
+        occurred_at=due + timedelta(hours=2), participant_users=[users.rep_a],
+    )  # fmt: skip
+    make_interaction(by=users.rep_a2, kind="meeting", contact=contact_a, subject="Not invited",
+                     occurred_at=due)  # fmt: skip
     token = services.preference_get(user=users.rep_a).calendar_token
     response = web_client(users.rep_b).get(reverse("calendar-feed", args=[token]))
     assert response["Content-Type"].startswith("text/calendar")
@@ -258,12 +264,15 @@ def test_calendar_feed_is_valid_icalendar(web_client, users, contact_a):
     assert todos[0].uid.value.startswith(f"task-{task.pk}@")
     assert todos[0].priority.value == "1"
     assert todos[0].due.value == due.replace(microsecond=0) or todos[0].due.value == due
-    assert [e.summary.value for e in events] == ["Kick-off"]
+    assert [e.summary.value for e in events] == ["Kick-off", "Site visit"]
     assert events[0].uid.value.startswith(f"meeting-{meeting.pk}@")
+    assert events[1].uid.value.startswith(f"meeting-{invited.pk}@")
     assert events[0].dtend.value - events[0].dtstart.value == timedelta(hours=1)
     assert calendar.version.value == "2.0"
     assert calendar.prodid.value == "-//Kith//Engagement//EN"
     assert web_client(users.rep_a).get(reverse("calendar-feed", args=["nope"])).status_code == 404
+    services.calendar_token_reset(by=users.rep_a)  # the old secret URL stops working
+    assert web_client(users.rep_b).get(reverse("calendar-feed", args=[token])).status_code == 404
 
 
 def test_unfiled_page_is_for_admins(web_client, users):

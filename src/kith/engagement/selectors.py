@@ -360,7 +360,7 @@ class MyDay:
 
 def my_day(*, user: User, now: datetime | None = None, limit: int = 100) -> MyDay:
     """The user's overdue and due-today open tasks, open tasks without a due time, and today's
-    meetings. 4 queries."""
+    meetings (logged by the user or with the user taking part). 4 queries."""
     now = now or timezone.now()
     start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     end = start + timedelta(days=1)
@@ -369,14 +369,14 @@ def my_day(*, user: User, now: datetime | None = None, limit: int = 100) -> MyDa
         .filter(owner_id=user.pk, status=Task.Status.OPEN)
         .select_related("contact", "company")
     )
+    taking_part = Interaction.participant_users.through.objects.filter(user_id=user.pk).values(
+        "interaction_id"
+    )
     meetings = (
-        visible_to(Interaction.objects.all(), user=user, module="interactions")
-        .filter(
-            owner_id=user.pk,
-            kind=Interaction.Kind.MEETING,
-            occurred_at__gte=start,
-            occurred_at__lt=end,
+        Interaction.objects.filter(
+            kind=Interaction.Kind.MEETING, occurred_at__gte=start, occurred_at__lt=end
         )
+        .filter(Q(owner_id=user.pk) | Q(pk__in=taking_part))
         .select_related("contact")
         .order_by("occurred_at", "id")
     )
@@ -432,17 +432,22 @@ def calendar_owner(*, token: str) -> User | None:
 def calendar_entries(
     *, user: User, since: datetime | None = None, limit: int = 2000
 ) -> tuple[list[Task], list[Interaction]]:
-    """The user's tasks with a due time and meetings from `since` (default: 90 days ago)."""
+    """The user's tasks with a due time, and the meetings they logged or take part in, from
+    `since` (default: 90 days ago)."""
     since = since or timezone.now() - timedelta(days=90)
     tasks = list(
         Task.objects.filter(owner_id=user.pk, due_at__gte=since)
         .exclude(status=Task.Status.CANCELLED)
         .order_by("due_at", "id")[:limit]
     )
+    # Meetings the user logged or takes part in (the participant rows are indexed by user).
+    taking_part = Interaction.participant_users.through.objects.filter(user_id=user.pk).values(
+        "interaction_id"
+    )
     meetings = list(
-        Interaction.objects.filter(
-            owner_id=user.pk, kind=Interaction.Kind.MEETING, occurred_at__gte=since
-        ).order_by("occurred_at", "id")[:limit]
+        Interaction.objects.filter(kind=Interaction.Kind.MEETING, occurred_at__gte=since)
+        .filter(Q(owner_id=user.pk) | Q(pk__in=taking_part))
+        .order_by("occurred_at", "id")[:limit]
     )
     return tasks, meetings
 
