@@ -32,6 +32,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kith.core.errors import FieldError, Forbidden
 from kith.customers.models import Contact, ContactPoint
 from kith.engagement.models import Interaction, Mailbox, MailMessage
 
@@ -70,8 +71,8 @@ def inbound_mail_handler_register(*, purpose: str, handler: MailHandler) -> None
     INBOUND_MAIL_HANDLERS[purpose] = handler
 
 
-# (mailbox, message) -> (record_model, record_id) of the lead the message is filed against; it
-# raises UnfiledMessage when no lead can be made. One maker at most (sales registers it).
+# (mailbox, message) -> (record_model, record_id) of the lead the message is filed against; a
+# FieldError or Forbidden when no lead can be made. One maker at most (sales registers it).
 UnknownSenderHandler = Callable[[Mailbox, InboundMessage], tuple[str, int]]
 UNKNOWN_SENDER_HANDLERS: dict[str, UnknownSenderHandler] = {}
 
@@ -166,7 +167,17 @@ def timeline_file(mailbox: Mailbox, message: InboundMessage) -> str:
         maker = UNKNOWN_SENDER_HANDLERS.get("lead")
         if maker is None:
             raise UnfiledMessage(_("No installed app makes leads from email."))
-        lead = maker(mailbox, message)
+        try:
+            lead = maker(mailbox, message)
+        except FieldError as exc:
+            reason = "; ".join(str(v) for v in exc.errors.values())
+            raise UnfiledMessage(
+                _("No lead could be made: %(reason)s") % {"reason": reason}
+            ) from exc
+        except Forbidden as exc:
+            raise UnfiledMessage(
+                _("No lead could be made: the mailbox's owner may not create leads.")
+            ) from exc
     if not contact_ids and lead is None:
         raise UnfiledMessage(_("No contact has any of these addresses."))
     parents = [message.in_reply_to, *message.references]
