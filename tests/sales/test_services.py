@@ -467,6 +467,72 @@ def test_orders_import_all_or_nothing(users):
     assert Order.objects.count() == 0 and OrderLine.objects.count() == 0
 
 
+def _plain_indexes(table: str) -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, table)
+    return {name for name, c in found.items() if c["index"] and not c["primary_key"]}
+
+
+def test_orders_import_streams_chunks_and_adds_to_summaries(users, monkeypatch):
+    monkeypatch.setattr(services, "IMPORT_CHUNK", 2)  # several chunks in one call
+    a = make_contact(by=users.rep_a, full_name="A")
+    tea = make_product(by=users.admin, sku="TEA")
+    indexes = _plain_indexes(Order._meta.db_table)
+    assert "order_contact_date_idx" in indexes
+    when = datetime(2024, 3, 1, 12, tzinfo=UTC)
+    seen: list[tuple[int, int]] = []
+    first = services.orders_import(
+        by=users.rep_a,
+        orders=(
+            OrderImport(contact_id=a.pk, ordered_at=when + timedelta(days=d), lines=[(tea.pk, 1, 100)])
+            for d in range(5)
+        ),
+        progress=lambda orders, lines: seen.append((orders, lines)),
+    )  # fmt: skip
+    assert (first.orders, first.lines) == (5, 5)
+    assert seen == [(2, 2), (4, 4), (5, 5)]
+    # The first load dropped and rebuilt the plain indexes; they are all back.
+    assert _plain_indexes(Order._meta.db_table) == indexes
+    # A later import into the filled table adds to the summary: earlier first, later last.
+    services.orders_import(
+        by=users.rep_a,
+        orders=[
+            OrderImport(contact_id=a.pk, ordered_at=when - timedelta(days=9), lines=[(tea.pk, 2, 50)]),
+            OrderImport(contact_id=a.pk, ordered_at=when + timedelta(days=99), lines=[(tea.pk, 1, 7)]),
+            OrderImport(contact_id=a.pk, ordered_at=when, lines=[(tea.pk, 1, 5)], status="refunded"),
+        ],
+    )  # fmt: skip
+    summary = PurchaseSummary.objects.get(contact=a)
+    assert (summary.order_count, summary.total_minor) == (7, 607)
+    assert (summary.first_at, summary.last_at) == (
+        when - timedelta(days=9),
+        when + timedelta(days=99),
+    )
+    # The same figures as recomputing from the orders.
+    services.purchase_summaries_refresh(contact_ids=[a.pk])
+    again = PurchaseSummary.objects.get(contact=a)
+    assert (again.order_count, again.total_minor, again.first_at, again.last_at) == (
+        7, 607, summary.first_at, summary.last_at,
+    )  # fmt: skip
+
+
+def test_orders_import_error_in_a_later_chunk_writes_nothing(users, monkeypatch):
+    monkeypatch.setattr(services, "IMPORT_CHUNK", 2)
+    a = make_contact(by=users.rep_a, full_name="A")
+    tea = make_product(by=users.admin, sku="TEA")
+    indexes = _plain_indexes(Order._meta.db_table)
+    when = datetime(2024, 1, 5, tzinfo=UTC)
+    good = OrderImport(contact_id=a.pk, ordered_at=when, lines=[(tea.pk, 1, 100)])
+    bad = OrderImport(contact_id=a.pk, ordered_at=when, lines=[(tea.pk + 999, 1, 100)])
+    with pytest.raises(FieldError) as caught:
+        services.orders_import(by=users.rep_a, orders=[good, good, good, bad])
+    assert set(caught.value.errors) == {"orders.3.lines.0.product_id"}
+    assert Order.objects.count() == 0 and OrderLine.objects.count() == 0
+    assert _plain_indexes(Order._meta.db_table) == indexes
+
+
 def test_product_sku_unique(users):
     make_product(by=users.admin, sku="TEA")
     with pytest.raises(FieldError) as caught:
