@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from kith.cli import demo, engagement, insights_score, intake, manage, server, users
+from kith.cli import demo, engagement, insights, insights_score, intake, manage, server, users
 
 app = typer.Typer(
     name="kith",
@@ -34,6 +34,7 @@ app.command()(server.worker)
 app.command()(users.createuser)
 intake.register(app)
 engagement.register(app)
+insights.register(app)
 insights_score.register(app)
 app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
