@@ -207,3 +207,55 @@ def test_rep_b_gets_404_for_team_a_records(login, users, funnel):
     assert client.post(f"/leads/{lead.pk}/convert/", {}).status_code == 404
     assert "Lead A" not in client.get("/leads/").content.decode()
     assert Lead.objects.get(pk=lead.pk).status == "new"
+
+
+def test_deal_form_links_company_contacts_and_products(login, users, funnel):
+    from tests.factories import make_company
+
+    acme = make_company(by=users.rep_a, name="Acme Tea")
+    ann = make_contact(by=users.rep_a, full_name="Ann Le")
+    bob = make_contact(by=users.rep_a, full_name="Bob Tran")
+    hidden = make_contact(by=users.rep_b, full_name="Hidden Person")
+    tea = make_product(by=users.admin, sku="TEA", name="Green tea")
+    cup = make_product(by=users.admin, sku="CUP", name="Cup")
+    client = login(users.rep_a)
+    # The pickers: search results add chips; a contact of another team is not offered.
+    found = client.get("/deals/pick/contact/", {"q": "Tran"}).content.decode()
+    assert f"/deals/pick/contact/{bob.pk}/" in found and "Ann Le" not in found
+    assert "Hidden" not in client.get("/deals/pick/contact/", {"q": "Hidden"}).content.decode()
+    assert client.get(f"/deals/pick/contact/{hidden.pk}/").status_code == 404
+    chip = client.get(f"/deals/pick/product/{tea.pk}/").content.decode()
+    assert f'name="product_ids" value="{tea.pk}" checked' in chip
+    assert "Green tea" in client.get("/deals/pick/product/", {"q": "green"}).content.decode()
+    response = client.post(
+        "/deals/new/",
+        {"name": "Tea for Acme", "pipeline_id": funnel.pipeline.pk, "amount": "1,200.50",
+         "currency": "USD", "owner_id": users.rep_a.pk, "company_id": acme.pk,
+         "contact_ids": [ann.pk, bob.pk], "product_ids": [tea.pk, cup.pk]},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    deal = Deal.objects.get(name="Tea for Acme")
+    assert deal.company_id == acme.pk and deal.amount_minor == 120050
+    assert set(deal.contacts.values_list("pk", flat=True)) == {ann.pk, bob.pk}
+    assert set(deal.products.values_list("pk", flat=True)) == {tea.pk, cup.pk}
+    # The edit form shows them chosen; unchecking Bob and the cup removes them.
+    page = client.get(f"/deals/{deal.pk}/edit/").content.decode()
+    assert "Ann Le" in page and "Bob Tran" in page and "Acme Tea" in page and "Cup" in page
+    response = client.post(
+        f"/deals/{deal.pk}/edit/",
+        {"name": "Tea for Acme", "amount": "1200.50", "currency": "USD",
+         "owner_id": users.rep_a.pk, "company_id": acme.pk, "contact_ids": [ann.pk],
+         "product_ids": [tea.pk], "version": deal.version},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert list(deal.contacts.values_list("pk", flat=True)) == [ann.pk]
+    assert list(deal.products.values_list("pk", flat=True)) == [tea.pk]
+    # A contact the user cannot see is refused, and the form keeps what was chosen.
+    response = client.post(
+        "/deals/new/",
+        {"name": "Sneaky", "pipeline_id": funnel.pipeline.pk, "currency": "USD",
+         "owner_id": users.rep_a.pk, "contact_ids": [ann.pk, hidden.pk]},
+    )  # fmt: skip
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "not visible to you" in html and "Ann Le" in html and "Hidden" not in html

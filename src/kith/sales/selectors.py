@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from kith.core.errors import NotFound
 from kith.core.models import ChangeRecord
 from kith.core.pagination import Ordering, Page, paginate
-from kith.customers.models import Contact
+from kith.customers.models import Company, Contact
 from kith.engagement.timeline import TimelineCursor, TimelineItem
 from kith.identity.access import can, visible_to
 from kith.identity.models import User
@@ -315,6 +315,44 @@ def deal_get(*, user: User, deal_id: int) -> Deal:
     if deal is None:
         raise _not_found()
     return deal
+
+
+@dataclass
+class DealChoices:
+    """The company, contacts and products a deal form shows as chosen (visible ones only)."""
+
+    company: Any = None
+    contacts: list[Contact] = field(default_factory=list)
+    products: list[Product] = field(default_factory=list)
+
+
+def deal_choices(
+    *,
+    user: User,
+    company_id: int | None = None,
+    contact_ids: Iterable[int] = (),
+    product_ids: Iterable[int] = (),
+) -> DealChoices:
+    """What a deal form (or one picker chip) shows as chosen, in the order given; ids the user
+    may not see are left out."""
+    choices = DealChoices()
+    if company_id:
+        choices.company = (
+            visible_to(Company.objects.all(), user=user, module="companies")
+            .filter(pk=company_id)
+            .only("id", "name")
+            .first()
+        )
+    ids = list(dict.fromkeys(contact_ids))
+    if ids:
+        found = visible_to(Contact.objects.filter(pk__in=ids), user=user, module="contacts")
+        by_id = {c.pk: c for c in found.only("id", "full_name", "primary_email")}
+        choices.contacts = [by_id[i] for i in ids if i in by_id]
+    ids = list(dict.fromkeys(product_ids))
+    if ids and can(user, "products", "read"):
+        by_id = Product.objects.in_bulk(ids)
+        choices.products = [by_id[i] for i in ids if i in by_id]
+    return choices
 
 
 @dataclass

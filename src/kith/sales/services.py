@@ -695,6 +695,13 @@ def _deal_apply(
         )
         if set(ids) - found:
             errors["contact_ids"] = _("A contact does not exist or is not visible to you.")
+        if deal.pk:
+            # Contacts of the deal this user cannot see stay linked: they were not on the form.
+            linked = DealContact.objects.filter(deal=deal).values_list("contact_id", flat=True)
+            seen = visible_to(
+                Contact.objects.filter(pk__in=linked), user=by, module="contacts"
+            ).values_list("pk", flat=True)
+            ids += sorted(set(linked) - set(seen) - set(ids))
         related["contact_ids"] = ids
     if "product_ids" in changes:
         ids = list(dict.fromkeys(int(i) for i in changes["product_ids"] or ()))

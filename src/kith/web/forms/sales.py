@@ -34,6 +34,18 @@ def _minor(form: forms.Form, name: str, currency: str) -> int:
         return 0
 
 
+class IdListField(forms.Field):
+    """Several record ids posted under one name (the chosen chips of a picker)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        try:
+            return list(dict.fromkeys(int(v) for v in value or () if str(v).strip()))
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("Choose from the list.")) from None
+
+
 class LeadForm(ServiceForm):
     full_name = forms.CharField(label=_("Name"), max_length=200)
     email = forms.CharField(label=_("Email"), max_length=254, required=False)
@@ -154,13 +166,28 @@ class DealForm(ServiceForm):
     )
     owner_id = forms.TypedChoiceField(label=_("Owner"), coerce=int)
     lost_reason = forms.CharField(label=_("Lost reason"), max_length=200, required=False)
+    company_id = forms.IntegerField(label=_("Company"), required=False, widget=forms.Select)
+    contact_ids = IdListField(label=_("Contacts"), required=False)
+    product_ids = IdListField(label=_("Products"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     service_field_names = {"amount_minor": "amount"}
+    # Rendered by the deal form's pickers, not by the generic field loop.
+    PICKERS = ("company_id", "contact_ids", "product_ids")
 
-    def __init__(self, *args: Any, owners: Any, pipelines: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, owners: Any, pipelines: Any, company: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner_id"].choices = _owner_choices(owners)
         self.fields["pipeline_id"].choices = [(p.pk, p.name) for p in pipelines]
+        company_choices: list[tuple[Any, str]] = [("", "—")]
+        if company is not None:
+            company_choices.append((company.pk, company.name))
+        self.fields["company_id"].widget.choices = company_choices
+
+    def plain_fields(self) -> list[Any]:
+        """The visible fields the generic loop renders (all but the pickers)."""
+        return [f for f in self.visible_fields() if f.name not in self.PICKERS]
 
     def service_kwargs(self, *, creating: bool) -> dict[str, Any]:
         data = dict(self.cleaned_data)

@@ -175,21 +175,48 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
     return render(request, "web/sales/deal_detail.html", context)
 
 
-def _deal_form(request: HttpRequest, initial: dict[str, Any]) -> DealForm:
-    return DealForm(
-        request.POST if request.method == "POST" else None,
+def _deal_form(request: HttpRequest, initial: dict[str, Any]) -> tuple[DealForm, Any]:
+    """The deal form and what its pickers show as chosen (posted ids, else the initial ones)."""
+    posted = request.method == "POST"
+    data = request.POST if posted else None
+
+    def ids(name: str) -> list[int]:
+        values = data.getlist(name) if data is not None else initial.get(name, [])
+        return [int(v) for v in values if str(v).isdigit()]
+
+    company = data.get("company_id") if data is not None else initial.get("company_id")
+    choices = selectors.deal_choices(
+        user=request.user,
+        company_id=_int(str(company or "")),
+        contact_ids=ids("contact_ids"),
+        product_ids=ids("product_ids"),
+    )
+    form = DealForm(
+        data,
         initial=initial,
         owners=identity_selectors.users_assignable(user=request.user, module="deals"),
         pipelines=selectors.pipelines_all(),
+        company=choices.company,
     )
+    return form, choices
+
+
+def _deal_form_render(
+    request: HttpRequest, form: DealForm, choices: Any, deal: Deal | None, status: int = 200
+) -> HttpResponse:
+    context = {"form": form, "deal": deal, "choices": choices}
+    return render(request, "web/sales/deal_form.html", context, status=status)
 
 
 @login_required
 @service_errors
 def deal_create(request: HttpRequest) -> HttpResponse:
     require(request.user, "deals", "create")
-    form = _deal_form(request, {"owner_id": request.user.pk, "currency": "USD",
-                                "pipeline_id": _int(request.GET.get("pipeline"))})  # fmt: skip
+    initial = {"owner_id": request.user.pk, "currency": "USD",
+               "pipeline_id": _int(request.GET.get("pipeline")),
+               "company_id": _int(request.GET.get("company")),
+               "contact_ids": [c for c in [_int(request.GET.get("contact"))] if c]}  # fmt: skip
+    form, choices = _deal_form(request, initial)
     if request.method == "POST" and form.is_valid():
         kwargs = form.service_kwargs(creating=True)
         if form.is_valid():
@@ -200,7 +227,7 @@ def deal_create(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Deal “%(name)s” created.") % {"name": deal.name})
                 return redirect("deal-detail", deal_id=deal.pk)
-    return render(request, "web/sales/deal_form.html", {"form": form, "deal": None})
+    return _deal_form_render(request, form, choices, None)
 
 
 @login_required
@@ -216,8 +243,11 @@ def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
         "currency": deal.currency, "probability": deal.probability,
         "expected_close": deal.expected_close, "owner_id": deal.owner_id,
         "lost_reason": deal.lost_reason, "version": deal.version,
+        "company_id": deal.company_id,
+        "contact_ids": [c.pk for c in deal.contacts.all()],
+        "product_ids": [p.pk for p in deal.products.all()],
     }  # fmt: skip
-    form = _deal_form(request, initial)
+    form, choices = _deal_form(request, initial)
     form.fields["pipeline_id"].disabled = True
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -235,7 +265,49 @@ def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
             else:
                 messages.success(request, _("Deal saved."))
                 return redirect("deal-detail", deal_id=deal.pk)
-    return render(request, "web/sales/deal_form.html", {"form": form, "deal": deal}, status=status)
+    return _deal_form_render(request, form, choices, deal, status)
+
+
+PICK_LIMIT = 20
+
+
+@login_required
+@service_errors
+def deal_pick(request: HttpRequest, kind: str) -> HttpResponse:
+    """Search results of a deal form picker (contacts or products): each adds a chosen chip."""
+    from kith.customers.selectors import ContactFilters, contacts_list
+
+    query = request.GET.get("q", "").strip()
+    results: list[tuple[int, str]] = []
+    if query and kind == "contact":
+        page = contacts_list(user=request.user, filters=ContactFilters(q=query), limit=PICK_LIMIT)
+        results = [(c.pk, f"{c.full_name} ({c.primary_email})" if c.primary_email else c.full_name)
+                   for c in page.items]  # fmt: skip
+    elif query and kind == "product":
+        found = selectors.products_list(user=request.user, q=query, limit=PICK_LIMIT)
+        results = [(p.pk, f"{p.sku} · {p.name}") for p in found.items]
+    elif kind not in ("contact", "product"):
+        raise NotFound(_("Not found."))
+    context = {"kind": kind, "results": results, "query": query}
+    return render(request, "web/sales/_pick_results.html", context)
+
+
+@login_required
+@service_errors
+def deal_pick_chip(request: HttpRequest, kind: str, record_id: int) -> HttpResponse:
+    """One chosen contact or product of a deal form (checked; uncheck to remove)."""
+    if kind == "contact":
+        chosen = selectors.deal_choices(user=request.user, contact_ids=[record_id]).contacts
+        name, label = "contact_ids", [c.full_name for c in chosen]
+    elif kind == "product":
+        found = selectors.deal_choices(user=request.user, product_ids=[record_id]).products
+        name, label = "product_ids", [f"{p.sku} · {p.name}" for p in found]
+    else:
+        raise NotFound(_("Not found."))
+    if not label:
+        raise NotFound(_("Not found."))
+    context = {"name": name, "value": record_id, "label": label[0]}
+    return render(request, "web/sales/_pick_chip.html", context)
 
 
 @login_required
