@@ -32,3 +32,21 @@ def api_for(db) -> Callable[..., Client]:
         return Client(headers={"Authorization": f"Bearer {secret}"})
 
     return make
+
+
+def demo_module_fixture():
+    """A module-scoped fixture loading the small demo (which scores it) once for a module's
+    tests, each of which runs in its own rolled-back transaction; flushed afterwards."""
+
+    @pytest.fixture(scope="module")
+    def demo_small(django_db_setup, django_db_blocker):
+        from django.core.management import call_command
+
+        from kith.demo.loader import demo_load
+
+        with django_db_blocker.unblock():
+            summary = demo_load(size="small")
+            yield summary
+            call_command("flush", interactive=False, verbosity=0)
+
+    return demo_small

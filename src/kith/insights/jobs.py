@@ -39,7 +39,7 @@ RECOMMENDATIONS = 5
 CATEGORIES_KEPT = 3
 # Below these, a model is not fitted (its scores stay null and metrics say why).
 MIN_BUYERS_CLV = 20
-MIN_BUYERS_CHURN = 50
+MIN_BUYERS_CHURN = 30
 
 _BUYER_ONLY = (
     "expected_purchases_90",
@@ -375,6 +375,25 @@ def _clv(frames: ScoringFrames, as_of: dt.date, metrics: dict[str, Any]) -> pl.D
     return scores
 
 
+def _churn_sources(frames: ScoringFrames, as_of: dt.date) -> dict[str, pl.DataFrame | None]:
+    """Tickets, interactions and deals for the churn model, each left out (None) when it has no
+    event before the training window: its features would be empty there (a service desk that
+    started last month teaches nothing about churn) and the model cannot fit an empty column.
+    Tickets also need a CSAT answer before then (their mean CSAT feature)."""
+    train_cutoff = as_of - dt.timedelta(days=2 * CHURN_HORIZON_DAYS)
+    tickets = frames.tickets.filter(pl.col("opened_at") < train_cutoff)
+    usable = {
+        "tickets": tickets.height > 0 and tickets["csat"].drop_nulls().len() > 0,
+        "interactions": frames.interactions.filter(pl.col("at") < train_cutoff).height > 0,
+        "deals": frames.deals.filter(pl.col("at") < train_cutoff).height > 0,
+    }
+    return {
+        "tickets": frames.tickets if usable["tickets"] else None,
+        "interactions": frames.interactions if usable["interactions"] else None,
+        "deals": frames.deals if usable["deals"] else None,
+    }
+
+
 def _churn(
     frames: ScoringFrames, as_of: dt.date, buyers: int, metrics: dict[str, Any]
 ) -> pl.DataFrame | None:
@@ -384,12 +403,13 @@ def _churn(
         metrics["churn"] = {"skipped": f"{buyers} buyers (needs {MIN_BUYERS_CHURN})"}
         return None
     transactions = frames.transactions.select("customer_id", "at", "amount")
+    sources = _churn_sources(frames, as_of)
     model = churn.churn_train(
         transactions=transactions,
         customers=frames.customers,
-        tickets=frames.tickets,
-        interactions=frames.interactions,
-        deals=frames.deals,
+        tickets=sources["tickets"],
+        interactions=sources["interactions"],
+        deals=sources["deals"],
         as_of=as_of,
         horizon_days=CHURN_HORIZON_DAYS,
     )
@@ -398,12 +418,15 @@ def _churn(
         for f in dataclasses.fields(model)
         if f.name != "model"
     }
+    metrics["churn"]["sources"] = sorted(
+        name for name, frame in sources.items() if frame is not None
+    )
     features = churn.features_as_of(
         transactions=transactions,
         customers=frames.customers,
-        tickets=frames.tickets,
-        interactions=frames.interactions,
-        deals=frames.deals,
+        tickets=sources["tickets"],
+        interactions=sources["interactions"],
+        deals=sources["deals"],
         as_of=as_of,
     )
     return churn.churn_score(model, features)

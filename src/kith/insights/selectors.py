@@ -13,27 +13,39 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import polars as pl
 from django.core.cache import cache
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from kith.core.errors import FieldError
+from kith.core.errors import FieldError, NotFound
 from kith.core.pagination import Ordering, Page, paginate
-from kith.customers import selectors as customer_selectors
 from kith.customers.models import Contact
 from kith.identity.access import visible_to
 from kith.identity.models import User
+from kith.insights import jobs
+from kith.insights.engine import kpis
 from kith.insights.models import CustomerScore, ScoringRun
 from kith.insights.vocabulary import SEGMENT_NAMES, segment_name
+from kith.sales.models import Deal, Lead, Order
+from kith.sales.money import minor_digits
+from kith.service.models import Ticket
 
 __all__ = [
     "ClvHistogram",
+    "CohortTable",
+    "KpiTable",
     "SegmentRow",
     "SegmentSummary",
     "churn_risk_list",
     "clv_histogram",
+    "cohort_table",
     "contact_score",
     "contacts_by_score",
+    "kpis_by_period",
+    "model_quality",
     "run_latest",
     "scores_visible",
     "segment_summary",
@@ -64,7 +76,8 @@ def run_latest() -> ScoringRun | None:
 
 def contact_score(*, user: User, contact_id: int) -> CustomerScore | None:
     """The scores of one contact (NotFound if the contact is not visible; None if not scored)."""
-    customer_selectors.contact_get(user=user, contact_id=contact_id)
+    if not _visible_contacts(user).filter(pk=contact_id).exists():
+        raise NotFound(_("Not found."))
     return CustomerScore.objects.filter(contact_id=contact_id).first()
 
 
@@ -88,7 +101,7 @@ class SegmentSummary:
     rows: list[SegmentRow]
     customers: int  # who have bought
     no_purchases: int
-    # (from code, to code, customers) for every move, biggest first; "" is "no purchases".
+    # (from code, to code, customers) for every move, biggest first; to "" is "no purchases".
     movement: list[tuple[str, str, int]] = field(default_factory=list)
     # r_score -> f_score -> customers (the R x F grid of the RFM map).
     grid: dict[int, dict[int, int]] = field(default_factory=dict)
@@ -105,7 +118,9 @@ def segment_summary(*, user: User) -> SegmentSummary:
         .order_by()
     }
     moves = list(
+        # Moves between segments; a first scoring (previous "") is not a move.
         scores.exclude(segment=F("previous_segment"))
+        .exclude(previous_segment="")
         .values_list("previous_segment", "segment")
         .annotate(customers=Count("pk"))
         .order_by()
@@ -212,6 +227,41 @@ def clv_histogram(*, user: User, bins: int = HISTOGRAM_BINS) -> ClvHistogram:
     )
 
 
+# --- model quality -------------------------------------------------------------------------
+
+
+def model_quality(run: ScoringRun | None) -> dict[str, Any]:
+    """What the latest run's models were fitted on and how well they did on held-out data."""
+    if run is None:
+        return {"run": None}
+    metrics = run.metrics or {}
+    churn = metrics.get("churn") or {}
+    calibration = []
+    for row in churn.get("calibration") or []:
+        if isinstance(row, list) and len(row) == 3:
+            calibration.append((row[0], row[1], row[2]))
+        elif isinstance(row, dict):
+            calibration.append(
+                (
+                    row.get("predicted", row.get("mean_predicted")),
+                    row.get("observed", row.get("actual", row.get("fraction_positive"))),
+                    row.get("customers", row.get("count")),
+                )
+            )
+    return {
+        "run": run,
+        "currency": metrics.get("currency", ""),
+        "contacts": metrics.get("contacts"),
+        "buyers": metrics.get("buyers"),
+        "orders": metrics.get("orders"),
+        "churn": churn,
+        "calibration": calibration,
+        "clv_holdout": metrics.get("clv_holdout") or {},
+        "bgnbd": metrics.get("bgnbd") or {},
+        "hit_rate": metrics.get("hit_rate_at_5"),
+    }
+
+
 # --- contacts-list filters (registered with kith.customers in InsightsConfig.ready) ----------
 
 
@@ -248,8 +298,8 @@ def segment_choices() -> list[tuple[str, Any]]:
 
 def _scope_key(user: User, *parts: Any) -> str:
     """A cache key for `user`'s view of the latest run: same visible contacts, same key."""
-    sql, params = _visible_contacts(user).values("pk").query.sql_with_params()
     run = run_latest()
+    sql, params = _contacts_sql(user) or ("", [])
     digest = hashlib.sha256(repr((sql, params, run.pk if run else None, parts)).encode())
     return f"insights:{digest.hexdigest()[:32]}"
 
@@ -264,3 +314,235 @@ def _cached(key: str, compute: Any, timeout: int = 3600) -> Any:
 
 def _date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+# --- KPIs and cohorts (computed by the engine from frames read in bulk, cached per run) -------
+
+
+def _contacts_sql(user: User) -> tuple[str, Any] | None:
+    """The visible contacts' ids as SQL for the frame readers (None: every contact)."""
+    contacts = _visible_contacts(user)
+    if contacts.query.is_empty():
+        return "SELECT NULL WHERE 1 = 0", []
+    if not contacts.query.where:
+        return None
+    sql, params = contacts.values("pk").query.sql_with_params()
+    return sql, params
+
+
+def _currency() -> str:
+    run = run_latest()
+    if run is not None and (run.metrics or {}).get("currency"):
+        return str(run.metrics["currency"])
+    return jobs.reporting_currency()
+
+
+KPI_COLUMNS: tuple[tuple[str, Any, str], ...] = (
+    ("new_customers", gettext_lazy("New customers"), "int"),
+    ("active_customers", gettext_lazy("Active customers"), "int"),
+    ("churned_customers", gettext_lazy("Churned customers"), "int"),
+    ("retention_rate", gettext_lazy("Retention"), "percent"),
+    ("churn_rate", gettext_lazy("Churn rate"), "percent"),
+    ("revenue", gettext_lazy("Revenue"), "money"),
+    ("orders", gettext_lazy("Orders"), "int"),
+    ("average_order_value", gettext_lazy("Average order value"), "money"),
+    ("purchase_frequency", gettext_lazy("Purchases per active customer"), "ratio"),
+)
+
+
+@dataclass
+class KpiTable:
+    columns: list[tuple[str, Any]]
+    rows: list[tuple[str, list[str | None]]]  # period label, formatted values
+    records: list[dict[str, Any]]  # raw values by column, with "period"
+    totals: list[tuple[Any, str | None]]
+    totals_by_key: dict[str, float | None]
+    chart: dict[str, Any]
+    segment_revenue: list[tuple[Any, float]]
+
+
+def _period_label(day: dt.date, period: str) -> str:
+    if period == "month":
+        return f"{day:%Y-%m}"
+    if period == "quarter":
+        return f"{day.year} Q{(day.month - 1) // 3 + 1}"
+    return day.isoformat()
+
+
+def _formatted(value: Any, kind: str) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if kind == "percent":
+        return f"{value * 100:.1f}%"
+    if kind == "money":
+        return f"{value:,.0f}"
+    if kind == "ratio":
+        return f"{value:.2f}"
+    return f"{int(value):,}"
+
+
+def kpis_by_period(*, user: User, start: dt.date, end: dt.date, period: str = "month") -> KpiTable:
+    """New, active and churned customers, retention and churn rate, revenue, orders, average
+    order value and purchase frequency per period over the visible customers (engine.kpis);
+    revenue per segment in the range; lead conversion, win rate, sales cycle and CSAT over it."""
+    if start > end:
+        raise FieldError.one("start", _("The start must not be after the end."))
+    key = _scope_key(user, "kpis", start, end, period)
+    table: KpiTable = _cached(key, lambda: _kpis_compute(user, start, end, period))
+    return table
+
+
+def _kpis_compute(user: User, start: dt.date, end: dt.date, period: str) -> KpiTable:
+    currency = _currency()
+    contacts_sql = _contacts_sql(user)
+    transactions = jobs.orders_frame(currency=currency, contacts_sql=contacts_sql)
+    frame = kpis.kpis_by_period(
+        transactions.select("customer_id", "at", "amount"), start=start, end=end, period=period
+    )
+    records = []
+    rows = []
+    for record in frame.to_dicts():
+        label = _period_label(record["period_start"], period)
+        records.append({"period": label, **{k: record.get(k) for k, _l, _f in KPI_COLUMNS}})
+        rows.append((label, [_formatted(record.get(k), kind) for k, _l, kind in KPI_COLUMNS]))
+    totals_by_key = _range_kpis(user, start, end)
+    labels = {
+        "lead_conversion": (gettext_lazy("Lead conversion"), "percent"),
+        "win_rate": (gettext_lazy("Win rate"), "percent"),
+        "sales_cycle_days": (gettext_lazy("Sales cycle (median days to win)"), "ratio"),
+        "csat": (gettext_lazy("CSAT (% satisfied)"), "percent"),
+    }
+    totals = [
+        (labels[k][0], _formatted(v, labels[k][1])) for k, v in totals_by_key.items() if k in labels
+    ]
+    chart = {
+        "labels": [label for label, _values in rows],
+        "series": [
+            {"label": str(name), "values": [r[key] for r in records]}
+            for key, name, _kind in KPI_COLUMNS[:3]
+        ],
+    }
+    return KpiTable(
+        columns=[(k, label) for k, label, _f in KPI_COLUMNS],
+        rows=rows,
+        records=records,
+        totals=totals,
+        totals_by_key=totals_by_key,
+        chart=chart,
+        segment_revenue=_segment_revenue(user, start, end, currency),
+    )
+
+
+def _aware(day: dt.date, end: bool = False) -> dt.datetime:
+    moment = dt.datetime.combine(day + dt.timedelta(days=1) if end else day, dt.time.min)
+    return timezone.make_aware(moment, dt.UTC)
+
+
+def _range_kpis(user: User, start: dt.date, end: dt.date) -> dict[str, float | None]:
+    """Lead conversion, win rate, sales cycle and CSAT over [start, end], each through its own
+    module's permission gate (leads, deals, tickets)."""
+    since, until = _aware(start), _aware(end, end=True)
+    leads = visible_to(Lead.objects.all(), user=user, module="leads").filter(
+        created_at__gte=since, created_at__lt=until
+    )
+    lead_frame = pl.DataFrame(
+        list(leads.values_list("created_at", "converted_at", "status").iterator(chunk_size=20_000)),
+        schema={
+            "created_at": pl.Datetime("us", "UTC"),
+            "converted_at": pl.Datetime("us", "UTC"),
+            "status": pl.String,
+        },
+        orient="row",
+    )
+    deals = visible_to(Deal.objects.all(), user=user, module="deals").filter(
+        closed_at__gte=since, closed_at__lt=until
+    )
+    deal_frame = pl.DataFrame(
+        list(deals.values_list("outcome", "created_at", "closed_at").iterator(chunk_size=20_000)),
+        schema={
+            "status": pl.String,
+            "created_at": pl.Datetime("us", "UTC"),
+            "closed_at": pl.Datetime("us", "UTC"),
+        },
+        orient="row",
+    )
+    answers = visible_to(Ticket.objects.all(), user=user, module="tickets").filter(
+        csat_at__gte=since, csat_at__lt=until, csat_score__isnull=False
+    )
+    csat_scores = pl.Series(
+        "csat", list(answers.values_list("csat_score", flat=True)), dtype=pl.Int64
+    )
+    return {
+        "lead_conversion": kpis.lead_conversion_rate(lead_frame),
+        "win_rate": kpis.win_rate(deal_frame),
+        "sales_cycle_days": kpis.sales_cycle_days(deal_frame),
+        "csat": kpis.csat(csat_scores),
+    }
+
+
+def _segment_revenue(
+    user: User, start: dt.date, end: dt.date, currency: str
+) -> list[tuple[Any, float]]:
+    """Revenue in [start, end] by the customers' current segment (one aggregate query)."""
+    orders = visible_to(Order.objects.all(), user=user, module="orders").filter(
+        contact__in=_visible_contacts(user).values("pk"),
+        status__in=Order.COUNTED,
+        currency=currency,
+        ordered_at__gte=_aware(start),
+        ordered_at__lt=_aware(end, end=True),
+    )
+    segments = CustomerScore.objects.filter(contact_id=OuterRef("contact_id")).values("segment")
+    totals = (
+        orders.annotate(segment=Subquery(segments[:1]))
+        .values("segment")
+        .annotate(total=Sum("total_minor"))
+        .order_by("-total")
+    )
+    scale = 10.0 ** minor_digits(currency)
+    return [(segment_name(row["segment"]), round((row["total"] or 0) / scale, 2)) for row in totals]
+
+
+@dataclass
+class CohortTable:
+    months: list[int]
+    rows: list[dict[str, Any]]  # {"cohort": "2025-03", "customers": n, "cells": [% or None]}
+
+
+COHORT_MONTHS = 12
+COHORTS_SHOWN = 18
+
+
+def cohort_table(*, user: User) -> CohortTable:
+    """Monthly cohorts of first purchase (the latest COHORTS_SHOWN) and the % of each who bought
+    again 1..COHORT_MONTHS months later (engine.kpis.cohort_retention), visible customers only."""
+    key = _scope_key(user, "cohorts")
+    table: CohortTable = _cached(key, lambda: _cohorts_compute(user))
+    return table
+
+
+def _cohorts_compute(user: User) -> CohortTable:
+    transactions = jobs.orders_frame(currency=_currency(), contacts_sql=_contacts_sql(user))
+    retention = kpis.cohort_retention(transactions.select("customer_id", "at", "amount"))
+    months = list(range(1, COHORT_MONTHS + 1))
+    if retention.height == 0:
+        return CohortTable(months=months, rows=[])
+    sizes = dict(
+        retention.filter(pl.col("months_since") == 0).select("cohort", "customers").iter_rows()
+    )
+    cells: dict[Any, dict[int, int]] = {}
+    for cohort, since, share in (
+        retention.filter(pl.col("months_since").is_between(1, COHORT_MONTHS))
+        .select("cohort", "months_since", "retention")
+        .iter_rows()
+    ):
+        cells.setdefault(cohort, {})[since] = round(share * 100)
+    cohorts = sorted(sizes)[-COHORTS_SHOWN:]
+    rows = [
+        {
+            "cohort": f"{cohort:%Y-%m}",
+            "customers": sizes[cohort],
+            "cells": [cells.get(cohort, {}).get(m) for m in months],
+        }
+        for cohort in cohorts
+    ]
+    return CohortTable(months=months, rows=rows)

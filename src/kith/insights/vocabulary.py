@@ -28,3 +28,43 @@ def segment_name(code: str | None) -> Any:
     if not code:
         return NO_PURCHASES
     return SEGMENT_NAMES.get(code, code.replace("_", " ").capitalize())
+
+
+# Churn-model features in words ("days since the last purchase"); unknown ones are humanised.
+FEATURE_NAMES: dict[str, Any] = {
+    "recency_days": _("days since the last purchase"),
+    "frequency": _("purchases"),
+    "monetary": _("total spent"),
+    "tenure_days": _("days as a customer"),
+    "orders_last_90": _("purchases in the last 90 days"),
+    "orders_prev_90": _("purchases in the 90 days before"),
+    "spend_last_90": _("spent in the last 90 days"),
+    "spend_trend": _("spending trend (last 90 days against the 90 before)"),
+    "tickets_last_180": _("tickets in the last 180 days"),
+    "breaches_last_180": _("tickets with a missed SLA in the last 180 days"),
+    "mean_csat": _("average satisfaction score"),
+    "days_since_ticket": _("days since the last ticket"),
+    "days_since_interaction": _("days since the last interaction"),
+    "interactions_last_90": _("interactions in the last 90 days"),
+    "open_deals": _("open deals"),
+    "won_deals_last_365": _("deals won in the last year"),
+    "lost_deals_last_365": _("deals lost in the last year"),
+}
+
+
+def feature_name(feature: str) -> Any:
+    return FEATURE_NAMES.get(feature, feature.replace("_", " "))
+
+
+def driver_sentence(driver: dict[str, Any]) -> str:
+    """One churn driver {"feature", "value", "effect"} in words: "days since the last purchase:
+    240 (raises the risk)"."""
+    value = driver.get("value")
+    if value is None:
+        value = _("none")
+    elif isinstance(value, float):
+        integral = value.is_integer() or abs(value) >= 1000
+        value = f"{value:,.0f}" if integral else f"{value:,.2f}"
+    effect = float(driver.get("effect") or 0)
+    direction = _("raises the risk") if effect > 0 else _("lowers the risk")
+    return f"{feature_name(str(driver.get('feature', '')))}: {value} ({direction})"
