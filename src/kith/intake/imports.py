@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kith.core.errors import FieldError, NotFound
 from kith.core.models import ChangeRecord
@@ -75,6 +76,29 @@ COMPANY_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# What the preview's column menus call each field.
+FIELD_LABELS = {
+    "first_name": gettext_lazy("First name"), "last_name": gettext_lazy("Last name"),
+    "full_name": gettext_lazy("Full name"), "email": gettext_lazy("Email"),
+    "phone": gettext_lazy("Phone"), "title": gettext_lazy("Job title"),
+    "company": gettext_lazy("Company"), "lifecycle_stage": gettext_lazy("Lifecycle stage"),
+    "tags": gettext_lazy("Tags"), "line1": gettext_lazy("Street address"),
+    "city": gettext_lazy("City"), "region": gettext_lazy("Region or province"),
+    "postal_code": gettext_lazy("Postal code"), "country": gettext_lazy("Country (2 letters)"),
+    "name": gettext_lazy("Name"), "domain": gettext_lazy("Website or domain"),
+    "industry": gettext_lazy("Industry"), "size": gettext_lazy("Company size"),
+    "company_name": gettext_lazy("Company"), "website": gettext_lazy("Website"),
+    "message": gettext_lazy("Message"), "campaign": gettext_lazy("Campaign"),
+    "status": gettext_lazy("Status"), "contact_email": gettext_lazy("Contact's email"),
+    "contact_phone": gettext_lazy("Contact's phone"), "contact_id": gettext_lazy("Contact id"),
+    "number": gettext_lazy("Order number"), "ordered_at": gettext_lazy("Order date"),
+    "product": gettext_lazy("Product (SKU or name)"), "quantity": gettext_lazy("Quantity"),
+    "unit_price": gettext_lazy("Unit price"), "currency": gettext_lazy("Currency"),
+    "kind": gettext_lazy("Kind (call, email, meeting, …)"), "occurred_at": gettext_lazy("When"),
+    "subject": gettext_lazy("Subject"), "body": gettext_lazy("Text"),
+    "direction": gettext_lazy("Direction (in/out)"), "channel": gettext_lazy("Channel"),
+    "duration_seconds": gettext_lazy("Duration (seconds)"), "outcome": gettext_lazy("Outcome"),
+}  # fmt: skip
 # Choices' .values builds a new list on every access: looked up once per row, it showed in profiles.
 _STAGES = frozenset(Contact.Stage.values)
 

@@ -88,7 +88,7 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         context.update(
             preview=preview,
             columns=[(c, preview.mapping.get(c, "")) for c in preview.header],
-            field_choices=list(fields),
+            field_choices=[(f, imports.FIELD_LABELS.get(f, f)) for f in fields],
             policies=ImportJob.OnDuplicate.choices,
             error_rows=error_rows,
             templates=imports.mapping_templates(by=request.user, kind=job.kind),
