@@ -116,6 +116,34 @@ def test_activity_monitor(users, funnel):
     assert metrics["Lost"].converted_pct is None
 
 
+def test_activity_monitor_counts_interactions_logged_against_deals(users, funnel):
+    from kith.engagement import services as engagement
+
+    now = timezone.now()
+    old = now - timedelta(days=30)
+    called = make_deal(by=users.rep_a, funnel=funnel, name="Called last week")
+    long_ago = make_deal(by=users.rep_a, funnel=funnel, name="Called long ago")
+    silent = make_deal(by=users.rep_a, funnel=funnel, name="Silent")
+    Deal.objects.filter(pk__in=[called.pk, long_ago.pk, silent.pk]).update(stage_entered_at=old)
+    engagement.interaction_create(
+        by=users.rep_a, kind="call", record_model="sales.deal", record_id=called.pk,
+        occurred_at=now - timedelta(days=7), subject="Price check",
+    )  # fmt: skip
+    engagement.interaction_create(
+        by=users.rep_a, kind="meeting", record_model="sales.deal", record_id=long_ago.pk,
+        occurred_at=now - timedelta(days=20), subject="Kick-off",
+    )  # fmt: skip
+    monitor = selectors.sales_activity(user=users.rep_a, pipeline=funnel.pipeline, stale_days=14)
+    by_name = {d.name: d for d in monitor.stale}
+    assert set(by_name) == {"Called long ago", "Silent"}
+    # The later of the last move and the last interaction.
+    assert by_name["Called long ago"].last_activity_at == now - timedelta(days=20)
+    assert by_name["Silent"].last_activity_at == Deal.objects.get(pk=silent.pk).stage_entered_at
+    # With a 5-day window the call of last week no longer counts either.
+    monitor = selectors.sales_activity(user=users.rep_a, pipeline=funnel.pipeline, stale_days=5)
+    assert {d.name for d in monitor.stale} == {"Called last week", "Called long ago", "Silent"}
+
+
 def test_contact_sales_panel(users, funnel):
     contact = make_contact(by=users.rep_a, full_name="Ann")
     tea = make_product(by=users.admin, sku="TEA", price_minor=500)

@@ -259,3 +259,17 @@ def test_deal_form_links_company_contacts_and_products(login, users, funnel):
     assert response.status_code == 200
     html = response.content.decode()
     assert "not visible to you" in html and "Ann Le" in html and "Hidden" not in html
+
+
+def test_deal_and_lead_pages_carry_the_activity_panel(login, users, funnel):
+    from django.urls import reverse
+
+    deal = make_deal(by=users.rep_a, funnel=funnel, name="Tea")
+    lead = services.lead_create(by=users.rep_a, full_name="Lead One")
+    client = login(users.rep_a)
+    for page, model, pk in ((f"/deals/{deal.pk}/", "sales.deal", deal.pk),
+                            (f"/leads/{lead.pk}/", "sales.lead", lead.pk)):  # fmt: skip
+        panel = reverse("record-activity", args=[model, pk])
+        assert panel in client.get(page).content.decode()
+        assert client.get(panel).status_code == 200
+        assert login(users.rep_b).get(panel).status_code == 404

@@ -21,6 +21,8 @@ from kith.core.errors import NotFound
 from kith.core.models import ChangeRecord
 from kith.core.pagination import Ordering, Page, paginate
 from kith.customers.models import Company, Contact
+from kith.engagement.models import Interaction
+from kith.engagement.selectors import interactions_last_at
 from kith.engagement.timeline import TimelineCursor, TimelineItem
 from kith.identity.access import can, visible_to
 from kith.identity.models import User
@@ -491,16 +493,8 @@ class ActivityMonitor:
 
 
 def _last_activity(deal_ids: list[int]) -> dict[int, datetime]:
-    try:
-        from kith.engagement.selectors import (  # type: ignore[attr-defined]
-            interactions_last_at,
-        )
-    except ImportError:
-        return {}
-    result: dict[int, datetime] = interactions_last_at(
-        record_model="sales.deal", record_ids=deal_ids
-    )
-    return result
+    """When an interaction (call, email, meeting…) was last logged against each deal."""
+    return interactions_last_at(record_model="sales.deal", record_ids=deal_ids)
 
 
 def sales_activity(
@@ -520,14 +514,22 @@ def sales_activity(
     deals = visible_to(Deal.objects.all(), user=user, module="deals").filter(
         pipeline=pipeline, outcome="open"
     )
-    # Candidates: not moved since the cutoff; an interaction since then takes a deal off.
-    candidates = list(
-        _card_rows(deals.filter(stage_entered_at__lt=cutoff)).order_by("stage_entered_at", "id")[
-            : limit * 4
-        ]
+    # Stale: not moved since the cutoff and no interaction logged against it since then (one
+    # query; the subquery reads interaction_record_idx).
+    recent = Interaction.objects.filter(
+        record_model="sales.deal", record_id__isnull=False, occurred_at__gte=cutoff
+    ).values("record_id")
+    stale = list(
+        _card_rows(deals.filter(stage_entered_at__lt=cutoff).exclude(pk__in=recent)).order_by(
+            "stage_entered_at", "id"
+        )[:limit]
     )
-    last = _last_activity([d.pk for d in candidates])
-    stale = [d for d in candidates if last.get(d.pk) is None or last[d.pk] < cutoff][:limit]
+    last = _last_activity([d.pk for d in stale])
+    for deal in stale:
+        # The later of its last move and its last interaction.
+        deal.last_activity_at = max(  # type: ignore[attr-defined]
+            filter(None, (deal.stage_entered_at, last.get(deal.pk)))
+        )
     overdue = list(
         _card_rows(deals.filter(expected_close__lt=today)).order_by("expected_close", "id")[:limit]
     )
