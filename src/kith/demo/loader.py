@@ -22,6 +22,7 @@ from kith.demo.accounts import DEMO_PASSWORD, DEMO_USERS, TEAMS
 from kith.demo.context import DemoContext
 from kith.demo.engagement import demo_engagement_load
 from kith.demo.generator import DemoWorld
+from kith.demo.insights import demo_insights_load
 from kith.demo.sales import demo_sales_load
 from kith.demo.service import demo_service_load
 from kith.demo.vocabulary import TAGS, TIERS
@@ -77,8 +78,14 @@ def demo_load(
         users, fields = demo_accounts_create()
         counts = _load_bulk(world, contacts, users, fields, progress)
         context = DemoContext(size=size, seed=seed, users=users, progress=progress)
-        # Sales first: the engagement and service data refer to its deals and orders.
-        for domain_load in (demo_sales_load, demo_engagement_load, demo_service_load):
+        # Sales first: the engagement and service data refer to its deals and orders; insights
+        # last: it scores what the others loaded.
+        for domain_load in (
+            demo_sales_load,
+            demo_engagement_load,
+            demo_service_load,
+            demo_insights_load,
+        ):
             domain_load(context)
     return DemoSummary(
         size=size,
