@@ -200,7 +200,7 @@ def _contacts_filtered(
             continue
         extra = _EXTRA_CONTACT_FILTERS.get(name)
         if extra is None:
-            raise FieldError.one(name, _("There is no contact filter “%(name)s”.") % {"name": name})
+            raise FieldError.one(name, _("Unknown field."))
         contacts = extra.apply(contacts, str(value))
     if filters.q.strip() and search:
         contacts = apply_search(
