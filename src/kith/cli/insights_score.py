@@ -64,9 +64,8 @@ def score(
         try:
             run = scoring_run(as_of=day, progress=progress)
         except Exception as exc:
-            err.print(
-                f"[red]{escape(_('Scoring failed; no score was changed:'))} {escape(str(exc))}[/red]"
-            )
+            failed = _("Scoring failed; no score was changed:")
+            err.print(f"[red]{escape(failed)} {escape(str(exc))}[/red]")
             raise typer.Exit(1) from exc
     _print_metrics(run)
 
