@@ -28,3 +28,11 @@ def test_service_demo(demo):
     ticket = Ticket.objects.order_by("pk").first()
     first = TicketEvent.objects.filter(ticket=ticket).order_by("at", "id").first()
     assert (first.kind, first.at) == ("created", ticket.created_at)
+    # Some tickets carry logged calls and comments (the ticket page's activity panel).
+    from kith.engagement.models import Comment, Interaction
+
+    calls = Interaction.objects.filter(record_model="service.ticket")
+    assert (
+        calls.count() == 15 and Comment.objects.filter(record_model="service.ticket").count() == 6
+    )
+    assert all(c.contact_id == Ticket.objects.get(pk=c.record_id).contact_id for c in calls)

@@ -77,6 +77,21 @@ def demo_engagement_load(context: DemoContext) -> None:
             context.report("interactions", n + 1, total)
     Interaction.objects.bulk_create(interactions)
     context.report("interactions", total, total)
+    # Meetings with a teammate taking part (they show in both users' calendars).
+    by_team: dict[int | None, list[int]] = {}
+    for user in users:
+        by_team.setdefault(user.team_id, []).append(user.pk)
+    through = Interaction.participant_users.through
+    meetings = Interaction.objects.filter(kind="meeting").values_list("id", "owner_id", "team_id")
+    through.objects.bulk_create(
+        [
+            through(interaction_id=meeting_id, user_id=mate)
+            for meeting_id, owner_id, team_id in meetings[:2000]
+            for mate in by_team.get(team_id, [])[:2]
+            if mate != owner_id
+        ],
+        batch_size=BATCH,
+    )
 
     # Tasks for each user: some overdue, some today, some later, a few done.
     tasks: list[Task] = []

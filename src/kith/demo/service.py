@@ -183,10 +183,39 @@ def demo_service_load(context: DemoContext) -> None:
         batch_size=1000,
     )
     _sequence_reset()
+    _ticket_activity(tickets)
     context.counts["tickets"] = len(tickets)
     context.counts["ticket_events"] = len(events)
     context.counts["csat_answers"] = sum(len(a) for a in csat.values())
     context.report("tickets", total, total)
+
+
+def _ticket_activity(tickets: list[tuple]) -> None:
+    """Calls logged on every tenth ticket and an agent's comment on every twenty-fifth, as the
+    ticket page's activity panel shows them."""
+    from kith.engagement.models import Comment, Interaction
+
+    calls, comments = [], []
+    for n, row in enumerate(tickets):
+        tid, subject, contact_id, company_id = row[0], row[1], row[3], row[4]
+        owner_id, team_id, created = row[21], row[22], row[23]
+        if n % 10 == 0:
+            call = Interaction(
+                owner_id=owner_id, team_id=team_id, kind="call", direction="out",
+                channel="phone", occurred_at=created + timedelta(hours=1),
+                duration_seconds=240, outcome="connected", subject=subject[:300],
+                body="Called the customer about the ticket.", contact_id=contact_id,
+                company_id=company_id, record_model="service.ticket", record_id=tid,
+            )  # fmt: skip
+            calls.append(call)
+        if n % 25 == 0:
+            comment = Comment(
+                record_model="service.ticket", record_id=tid, author_id=owner_id,
+                body="Waiting for the customer's photos before we replace the part.",
+            )  # fmt: skip
+            comments.append(comment)
+    Interaction.objects.bulk_create(calls, batch_size=1000)
+    Comment.objects.bulk_create(comments, batch_size=1000)
 
 
 def _policy(policies: list[SlaPolicy], priority: str, custom: dict) -> SlaPolicy:
