@@ -410,7 +410,7 @@ def _kpis_compute(user: User, start: dt.date, end: dt.date, period: str) -> KpiT
         "lead_conversion": (gettext_lazy("Lead conversion"), "percent"),
         "win_rate": (gettext_lazy("Win rate"), "percent"),
         "sales_cycle_days": (gettext_lazy("Sales cycle (median days to win)"), "ratio"),
-        "csat": (gettext_lazy("CSAT (% satisfied)"), "percent"),
+        "csat": (gettext_lazy("CSAT (share of 4 and 5 answers)"), "percent"),
     }
     totals = [
         (labels[k][0], _formatted(v, labels[k][1])) for k, v in totals_by_key.items() if k in labels
