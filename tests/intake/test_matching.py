@@ -18,6 +18,7 @@ from kith.intake.matching import (
     column_role,
     dedupe,
     fold,
+    name_latin,
     phone_key,
     records_from_columns,
 )
@@ -95,6 +96,37 @@ def test_multilingual_duplicates_are_found():
     assert ["1", "2"] in clusters
     assert ["3", "4"] in clusters
     assert not any("5" in c or "6" in c for c in clusters)
+
+
+def test_name_latin_is_the_same_for_hanzi_pinyin_and_either_order():
+    assert name_latin({"full_name": "王秀英"}) == "wangxiuying"
+    assert name_latin({"first_name": "秀英", "last_name": "王"}) == "wangxiuying"
+    assert name_latin({"first_name": "Xiuying", "last_name": "WANG"}) == "wangxiuying"
+    assert name_latin({"full_name": "Xiuying Wang"}) == "wangxiuying"
+    assert name_latin({"full_name": "Nguyễn Văn An"}) == name_latin({"full_name": "An Nguyen Van"})
+
+
+def test_pinyin_and_hanzi_spellings_of_one_person_are_found():
+    people = [
+        ("1", "秀英", "王", "", "+86 138 0013 8000"),
+        ("2", "Xiuying", "Wang", "wang.xy@example.cn", "138 0013 8000"),
+        ("3", "伟", "李", "li.wei@example.cn", "+86 139 1111 2222"),
+        ("4", "Wei", "Li", "", "+86 139 1111 2222"),
+        ("5", "Jane", "Doe", "jane@example.com", "+1 415 555 0100"),
+    ]
+    filler = [
+        (str(100 + i), f"Person{i}", f"Family{i % 37}", f"p{i}@example.org", f"+4420794600{i:02d}")
+        for i in range(60)
+    ]
+    records = [
+        {"id": i, "first_name": f, "last_name": la, "email": e, "phone": p}
+        for i, f, la, e, p in people + filler
+    ]
+    result = dedupe(records, threshold=0.5)
+    clusters = [c for c in result.clusters if len(c) > 1]
+    assert ["1", "2"] in clusters
+    assert ["3", "4"] in clusters
+    assert "name_latin" in result.roles
 
 
 def test_clusters_are_connected_components():

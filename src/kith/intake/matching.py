@@ -8,7 +8,10 @@ Values are keyed before matching: names folded (case, diacritics, full-width for
 "Nguyễn" = "nguyen", "ＷＡＮＧ" = "wang"), phones reduced to their last 9 digits (so
 "+84 912 345 678", "0912345678" and "(091) 234-5678" agree), emails lower-cased, dates to
 digits. Chinese names written in hanzi are compared character by character (Jaro-Winkler works
-on code points); pinyin against hanzi is not compared (that needs a transliteration table).
+on code points). When any name is in hanzi, every record also gets a `name_latin` key: the
+name in toneless pinyin (pypinyin; the first character taken as the family name) or folded
+Latin, family and given name in sorted order without spaces, so "王秀英", "Wang Xiuying" and
+"Xiuying WANG" share "wangxiuying" (and "Nguyễn Văn An" = "An Nguyen Van").
 """
 
 from __future__ import annotations
@@ -86,6 +89,33 @@ _KEYERS: dict[str, Callable[[Any], str]] = {
 }
 
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+NAME_ROLES = ("first_name", "last_name", "full_name")
+
+
+def _pinyin(text: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
+    return "".join(lazy_pinyin(text, style=Style.NORMAL, errors="ignore"))
+
+
+def name_latin(record: Mapping[str, Any]) -> str:
+    """The name in Latin letters, order-free: tokens sorted and joined ("王秀英" ->
+    "wangxiuying", "Xiuying Wang" -> "wangxiuying", "Nguyễn Văn An" -> "annguyenvan")."""
+    first, last = str(record.get("first_name") or ""), str(record.get("last_name") or "")
+    full = str(record.get("full_name") or "") or f"{last} {first}".strip()
+    if _CJK.search(full):
+        if last and _CJK.search(last):
+            family, given = last, first
+        else:
+            compact = full.replace(" ", "")
+            family, given = compact[:1], compact[1:]
+        tokens = [_pinyin(family), _pinyin(given)]
+    else:
+        tokens = fold(full).replace("-", " ").split()
+    return "".join(sorted(t for t in tokens if t))
+
+
 def record_keys(record: Mapping[str, Any], roles: Iterable[str]) -> dict[str, str | None]:
     """The matching keys of one record: each role's value keyed, empty ones as None (splink
     treats None as "no evidence", never as a match)."""
@@ -116,7 +146,7 @@ class DedupeResult:
 def _comparisons(roles: Sequence[str]) -> list[Any]:
     import splink.comparison_library as cl
 
-    names = [r for r in ("first_name", "last_name", "full_name") if r in roles]
+    names = [r for r in ("first_name", "last_name", "full_name", "name_latin") if r in roles]
     built: list[Any] = []
     for role in names:
         built.append(cl.JaroWinklerAtThresholds(role, [0.92, 0.8]))
@@ -146,6 +176,7 @@ _BLOCKS: tuple[tuple[str, ...], ...] = (
     ("id_number",),
     ("first_name", "last_name"),
     ("full_name",),
+    ("name_latin",),
     ("last_name", "birth_date"),
     ("first_name", "birth_date"),
     ("birth_date", "postcode"),
@@ -172,6 +203,9 @@ def dedupe(
     `id_key`; ids are compared as strings. Needs at least one blocking role (email, phone,
     names, birth date, id number)."""
     roles = [r for r in ROLE_SYNONYMS if any(rec.get(r) not in (None, "") for rec in records)]
+    hanzi = any(_CJK.search(str(rec.get(role) or "")) for rec in records for role in NAME_ROLES)
+    if hanzi:
+        roles.append("name_latin")
     blocks = _blocks(roles)
     if not blocks:
         raise ValueError(
@@ -179,6 +213,9 @@ def dedupe(
         )
     rows = {"unique_id": [str(rec[id_key]) for rec in records]}
     keyed = [record_keys(rec, roles) for rec in records]
+    if hanzi:
+        for keys, rec in zip(keyed, records, strict=True):
+            keys["name_latin"] = name_latin(rec) or None
     for role in roles:
         rows[role] = [k[role] for k in keyed]  # type: ignore[misc]
     if len(records) < 2:
