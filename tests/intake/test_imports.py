@@ -370,3 +370,30 @@ def test_city_without_street_names_the_city_column(users):
     job = make_import(by=users.rep_a, rows=[["Name", "City"], ["Ann", "Hà Nội"]])
     preview = import_preview(by=users.rep_a, job_id=job.pk)
     assert [(e.row, e.field) for e in preview.errors] == [(2, "City")]
+
+
+def test_companies_merge_fills_empty_fields_and_undo_restores(users):
+    from kith.customers.models import Company
+    from tests.factories import make_company
+
+    acme = make_company(by=users.rep_a, name="Acme", industry="Retail")
+    make_company(by=users.rep_b, name="Beta")  # another team's: not a duplicate for rep_a
+    before = database_snapshot()
+    job = make_import(
+        by=users.rep_a,
+        kind="companies",
+        on_duplicate="merge",
+        rows=[
+            ["Company", "Website", "Industry"],
+            ["ACME", "acme.com", "Mining"],
+            ["Beta", "", ""],
+        ],
+    )
+    job = import_run(by=users.rep_a, job_id=job.pk)
+    assert (job.updated_count, job.created_count) == (1, 1)
+    acme.refresh_from_db()
+    # The empty domain is filled; the industry it had is kept.
+    assert (acme.domain, acme.industry) == ("acme.com", "Retail")
+    import_undo(by=users.rep_a, job_id=job.pk)
+    assert database_snapshot() == before
+    assert Company.objects.count() == 2

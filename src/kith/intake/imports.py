@@ -748,22 +748,31 @@ def _companies_batch(
     visible = visible_to(Company.objects.all(), user=by, module="companies")
     names = {fold(c["name"]) for c in cleaned}
     domains = {c["domain"] for c in cleaned if c["domain"]}
-    existing = set(
-        visible.filter(Q(sort_name__in=names) | Q(domain__in=domains)).values_list(
-            "sort_name", "domain"
-        )
+    existing = list(
+        visible.filter(Q(sort_name__in=names) | Q(domain__in=domains))
+        .order_by("pk")
+        .values_list("pk", "sort_name", "domain")
     )
-    existing_names = {n for n, _d in existing}
-    existing_domains = {d for _n, d in existing if d}
+    existing_names: dict[str, int | None] = {}
+    existing_domains: dict[str, int | None] = {}
+    for pk, sort_name, domain in existing:
+        existing_names.setdefault(sort_name, pk)
+        if domain:
+            existing_domains.setdefault(domain, pk)
     to_create = []
     for company in cleaned:
-        duplicate = fold(company["name"]) in existing_names or (
+        key = fold(company["name"])
+        duplicate = key in existing_names or (
             company["domain"] and company["domain"] in existing_domains
         )
         if duplicate and job.on_duplicate != ImportJob.OnDuplicate.CREATE:
-            job.skipped_count += 1
+            match = existing_domains.get(company["domain"]) or existing_names.get(key)
+            if job.on_duplicate == ImportJob.OnDuplicate.MERGE and match is not None:
+                _company_fill(job, by, match, company)
+            else:
+                job.skipped_count += 1  # a company earlier in this file, or skip chosen
             continue
-        existing_names.add(fold(company["name"]))
+        existing_names.setdefault(key, None)
         to_create.append(company)
     if to_create:
         with transaction.atomic():
@@ -785,6 +794,39 @@ def _companies_batch(
             job.created_ranges = [*job.created_ranges, [base, base + len(objs) - 1]]
             job.created_count += len(objs)
     return failures
+
+
+def _company_fill(job: ImportJob, by: User, company_id: int, row: dict[str, str]) -> None:
+    """Merge a row into an existing company: its empty domain, industry and size filled in.
+    What it was before is recorded for undo."""
+    with transaction.atomic():
+        company = Company.objects.select_for_update().get(pk=company_id)
+        before = fields_snapshot(company)
+        changed = [n for n in ("domain", "industry", "size") if row[n] and not getattr(company, n)]
+        if not changed:
+            job.skipped_count += 1
+            return
+        for name in changed:
+            setattr(company, name, row[name])
+        for name, value in company_index_fields(name=company.name, domain=company.domain).items():
+            setattr(company, name, value)
+        company.version += 1
+        company.save()
+        ImportUpdate.objects.create(
+            job=job,
+            model="customers.company",
+            record_id=company_id,
+            before={"fields": before, "added_points": []},
+        )
+        ChangeRecord.objects.create(
+            model="customers.company",
+            object_id=company_id,
+            action="update",
+            field="import",
+            new_value=job.filename[:200],
+            actor=by,
+        )
+        job.updated_count += 1
 
 
 def fields_snapshot(instance: Any) -> dict[str, Any]:
@@ -841,8 +883,8 @@ def import_undo(*, by: User, job_id: int) -> ImportJob:
         ChangeRecord.objects.filter(model=label, object_id__gte=first, object_id__lte=last).delete()
     for update in job.updates.order_by("-pk"):
         ContactPoint.objects.filter(pk__in=update.before["added_points"]).delete()
-        Contact.objects.filter(pk=update.record_id).update(
-            **fields_restore(Contact, update.before["fields"])
+        model.objects.filter(pk=update.record_id).update(
+            **fields_restore(model, update.before["fields"])
         )
         ChangeRecord.objects.filter(
             model=label, object_id=update.record_id, field="import", actor=job.created_by
