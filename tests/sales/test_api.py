@@ -179,3 +179,28 @@ def test_api_list_query_counts_do_not_grow(api, users, funnel):
         large = _count(client, f"{path}?limit=10")
         assert small == large, path
         assert large <= 6, path
+
+
+def test_pipeline_patch_reorders_and_adds_stages(api, users, funnel):
+    f = funnel
+    stages = [
+        {"id": f.proposal.pk, "name": "Proposal", "probability": 45},
+        {"id": f.qualify.pk, "name": "Qualify", "probability": 10},
+        {"name": "Trial", "probability": 60},
+        {"id": f.won.pk, "name": "Won", "probability": 100, "outcome": "won"},
+        {"id": f.lost.pk, "name": "Lost", "probability": 0, "outcome": "lost"},
+    ]
+    response = api(users.admin).patch(
+        f"/api/v1/pipelines/{f.pipeline.pk}", {"name": "B2B", "stages": stages},
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["name"] == "B2B"
+    assert [(s["name"], s["probability"]) for s in body["stages"]] == [
+        ("Proposal", 45), ("Qualify", 10), ("Trial", 60), ("Won", 100), ("Lost", 0),
+    ]  # fmt: skip
+    refused = api(users.rep_a).patch(
+        f"/api/v1/pipelines/{f.pipeline.pk}", {"name": "Mine"}, content_type="application/json"
+    )
+    assert refused.status_code == 403

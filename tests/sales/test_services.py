@@ -24,7 +24,7 @@ from kith.sales.models import (
 from kith.sales.money import money_format, money_parse
 from kith.sales.services import LineInput, OrderImport
 from tests.factories import make_company, make_contact
-from tests.sales.factories import make_deal, make_product
+from tests.sales.factories import make_deal, make_pipeline, make_product
 
 # --- money -----------------------------------------------------------------------------------
 
@@ -543,3 +543,76 @@ def test_product_sku_unique(users):
 def test_deal_expected_close_parsed(users, funnel):
     deal = make_deal(by=users.rep_a, funnel=funnel, expected_close="2026-03-31")
     assert deal.expected_close == date(2026, 3, 31)
+
+
+# --- pipeline editing ---------------------------------------------------------------------------
+
+
+def test_pipeline_update_renames_reorders_adds_and_flags_stages(users, funnel):
+    from kith.sales.models import Stage
+    from kith.sales.services import StageInput
+
+    deal = make_deal(by=users.rep_a, funnel=funnel, name="In proposal")
+    services.deal_move(by=users.rep_a, deal_id=deal.pk, stage_id=funnel.proposal.pk)
+    f = funnel
+    services.pipeline_update(
+        by=users.admin,
+        pipeline_id=f.pipeline.pk,
+        name="Retail",
+        stages=[
+            StageInput("Discovery", 5),  # new, first
+            StageInput("Proposal sent", 40, "open", f.proposal.pk),  # renamed, re-weighted
+            StageInput("Qualify", 10, "open", f.qualify.pk),  # moved after the proposal
+            StageInput("Won", 100, "won", f.won.pk),
+            StageInput("Lost", 0, "lost", f.lost.pk),
+        ],  # Negotiation left out: deleted (no deals in it)
+    )
+    stages = list(Stage.objects.filter(pipeline=f.pipeline).order_by("position"))
+    assert [(s.name, s.probability, s.position) for s in stages] == [
+        ("Discovery", 5, 0), ("Proposal sent", 40, 1), ("Qualify", 10, 2), ("Won", 100, 3),
+        ("Lost", 0, 4),
+    ]  # fmt: skip
+    f.pipeline.refresh_from_db()
+    assert f.pipeline.name == "Retail"
+    # Existing deals keep their probability; the history names the change.
+    deal.refresh_from_db()
+    assert deal.stage_id == f.proposal.pk and deal.probability == 50
+    assert ChangeRecord.objects.filter(model="sales.pipeline", object_id=f.pipeline.pk).exists()
+
+
+def test_pipeline_update_refusals_and_flag_change_moves_deal_outcome(users, funnel):
+    from kith.sales.services import StageInput
+
+    f = funnel
+    deal = make_deal(by=users.rep_a, funnel=f, name="Qualifying")
+    keep = [StageInput("Won", 100, "won", f.won.pk), StageInput("Lost", 0, "lost", f.lost.pk)]
+    with pytest.raises(Forbidden):
+        services.pipeline_update(by=users.rep_a, pipeline_id=f.pipeline.pk, name="Mine")
+    with pytest.raises(FieldError) as caught:  # Qualify holds a deal
+        services.pipeline_update(
+            by=users.admin, pipeline_id=f.pipeline.pk,
+            stages=[StageInput("Proposal", 50, "open", f.proposal.pk), *keep],
+        )  # fmt: skip
+    assert "Qualify" in caught.value.errors["stages"]
+    with pytest.raises(FieldError) as caught:  # no won stage left
+        services.pipeline_update(
+            by=users.admin, pipeline_id=f.pipeline.pk,
+            stages=[StageInput("Qualify", 10, "open", f.qualify.pk), keep[1]],
+        )  # fmt: skip
+    assert set(caught.value.errors) == {"stages"}
+    other = make_pipeline(by=users.admin, name="Other")
+    with pytest.raises(FieldError) as caught:  # a stage of another pipeline
+        services.pipeline_update(
+            by=users.admin, pipeline_id=f.pipeline.pk,
+            stages=[StageInput("Qualify", 10, "open", other.qualify.pk), *keep],
+        )  # fmt: skip
+    assert "stages.0.id" in caught.value.errors
+    # Flagging the deal's stage as won closes the deal with it.
+    services.pipeline_update(
+        by=users.admin, pipeline_id=f.pipeline.pk,
+        stages=[StageInput("Signed", 100, "won", f.qualify.pk),
+                StageInput("Proposal", 50, "open", f.proposal.pk),
+                StageInput("Negotiation", 75, "open", f.negotiation.pk), *keep],
+    )  # fmt: skip
+    deal.refresh_from_db()
+    assert deal.outcome == "won" and deal.closed_at is not None

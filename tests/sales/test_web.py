@@ -273,3 +273,41 @@ def test_deal_and_lead_pages_carry_the_activity_panel(login, users, funnel):
         assert panel in client.get(page).content.decode()
         assert client.get(panel).status_code == 200
         assert login(users.rep_b).get(panel).status_code == 404
+
+
+def test_admin_edits_pipeline_stages_in_the_ui(login, users, funnel):
+    from kith.sales.models import Stage
+
+    f = funnel
+    make_deal(by=users.rep_a, funnel=f, name="Busy")
+    url = f"/deals/pipelines/{f.pipeline.pk}/edit/"
+    assert login(users.rep_a).get(url).status_code == 403
+    client = login(users.admin)
+    page = client.get(url).content.decode()
+    assert 'name="stages-TOTAL_FORMS" value="7"' in page and "Negotiation" in page
+    stages = [f.qualify, f.proposal, f.negotiation, f.won, f.lost]
+    data = {"name": "Sales 2027", "currency": "usd", "stages-TOTAL_FORMS": "7",
+            "stages-INITIAL_FORMS": "5", "stages-MIN_NUM_FORMS": "0", "stages-MAX_NUM_FORMS": "1000"}  # fmt: skip
+    order = {f.qualify.pk: 1, f.proposal.pk: 4, f.negotiation.pk: 2, f.won.pk: 5, f.lost.pk: 6}
+    for i, stage in enumerate(stages):
+        data |= {f"stages-{i}-id": stage.pk, f"stages-{i}-name": stage.name,
+                 f"stages-{i}-probability": stage.probability, f"stages-{i}-outcome": stage.outcome,
+                 f"stages-{i}-ORDER": order[stage.pk]}  # fmt: skip
+    data |= {"stages-0-name": "Qualified", "stages-2-probability": "60"}
+    data |= {"stages-5-name": "On hold", "stages-5-probability": "5", "stages-5-outcome": "open",
+             "stages-5-ORDER": "3"}  # fmt: skip
+    # Deleting the stage that holds the deal is refused, with the reason on the page.
+    response = client.post(url, data | {"stages-0-DELETE": "on"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "still has deals" in html, html[html.find("<main") :][
+        :3000
+    ]
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    names = list(
+        Stage.objects.filter(pipeline=f.pipeline)
+        .order_by("position")
+        .values_list("name", "probability")
+    )
+    assert names == [("Qualified", 10), ("Negotiation", 60), ("On hold", 5), ("Proposal", 50),
+                     ("Won", 100), ("Lost", 0)]  # fmt: skip

@@ -210,6 +210,17 @@ class PipelineIn(Schema):
     stages: list[StageIn] = Field(..., min_length=3)
 
 
+class StagePatch(StageIn):
+    id: int | None = None  # an existing stage of the pipeline; omit to add a stage
+
+
+class PipelinePatch(Schema):
+    name: str | None = None
+    currency: str | None = None
+    # The whole list in the new order: stages left out are deleted (refused while they hold deals).
+    stages: list[StagePatch] | None = None
+
+
 @router.get("/pipelines", response={200: list[PipelineOut], **ERRORS}, tags=["deals"])
 def pipelines_list(request: ApiRequest) -> Any:
     return selectors.pipelines_all()
@@ -225,6 +236,20 @@ def pipeline_create(request: ApiRequest, payload: PipelineIn) -> Any:
         stages=[services.StageInput(s.name, s.probability, s.outcome) for s in payload.stages],
     )
     return Status(201, pipeline)
+
+
+@router.patch("/pipelines/{int:pipeline_id}", response={200: PipelineOut, **ERRORS}, tags=["deals"])
+def pipeline_update(request: ApiRequest, pipeline_id: int, payload: PipelinePatch) -> Any:
+    """Administrators only: rename, change currency, rename/reorder/add/delete stages."""
+    stages = None
+    if payload.stages is not None:
+        stages = [
+            services.StageInput(s.name, s.probability, s.outcome, s.id) for s in payload.stages
+        ]
+    return services.pipeline_update(
+        by=request.auth, pipeline_id=pipeline_id, name=payload.name,
+        currency=payload.currency, stages=stages,
+    )  # fmt: skip
 
 
 # --- deals --------------------------------------------------------------------------------------

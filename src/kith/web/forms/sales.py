@@ -233,6 +233,49 @@ class PipelineForm(ServiceForm):
         return stages
 
 
+class PipelineEditForm(ServiceForm):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    currency = forms.CharField(label=_("Currency"), max_length=3)
+
+
+class StageRowForm(forms.Form):
+    """One stage row of the pipeline editor (id empty for a new stage)."""
+
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    name = forms.CharField(label=_("Stage"), max_length=80)
+    probability = forms.IntegerField(
+        label=_("Win probability (%)"), min_value=0, max_value=100, initial=10
+    )
+    outcome = forms.ChoiceField(
+        label=_("Won/lost"), choices=Stage.Outcome.choices, initial=Stage.Outcome.OPEN
+    )
+
+    def has_changed(self) -> bool:
+        # An empty new row (no name typed) is no stage, whatever its other fields say.
+        return bool(self.initial.get("id")) or bool(
+            (self.data.get(self.add_prefix("name")) or "").strip()
+        )
+
+
+StageFormSet = forms.formset_factory(StageRowForm, extra=2, can_order=True, can_delete=True)
+
+
+def stage_inputs_from(formset: Any) -> list[Any]:
+    """The kept stages of a valid StageFormSet in their new order (ORDER, then the rows)."""
+    from kith.sales.services import StageInput
+
+    rows = [f for f in formset.ordered_forms if f.has_changed() or f.cleaned_data.get("id")]
+    return [
+        StageInput(
+            f.cleaned_data["name"],
+            f.cleaned_data["probability"],
+            f.cleaned_data["outcome"],
+            f.cleaned_data.get("id"),
+        )
+        for f in rows
+    ]
+
+
 class ProductForm(ServiceForm):
     sku = forms.CharField(label=_("SKU"), max_length=64)
     name = forms.CharField(label=_("Name"), max_length=200)

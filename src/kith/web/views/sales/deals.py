@@ -22,7 +22,13 @@ from kith.identity import selectors as identity_selectors
 from kith.identity.access import is_admin, require
 from kith.sales import selectors, services
 from kith.sales.models import Deal, Stage
-from kith.web.forms.sales import DealForm, PipelineForm
+from kith.web.forms.sales import (
+    DealForm,
+    PipelineEditForm,
+    PipelineForm,
+    StageFormSet,
+    stage_inputs_from,
+)
 from kith.web.views.errors import service_errors
 from kith.web.views.history import history_rows
 from kith.web.views.lists import list_template, with_vary
@@ -340,6 +346,47 @@ def pipeline_create(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Pipeline created."))
                 return redirect("pipeline-list")
     return render(request, "web/sales/pipeline_form.html", {"form": form})
+
+
+@login_required
+@service_errors
+def pipeline_edit(request: HttpRequest, pipeline_id: int) -> HttpResponse:
+    """Rename a pipeline; rename, reorder (the order numbers), re-weight, flag, add and delete
+    its stages."""
+    if not is_admin(request.user):
+        raise PermissionDenied(_("Only administrators can change pipelines."))
+    pipeline = selectors.pipeline_get(pipeline_id=pipeline_id)
+    if pipeline.pk != pipeline_id:
+        raise NotFound(_("Not found."))
+    stages = list(pipeline.stages.order_by("position", "id"))
+    initial = [{"id": s.pk, "name": s.name, "probability": s.probability, "outcome": s.outcome,
+                "ORDER": n} for n, s in enumerate(stages, start=1)]  # fmt: skip
+    posted = request.method == "POST"
+    form = PipelineEditForm(
+        request.POST if posted else None,
+        initial={"name": pipeline.name, "currency": pipeline.currency},
+    )
+    formset = StageFormSet(request.POST if posted else None, initial=initial, prefix="stages")
+    if posted and form.is_valid() and formset.is_valid():
+        try:
+            services.pipeline_update(
+                by=request.user,
+                pipeline_id=pipeline.pk,
+                name=form.cleaned_data["name"],
+                currency=form.cleaned_data["currency"].upper(),
+                stages=stage_inputs_from(formset),
+            )
+        except FieldError as exc:
+            for key, message in exc.errors.items():
+                field = key if key in form.fields else None
+                form.add_error(field, message if field else f"{key}: {message}")
+        else:
+            messages.success(request, _("Pipeline saved."))
+            return redirect("pipeline-list")
+    counts = selectors.stage_deal_counts(pipeline=pipeline)
+    rows = [(row, counts.get(_int(str(row["id"].value() or "")) or 0, 0)) for row in formset]
+    context = {"form": form, "formset": formset, "pipeline": pipeline, "rows": rows}
+    return render(request, "web/sales/pipeline_edit.html", context)
 
 
 @login_required
