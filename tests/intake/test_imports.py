@@ -397,3 +397,17 @@ def test_companies_merge_fills_empty_fields_and_undo_restores(users):
     import_undo(by=users.rep_a, job_id=job.pk)
     assert database_snapshot() == before
     assert Company.objects.count() == 2
+
+
+def test_file_errors_are_in_the_users_language(users):
+    from django.utils import translation
+
+    for language, message in (("vi", "Tệp trống."), ("zh-hans", "文件是空的。")):
+        with translation.override(language), pytest.raises(FieldError) as caught:
+            import_create(by=users.rep_a, kind="contacts", filename="x.csv", content=b" \n")
+        assert caught.value.errors["file"] == message
+    with translation.override("vi"), pytest.raises(FieldError) as caught:
+        import_create(
+            by=users.rep_a, kind="contacts", filename="x.csv", content=b"Name,Name\nA,B\n"
+        )
+    assert caught.value.errors["file"] == "Cột “Name” xuất hiện hai lần."

@@ -45,7 +45,7 @@ from kith.identity.models import User
 from kith.intake import imports_records as records
 from kith.intake.exporting import cell_neutralise
 from kith.intake.models import ImportJob, ImportUpdate, MappingTemplate
-from kith.intake.reading import Table, table_read
+from kith.intake.reading import Table, TableError, table_read
 
 Progress = Callable[[int, int], None]
 BATCH = 2000
@@ -172,8 +172,8 @@ def import_create(
         raise FieldError.one("on_duplicate", _("Choose skip, merge or create."))
     try:
         table = table_read(content, filename=filename)
-    except ValueError as exc:
-        raise FieldError.one("file", str(exc)) from exc
+    except TableError as exc:
+        raise FieldError.one("file", _(exc.template) % exc.params) from exc
     guessed = mapping_guess(table.header, kind)
     if not mapping:
         # A file with the same columns as one whose mapping the user saved: use that mapping.
@@ -248,8 +248,8 @@ def import_mapping_set(
 def _table(job: ImportJob) -> Table:
     try:
         return table_read(bytes(job.content), filename=job.filename)
-    except ValueError as exc:
-        raise FieldError.one("file", str(exc)) from exc
+    except TableError as exc:
+        raise FieldError.one("file", _(exc.template) % exc.params) from exc
 
 
 # --- cleaning ---------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Reading uploaded tables: CSV in any delimiter and encoding, XLSX, vCard.
 
 Pure module (no Django): `table_read(content, filename=)` returns a header and rows of strings,
-or raises ValueError with a message a user can act on.
+or raises TableError (a ValueError) with a message a user can act on.
 """
 
 from __future__ import annotations
@@ -16,6 +16,21 @@ from dataclasses import dataclass, field
 MAX_CELL = 10_000
 MAX_COLUMNS = 200
 _SNIFF_BYTES = 64 * 1024
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for the translation catalog (makemessages finds it by this name) without
+    importing Django; kith.intake.imports translates TableError messages when it shows them."""
+    return message
+
+
+class TableError(ValueError):
+    """A file that cannot be read as a table: `template % params` says why, in English;
+    `template` is in intake's translation catalog."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template, self.params = template, params
+        super().__init__(template % params if params else template)
 
 
 @dataclass
@@ -45,7 +60,7 @@ def text_decode(content: bytes) -> tuple[str, str]:
 
     best = from_bytes(content[: 512 * 1024]).best()
     if best is None:
-        raise ValueError("The file is not text in any encoding Kith can read.")
+        raise TableError(gettext_noop("The file is not text in any encoding Kith can read."))
     encoding = best.encoding
     if encoding in {"gb2312", "gbk", "hz"}:
         encoding = "gb18030"  # a superset: GBK files often hold characters GB2312 lacks
@@ -53,8 +68,10 @@ def text_decode(content: bytes) -> tuple[str, str]:
         # cp1258 writes most Vietnamese letters as a base letter + a combining tone mark.
         return unicodedata.normalize("NFC", content.decode(encoding)), encoding
     except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"The file looks like {encoding} but byte {exc.start} is not valid in it."
+        raise TableError(
+            gettext_noop("The file looks like %(encoding)s but byte %(byte)s is not valid in it."),
+            encoding=encoding,
+            byte=exc.start,
         ) from exc
 
 
@@ -71,14 +88,14 @@ def delimiter_guess(sample: str) -> str:
 def csv_read(content: bytes) -> Table:
     text, encoding = text_decode(content)
     if not text.strip():
-        raise ValueError("The file is empty.")
+        raise TableError(gettext_noop("The file is empty."))
     delimiter = delimiter_guess(text[:_SNIFF_BYTES])
     csv.field_size_limit(max(MAX_CELL * 10, 131072))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration as exc:
-        raise ValueError("The file is empty.") from exc
+        raise TableError(gettext_noop("The file is empty.")) from exc
     _header_check(header)
     table = Table(header=header, rows=[], encoding=encoding, delimiter=delimiter)
     width = len(header)
@@ -88,9 +105,14 @@ def csv_read(content: bytes) -> Table:
                 continue
             for cell in row:
                 if len(cell) > MAX_CELL:
-                    raise ValueError(
-                        f"Row {number}: a cell is {len(cell)} characters long (at most "
-                        f"{MAX_CELL}); is a quote left open?"
+                    raise TableError(
+                        gettext_noop(
+                            "Row %(row)s: a cell is %(length)s characters long (at most "
+                            "%(limit)s); is a quote left open?"
+                        ),
+                        row=number,
+                        length=len(cell),
+                        limit=MAX_CELL,
                     )
             if len(row) != width:
                 table.warnings.append(
@@ -100,19 +122,27 @@ def csv_read(content: bytes) -> Table:
             table.rows.append(row)
             table.numbers.append(number)
     except csv.Error as exc:
-        raise ValueError(f"Row {reader.line_num}: {exc}") from exc
+        raise TableError(
+            gettext_noop("Row %(row)s cannot be read as CSV (%(reason)s)."),
+            row=reader.line_num,
+            reason=str(exc),
+        ) from exc
     return table
 
 
 def _header_check(header: list[str]) -> None:
     if not any(header):
-        raise ValueError("The first row must name the columns.")
+        raise TableError(gettext_noop("The first row must name the columns."))
     if len(header) > MAX_COLUMNS:
-        raise ValueError(f"The file has {len(header)} columns; at most {MAX_COLUMNS}.")
+        raise TableError(
+            gettext_noop("The file has %(count)s columns; at most %(limit)s."),
+            count=len(header),
+            limit=MAX_COLUMNS,
+        )
     seen = set()
     for name in header:
         if name and name in seen:
-            raise ValueError(f"The column “{name}” appears twice.")
+            raise TableError(gettext_noop("The column “%(name)s” appears twice."), name=name)
         seen.add(name)
 
 
@@ -122,13 +152,13 @@ def xlsx_read(content: bytes) -> Table:
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:
-        raise ValueError("The file is not a readable XLSX workbook.") from exc
+        raise TableError(gettext_noop("The file is not a readable XLSX workbook.")) from exc
     try:
         sheet = book.worksheets[0]
         rows_iter = sheet.iter_rows(values_only=True)
         first = next(rows_iter, None)
         if first is None:
-            raise ValueError("The file is empty.")
+            raise TableError(gettext_noop("The file is empty."))
         header = [_cell(v).strip() for v in first]
         while header and not header[-1]:
             header.pop()
@@ -142,7 +172,15 @@ def xlsx_read(content: bytes) -> Table:
             if any(c.strip() for c in row):
                 for cell in row:
                     if len(cell) > MAX_CELL:
-                        raise ValueError(f"Row {len(rows) + 2}: a cell is too long.")
+                        raise TableError(
+                            gettext_noop(
+                                "Row %(row)s: a cell is %(length)s characters long (at most "
+                                "%(limit)s); is a quote left open?"
+                            ),
+                            row=number,
+                            length=len(cell),
+                            limit=MAX_CELL,
+                        )
                 rows.append(row)
                 numbers.append(number)
         return Table(header=header, rows=rows, numbers=numbers, encoding="xlsx", delimiter="")
@@ -171,15 +209,19 @@ def vcard_read(content: bytes) -> Table:
 
     text, encoding = text_decode(content)
     if not text.strip():
-        raise ValueError("The file is empty.")
+        raise TableError(gettext_noop("The file is empty."))
     rows = []
     try:
         for card in vobject.readComponents(text):
             rows.append(_vcard_row(card))
     except Exception as exc:
-        raise ValueError(f"Card {len(rows) + 1} cannot be read: {exc}") from exc
+        raise TableError(
+            gettext_noop("Card %(number)s cannot be read (%(reason)s)."),
+            number=len(rows) + 1,
+            reason=str(exc),
+        ) from exc
     if not rows:
-        raise ValueError("The file holds no vCards.")
+        raise TableError(gettext_noop("The file holds no vCards."))
     return Table(
         header=list(VCARD_COLUMNS),
         rows=rows,
@@ -221,7 +263,7 @@ def table_read(content: bytes, *, filename: str) -> Table:
     """The table in an uploaded file, by its extension (and magic bytes for XLSX)."""
     name = filename.lower()
     if not content:
-        raise ValueError("The file is empty.")
+        raise TableError(gettext_noop("The file is empty."))
     if name.endswith((".xlsx", ".xlsm")) or content[:4] == b"PK\x03\x04":
         return xlsx_read(content)
     if name.endswith((".vcf", ".vcard")) or content.lstrip()[:11].upper() == b"BEGIN:VCARD":
