@@ -362,3 +362,36 @@ def make_contact_with_email(by, name, email):
     from tests.factories import make_contact
 
     return make_contact(by=by, full_name=name, emails=[email])
+
+
+def test_task_on_a_ticket_and_the_teams_overdue_list(web_client, users, contact_a):
+    from kith.service.services import ticket_create
+
+    ticket = ticket_create(by=users.rep_a, subject="Printer jam", contact_id=contact_a.pk)
+    client = web_client(users.rep_a)
+    url = reverse("task-create") + f"?record_model=service.ticket&record_id={ticket.pk}"
+    page = client.get(url).content.decode()
+    assert f"[#{ticket.pk}] Printer jam" in page
+    due = timezone.localtime() - timedelta(hours=2)
+    response = client.post(url, {
+        "title": "Order the roller", "due_at": due.strftime("%Y-%m-%dT%H:%M"),
+        "priority": "3", "assignee_id": str(users.rep_a2.pk),
+        "record_model": "service.ticket", "record_id": str(ticket.pk),
+    })  # fmt: skip
+    assert response.status_code == 302 and response["Location"] == f"/tickets/{ticket.pk}/"
+    task = Task.objects.get()
+    assert (task.record_model, task.record_id, task.contact_id, task.owner_id) == (
+        "service.ticket", ticket.pk, contact_a.pk, users.rep_a2.pk,
+    )  # fmt: skip
+    # Someone who cannot see the ticket cannot hang a task on it.
+    assert web_client(users.rep_b).get(url).status_code == 404
+    # The team's overdue list shows teammates' overdue tasks; my overdue list only mine.
+    team = client.get(reverse("task-list") + "?view=team_overdue").content.decode()
+    mine = client.get(reverse("task-list") + "?view=overdue").content.decode()
+    assert "Order the roller" in team and "Order the roller" not in mine
+    assert (
+        "Order the roller"
+        not in web_client(users.rep_b)
+        .get(reverse("task-list") + "?view=team_overdue")
+        .content.decode()
+    )

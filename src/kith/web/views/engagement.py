@@ -251,7 +251,9 @@ def task_list(request: HttpRequest) -> HttpResponse:
         context["day"] = selectors.my_day(user=request.user)
     else:
         filters = selectors.TaskFilters(
-            mine=view != "team", overdue=view == "overdue", status="open"
+            mine=view not in {"team", "team_overdue"},
+            overdue=view in {"overdue", "team_overdue"},
+            status="open",
         )
         try:
             context["page"] = selectors.tasks_list(
@@ -276,20 +278,31 @@ def task_create(request: HttpRequest) -> HttpResponse:
     contact_id = request.GET.get("contact") or request.POST.get("contact")
     if contact_id and str(contact_id).isdigit():
         contact = customer_selectors.contact_get(user=request.user, contact_id=int(contact_id))
+    # A task about another record (a ticket, a deal…), from its activity panel.
+    record = None
+    record_model = request.GET.get("record_model") or request.POST.get("record_model") or ""
+    record_id = request.GET.get("record_id") or request.POST.get("record_id") or ""
+    if record_model and record_id.isdigit():
+        record = _record_or_404(request, record_model, int(record_id))
     form = _task_form(request, {"assignee_id": request.user.pk, "priority": 2})
     if request.method == "POST" and form.is_valid():
+        about: dict[str, Any] = {"contact": contact}
+        if record is not None:
+            about = {"record_model": record.model, "record_id": record.id,
+                     "contact": contact or record.contact_id}  # fmt: skip
         try:
-            task = services.task_create(by=request.user, contact=contact, **form.cleaned_data)
+            task = services.task_create(by=request.user, **about, **form.cleaned_data)
         except FieldError as exc:
             form.add_service_errors(exc)
         else:
             messages.success(request, _("Task “%(title)s” created.") % {"title": task.title})
+            if record is not None:
+                return redirect(record.url)
             if contact is not None:
                 return redirect("contact-detail", contact_id=contact.pk)
             return redirect("task-list")
-    return render(
-        request, "web/engagement/task_form.html", {"form": form, "contact": contact, "task": None}
-    )
+    context = {"form": form, "contact": contact, "task": None, "record": record}
+    return render(request, "web/engagement/task_form.html", context)
 
 
 @login_required
