@@ -311,3 +311,41 @@ def test_admin_edits_pipeline_stages_in_the_ui(login, users, funnel):
     )
     assert names == [("Qualified", 10), ("Negotiation", 60), ("On hold", 5), ("Proposal", 50),
                      ("Won", 100), ("Lost", 0)]  # fmt: skip
+
+
+def test_order_form_takes_several_lines(login, users):
+    from kith.sales.models import Order
+
+    ann = make_contact(by=users.rep_a, full_name="Ann Le")
+    tea = make_product(by=users.admin, sku="TEA", name="Green tea", price_minor=450)
+    cup = make_product(by=users.admin, sku="CUP", name="Cup", price_minor=1200)
+    client = login(users.rep_a)
+    page = client.get(f"/orders/new/?contact={ann.pk}").content.decode()
+    assert f'<option value="{ann.pk}" selected>Ann Le</option>' in page
+    assert page.count('name="line_product"') == 3
+    row = client.get("/orders/new/line/").content.decode()
+    assert row.count('name="line_product"') == 1 and "Green tea" in row
+    base = {"contact_id": ann.pk, "status": "paid", "channel": "phone", "currency": "USD",
+            "number": "A-1"}  # fmt: skip
+    # A bad quantity is shown on its own row; nothing is stored.
+    response = client.post(
+        "/orders/new/",
+        base | {"line_product": [tea.pk, cup.pk], "line_quantity": ["2", "0"],
+                "line_price": ["", ""]},
+    )  # fmt: skip
+    assert response.status_code == 200 and Order.objects.count() == 0
+    html = response.content.decode()
+    assert "The quantity must be at least 1." in html and html.count('class="has-error"') == 1
+    response = client.post(
+        "/orders/new/",
+        base | {"line_product": [tea.pk, "", cup.pk, tea.pk],
+                "line_quantity": ["2", "1", "1", "1"], "line_price": ["", "", "10.50", ""]},
+    )  # fmt: skip
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert sorted(order.lines.values_list("product_id", "quantity", "unit_price_minor")) == sorted(
+        [(tea.pk, 2, 450), (cup.pk, 1, 1050), (tea.pk, 1, 450)]
+    )
+    assert order.total_minor == 2 * 450 + 1050 + 450
+    detail = client.get(f"/orders/{order.pk}/").content.decode()
+    assert "10.50 USD" in detail and "9.00 USD" in detail

@@ -35,6 +35,7 @@ urlpatterns = [
     path("products/<int:product_id>/edit/", orders.product_edit, name="product-edit"),
     path("orders/", orders.order_list, name="order-list"),
     path("orders/new/", orders.order_create, name="order-create"),
+    path("orders/new/line/", orders.order_line_row, name="order-line-row"),
     path("orders/<int:order_id>/", orders.order_detail, name="order-detail"),
     # Panels on the contact and company pages
     path(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
@@ -294,8 +295,22 @@ class ProductForm(ServiceForm):
         return data
 
 
+@dataclass
+class OrderLineRow:
+    """One line of the order form as typed, with its errors (index = position on the form)."""
+
+    product_id: str = ""
+    quantity: str = "1"
+    unit_price: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
 class OrderForm(ServiceForm):
-    contact_id = forms.IntegerField(label=_("Customer (contact id)"))
+    """An order with any number of lines. Lines arrive as parallel lists (line_product,
+    line_quantity, line_price: one of each per row; "Add line" appends a row), so the page
+    needs no row counter; a row without a product is ignored."""
+
+    contact_id = forms.IntegerField(label=_("Customer"), widget=forms.Select)
     ordered_at = forms.DateTimeField(
         label=_("Date"),
         required=False,
@@ -305,10 +320,81 @@ class OrderForm(ServiceForm):
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
     currency = forms.CharField(label=_("Currency"), max_length=3, initial="USD")
     number = forms.CharField(label=_("Number"), max_length=40, required=False)
-    product_id = forms.TypedChoiceField(label=_("Product"), coerce=int)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1)
-    service_field_names = {"lines.0.product_id": "product_id", "lines.0.quantity": "quantity"}
+    service_field_names = {"contact_id": "contact_id"}
+    PICKERS = ("contact_id",)
 
-    def __init__(self, *args: Any, products: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, contact: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product_id"].choices = [(p.pk, f"{p.sku} · {p.name}") for p in products]
+        choices: list[tuple[Any, str]] = [("", "—")]
+        if contact is not None:
+            choices.append((contact.pk, contact.full_name))
+        self.fields["contact_id"].widget.choices = choices
+        self.rows = self._rows()
+        self.line_inputs: list[Any] = []
+
+    def plain_fields(self) -> list[Any]:
+        return [f for f in self.visible_fields() if f.name not in self.PICKERS]
+
+    def _rows(self) -> list[OrderLineRow]:
+        if not self.is_bound:
+            return [OrderLineRow() for _n in range(3)]
+        products = self.data.getlist("line_product")
+        quantities = self.data.getlist("line_quantity")
+        prices = self.data.getlist("line_price")
+        rows = []
+        for n, product in enumerate(products):
+            rows.append(
+                OrderLineRow(
+                    product_id=product.strip(),
+                    quantity=(quantities[n] if n < len(quantities) else "").strip(),
+                    unit_price=(prices[n] if n < len(prices) else "").strip(),
+                )
+            )
+        return rows or [OrderLineRow()]
+
+    def clean(self) -> dict[str, Any]:
+        from kith.sales.services import LineInput
+
+        data = super().clean()
+        currency = (data.get("currency") or "USD").upper()
+        lines = []
+        self._kept: list[OrderLineRow] = []
+        for row in self.rows:
+            if not row.product_id:
+                continue
+            try:
+                product_id, quantity = int(row.product_id), int(row.quantity or "0")
+            except ValueError:
+                row.errors.append(str(_("Enter a whole number.")))
+                continue
+            price = None
+            if row.unit_price:
+                try:
+                    price = money_parse(row.unit_price, currency)
+                except ValueError:
+                    row.errors.append(str(_("Enter an amount such as 1250 or 1,250.50.")))
+                    continue
+            lines.append(LineInput(product_id, quantity, price))
+            self._kept.append(row)
+        if any(row.errors for row in self.rows):
+            raise forms.ValidationError(_("Please correct the lines marked below."))
+        self.line_inputs = lines
+        return data
+
+    def add_service_errors(self, error: Any) -> None:
+        """Errors of lines ("lines.2.quantity") go on the row they name (the 3rd kept row)."""
+        rest = {}
+        for key, message in error.errors.items():
+            parts = key.split(".")
+            if parts[0] == "lines" and len(parts) > 1 and parts[1].isdigit():
+                index = int(parts[1])
+                if index < len(self._kept):
+                    self._kept[index].errors.append(message)
+                    continue
+            rest[key] = message
+        if "lines" in rest:
+            self.add_error(None, rest.pop("lines"))
+        if rest:
+            super().add_service_errors(type(error)(rest))
+        elif not self.errors:
+            self.add_error(None, _("Please correct the lines marked below."))

@@ -15,8 +15,8 @@ from kith.customers import selectors as customer_selectors
 from kith.identity.access import require
 from kith.sales import selectors, services
 from kith.sales.models import Channel, Order, Product
-from kith.sales.money import minor_digits
-from kith.web.forms.sales import OrderForm, ProductForm
+from kith.sales.money import minor_digits, money_format
+from kith.web.forms.sales import OrderForm, OrderLineRow, ProductForm
 from kith.web.views.errors import service_errors
 from kith.web.views.lists import list_template, with_vary
 
@@ -111,18 +111,34 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @service_errors
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     order = selectors.order_get(user=request.user, order_id=order_id)
-    return render(request, "web/sales/order_detail.html", {"order": order})
+    lines = [
+        (line, money_format(line.unit_price_minor, order.currency),
+         money_format(line.total_minor, order.currency))
+        for line in order.lines.all()
+    ]  # fmt: skip
+    return render(request, "web/sales/order_detail.html", {"order": order, "lines": lines})
+
+
+def _order_products() -> list[Product]:
+    return list(Product.objects.filter(is_active=True).order_by("name", "id")[:500])
 
 
 @login_required
 @service_errors
 def order_create(request: HttpRequest) -> HttpResponse:
+    """An order with several lines; "Add line" asks for one more row (htmx)."""
     require(request.user, "orders", "create")
-    products = Product.objects.filter(is_active=True).order_by("name")[:500]
-    initial = {"contact_id": request.GET.get("contact"), "channel": Channel.PHONE,
-               "status": "paid", "currency": "USD", "quantity": 1}  # fmt: skip
-    form = OrderForm(request.POST or None, initial=initial, products=products)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    contact_id = request.POST.get("contact_id") if posted else request.GET.get("contact")
+    chosen = selectors.deal_choices(
+        user=request.user, contact_ids=[int(contact_id)] if str(contact_id).isdigit() else []
+    ).contacts
+    initial = {"contact_id": chosen[0].pk if chosen else None, "channel": Channel.PHONE,
+               "status": "paid", "currency": "USD"}  # fmt: skip
+    form = OrderForm(
+        request.POST if posted else None, initial=initial, contact=chosen[0] if chosen else None
+    )
+    if posted and form.is_valid():
         data = form.cleaned_data
         try:
             order = services.order_create(
@@ -133,14 +149,23 @@ def order_create(request: HttpRequest) -> HttpResponse:
                 channel=data["channel"],
                 currency=data["currency"].upper(),
                 number=data["number"],
-                lines=[services.LineInput(data["product_id"], data["quantity"])],
+                lines=form.line_inputs,
             )
         except FieldError as exc:
             form.add_service_errors(exc)
         else:
             messages.success(request, _("Order created."))
             return redirect("order-detail", order_id=order.pk)
-    return render(request, "web/sales/order_form.html", {"form": form})
+    context = {"form": form, "products": _order_products(), "rows": form.rows}
+    return render(request, "web/sales/order_form.html", context)
+
+
+@login_required
+def order_line_row(request: HttpRequest) -> HttpResponse:
+    """One more empty line for the order form."""
+    require(request.user, "orders", "create")
+    context = {"row": OrderLineRow(), "products": _order_products()}
+    return render(request, "web/sales/_order_line.html", context)
 
 
 @login_required
