@@ -364,6 +364,16 @@ def _clv(frames: ScoringFrames, as_of: dt.date, metrics: dict[str, Any]) -> pl.D
     scores = clv.clv_score(summary, bgnbd=bgnbd, gamma_gamma=gamma_gamma)
     metrics["bgnbd"] = _jsonable(bgnbd)
     metrics["gamma_gamma"] = _jsonable(gamma_gamma)
+    if gamma_gamma.q <= 1:
+        # The population's mean spend (v p / (q - 1)) is not finite: spend and value are
+        # meaningless (they come out negative), so only the purchase forecasts are kept.
+        scores = scores.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias("expected_spend"),
+            pl.lit(None, dtype=pl.Float64).alias("clv"),
+        )
+        metrics["clv"] = {
+            "skipped": f"Gamma-Gamma q = {gamma_gamma.q:.3f} <= 1 (too few repeat buyers)"
+        }
     first = frames.transactions["at"].min()
     calibration_end = as_of - dt.timedelta(days=HOLDOUT_DAYS)
     if isinstance(first, dt.date) and first < calibration_end - dt.timedelta(days=HOLDOUT_DAYS):

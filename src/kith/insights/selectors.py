@@ -374,6 +374,8 @@ def _formatted(value: Any, kind: str) -> str | None:
         return None
     if kind == "percent":
         return f"{value * 100:.1f}%"
+    if kind == "percent_points":  # already on a 0-100 scale (engine.kpis.csat)
+        return f"{value:.1f}%"
     if kind == "money":
         return f"{value:,.0f}"
     if kind == "ratio":
@@ -410,7 +412,7 @@ def _kpis_compute(user: User, start: dt.date, end: dt.date, period: str) -> KpiT
         "lead_conversion": (gettext_lazy("Lead conversion"), "percent"),
         "win_rate": (gettext_lazy("Win rate"), "percent"),
         "sales_cycle_days": (gettext_lazy("Sales cycle (median days to win)"), "ratio"),
-        "csat": (gettext_lazy("CSAT (share of 4 and 5 answers)"), "percent"),
+        "csat": (gettext_lazy("CSAT (share of 4 and 5 answers)"), "percent_points"),
     }
     totals = [
         (labels[k][0], _formatted(v, labels[k][1])) for k, v in totals_by_key.items() if k in labels

@@ -133,6 +133,10 @@ def contact_insights_panel(request: HttpRequest, contact_id: int) -> HttpRespons
         if score and score.previous_segment and score.previous_segment != score.segment
         else None,
         "drivers": [driver_sentence(d) for d in (score.churn_drivers if score else [])[:3]],
+        "propensity": [
+            (c.get("category") or "—", f"{float(c.get('probability') or 0) * 100:.1f}%")
+            for c in (score.category_propensity if score else [])
+        ],
         "run": selectors.run_latest(),
     }
     return render(request, "web/insights/panel.html", context)
