@@ -119,6 +119,9 @@ def load_sales(*, lines_target: int, deals: int) -> dict:
     class Context:  # what demo.sales._deals reads
         counts: dict = {}
 
+        def report(self, step: str, done: int, total: int) -> None:
+            print(f"  {step} {done:,}/{total:,}", flush=True)
+
     rng = random.Random(5)
     # Most deals closed long ago; about 20% still open.
     _deals(Context(), rng, funnels, contacts, timezone.now(), per_pipeline=deals // 2,

@@ -66,3 +66,17 @@ def test_demo_orders_differ_between_customers_and_match_summaries(demo):
             per_contact[contact_id],
             totals[contact_id],
         )
+
+
+def test_sales_demo_reports_progress(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    seen: dict[str, list[tuple[int, int]]] = {}
+    demo_load(
+        size="tiny",
+        progress=lambda stage, done, total: seen.setdefault(stage, []).append((done, total)),
+    )
+    for stage in ("deals", "leads", "orders (customers)"):
+        reports = seen[stage]
+        assert reports[-1][0] == reports[-1][1] > 0, stage  # ends complete
+        assert [done for done, _total in reports] == sorted(done for done, _total in reports)
+    assert len(seen["deals"]) == 2  # one report per pipeline

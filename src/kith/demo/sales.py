@@ -10,6 +10,7 @@ early, some stay), and a mean spend per order drawn from another gamma.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -158,6 +159,7 @@ def _deals(
             )  # fmt: skip
             link_rows.append((deal_id, contact_id))
             deal_id += 1
+        context.report("deals", len(deal_rows), per_pipeline * len(funnels))
     rows_insert(
         Deal,
         ("id", "owner_id", "team_id", "version", "created_at", "updated_at", "name", "pipeline_id",
@@ -232,6 +234,7 @@ def _leads(
          "disqualified_reason", "score"),
         rows,
     )  # fmt: skip
+    context.report("leads", len(rows), count)
     return len(rows)
 
 
@@ -254,37 +257,35 @@ def _orders(
     first_day = rng.uniform(0, span_days * 0.8, size=n)
     prices = np.array([p.price_minor for p in products])
     product_ids = [p.pk for p in products]
+
     # Each customer has favourite products (repeat buying of the same items).
-    batch: list[OrderImport] = []
-    total_orders = total_lines = 0
-    for i, (contact_id, _owner, _team, _company) in enumerate(buyers):
-        favourites = rng.choice(len(products), size=3, replace=False)
-        day = first_day[i]
-        while day < span_days:
-            at = start + timedelta(days=float(day), hours=float(rng.uniform(8, 20)))
-            n_lines = 1 + int(rng.poisson(0.8 * spend[i]))
-            picks = [
-                int(favourites[rng.integers(3)]) if rng.random() < 0.7 else int(rng.integers(len(products)))
-                for _line in range(min(n_lines, 6))
-            ]  # fmt: skip
-            lines = [
-                (product_ids[k], 1 + int(rng.poisson(spend[i])), int(prices[k])) for k in picks
-            ]
-            batch.append(
-                OrderImport(contact_id=contact_id, ordered_at=at.astimezone(UTC), lines=lines,
-                            channel=("web_form", "phone", "email", "chat", "event")[int(rng.integers(5))],
-                            status="refunded" if rng.random() < 0.02 else "paid")
-            )  # fmt: skip
-            if rng.random() < dropout[i]:
-                break  # churned
-            day += float(rng.exponential(365.0 / rates[i]))
-        if len(batch) >= 20_000:
-            result = services.orders_import(by=admin, orders=batch)
-            total_orders += result.orders
-            total_lines += result.lines
-            batch = []
-    if batch:
-        result = services.orders_import(by=admin, orders=batch)
-        total_orders += result.orders
-        total_lines += result.lines
+    def generated() -> Iterator[OrderImport]:
+        for i, (contact_id, _owner, _team, _company) in enumerate(buyers):
+            if i % 500 == 0:
+                context.report("orders (customers)", i, n)
+            favourites = rng.choice(len(products), size=3, replace=False)
+            day = first_day[i]
+            while day < span_days:
+                at = start + timedelta(days=float(day), hours=float(rng.uniform(8, 20)))
+                n_lines = 1 + int(rng.poisson(0.8 * spend[i]))
+                picks = [
+                    int(favourites[rng.integers(3)]) if rng.random() < 0.7 else int(rng.integers(len(products)))
+                    for _line in range(min(n_lines, 6))
+                ]  # fmt: skip
+                lines = [
+                    (product_ids[k], 1 + int(rng.poisson(spend[i])), int(prices[k])) for k in picks
+                ]
+                yield OrderImport(
+                    contact_id=contact_id, ordered_at=at.astimezone(UTC), lines=lines,
+                    channel=("web_form", "phone", "email", "chat", "event")[int(rng.integers(5))],
+                    status="refunded" if rng.random() < 0.02 else "paid",
+                )  # fmt: skip
+                if rng.random() < dropout[i]:
+                    break  # churned
+                day += float(rng.exponential(365.0 / rates[i]))
+        context.report("orders (customers)", n, n)
+
+    # One streamed import: into the empty order table it builds the indexes once at the end.
+    result = services.orders_import(by=admin, orders=generated())
+    total_orders, total_lines = result.orders, result.lines
     return total_orders, total_lines
