@@ -94,3 +94,25 @@ def test_duplicates_and_merge(users):
     undone = client.post(f"/api/v1/merges/{merge.json()['id']}/undo")
     assert undone.json()["undone_at"] is not None
     assert Contact.objects.filter(pk=b.pk).exists()
+
+
+def test_company_duplicates_and_merge(users):
+    from kith.customers.models import Company
+    from tests.factories import make_company
+
+    a = make_company(by=users.rep_a, name="Sao Mai", domain="saomai.vn")
+    b = make_company(by=users.rep_a, name="Công ty TNHH Sao Mai")
+    client = api(users.rep_a)
+    found = client.post(
+        "/api/v1/duplicates/companies", {"name": "Sao Mai Ltd"}, content_type="application/json"
+    ).json()
+    assert [c["id"] for c in found] == [a.pk]
+    merge = client.post(
+        "/api/v1/merges/companies",
+        {"survivor_id": a.pk, "merged_ids": [b.pk]},
+        content_type="application/json",
+    )
+    assert merge.status_code == 201
+    assert list(Company.objects.values_list("pk", flat=True)) == [a.pk]
+    client.post(f"/api/v1/merges/{merge.json()['id']}/undo")
+    assert Company.objects.count() == 2

@@ -137,6 +137,26 @@ def contact_duplicates(request: ApiRequest, payload: DuplicateQuery) -> Any:
     ]
 
 
+class CompanyDuplicateQuery(Schema):
+    name: str = ""
+    domain: str = ""
+
+
+@router.post(
+    "/duplicates/companies", response={200: list[CandidateOut], **ERRORS}, tags=["duplicates"]
+)
+def company_duplicates(request: ApiRequest, payload: CompanyDuplicateQuery) -> Any:
+    """Companies the caller may see that are likely the one described (same domain, or a
+    similar name once legal forms like "Ltd" are ignored)."""
+    found = dedupe.company_duplicates_find(
+        user=request.auth, name=payload.name, domain=payload.domain
+    )
+    return [
+        {"id": c.record.pk, "name": c.record.name, "score": c.score, "reasons": c.reasons}
+        for c in found
+    ]
+
+
 class MergeIn(Schema):
     survivor_id: int
     merged_ids: list[int]
@@ -155,6 +175,14 @@ def contacts_merge(request: ApiRequest, payload: MergeIn) -> Any:
     """Merge contacts into the survivor; everything linked to them moves. Undo with
     POST /merges/{id}/undo."""
     merge = merging.contacts_merge(by=request.auth, **payload.model_dump())
+    return Status(201, merge)
+
+
+@router.post("/merges/companies", response={201: MergeOut, **ERRORS}, tags=["duplicates"])
+def companies_merge(request: ApiRequest, payload: MergeIn) -> Any:
+    """Merge companies into the survivor; their contacts, deals, tickets and interactions move.
+    Undo with POST /merges/{id}/undo."""
+    merge = merging.companies_merge(by=request.auth, **payload.model_dump())
     return Status(201, merge)
 
 
