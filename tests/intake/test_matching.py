@@ -179,3 +179,20 @@ def test_file_mode_names_a_missing_id_column(tmp_path):
 
     assert result.exit_code == 2
     assert "No column named 'key'" in result.output
+
+
+@given(
+    st.lists(
+        st.text(alphabet="abcdefghiklmnoprstuvyăâđêôơưáàảãạếềểễệ", min_size=1),
+        min_size=1,
+        max_size=4,
+    ),
+    st.randoms(),
+)
+def test_name_latin_ignores_word_order_case_and_diacritics(words, rng):
+    shuffled = list(words)
+    rng.shuffle(shuffled)
+    assert name_latin({"full_name": " ".join(words)}) == name_latin(
+        {"full_name": " ".join(shuffled).upper()}
+    )
+    assert name_latin({"full_name": " ".join(words)}).isascii()
