@@ -281,3 +281,33 @@ def test_task_status_open_again_clears_completion(users):
     reopened = services.task_update(by=users.rep_a, task_id=task.pk, status="open")
     assert (reopened.status, reopened.completed_at, reopened.version) == ("open", None, 3)
     assert Task.objects.get().status == "open"
+
+
+def test_email_form_on_the_contact_page_sends_by_smtp_and_logs(users, contact_a, smtp, client):
+    from django.urls import reverse
+
+    client.force_login(users.rep_a)
+    url = reverse("contact-email", args=[contact_a.pk])
+    form = client.get(url).content.decode()
+    assert 'value="lan@example.com"' in form
+    response = client.post(
+        url, {"to_address": "lan@example.com", "subject": "Báo giá", "body": "Gửi chị báo giá."}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("contact-detail", args=[contact_a.pk])
+    from email.header import decode_header, make_header
+
+    assert [str(make_header(decode_header(m["Subject"]))) for m in smtp.messages] == ["Báo giá"]
+    logged = Interaction.objects.get()
+    assert (logged.kind, logged.direction, logged.contact_id, logged.subject) == (
+        "email", "out", contact_a.pk, "Báo giá",
+    )  # fmt: skip
+    timeline = client.get(reverse("contact-timeline", args=[contact_a.pk])).content.decode()
+    assert "Email (outbound): Báo giá" in timeline
+    # Someone who cannot see the contact cannot write to it.
+    client.force_login(users.rep_b)
+    assert (
+        client.post(url, {"to_address": "x@example.com", "subject": "s", "body": "b"}).status_code
+        == 404
+    )
+    assert len(smtp.messages) == 1
