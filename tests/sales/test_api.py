@@ -12,7 +12,7 @@ from kith.sales import services
 from kith.sales.models import Deal, Lead
 from kith.sales.services import LineInput
 from tests.factories import make_contact
-from tests.sales.factories import make_deal, make_product
+from tests.sales.factories import make_deal, make_pipeline, make_product
 
 
 @pytest.fixture
@@ -204,3 +204,16 @@ def test_pipeline_patch_reorders_and_adds_stages(api, users, funnel):
         f"/api/v1/pipelines/{f.pipeline.pk}", {"name": "Mine"}, content_type="application/json"
     )
     assert refused.status_code == 403
+
+
+def test_pipeline_detail_and_delete(api, users, funnel):
+    client = api(users.admin)
+    assert client.get(f"/api/v1/pipelines/{funnel.pipeline.pk}").json()["name"] == "Sales"
+    assert client.get("/api/v1/pipelines/999999").status_code == 404
+    make_deal(by=users.rep_a, funnel=funnel)
+    busy = client.delete(f"/api/v1/pipelines/{funnel.pipeline.pk}")
+    assert busy.status_code == 422 and "still has deals" in busy.content.decode()
+    empty = make_pipeline(by=users.admin, name="Empty")
+    assert api(users.rep_a).delete(f"/api/v1/pipelines/{empty.pipeline.pk}").status_code == 403
+    assert client.delete(f"/api/v1/pipelines/{empty.pipeline.pk}").status_code == 204
+    assert client.get(f"/api/v1/pipelines/{empty.pipeline.pk}").status_code == 404

@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from kith.api.auth import ApiRequest
 from kith.api.schemas import ERRORS, ErrorOut, Ref, named_ref, user_ref
+from kith.core.errors import NotFound
 from kith.sales import selectors, services
 from kith.sales.models import Channel, Deal, Lead, Order
 
@@ -236,6 +237,21 @@ def pipeline_create(request: ApiRequest, payload: PipelineIn) -> Any:
         stages=[services.StageInput(s.name, s.probability, s.outcome) for s in payload.stages],
     )
     return Status(201, pipeline)
+
+
+@router.get("/pipelines/{int:pipeline_id}", response={200: PipelineOut, **ERRORS}, tags=["deals"])
+def pipeline_detail(request: ApiRequest, pipeline_id: int) -> Any:
+    pipeline = selectors.pipeline_get(pipeline_id=pipeline_id)
+    if pipeline.pk != pipeline_id:
+        raise NotFound()
+    return pipeline
+
+
+@router.delete("/pipelines/{int:pipeline_id}", response={204: None, **ERRORS}, tags=["deals"])
+def pipeline_delete(request: ApiRequest, pipeline_id: int) -> Any:
+    """Administrators only; refused (422) while the pipeline has deals."""
+    services.pipeline_delete(by=request.auth, pipeline_id=pipeline_id)
+    return Status(204, None)
 
 
 @router.patch("/pipelines/{int:pipeline_id}", response={200: PipelineOut, **ERRORS}, tags=["deals"])

@@ -355,12 +355,12 @@ def deal_choices(
     ids = list(dict.fromkeys(contact_ids))
     if ids:
         found = visible_to(Contact.objects.filter(pk__in=ids), user=user, module="contacts")
-        by_id = {c.pk: c for c in found.only("id", "full_name", "primary_email")}
-        choices.contacts = [by_id[i] for i in ids if i in by_id]
+        contacts = {c.pk: c for c in found.only("id", "full_name", "primary_email")}
+        choices.contacts = [contacts[i] for i in ids if i in contacts]
     ids = list(dict.fromkeys(product_ids))
     if ids and can(user, "products", "read"):
-        by_id = Product.objects.in_bulk(ids)
-        choices.products = [by_id[i] for i in ids if i in by_id]
+        products = Product.objects.in_bulk(ids)
+        choices.products = [products[i] for i in ids if i in products]
     return choices
 
 

@@ -671,15 +671,15 @@ def pipeline_update(
                 errors[f"stages.{index}.id"] = _("This stage is not in this pipeline.")
         if len(set(kept)) != len(kept):
             errors["stages"] = _("A stage is listed twice.")
-        removed = [stage for pk, stage in existing.items() if pk not in kept]
+        removed = [row for pk, row in existing.items() if pk not in kept]
         busy = set(
             Deal.objects.filter(stage__in=removed).values_list("stage_id", flat=True).distinct()
         )
-        for stage in removed:
-            if stage.pk in busy:
+        for row in removed:
+            if row.pk in busy:
                 errors["stages"] = _(
                     "The stage “%(name)s” still has deals: move them before deleting it."
-                ) % {"name": stage.name}
+                ) % {"name": row.name}
     if errors:
         raise FieldError(errors)
     pipeline.save()
@@ -688,19 +688,19 @@ def pipeline_update(
         DealStageChange.objects.filter(Q(from_stage__in=removed) | Q(to_stage__in=removed)).delete()
         Stage.objects.filter(pk__in=[s.pk for s in removed]).delete()
         for position, item in enumerate(stages):
-            stage = existing.get(item.id) if item.id is not None else None
-            if stage is None:
+            current = existing.get(item.id) if item.id is not None else None
+            if current is None:
                 Stage.objects.create(
                     pipeline=pipeline, name=clean(item.name)[:80], position=position,
                     probability=item.probability, outcome=item.outcome,
                 )  # fmt: skip
                 continue
-            flag_changed = stage.outcome != item.outcome
-            stage.name, stage.position = clean(item.name)[:80], position
-            stage.probability, stage.outcome = item.probability, item.outcome
-            stage.save()
+            flag_changed = current.outcome != item.outcome
+            current.name, current.position = clean(item.name)[:80], position
+            current.probability, current.outcome = item.probability, item.outcome
+            current.save()
             if flag_changed:
-                deals = Deal.objects.filter(stage=stage)
+                deals = Deal.objects.filter(stage=current)
                 if item.outcome == Stage.Outcome.OPEN:
                     deals.update(outcome=item.outcome, closed_at=None)
                 else:
@@ -708,6 +708,22 @@ def pipeline_update(
                     deals.update(outcome=item.outcome)
     changes_record(instance=pipeline, actor=by, before=before, after=_pipeline_snapshot(pipeline))
     return pipeline
+
+
+@transaction.atomic
+def pipeline_delete(*, by: User, pipeline_id: int) -> None:
+    """Delete a pipeline and its stages (administrators only); refused while it has deals."""
+    if not is_admin(by):
+        raise Forbidden(_("Only administrators can change pipelines."))
+    pipeline = Pipeline.objects.select_for_update().filter(pk=pipeline_id).first()
+    if pipeline is None:
+        raise NotFound(_("Not found."))
+    if Deal.objects.filter(pipeline=pipeline).exists():
+        raise FieldError.one(
+            "pipeline", _("This pipeline still has deals: move or delete them first.")
+        )
+    changes_record(instance=pipeline, actor=by, before=_pipeline_snapshot(pipeline), after=None)
+    pipeline.delete()
 
 
 # --- deals --------------------------------------------------------------------------------------
