@@ -14,7 +14,8 @@ first, so the import's duplicate check runs against that many contacts.
    contacts (read from the database, splink on DuckDB, pairs stored).
 3. On entry: contact_duplicates_find for names/emails/phones taken from the base (and typos of
    them), p50/p95 in ms.
-Results: bench/results/intake_sqlite.json (BENCHMARKS.md is edited by hand from it).
+Results: bench/results/intake_sqlite.json, or intake_NAME.json with --name (BENCHMARKS.md is
+edited by hand from it).
 """
 
 from __future__ import annotations
@@ -394,10 +395,13 @@ def main() -> None:
     parser.add_argument("--dedupe-limit", type=int, default=100_000)
     parser.add_argument("--entry-queries", type=int, default=300)
     parser.add_argument("--skip", default="", help="comma list of: import,dedupe,entry")
+    parser.add_argument(
+        "--name", default="sqlite", help="results go to bench/results/intake_NAME.{sqlite3,json}"
+    )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     RESULTS.mkdir(exist_ok=True)
-    db = RESULTS / "intake_sqlite.sqlite3"
+    db = RESULTS / f"intake_{args.name}.sqlite3"
     t = time.perf_counter()
     if args.contacts_from:
         _copy_sqlite(args.contacts_from, db)
@@ -439,7 +443,7 @@ def main() -> None:
         emails = list(
             Contact.objects.exclude(primary_email="").values_list("primary_email", flat=True)[:5000]
         )
-        path = RESULTS / "intake_import.csv"
+        path = RESULTS / f"intake_{args.name}_import.csv"
         csv_write(path, args.import_rows, emails)
         t = time.perf_counter()
         job = import_create(
@@ -515,7 +519,7 @@ def main() -> None:
 
     result["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
     connection.close()
-    (RESULTS / "intake_sqlite.json").write_text(json.dumps(result, indent=2))
+    (RESULTS / f"intake_{args.name}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
 
 
