@@ -395,3 +395,33 @@ def test_task_on_a_ticket_and_the_teams_overdue_list(web_client, users, contact_
         .get(reverse("task-list") + "?view=team_overdue")
         .content.decode()
     )
+
+
+def test_an_interaction_shows_on_the_timelines_of_the_contacts_who_took_part(
+    web_client, users, contact_a
+):
+    from tests.engagement.test_web import make_contact_with_email
+
+    wei = make_contact_with_email(users.rep_a, "Wang Wei", "wei@example.com")
+    base = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    make_interaction(by=users.rep_a, contact=wei, subject="Wei's own call", occurred_at=base)
+    make_interaction(
+        by=users.rep_a, kind="meeting", contact=contact_a, subject="Joint meeting",
+        participant_contacts=[contact_a, wei], occurred_at=base + timedelta(hours=1),
+    )  # fmt: skip
+    make_interaction(
+        by=users.rep_a, contact=contact_a, subject="Lan only", occurred_at=base + timedelta(hours=2)
+    )
+    client = web_client(users.rep_a)
+    html = client.get(reverse("contact-timeline", args=[wei.pk])).content.decode()
+    titles = re.findall(r'<p class="timeline-title">([^<]+)</p>', html)
+    interactions = [t for t in titles if t.startswith(("Call", "Meeting"))]
+    assert interactions == ["Meeting: Joint meeting", "Call: Wei&#x27;s own call"]
+    # Once on Lan's timeline (her own), not twice for also being a participant.
+    lan = client.get(reverse("contact-timeline", args=[contact_a.pk])).content.decode()
+    assert lan.count("Joint meeting") == 1
+    # The meeting-only filter keeps it; the call-only filter drops it.
+    only = client.get(reverse("contact-timeline", args=[wei.pk]) + "?kind=interaction:meeting")
+    assert "Joint meeting" in only.content.decode()
+    calls = client.get(reverse("contact-timeline", args=[wei.pk]) + "?kind=interaction:call")
+    assert "Joint meeting" not in calls.content.decode()

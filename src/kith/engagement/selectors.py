@@ -114,12 +114,35 @@ _ITEM_FIELDS = (
 )  # fmt: skip
 
 
+def _with_participants(
+    visible: QuerySet[Interaction],
+    contact_id: int,
+    before: TimelineCursor | None,
+    limit: int,
+    narrow: Any = None,
+) -> list[TimelineItem]:
+    """The contact's own interactions (interaction_contact_idx) merged with those it took part
+    in as a participant (the participant table's contact index): two queries, newest first."""
+    own = visible.filter(contact_id=contact_id)
+    taking_part = Interaction.participant_contacts.through.objects.filter(
+        contact_id=contact_id
+    ).values("interaction_id")
+    others = visible.filter(pk__in=taking_part).exclude(contact_id=contact_id)
+    if narrow is not None:
+        own, others = own.filter(narrow), others.filter(narrow)
+    items, _more = timeline_merge(
+        [_interactions_page(own, before, limit), _interactions_page(others, before, limit)],
+        limit=limit,
+    )
+    return items
+
+
 def interactions_for_timeline(
     *, user: User, contact_id: int, before: TimelineCursor | None, limit: int
 ) -> Iterable[TimelineItem]:
-    """A contact's interactions, newest first (interaction_contact_idx)."""
+    """A contact's interactions, and those it took part in, newest first."""
     visible = visible_to(Interaction.objects.all(), user=user, module="interactions")
-    return _interactions_page(visible.filter(contact_id=contact_id), before, limit)
+    return _with_participants(visible, contact_id, before, limit)
 
 
 def _changes_page(
@@ -207,7 +230,7 @@ def contact_timeline(
 ) -> tuple[Contact, TimelinePage]:
     """One page of a contact's timeline; NotFound when the contact is not visible to `user`.
     `kinds` are source kinds ("ticket", "order"…) and/or interaction kinds ("interaction:call").
-    Queries: 1 for the contact + 1 per source kind."""
+    Queries: 1 for the contact + 1 per source kind (2 for interactions: own and taken part in)."""
     contact = (
         visible_to(Contact.objects.all(), user=user, module="contacts")
         .filter(pk=contact_id)
@@ -224,8 +247,8 @@ def contact_timeline(
             *, user: User, contact_id: int, before: TimelineCursor | None, limit: int
         ) -> Iterable[TimelineItem]:
             visible = visible_to(Interaction.objects.all(), user=user, module="interactions")
-            rows = visible.filter(contact_id=contact_id, kind__in=sorted(subkinds))
-            return _interactions_page(rows, before, limit)
+            narrow = Q(kind__in=sorted(subkinds))
+            return _with_participants(visible, contact_id, before, limit, narrow=narrow)
 
         registry["interaction"] = replace(registry["interaction"], fetch=some_interactions)
     page = timeline_sources_fetch(
