@@ -291,7 +291,7 @@ def service_metrics(
     ):
         if m["month"] is None:
             continue
-        row = _row("", m)
+        row = _row("", dict(m))
         months.append(
             MonthPoint(
                 month=m["month"].strftime("%Y-%m"),
@@ -393,7 +393,9 @@ def ticket_ref(*, user: User, record_id: int) -> RecordRef:
     )
     if row is None:
         raise NotFound(_("Not found."))
-    subject, contact_id, company_id = row
+    subject = row[0]
+    contact_id: int | None = row[1]
+    company_id: int | None = row[2]
     if contact_id is not None and not (
         visible_to(Contact.objects.all(), user=user, module="contacts")
         .filter(pk=contact_id)
