@@ -182,6 +182,26 @@ def test_comments_and_follows_on_a_ticket(api, users, contact_a):
     assert unknown.status_code == 422
 
 
+def test_my_day(api, users, contact_a):
+    from django.utils import timezone
+
+    now = timezone.now()
+    services.task_create(by=users.rep_a, title="Late", due_at=now - timedelta(hours=1))
+    services.task_create(by=users.rep_a, title="Someday")
+    services.task_create(by=users.rep_a2, title="Not mine", due_at=now - timedelta(hours=1))
+    make_interaction(
+        by=users.rep_a2, kind="meeting", contact=contact_a, subject="Stand-up",
+        occurred_at=timezone.localtime(now).replace(hour=23, minute=0),
+        participant_users=[users.rep_a],
+    )  # fmt: skip
+    day = api(users.rep_a).get("/api/v1/tasks/my-day").json()
+    assert [t["title"] for t in day["overdue"]] == ["Late"]
+    assert [t["title"] for t in day["undated"]] == ["Someday"]
+    assert [(m["subject"], m["participant_user_ids"]) for m in day["meetings"]] == [
+        ("Stand-up", [users.rep_a.pk])
+    ]
+
+
 def _count(client, url) -> int:
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200

@@ -273,6 +273,20 @@ def tasks_list(request: ApiRequest, params: Query[TaskListParams]) -> Any:
     )
 
 
+class MyDayOut(Schema):
+    overdue: list[TaskOut]
+    today: list[TaskOut]
+    undated: list[TaskOut]
+    meetings: list[InteractionOut]
+
+
+@router.get("/tasks/my-day", response={200: MyDayOut, **ERRORS}, tags=["tasks"])
+def tasks_my_day(request: ApiRequest) -> Any:
+    """The caller's day: overdue and due-today open tasks, open tasks without a due time, and
+    today's meetings (logged by the caller or with the caller taking part)."""
+    return selectors.my_day(user=request.auth)
+
+
 @router.get("/tasks/{int:task_id}", response={200: TaskOut, **ERRORS}, tags=["tasks"])
 def task_detail(request: ApiRequest, task_id: int) -> Any:
     return selectors.task_get(user=request.auth, task_id=task_id)

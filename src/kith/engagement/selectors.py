@@ -383,14 +383,15 @@ class MyDay:
 
 def my_day(*, user: User, now: datetime | None = None, limit: int = 100) -> MyDay:
     """The user's overdue and due-today open tasks, open tasks without a due time, and today's
-    meetings (logged by the user or with the user taking part). 4 queries."""
+    meetings (logged by the user or with the user taking part). 4 queries, 2 more for the
+    meetings' participants when there are meetings."""
     now = now or timezone.now()
     start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     end = start + timedelta(days=1)
     mine = (
         visible_to(Task.objects.all(), user=user, module="tasks")
         .filter(owner_id=user.pk, status=Task.Status.OPEN)
-        .select_related("contact", "company")
+        .select_related("contact", "company", "owner")
     )
     taking_part = Interaction.participant_users.through.objects.filter(user_id=user.pk).values(
         "interaction_id"
@@ -400,7 +401,8 @@ def my_day(*, user: User, now: datetime | None = None, limit: int = 100) -> MyDa
             kind=Interaction.Kind.MEETING, occurred_at__gte=start, occurred_at__lt=end
         )
         .filter(Q(owner_id=user.pk) | Q(pk__in=taking_part))
-        .select_related("contact")
+        .select_related("contact", "owner")
+        .prefetch_related("participant_users", "participant_contacts")
         .order_by("occurred_at", "id")
     )
     return MyDay(
