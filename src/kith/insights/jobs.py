@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from kith.customers.models import Contact
 from kith.engagement.models import Interaction
+from kith.insights.engine import churn, clv, recommend, rfm
 from kith.insights.models import CustomerScore, ScoringRun
 from kith.sales.models import Deal, DealContact, Order, OrderLine, Product
 from kith.sales.money import minor_digits
@@ -333,9 +334,17 @@ def scoring_frames_read() -> ScoringFrames:
     )
 
 
-def _rfm(frames: ScoringFrames, as_of: dt.date) -> pl.DataFrame:
-    from kith.insights.engine import rfm
+def _attempt(name: str, metrics: dict[str, Any], fit: Callable[[], Any]) -> Any:
+    """Run one model's fit; a ValueError (the engine's "not enough data" answer: no buyers
+    before a window, one class only) skips the model, its reason kept in metrics[name]."""
+    try:
+        return fit()
+    except ValueError as exc:
+        metrics[name] = {"skipped": str(exc)}
+        return None
 
+
+def _rfm(frames: ScoringFrames, as_of: dt.date) -> pl.DataFrame:
     scores = rfm.rfm_score(frames.transactions.select("customer_id", "at", "amount"), as_of=as_of)
     # The segment before this one: the stored one, unless it was written for this same day
     # (a re-run), which keeps the segment it had come from.
@@ -351,8 +360,6 @@ def _rfm(frames: ScoringFrames, as_of: dt.date) -> pl.DataFrame:
 
 
 def _clv(frames: ScoringFrames, as_of: dt.date, metrics: dict[str, Any]) -> pl.DataFrame | None:
-    from kith.insights.engine import clv
-
     transactions = frames.transactions.select("customer_id", "at", "amount")
     summary = clv.rfm_summary(transactions, as_of=as_of)
     if summary.height < MIN_BUYERS_CLV or summary.filter(pl.col("frequency") > 0).height < 2:
@@ -377,9 +384,15 @@ def _clv(frames: ScoringFrames, as_of: dt.date, metrics: dict[str, Any]) -> pl.D
     first = frames.transactions["at"].min()
     calibration_end = as_of - dt.timedelta(days=HOLDOUT_DAYS)
     if isinstance(first, dt.date) and first < calibration_end - dt.timedelta(days=HOLDOUT_DAYS):
-        metrics["clv_holdout"] = _jsonable(
-            clv.clv_holdout(transactions, calibration_end=calibration_end, holdout_end=as_of)
+        holdout = _attempt(
+            "clv_holdout",
+            metrics,
+            lambda: clv.clv_holdout(
+                transactions, calibration_end=calibration_end, holdout_end=as_of
+            ),
         )
+        if holdout is not None:
+            metrics["clv_holdout"] = _jsonable(holdout)
     else:
         metrics["clv_holdout"] = {"skipped": "less than two years of orders"}
     return scores
@@ -407,22 +420,26 @@ def _churn_sources(frames: ScoringFrames, as_of: dt.date) -> dict[str, pl.DataFr
 def _churn(
     frames: ScoringFrames, as_of: dt.date, buyers: int, metrics: dict[str, Any]
 ) -> pl.DataFrame | None:
-    from kith.insights.engine import churn
-
     if buyers < MIN_BUYERS_CHURN:
         metrics["churn"] = {"skipped": f"{buyers} buyers (needs {MIN_BUYERS_CHURN})"}
         return None
     transactions = frames.transactions.select("customer_id", "at", "amount")
     sources = _churn_sources(frames, as_of)
-    model = churn.churn_train(
-        transactions=transactions,
-        customers=frames.customers,
-        tickets=sources["tickets"],
-        interactions=sources["interactions"],
-        deals=sources["deals"],
-        as_of=as_of,
-        horizon_days=CHURN_HORIZON_DAYS,
+    model = _attempt(
+        "churn",
+        metrics,
+        lambda: churn.churn_train(
+            transactions=transactions,
+            customers=frames.customers,
+            tickets=sources["tickets"],
+            interactions=sources["interactions"],
+            deals=sources["deals"],
+            as_of=as_of,
+            horizon_days=CHURN_HORIZON_DAYS,
+        ),
     )
+    if model is None:
+        return None
     metrics["churn"] = {
         f.name: _jsonable(getattr(model, f.name))
         for f in dataclasses.fields(model)
@@ -445,8 +462,6 @@ def _churn(
 def _recommend(
     frames: ScoringFrames, as_of: dt.date, metrics: dict[str, Any]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    from kith.insights.engine import recommend
-
     lines = frames.lines.filter(pl.col("at") <= as_of)
     names = frames.products.select("product_id", "name")
     picks = recommend.recommend_products(lines, k=RECOMMENDATIONS)
@@ -460,9 +475,17 @@ def _recommend(
             )
         )
     )
+    chances = _attempt(
+        "category_propensity",
+        metrics,
+        lambda: recommend.category_propensity(lines, as_of=as_of),
+    )
+    if chances is None:
+        chances = pl.DataFrame(
+            schema={"customer_id": pl.Int64, "category": pl.String, "probability": pl.Float64}
+        )
     propensity = (
-        recommend.category_propensity(lines, as_of=as_of)
-        .sort(["customer_id", "probability"], descending=[False, True])
+        chances.sort(["customer_id", "probability"], descending=[False, True])
         .group_by("customer_id", maintain_order=True)
         .head(CATEGORIES_KEPT)
         .group_by("customer_id", maintain_order=True)
@@ -470,9 +493,12 @@ def _recommend(
     )
     if lines.height:
         split = as_of - dt.timedelta(days=CHURN_HORIZON_DAYS)
-        metrics["hit_rate_at_5"] = _jsonable(
-            recommend.hit_rate_at_k(lines, split_date=split, k=RECOMMENDATIONS)
+        hit_rate = _attempt(
+            "hit_rate",
+            metrics,
+            lambda: recommend.hit_rate_at_k(lines, split_date=split, k=RECOMMENDATIONS),
         )
+        metrics["hit_rate_at_5"] = _jsonable(hit_rate)
     return recommendations, propensity
 
 
