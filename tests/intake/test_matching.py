@@ -196,3 +196,34 @@ def test_name_latin_ignores_word_order_case_and_diacritics(words, rng):
         {"full_name": " ".join(shuffled).upper()}
     )
     assert name_latin({"full_name": " ".join(words)}).isascii()
+
+
+def test_strangers_with_a_common_name_are_not_pairs():
+    # 600 people with names from small pools (many share a name) and their own email and
+    # phone; 30 of them entered twice with the phone in another format and no email. First,
+    # last and full name (as the contact base gives them) must count as one piece of evidence.
+    import random
+
+    rng = random.Random(5)
+    firsts, lasts = (
+        ["Văn An", "Thị Mai", "Minh Đức", "Wei", "John"],
+        ["Nguyễn", "Trần", "Lê", "Smith"],
+    )
+    records, truth = [], set()
+    for i in range(600):
+        first, last = rng.choice(firsts), rng.choice(lasts)
+        phone = f"+84 9{rng.randrange(10**8):08d}"
+        records.append({"id": i, "first_name": first, "last_name": last,
+                        "full_name": f"{last} {first}", "email": f"p{i}@example.vn",
+                        "phone": phone})  # fmt: skip
+        if i < 30:
+            national = "0" + phone.replace(" ", "")[3:]
+            records.append({"id": 1000 + i, "first_name": first, "last_name": last,
+                            "full_name": f"{last} {first}", "phone": national})  # fmt: skip
+            truth.add(
+                (str(1000 + i), str(i)) if str(1000 + i) < str(i) else (str(i), str(1000 + i))
+            )
+    result = dedupe(records, threshold=0.9)
+    predicted = {(p.a, p.b) for p in result.pairs}
+    assert len(predicted & truth) >= 28
+    assert len(predicted - truth) <= 3

@@ -143,10 +143,21 @@ class DedupeResult:
     roles: list[str]
 
 
+def _name_roles(roles: Sequence[str]) -> list[str]:
+    """The name columns compared: one view of the name only. The model multiplies the evidence
+    of its comparisons as if independent, so comparing first, last, full and latin name (one
+    fact four times) made two strangers with a common name a near-certain match."""
+    if "name_latin" in roles:
+        return ["name_latin"]
+    if "first_name" in roles and "last_name" in roles:
+        return ["first_name", "last_name"]
+    return [r for r in ("full_name", "first_name", "last_name") if r in roles][:1]
+
+
 def _comparisons(roles: Sequence[str]) -> list[Any]:
     import splink.comparison_library as cl
 
-    names = [r for r in ("first_name", "last_name", "full_name", "name_latin") if r in roles]
+    names = _name_roles(roles)
     built: list[Any] = []
     for role in names:
         built.append(cl.JaroWinklerAtThresholds(role, [0.92, 0.8]))
