@@ -63,3 +63,27 @@ def test_upload_preview_import_progress_and_undo(page: Page, live_server, users,
     expect(page.locator(".messages")).to_contain_text("The import was undone.")
     assert Contact.objects.count() == 0
     assert ImportJob.objects.get().status == ImportJob.Status.UNDONE
+
+
+def test_new_contact_form_shows_a_likely_duplicate_before_saving(page: Page, live_server, users):
+    from tests.factories import make_contact
+
+    existing = make_contact(
+        by=users.rep_a, first_name="Văn An", last_name="Nguyễn", emails=["an@example.vn"]
+    )
+    page.set_default_navigation_timeout(90_000)
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("rep_a")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    page.goto(f"{live_server.url}/contacts/new/")
+    # Typed without diacritics: still the same person.
+    page.get_by_label("First name").fill("Van An")
+    page.get_by_label("Last name").fill("Nguyen")
+    page.get_by_label("Last name").press("Tab")
+    duplicate = page.locator("[data-duplicate]")
+    expect(duplicate).to_contain_text("Nguyễn Văn An")
+    expect(duplicate.get_by_role("link", name="Nguyễn Văn An")).to_have_attribute(
+        "href", f"/contacts/{existing.pk}/"
+    )
+    assert Contact.objects.count() == 1  # nothing saved by the check
