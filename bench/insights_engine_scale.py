@@ -145,8 +145,8 @@ def main() -> None:
     )
     if args.propensity:
         stage(
-            "category_propensity",
-            lambda: category_propensity(lines, as_of=as_of, horizon_days=90),
+            "category_propensity (candidates=5, top=3)",
+            lambda: category_propensity(lines, as_of=as_of, horizon_days=90, candidates=5, top=3),
         )
     total = sum(t for _, t, _ in timings)
     print(f"{'engine total':<34} {total:7.1f} s   peak RSS {peak_rss_mb():7,.0f} MB")

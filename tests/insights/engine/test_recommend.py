@@ -169,3 +169,29 @@ def test_category_propensity_learns_each_customers_favourite():
 def test_category_propensity_names_the_missing_column():
     with pytest.raises(ValueError, match="category"):
         category_propensity(lines(HAND), as_of=DAY)
+
+
+def test_category_propensity_candidates_top_and_sampled_training(monkeypatch: pytest.MonkeyPatch):
+    data = grouped_lines(customers=1500, seed=4, days=540)
+    as_of = DAY + timedelta(days=539)
+    monkeypatch.setattr(recommend, "_TRAIN_ROWS", 4000)  # 500 customers × 8 categories
+    fitted = category_propensity_fit(data, as_of=as_of, horizon_days=90)
+    assert fitted.trained_on == 4000 and fitted.tested_on == 4000
+    assert fitted.auc > 0.7
+    everything = category_propensity(data, as_of=as_of, model=fitted)
+    narrowed = category_propensity(data, as_of=as_of, model=fitted, candidates=1)
+    # A customer's own categories plus the single most popular one, with the same probabilities.
+    bought = data.select("customer_id", "category").unique()
+    assert narrowed.height < everything.height
+    assert (
+        narrowed.join(bought, on=["customer_id", "category"], how="anti")["category"].n_unique()
+        == 1
+    )
+    same = narrowed.join(everything, on=["customer_id", "category"], suffix="_all")
+    assert (same["probability"] == same["probability_all"]).all()
+    best = category_propensity(data, as_of=as_of, model=fitted, top=2)
+    assert best.group_by("customer_id").len()["len"].max() == 2
+    expected = (
+        everything.sort("probability", descending=True).group_by("customer_id").head(1)
+    ).select("customer_id", "category")
+    assert expected.join(best, on=["customer_id", "category"], how="anti").height == 0

@@ -273,6 +273,7 @@ CATEGORY_FEATURES = [
     "category_popularity",
 ]
 
+# (customer, category) rows a fit learns from or is measured on at most (customers sampled).
 _TRAIN_ROWS = 400_000
 
 
@@ -322,16 +323,22 @@ def _category_labels(lines: pl.DataFrame, cutoff: date, horizon_days: int) -> pl
     )
 
 
-def _category_frame(lines: pl.DataFrame, cutoff: date, horizon_days: int) -> pl.DataFrame:
+def _category_frame(
+    lines: pl.DataFrame, cutoff: date, horizon_days: int, *, seed: int
+) -> pl.DataFrame:
+    """Labelled (customer, category) rows at cutoff, for at most _TRAIN_ROWS rows: customers
+    are sampled *before* pairing them with every category, so 1M customers × 50 categories
+    never materialise."""
     pair, customer = _category_history(lines, cutoff)
     categories = _category_popularity(lines, cutoff, horizon_days)
+    most = max(1, _TRAIN_ROWS // max(categories.height, 1))
+    if customer.height > most:
+        customer = customer.sample(most, seed=seed)
+        pair = pair.join(customer.select("customer_id"), on="customer_id", how="semi")
+    labels = _category_labels(lines, cutoff, horizon_days)
     return (
         _category_features(pair, customer, categories)
-        .join(
-            _category_labels(lines, cutoff, horizon_days),
-            on=["customer_id", "category"],
-            how="left",
-        )
+        .join(labels, on=["customer_id", "category"], how="left")
         .with_columns(pl.col("label").fill_null(0))
     )
 
@@ -364,8 +371,6 @@ def _matrix(frame: pl.DataFrame) -> NDArray[np.float64]:
 def _fit_classifier(frame: pl.DataFrame, seed: int) -> object:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    if frame.height > _TRAIN_ROWS:
-        frame = frame.sample(_TRAIN_ROWS, seed=seed)
     labels = frame["label"].to_numpy()
     if labels.min() == labels.max():
         raise ValueError("category propensity needs both buyers and non-buyers in a window")
@@ -392,8 +397,8 @@ def category_propensity_fit(
     normalised = _require_category(lines)
     test_cutoff = as_of - timedelta(days=horizon_days)
     train_cutoff = test_cutoff - timedelta(days=horizon_days)
-    train = _category_frame(normalised, train_cutoff, horizon_days)
-    test = _category_frame(normalised, test_cutoff, horizon_days)
+    train = _category_frame(normalised, train_cutoff, horizon_days, seed=seed)
+    test = _category_frame(normalised, test_cutoff, horizon_days, seed=seed + 1)
     if train.height == 0 or test.height == 0:
         raise ValueError("category propensity needs purchases before as_of − 2 × horizon_days")
     evaluated = _fit_classifier(train, seed)
@@ -413,7 +418,7 @@ def category_propensity_fit(
         baseline_auc=float(roc_auc_score(labels, -days_since)) if both else float("nan"),
         base_rate=float(labels.mean()),
         brier=float(brier_score_loss(labels, predicted)),
-        trained_on=min(train.height, _TRAIN_ROWS),
+        trained_on=train.height,
         tested_on=test.height,
     )
 
@@ -424,29 +429,50 @@ def category_propensity(
     as_of: date,
     horizon_days: int = 90,
     model: CategoryPropensityModel | None = None,
+    candidates: int | None = None,
+    top: int | None = None,
 ) -> pl.DataFrame:
     """customer_id, category, probability of buying in the category in (as_of, as_of +
     horizon_days], for every customer who bought by as_of and every category seen by then.
 
-    Fits the model with category_propensity_fit unless one is given; scored in chunks of
-    customers so 1M customers × a few dozen categories fit in memory.
+    Fits the model with category_propensity_fit unless one is given. At scale, candidates=N
+    scores only the categories a customer has bought in plus the N most popular ones (the
+    others are left out rather than scored), and top=N keeps each customer's N most likely
+    categories. Scored in chunks of customers.
     """
     normalised = _require_category(lines)
     if model is None:
         model = category_propensity_fit(normalised, as_of=as_of, horizon_days=horizon_days)
     pair, customer = _category_history(normalised, as_of)
     categories = _category_popularity(normalised, as_of, horizon_days)
+    if candidates is not None:
+        popular = categories.sort("category_popularity", descending=True).head(candidates)
     chunk = max(1, 2_000_000 // max(categories.height, 1))
     frames = []
     for start in range(0, customer.height, chunk):  # chunks of customers, not one per customer
-        features = _category_features(pair, customer.slice(start, chunk), categories)
+        some = customer.slice(start, chunk)
+        features = _category_features(pair, some, categories)
+        if candidates is not None:
+            own = pair.join(some.select("customer_id"), on="customer_id", how="semi")
+            keep = pl.concat(
+                [
+                    own.select("customer_id", "category"),
+                    some.select("customer_id").join(popular.select("category"), how="cross"),
+                ]
+            ).unique()
+            features = features.join(keep, on=["customer_id", "category"], how="semi")
         with threads_for(features.height):
             probability = model.model.predict_proba(_matrix(features))[:, 1]  # type: ignore[attr-defined]
-        frames.append(
-            features.select("customer_id", "category").with_columns(
-                pl.Series("probability", probability, dtype=pl.Float64)
-            )
+        scored = features.select("customer_id", "category").with_columns(
+            pl.Series("probability", probability, dtype=pl.Float64)
         )
+        if top is not None:
+            scored = (
+                scored.sort(["customer_id", "probability"], descending=[False, True])
+                .group_by("customer_id", maintain_order=True)
+                .head(top)
+            )
+        frames.append(scored)
     if not frames:
         return pl.DataFrame(
             schema={"customer_id": pl.Int64, "category": pl.String, "probability": pl.Float64}
