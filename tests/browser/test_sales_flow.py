@@ -78,3 +78,48 @@ def test_form_lead_convert_and_drag(page: Page, live_server, users, screenshot):
     screenshot("board-after-drag")
     deal.refresh_from_db()
     assert (deal.stage_id, deal.outcome, deal.probability) == (funnel.won.pk, "won", 100)
+
+
+def test_deal_form_pickers_and_multi_line_order(page: Page, live_server, users, screenshot):
+    from kith.sales.models import Order
+    from tests.factories import make_contact
+    from tests.sales.factories import make_deal, make_product
+
+    funnel = make_pipeline(by=users.admin)
+    khoa = make_contact(by=users.rep_a, full_name="Trần Minh Khoa")
+    make_product(by=users.admin, sku="TEA-9", name="Lotus tea", price_minor=1150)
+    make_product(by=users.admin, sku="CUP-1", name="Gaiwan", price_minor=2800)
+    deal = make_deal(by=users.rep_a, funnel=funnel, name="Tea for the office")
+    sign_in(page, live_server.url)
+
+    # Add a contact and a product to the deal with the pickers, then save.
+    page.goto(f"{live_server.url}/deals/{deal.pk}/edit/")
+    page.get_by_placeholder("Find a contact…").fill("Khoa")
+    page.get_by_role("button", name="+ Trần Minh Khoa").click()
+    expect(page.locator("#deal-contacts-chosen")).to_contain_text("Trần Minh Khoa")
+    page.get_by_placeholder("Find a product…").fill("Lotus")
+    page.get_by_role("button", name="+ TEA-9 · Lotus tea").click()
+    expect(page.locator("#deal-products-chosen")).to_contain_text("Lotus tea")
+    screenshot("deal-pickers")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("h1")).to_have_text("Tea for the office")
+    expect(page.locator(".facts")).to_contain_text("Trần Minh Khoa")
+    expect(page.locator(".facts")).to_contain_text("Lotus tea")
+
+    # An order with three lines: two from the form's rows, one added with "Add line".
+    page.goto(f"{live_server.url}/orders/new/")
+    page.get_by_placeholder("Find a contact…").fill("Khoa")
+    expect(page.locator("#id_contact_id option", has_text="Trần Minh Khoa")).to_have_count(1)
+    page.locator("#id_contact_id").select_option(value=str(khoa.pk))
+    rows = page.locator("#order-lines tr")
+    rows.nth(0).locator("select").select_option(label="TEA-9 · Lotus tea (11.50 USD)")
+    rows.nth(0).locator('input[name="line_quantity"]').fill("2")
+    rows.nth(1).locator("select").select_option(label="CUP-1 · Gaiwan (28.00 USD)")
+    page.get_by_role("button", name="Add line").click()
+    expect(rows).to_have_count(4)
+    rows.nth(3).locator("select").select_option(label="TEA-9 · Lotus tea (11.50 USD)")
+    rows.nth(3).locator('input[name="line_price"]').fill("10")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("h1")).to_contain_text("Order")
+    order = Order.objects.get()
+    assert order.lines.count() == 3 and order.total_minor == 2 * 1150 + 2800 + 1000
