@@ -87,3 +87,44 @@ def test_new_contact_form_shows_a_likely_duplicate_before_saving(page: Page, liv
         "href", f"/contacts/{existing.pk}/"
     )
     assert Contact.objects.count() == 1  # nothing saved by the check
+
+
+def test_batch_duplicates_review_merge_and_undo(page: Page, live_server, users):
+    from tests.factories import make_contact
+
+    a = make_contact(
+        by=users.rep_a, first_name="Văn An", last_name="Nguyễn", emails=["an@example.vn"],
+        phones=["+84 912 345 678"], title="CEO",
+    )  # fmt: skip
+    b = make_contact(
+        by=users.rep_a, first_name="Van An", last_name="Nguyen", phones=["+84912345678"],
+        emails=["an.nguyen@example.com"],
+    )  # fmt: skip
+    for i in range(40):
+        make_contact(by=users.rep_a, first_name=f"Person{i}", last_name=f"Family{i % 7}",
+                     emails=[f"p{i}@example.org"], phones=[f"+44 20 7946 {i:04d}"])  # fmt: skip
+    page.set_default_navigation_timeout(90_000)
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("rep_a")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    page.goto(f"{live_server.url}/data/duplicates/")
+    page.get_by_role("button", name="Search the whole base for duplicates").click()
+    expect(page.locator(".messages")).to_contain_text("The duplicate search has started")
+    call_command("db_worker", "--batch", "--no-startup-delay")
+    page.reload()
+    cluster = page.locator("[data-cluster]")
+    expect(cluster).to_have_count(1)
+    expect(cluster).to_contain_text("phone")  # the evidence of the pair
+    probability = float(cluster.locator("td.numeric").first.inner_text())
+    assert probability >= 0.9
+    cluster.get_by_role("link", name="Review and merge").click()
+
+    # Keep the contact with the email and the title; take nothing else from the other.
+    page.locator(f"input[name=survivor][value='{a.pk}']").check()
+    page.get_by_role("button", name="Merge", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("The records were merged")
+    assert list(Contact.objects.values_list("pk", flat=True).filter(pk__in=[a.pk, b.pk])) == [a.pk]
+    page.get_by_role("button", name="Undo the merge").click()
+    expect(page.locator(".messages")).to_contain_text("The merge was undone.")
+    assert Contact.objects.filter(pk=b.pk).exists()
