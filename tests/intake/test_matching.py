@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -22,8 +21,9 @@ from kith.intake.matching import (
     phone_key,
     records_from_columns,
 )
+from tests.shared_data import SHARED_DATA
 
-DATA = Path("/work/shared/data")
+DATA = SHARED_DATA
 
 
 def _febrl(name: str) -> tuple[list[dict], set[tuple[str, str]]]:
