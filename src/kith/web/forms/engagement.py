@@ -122,6 +122,11 @@ class CommentForm(ServiceForm):
         help_text=_("Mention a colleague with @username."),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Shown beside the interaction form, whose text field is also "body": distinct ids.
+        kwargs.setdefault("auto_id", "comment-%s")
+        super().__init__(*args, **kwargs)
+
 
 class PreferenceForm(forms.Form):
     email_reminders = forms.BooleanField(label=_("Email me my task reminders"), required=False)
