@@ -616,3 +616,18 @@ def test_pipeline_update_refusals_and_flag_change_moves_deal_outcome(users, funn
     )  # fmt: skip
     deal.refresh_from_db()
     assert deal.outcome == "won" and deal.closed_at is not None
+
+
+def test_deal_update_records_contact_and_product_changes(users, funnel):
+    ann = make_contact(by=users.rep_a, full_name="Ann")
+    tea = make_product(by=users.admin, sku="TEA")
+    deal = make_deal(by=users.rep_a, funnel=funnel)
+    services.deal_update(
+        by=users.rep_a, deal_id=deal.pk, contact_ids=[ann.pk], product_ids=[tea.pk]
+    )
+    changes = dict(
+        ChangeRecord.objects.filter(
+            model="sales.deal", object_id=deal.pk, action="update"
+        ).values_list("field", "new_value")
+    )
+    assert changes["contacts"] == f"#{ann.pk}" and changes["products"] == "TEA"

@@ -742,6 +742,16 @@ def _deal_snapshot(deal: Deal) -> dict[str, str]:
     }
 
 
+def _deal_links_snapshot(deal: Deal) -> dict[str, str]:
+    """The deal's contacts (as ids: history is shown to whoever sees the deal, who may not
+    see every contact) and products (by SKU)."""
+    contacts = DealContact.objects.filter(deal=deal).order_by("contact_id")
+    return {
+        "contacts": ", ".join(f"#{pk}" for pk in contacts.values_list("contact_id", flat=True)),
+        "products": ", ".join(deal.products.order_by("sku").values_list("sku", flat=True)),
+    }
+
+
 def _deal_apply(
     *, by: User, deal: Deal, changes: Mapping[str, Any], errors: dict[str, str]
 ) -> dict[str, list[int] | None]:
@@ -891,7 +901,7 @@ def deal_update(*, by: User, deal_id: int, version: int | None = None, **changes
     _unknown_check(changes, DEAL_FIELDS)
     deal = _for_write(Deal, "deals", by=by, pk=deal_id, right="edit")
     _version_check(deal, version)
-    before = _deal_snapshot(deal)
+    before = _deal_snapshot(deal) | _deal_links_snapshot(deal)
     errors: dict[str, str] = {}
     related = _deal_apply(by=by, deal=deal, changes=changes, errors=errors)
     if errors:
@@ -899,7 +909,8 @@ def deal_update(*, by: User, deal_id: int, version: int | None = None, **changes
     deal.version += 1
     deal.save()
     _deal_related_save(deal, related)
-    changes_record(instance=deal, actor=by, before=before, after=_deal_snapshot(deal))
+    after = _deal_snapshot(deal) | _deal_links_snapshot(deal)
+    changes_record(instance=deal, actor=by, before=before, after=after)
     return deal
 
 
