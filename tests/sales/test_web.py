@@ -349,3 +349,19 @@ def test_order_form_takes_several_lines(login, users):
     assert order.total_minor == 2 * 450 + 1050 + 450
     detail = client.get(f"/orders/{order.pk}/").content.decode()
     assert "10.50 USD" in detail and "9.00 USD" in detail
+
+
+def test_admin_deletes_an_empty_pipeline(login, users, funnel):
+    from tests.sales.factories import make_pipeline
+
+    make_deal(by=users.rep_a, funnel=funnel)
+    empty = make_pipeline(by=users.admin, name="Empty")
+    client = login(users.admin)
+    assert (
+        login(users.rep_a).post(f"/deals/pipelines/{empty.pipeline.pk}/delete/").status_code == 403
+    )
+    busy = client.post(f"/deals/pipelines/{funnel.pipeline.pk}/delete/", follow=True)
+    assert "still has deals" in busy.content.decode()
+    response = client.post(f"/deals/pipelines/{empty.pipeline.pk}/delete/")
+    assert response.status_code == 302 and response["Location"] == "/deals/pipelines/"
+    assert "Empty" not in client.get("/deals/pipelines/").content.decode()

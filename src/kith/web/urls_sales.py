@@ -28,6 +28,9 @@ urlpatterns = [
     path("deals/pipelines/", deals.pipeline_list, name="pipeline-list"),
     path("deals/pipelines/new/", deals.pipeline_create, name="pipeline-create"),
     path("deals/pipelines/<int:pipeline_id>/edit/", deals.pipeline_edit, name="pipeline-edit"),
+    path(
+        "deals/pipelines/<int:pipeline_id>/delete/", deals.pipeline_delete, name="pipeline-delete"
+    ),
     path("deals/forecast/", deals.forecast_view, name="forecast-view"),
     # Products and orders
     path("products/", orders.product_list, name="product-list"),

@@ -391,6 +391,19 @@ def pipeline_edit(request: HttpRequest, pipeline_id: int) -> HttpResponse:
 
 @login_required
 @service_errors
+@require_POST
+def pipeline_delete(request: HttpRequest, pipeline_id: int) -> HttpResponse:
+    try:
+        services.pipeline_delete(by=request.user, pipeline_id=pipeline_id)
+    except FieldError as exc:
+        messages.error(request, str(exc))
+        return redirect("pipeline-edit", pipeline_id=pipeline_id)
+    messages.success(request, _("Pipeline deleted."))
+    return redirect("pipeline-list")
+
+
+@login_required
+@service_errors
 def forecast_view(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     start = _month(request.GET.get("from")) or today.replace(day=1)
