@@ -367,3 +367,25 @@ def test_newest_search_of_a_rare_word_pages_through_ids_both_ways(users, monkeyp
     # More matches than it is meant for: it leaves the page to the other ways.
     monkeypatch.setattr(search, "RARE_MATCHES", 3)
     assert search._paginate_rare(visible, terms, cursor=None, limit=2) is None
+
+
+def test_a_phone_number_search_asks_the_index_before_the_newest_rows(users, monkeypatch):
+    from kith.customers import search
+
+    assert search._looks_rare(search.search_terms("(212) 555-0134"))
+    assert not search._looks_rare(search.search_terms("nguyen van"))
+    wanted = make_contact(by=users.rep_a, full_name="Vũ Thị Hà", phones=["+84 91 234 5678"])
+    for i in range(5):
+        make_contact(by=users.rep_a, full_name=f"Other {i}")
+    calls = []
+    for name in ("_paginate_rare", "_paginate_window"):
+        real = getattr(search, name)
+        monkeypatch.setattr(
+            search,
+            name,
+            lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k),
+        )
+    found = contacts_list(user=users.admin, filters=ContactFilters(q="091 234 5678")).items
+    assert [c.pk for c in found] == [wanted.pk]
+    if connection.vendor == "postgresql":
+        assert calls == ["_paginate_rare"]

@@ -146,19 +146,31 @@ def paginate_search(
     visible matches. On PostgreSQL, whose trigram index answers with every match at once, a
     newest-first page is first looked for among the next NEWEST_WINDOW rows by id, where a
     common word fills it (ids do not follow names, so matches are spread evenly); only a rarer
-    word, with few matches to sort, goes to the index. Other orders sort every match, which
+    word, with few matches to sort, goes to the index (a phone number goes there first). Other
+    orders sort every match, which
     costs in proportion to how common the words are.
     """
     if terms.long and ordering == NEWEST:
         if connection.vendor == "sqlite":
             return _paginate_fts_newest(queryset, terms, cursor=cursor, limit=limit)
-        page = _paginate_window(queryset, terms, cursor=cursor, limit=limit)
-        if page is None:
-            page = _paginate_rare(queryset, terms, cursor=cursor, limit=limit)
+        attempts = (_paginate_window, _paginate_rare)
+        if _looks_rare(terms):
+            attempts = (_paginate_rare, _paginate_window)
+        page = None
+        for attempt in attempts:
+            page = attempt(queryset, terms, cursor=cursor, limit=limit)
+            if page is not None:
+                break
         if page is not None:
             return page
     matching = apply_search(queryset, terms, prefix_fields=prefix_fields)
     return paginate(matching, ordering=ordering, cursor=cursor, limit=limit)
+
+
+def _looks_rare(terms: SearchTerms) -> bool:
+    """A phone number's digits (7 or more) match a handful of rows: the trigram index finds them
+    at once, while the newest-rows window would read its 10,000 rows for nothing."""
+    return any(term.isdigit() and len(term) >= 7 for term in terms.long)
 
 
 # A word too rare for the window matches at most about this many rows; they are fetched by id
