@@ -114,7 +114,8 @@ def rfm_score(transactions: pl.DataFrame, *, as_of: date) -> pl.DataFrame:
         .with_columns(
             quintile(-pl.col("recency_days")).alias("r_score"),
             quintile(pl.col("frequency")).alias("f_score"),
-            quintile(pl.col("monetary")).alias("m_score"),
+            # Rounded so a sum that differs in its last bit with the rows' order ties the same.
+            quintile(pl.col("monetary").round(6)).alias("m_score"),
         )
     )
     fm = (base["f_score"].cast(pl.Int16) + base["m_score"].cast(pl.Int16) + 1) // 2
