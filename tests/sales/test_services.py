@@ -472,7 +472,11 @@ def _plain_indexes(table: str) -> set[str]:
 
     with connection.cursor() as cursor:
         found = connection.introspection.get_constraints(cursor, table)
-    return {name for name, c in found.items() if c["index"] and not c["primary_key"]}
+    return {
+        name
+        for name, c in found.items()
+        if (c["index"] or c["foreign_key"]) and not c["primary_key"]
+    }
 
 
 def test_orders_import_streams_chunks_and_adds_to_summaries(users, monkeypatch):

@@ -1241,8 +1241,9 @@ def _sequences_reset() -> None:
 
 
 def _plain_indexes_drop(models: Sequence[Any]) -> list[str]:
-    """Drop the plain (not primary, not unique) indexes of these tables; returns the CREATE
-    statements that bring them back. Only inside a transaction: a rollback restores them."""
+    """Drop the plain (not primary, not unique) indexes of these tables, and on PostgreSQL
+    their foreign keys; returns the statements that bring them back. Only inside a
+    transaction: a rollback restores them."""
     quote = connection.ops.quote_name
     found: list[tuple[str, str]] = []
     with connection.cursor() as cursor:
@@ -1264,7 +1265,27 @@ def _plain_indexes_drop(models: Sequence[Any]) -> list[str]:
             found.extend(cursor.fetchall())
         for name, _sql in found:
             cursor.execute(f"DROP INDEX {quote(name)}")
-    return [sql for _name, sql in found]
+        recreate = [sql for _name, sql in found]
+        if connection.vendor == "postgresql":
+            # PostgreSQL checks a foreign key with one locking lookup per row; added back at
+            # the end, it validates every row in one join (the documented bulk-load advice).
+            # ALTER TABLE also touches the referenced tables, which refuses while checks of
+            # rows written earlier in this transaction are pending: run those now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            for model in models:
+                table = model._meta.db_table
+                cursor.execute(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                    " WHERE conrelid = %s::regclass AND contype = 'f'",
+                    [table],
+                )
+                for name, definition in cursor.fetchall():
+                    cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+                    recreate.append(
+                        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                    )
+    return recreate
 
 
 def _import_errors(orders: Sequence[OrderImport], first: int, *, contacts: Mapping[int, Any],
