@@ -77,6 +77,12 @@ def load(tickets: int, batch: int = 50_000) -> dict:
     }
 
 
+def tickets_count() -> int:
+    from kith.service.models import Ticket
+
+    return Ticket.objects.count()
+
+
 def measure(requests: int) -> list[dict]:
     from django.test import Client
 
@@ -128,6 +134,11 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="SQLite only: measure the database a previous run loaded (same --tickets) again",
+    )
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"service_{args.db}_{args.tickets}"
@@ -137,8 +148,10 @@ def main() -> None:
         url = postgres.start()
     else:
         path = RESULTS / f"{name}.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        reuse = args.reuse and path.exists()
+        if not reuse:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{path}"
     os.environ["KITH_DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kith.settings")
@@ -150,9 +163,15 @@ def main() -> None:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        loaded = load(args.tickets)
-        print(f"loaded in {loaded['load_seconds']} s; measuring", flush=True)
+        if postgres is None and args.reuse and tickets_count() == args.tickets:
+            loaded = {"tickets": args.tickets, "reused": True}
+            print(f"reusing {path}; measuring", flush=True)
+        else:
+            loaded = load(args.tickets)
+            print(f"loaded in {loaded['load_seconds']} s; measuring", flush=True)
+        loaded["loadavg_before_measuring"] = [round(x, 1) for x in os.getloadavg()]
         rows = measure(args.requests)
+        loaded["loadavg_after_measuring"] = [round(x, 1) for x in os.getloadavg()]
         (RESULTS / f"{name}.json").write_text(
             json.dumps({"load": loaded, "requests": rows}, indent=2)
         )

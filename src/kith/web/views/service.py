@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -54,14 +55,28 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             filters=filters,
             cursor=request.GET.get("cursor") or None,
             limit=settings.KITH_PAGE_SIZE,
+            columns=selectors.LIST_COLUMNS,
         )
     except FieldError:
         page = selectors.tickets_list(
-            user=request.user, filters=filters, limit=settings.KITH_PAGE_SIZE
+            user=request.user,
+            filters=filters,
+            limit=settings.KITH_PAGE_SIZE,
+            columns=selectors.LIST_COLUMNS,
         )
+    # Labels looked up once per page: get_FOO_display() rebuilds its choices map on every call.
+    statuses = {k: str(v) for k, v in Ticket.Status.choices}
+    priorities = {k: str(v) for k, v in Priority.choices}
+    channels = {k: str(v) for k, v in Ticket.Channel.choices}
+    for ticket in page.items:
+        ticket.status_label = statuses.get(ticket.status, ticket.status)  # type: ignore[attr-defined]
+        ticket.priority_label = priorities.get(ticket.priority, ticket.priority)  # type: ignore[attr-defined]
+        ticket.channel_label = channels.get(ticket.channel, ticket.channel)  # type: ignore[attr-defined]
     context = {
         "page": page,
         "tickets": page.items,
+        # One reverse() per page rather than one per row.
+        "detail_prefix": reverse("ticket-detail", args=[0]).removesuffix("0/"),
         "filters": filters,
         "statuses": Ticket.Status.choices,
         "priorities": Priority.choices,
