@@ -15,7 +15,6 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -582,8 +581,9 @@ def _scores_write(
     prepared INSERT … ON CONFLICT DO UPDATE run over plain tuples is the same SQL on both
     databases (SQLite ≥ 3.24, PostgreSQL ≥ 9.5).
     """
-    columns = _score_columns(table)
-    names = ["contact_id", "run_id", "scored_at"] + [c for c in columns if c != "customer_id"]
+    names = ["contact_id", "run_id", "scored_at"] + [
+        c for c in _score_columns(table.head(0)) if c != "customer_id"
+    ]
     json_cast = "" if connection.vendor == "sqlite" else "::jsonb"
     marks = ", ".join(f"%s{json_cast}" if n in _JSON_COLUMNS else "%s" for n in names)
     quote = connection.ops.quote_name
@@ -593,15 +593,18 @@ def _scores_write(
         f" VALUES ({marks}) ON CONFLICT ({quote('contact_id')}) DO UPDATE SET {updates}"
     )
     scored_at = CustomerScore._meta.get_field("scored_at").get_db_prep_save(now, connection)
-    rows = zip(
-        columns["customer_id"],
-        *(columns[n] for n in names[3:]),
-        strict=True,
-    )
     total = table.height
     written = 0
     with connection.cursor() as cursor:
-        while batch := [(row[0], run.pk, scored_at, *row[1:]) for row in islice(rows, WRITE_BATCH)]:
+        # Python values for one batch at a time: a million rows of them would take gigabytes.
+        for start in range(0, total, WRITE_BATCH):
+            columns = _score_columns(table.slice(start, WRITE_BATCH))
+            batch = [
+                (contact_id, run.pk, scored_at, *rest)
+                for contact_id, *rest in zip(
+                    columns["customer_id"], *(columns[n] for n in names[3:]), strict=True
+                )
+            ]
             cursor.executemany(sql, batch)
             written += len(batch)
             if progress is not None:
