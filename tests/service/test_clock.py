@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from kith.service.clock import (
@@ -145,3 +145,69 @@ def test_between_is_additive(cal: Calendar, a: datetime, b: datetime, c: datetim
 def test_is_working_sees_the_same_instant_in_local_time() -> None:
     local = datetime.combine(date(2026, 11, 23), time(8, 30), tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
     assert is_working(HCM, local)
+
+
+# --- random calendars against a minute-by-minute count ----------------------------------------
+
+ZONES = ["UTC", "Asia/Ho_Chi_Minh", "America/New_York", "Europe/London", "Australia/Sydney"]
+
+
+@st.composite
+def random_calendars(draw: st.DrawFn) -> Calendar:
+    """Any time zone, 0–2 working spans on each weekday (whole quarter hours), some holidays."""
+    hours: dict[str, list[list[str]]] = {}
+    for weekday in range(7):
+        marks = sorted(draw(st.sets(st.integers(0, 96), max_size=4)))
+        spans = [marks[i : i + 2] for i in range(0, len(marks) - 1, 2)]
+        hours[str(weekday)] = [
+            [f"{a // 4:02d}:{a % 4 * 15:02d}", f"{min(b, 95) // 4:02d}:{min(b, 95) % 4 * 15:02d}"]
+            for a, b in spans
+            if min(b, 95) > a
+        ]
+    holidays = draw(
+        st.lists(st.dates(min_value=date(2026, 3, 1), max_value=date(2026, 3, 20)), max_size=4)
+    )
+    cal = calendar_from_spec(timezone=draw(st.sampled_from(ZONES)), hours=hours, holidays=holidays)
+    if not cal.has_hours():
+        cal = calendar_from_spec(timezone="UTC", hours=NINE_TO_FIVE, holidays=holidays)
+    return cal
+
+
+def _working_minutes(cal: Calendar, a: datetime, b: datetime) -> int:
+    """The oracle: step minute by minute in local wall-clock terms."""
+    count, moment = 0, a
+    while moment < b:
+        local = moment.astimezone(cal.tz)
+        if local.date() not in cal.holidays:
+            now = local.time()
+            if any(start <= now < end for start, end in cal.hours.get(local.weekday(), ())):
+                count += 1
+        moment += timedelta(minutes=1)
+    return count
+
+
+minute_moments = st.builds(
+    lambda day, minute: datetime(2026, 3, 1, tzinfo=UTC) + timedelta(days=day, minutes=minute),
+    st.integers(0, 14),
+    st.integers(0, 24 * 60 - 1),
+)
+
+
+@settings(deadline=None)  # the oracle is slow on a busy machine
+@given(cal=random_calendars(), a=minute_moments, span=st.integers(0, 4 * 24 * 60))
+def test_between_matches_a_minute_by_minute_count(cal: Calendar, a: datetime, span: int) -> None:
+    # Spans cover nights, weekends, holidays and New York's and London's March clock changes.
+    b = a + timedelta(minutes=span)
+    assert business_between(cal, a, b) == timedelta(minutes=_working_minutes(cal, a, b))
+
+
+@settings(deadline=None)
+@given(cal=random_calendars(), start=minute_moments, minutes=st.integers(1, 2 * 24 * 60))
+def test_add_lands_where_the_count_reaches_the_duration(
+    cal: Calendar, start: datetime, minutes: int
+) -> None:
+    end = business_add(cal, start, timedelta(minutes=minutes))
+    assume(end - start <= timedelta(days=12))  # sparse calendars: keep the oracle's walk short
+    assert _working_minutes(cal, start, end) == minutes
+    # One minute earlier the count is short: the earliest such instant.
+    assert _working_minutes(cal, start, end - timedelta(minutes=1)) == minutes - 1
