@@ -80,11 +80,14 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 def _print_metrics(run: Any) -> None:
     metrics = run.metrics or {}
-    table = Table(title=f"Scoring run {run.pk} as of {run.as_of}", show_header=False)
-    table.add_row("Contacts scored", str(run.customers_scored))
-    table.add_row("Customers with purchases", _fmt(metrics.get("buyers")))
-    table.add_row("Orders / lines", f"{metrics.get('orders', 0)} / {metrics.get('order_lines', 0)}")
-    table.add_row("Currency", str(metrics.get("currency", "")))
+    title = _("Scoring run %(id)s as of %(day)s") % {"id": run.pk, "day": run.as_of}
+    table = Table(title=title, show_header=False)
+    table.add_row(_("Contacts scored"), str(run.customers_scored))
+    table.add_row(_("Customers with purchases"), _fmt(metrics.get("buyers")))
+    table.add_row(
+        _("Orders / lines"), f"{metrics.get('orders', 0)} / {metrics.get('order_lines', 0)}"
+    )
+    table.add_row(_("Currency"), str(metrics.get("currency", "")))
     bgnbd = metrics.get("bgnbd") or {}
     if bgnbd:
         table.add_row(
@@ -99,24 +102,32 @@ def _print_metrics(run: Any) -> None:
     holdout = metrics.get("clv_holdout") or {}
     if "predicted_total" in holdout:
         table.add_row(
-            "CLV holdout",
-            f"predicted {_fmt(holdout.get('predicted_total'), 0)} repeat purchases, actual "
-            f"{holdout.get('actual_total')}, MAE {_fmt(holdout.get('mae'))}",
+            _("CLV holdout"),
+            _("%(predicted)s repeat purchases predicted, %(actual)s made, MAE %(mae)s")
+            % {
+                "predicted": _fmt(holdout.get("predicted_total"), 0),
+                "actual": holdout.get("actual_total"),
+                "mae": _fmt(holdout.get("mae")),
+            },
         )
     elif holdout:
-        table.add_row("CLV holdout", str(holdout.get("skipped", "")))
+        table.add_row(_("CLV holdout"), str(holdout.get("skipped", "")))
     churn = metrics.get("churn") or {}
     if "auc" in churn:
         table.add_row(
-            "Churn AUC",
-            f"{_fmt(churn.get('auc'))} (recency-only baseline {_fmt(churn.get('baseline_auc'))}),"
-            f" Brier {_fmt(churn.get('brier'))}",
+            _("Churn AUC"),
+            _("%(auc)s (recency alone: %(baseline)s), Brier %(brier)s")
+            % {
+                "auc": _fmt(churn.get("auc")),
+                "baseline": _fmt(churn.get("baseline_auc")),
+                "brier": _fmt(churn.get("brier")),
+            },
         )
     elif churn:
-        table.add_row("Churn", str(churn.get("skipped", "")))
-    table.add_row("Recommendation hit rate @5", _fmt(metrics.get("hit_rate_at_5")))
+        table.add_row(_("Churn AUC"), str(churn.get("skipped", "")))
+    table.add_row(_("Recommendation hit rate at 5"), _fmt(metrics.get("hit_rate_at_5")))
     seconds = metrics.get("seconds") or {}
-    table.add_row("Seconds", ", ".join(f"{k} {v}" for k, v in seconds.items()))
+    table.add_row(_("Seconds"), ", ".join(f"{k} {v}" for k, v in seconds.items()))
     out.print(table)
 
 
