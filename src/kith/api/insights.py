@@ -7,7 +7,7 @@ Money is in major units of the run's currency (runs/latest: metrics.currency).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -217,7 +217,7 @@ def kpis(request: ApiRequest, params: Query[KpiParams]) -> Any:
     retention, order value, purchase frequency, revenue; and lead conversion, win rate, sales
     cycle, NPS and CSAT over the whole range."""
     end = params.end or timezone.localdate()
-    start = params.start or end.replace(year=end.year - 1)
+    start = params.start or end - timedelta(days=365)
     table = selectors.kpis_by_period(user=request.auth, start=start, end=end, period=params.period)
     return {
         "start": start,
