@@ -1201,9 +1201,9 @@ def _ids_next(model: Any) -> int:
 
 
 def _rows_write(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Insert plain value tuples: COPY on PostgreSQL; on SQLite multi-row INSERT statements as
-    long as SQLite accepts (one statement per few thousand rows is several times faster than
-    executemany's statement per row, which also rewrites sqlite_sequence each time)."""
+    """Insert plain value tuples: COPY on PostgreSQL; on SQLite multi-row INSERT statements
+    (one statement per thousand rows is several times faster than executemany's statement per
+    row, which also rewrites sqlite_sequence each time)."""
     if not rows:
         return
     quote = connection.ops.quote_name
@@ -1219,7 +1219,9 @@ def _rows_write(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
 
     connection.ensure_connection()
     db = connection.connection
-    per = max(1, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns))
+    # A statement of a thousand rows, compiled once and cached: SQLite's compile time grows with
+    # the statement, so the longest statement it accepts is several times slower.
+    per = max(1, min(1000, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns)))
     group = "(" + ", ".join(["?"] * len(columns)) + ")"
     full = f"INSERT INTO {quote(table)} ({cols}) VALUES " + ", ".join([group] * per)  # noqa: S608
     for start in range(0, len(rows), per):
