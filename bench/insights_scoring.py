@@ -107,7 +107,7 @@ def load(contacts: int, lines: int, seed: int = 7) -> dict:
         life = rng.exponential(span * 0.6, buyers.size)
         active = np.minimum(first + life, span) - first
         rate = rng.gamma(0.9, 1.0, buyers.size)
-        rate *= orders_target / float((rate * active).sum() + buyers.size)
+        rate *= max(orders_target - buyers.size, 0.0) / float((rate * active).sum())
         per_buyer = 1 + rng.poisson(rate * active)
         order_id = line_id = 0
         owner = {r.pk: r for r in reps}
