@@ -425,3 +425,31 @@ def test_an_interaction_shows_on_the_timelines_of_the_contacts_who_took_part(
     assert "Joint meeting" in only.content.decode()
     calls = client.get(reverse("contact-timeline", args=[wei.pk]) + "?kind=interaction:call")
     assert "Joint meeting" not in calls.content.decode()
+
+
+def test_deal_and_lead_activity_through_the_records_sales_registered(web_client, users):
+    from kith.sales.services import lead_create
+    from tests.sales.factories import make_deal, make_pipeline
+
+    funnel = make_pipeline(by=users.admin)
+    deal = make_deal(by=users.rep_a, funnel=funnel, name="Big order")
+    lead = lead_create(by=users.rep_a, full_name="Trần Minh", email="minh@example.vn")
+    client = web_client(users.rep_a)
+    for model, pk, label in (
+        ("sales.deal", deal.pk, "Big order"),
+        ("sales.lead", lead.pk, "Trần Minh"),
+    ):
+        client.post(
+            reverse("record-interaction-create", args=[model, pk]),
+            {"kind": "meeting", "subject": f"About {label}"},
+            **HX,
+        )
+        html = client.get(reverse("record-activity", args=[model, pk])).content.decode()
+        assert f"Meeting: About {label}" in html
+        assert (
+            web_client(users.rep_b).get(reverse("record-activity", args=[model, pk])).status_code
+            == 404
+        )
+    assert sorted(Interaction.objects.values_list("record_model", flat=True)) == [
+        "sales.deal", "sales.lead",
+    ]  # fmt: skip
