@@ -326,6 +326,11 @@ def message_refile(*, by: Any, message_id: int) -> MailMessage:
             entry.reason = unfiled.reason[:300]
             entry.save(update_fields=["reason"])
             return entry
+        except Exception as exc:  # a bug in a handler must not lose the message
+            log.exception("unfiled message %s: handler failed", entry.pk)
+            entry.reason = (_("Filing failed: %(error)s") % {"error": type(exc).__name__})[:300]
+            entry.save(update_fields=["reason"])
+            return entry
         entry.status, entry.reason, entry.raw = MailMessage.Status.FILED, "", b""
         entry.save(update_fields=["status", "reason", "raw", "filed_as"])
         return entry
