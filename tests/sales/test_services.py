@@ -635,3 +635,23 @@ def test_deal_update_records_contact_and_product_changes(users, funnel):
         ).values_list("field", "new_value")
     )
     assert changes["contacts"] == f"#{ann.pk}" and changes["products"] == "TEA"
+
+
+def test_orders_import_forgets_old_contacts_without_losing_current_ones(users, monkeypatch):
+    # Chunks of 2 orders, a cache of 3 contacts: the cache overflows and is cleared while a
+    # chunk's contacts are being looked up; every order must still find its contact.
+    monkeypatch.setattr(services, "IMPORT_CHUNK", 2)
+    monkeypatch.setattr(services, "IMPORT_CONTACT_CACHE", 3)
+    people = [make_contact(by=users.rep_a, full_name=f"C{n}") for n in range(5)]
+    tea = make_product(by=users.admin, sku="TEA")
+    when = datetime(2024, 1, 5, tzinfo=UTC)
+    order = [0, 1, 1, 2, 3, 0, 4, 1, 2, 3]
+    result = services.orders_import(
+        by=users.rep_a,
+        orders=[
+            OrderImport(contact_id=people[i].pk, ordered_at=when, lines=[(tea.pk, 1, 10)])
+            for i in order
+        ],
+    )
+    assert result.orders == 10
+    assert sorted(PurchaseSummary.objects.values_list("order_count", flat=True)) == [1, 2, 2, 2, 3]

@@ -1326,9 +1326,12 @@ def _import_errors(orders: Sequence[OrderImport], first: int, *, contacts: Mappi
 
 def _contacts_known(by: User, ids: Iterable[int], known: dict[int, tuple[int, int | None]]) -> None:
     """Add the owner and team of those of `ids` that `by` may see to `known`."""
+    ids = set(ids)
     missing = sorted(pk for pk in ids if pk not in known)
     if len(known) + len(missing) > IMPORT_CONTACT_CACHE:
+        # Forget the earlier chunks' contacts, keeping none of this chunk's out.
         known.clear()
+        missing = sorted(ids)
     if missing and missing[-1] - missing[0] < 4 * len(missing):
         # Dense ids (a customer file, a generator): one primary-key range reads them all,
         # cheaper than binding thousands of IN parameters.
