@@ -226,11 +226,14 @@ def _fit(frame: pl.DataFrame, names: list[str], seed: int) -> Any:
     labels = frame["churned"].to_numpy()
     if labels.min() == labels.max():
         raise ValueError("churn training needs both churned and retained customers in a window")
-    # Slow learning, leaves of 40+ customers and L2: on a few thousand customers the default
-    # settings put the lowest tenth at 0.05 % risk when 2 % of them churn.
+    # 60 small trees (15 leaves of 40+ customers, L2): as accurate as 150 default-size ones on
+    # the synthetic test base and better calibrated (the default put the lowest tenth at 0.05 %
+    # risk when 2 % of them churned), and 2.5x cheaper to predict, which the drivers do once per
+    # feature over every customer.
     model = HistGradientBoostingClassifier(
-        max_iter=150,
-        learning_rate=0.05,
+        max_iter=60,
+        learning_rate=0.1,
+        max_leaf_nodes=15,
         min_samples_leaf=40,
         l2_regularization=1.0,
         early_stopping=False,
