@@ -373,7 +373,9 @@ def test_list_row_is_the_detail_answer(client_for, users):
         emails=[{"value": "hoa@example.vn"}, {"value": "hoa2@example.vn", "label": "home"}],
         phones=[{"value": "+84 91 234 5678", "label": "mobile"}],
         tags=["vip", "newsletter"],
-        addresses=[{"kind": "home", "line1": "12 Lý Thường Kiệt", "city": "Hà Nội", "country": "VN"}],
+        addresses=[
+            {"kind": "home", "line1": "12 Lý Thường Kiệt", "city": "Hà Nội", "country": "VN"}
+        ],
     )
     api = client_for(users.rep_a)
 
