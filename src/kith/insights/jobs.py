@@ -39,6 +39,7 @@ CHURN_HORIZON_DAYS = 90
 HOLDOUT_DAYS = 365
 RECOMMENDATIONS = 5
 CATEGORIES_KEPT = 3
+CATEGORY_CANDIDATES = 5
 # Below these, a model is not fitted (its scores stay null and metrics say why).
 MIN_BUYERS_CLV = 20
 MIN_BUYERS_CHURN = 30
@@ -462,7 +463,11 @@ def _recommend(
     chances = _attempt(
         "category_propensity",
         metrics,
-        lambda: recommend.category_propensity(lines, as_of=as_of),
+        # A customer's own categories and the most popular ones: scoring every customer against
+        # every category is most of this stage's time at 1M customers, and only the top few are kept.
+        lambda: recommend.category_propensity(
+            lines, as_of=as_of, candidates=CATEGORY_CANDIDATES, top=CATEGORIES_KEPT
+        ),
     )
     if chances is None:
         chances = pl.DataFrame(
