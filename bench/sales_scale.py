@@ -142,9 +142,11 @@ def load_sales(*, lines_target: int, deals: int) -> dict:
     start = now - timedelta(days=4 * 365)
     contact_ids = np.array([c[0] for c in contacts])
     buyers = contact_ids[np_rng.random(len(contact_ids)) < 0.6]
-    # Orders per buyer from a gamma rate; lines per order 1 + Poisson(2.3): about 3.3 a order.
+    # Orders per buyer from a gamma rate (rounded up, so the draw reaches the target; the
+    # generator stops there); lines per order 1 + Poisson(2.3): about 3.3 an order.
     orders_per = np.maximum(
-        1, np_rng.gamma(0.9, lines_target / 3.3 / len(buyers) / 0.9, len(buyers)).astype(int)
+        1,
+        np.ceil(np_rng.gamma(0.9, lines_target / 3.3 / len(buyers) / 0.9, len(buyers))).astype(int),
     )
     generating = 0.0  # seconds spent making orders inside the import call, subtracted
 
