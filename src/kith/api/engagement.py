@@ -464,3 +464,116 @@ def notifications_read(request: ApiRequest, payload: MarkReadIn) -> Any:
     return {
         "updated": services.notifications_mark_read(by=request.auth, notification_ids=payload.ids)
     }
+
+
+# --- mailboxes and unfiled mail (administrators) -----------------------------------------------
+
+
+class MailboxOut(Schema):
+    id: int
+    name: str
+    host: str
+    port: int
+    use_ssl: bool
+    username: str
+    password_env: str = Field(description="The environment variable that holds the password")
+    folder: str
+    purpose: str
+    create_leads_for_unknown: bool
+    owner: Ref
+    is_active: bool
+    last_polled_at: datetime | None
+    last_error: str
+
+    @staticmethod
+    def resolve_owner(mailbox: Any) -> dict[str, Any]:
+        return user_ref(mailbox.owner)
+
+
+class MailboxIn(Schema):
+    name: str
+    host: str
+    port: int = 993
+    use_ssl: bool = True
+    username: str
+    password_env: str = ""
+    folder: str = "INBOX"
+    purpose: str = "timeline"
+    create_leads_for_unknown: bool = False
+    owner_id: int | None = None
+    is_active: bool = True
+
+
+class MailboxPatch(Schema):
+    name: str = NOT_SENT
+    host: str = NOT_SENT
+    port: int = NOT_SENT
+    use_ssl: bool = NOT_SENT
+    username: str = NOT_SENT
+    password_env: str = NOT_SENT
+    folder: str = NOT_SENT
+    purpose: str = NOT_SENT
+    create_leads_for_unknown: bool = NOT_SENT
+    owner_id: int = NOT_SENT
+    is_active: bool = NOT_SENT
+
+
+@router.get("/mailboxes", response={200: list[MailboxOut], **ERRORS}, tags=["mail"])
+def mailboxes_list(request: ApiRequest) -> Any:
+    """The IMAP mailboxes Kith polls (administrators; an empty list for anyone else)."""
+    return selectors.mailboxes_list(user=request.auth)
+
+
+@router.post("/mailboxes", response={201: MailboxOut, **ERRORS}, tags=["mail"])
+def mailbox_create(request: ApiRequest, payload: MailboxIn) -> Any:
+    fields = payload.dict()
+    if fields["owner_id"] is None:
+        del fields["owner_id"]
+    return Status(201, services.mailbox_create(by=request.auth, **fields))
+
+
+@router.patch("/mailboxes/{int:mailbox_id}", response={200: MailboxOut, **ERRORS}, tags=["mail"])
+def mailbox_update(request: ApiRequest, mailbox_id: int, payload: MailboxPatch) -> Any:
+    selectors.mailbox_get(user=request.auth, mailbox_id=mailbox_id)  # 404 outside the admins
+    changes = payload.dict(exclude_unset=True)
+    return services.mailbox_update(by=request.auth, mailbox_id=mailbox_id, **changes)
+
+
+class UnfiledOut(Schema):
+    id: int
+    mailbox: str
+    message_id: str
+    from_address: str
+    subject: str
+    received_at: datetime
+    status: str
+    reason: str
+    filed_as: str
+
+    @staticmethod
+    def resolve_mailbox(message: Any) -> str:
+        return message.mailbox.name
+
+
+class UnfiledPage(Schema):
+    items: list[UnfiledOut]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+@router.get("/mail/unfiled", response={200: UnfiledPage, **ERRORS}, tags=["mail"])
+def mail_unfiled(request: ApiRequest, params: Query[PageParams]) -> Any:
+    """Messages that could not be filed, newest first, with the reason (administrators)."""
+    return _page(
+        selectors.unfiled_messages(user=request.auth, cursor=params.cursor, limit=params.limit)
+    )
+
+
+@router.post(
+    "/mail/unfiled/{int:message_id}/refile", response={200: UnfiledOut, **ERRORS}, tags=["mail"]
+)
+def mail_refile(request: ApiRequest, message_id: int) -> Any:
+    """Try an unfiled message again: `status` says whether it is filed now, `reason` why not."""
+    from kith.engagement.mail import message_refile
+
+    return message_refile(by=request.auth, message_id=message_id)
