@@ -40,6 +40,8 @@ def sign_in(page: Page, base: str, username: str = "rep_a") -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Password").press("Enter")
     expect(page.locator("h1")).to_contain_text("Welcome")
+    # The heading shows before the deferred scripts run; keys pressed earlier would be lost.
+    page.wait_for_load_state("load")
 
 
 def test_search_open_edit_and_see_history(page: Page, live_server, users, wang, screenshot):
