@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.test import Client
 from hypothesis import settings as hypothesis_settings
 
 from kith.identity.models import Team, User
-from kith.identity.services import roles_ensure_defaults, team_create, user_create
+from kith.identity.services import (
+    api_token_create,
+    roles_ensure_defaults,
+    team_create,
+    user_create,
+)
 
 PASSWORD = "correct-horse-battery-42"
 
@@ -57,3 +64,14 @@ def users(teams: Teams) -> Users:
         rep_a2=user_create(username="rep_a2", password=PASSWORD, team=teams.a),
         rep_b=user_create(username="rep_b", password=PASSWORD, team=teams.b, first_name="Bảo"),
     )
+
+
+@pytest.fixture
+def api_for(db) -> Callable[[User], Client]:
+    """A Django test client that authenticates every request with a fresh API token of `user`."""
+
+    def make(user: User) -> Client:
+        _token, secret = api_token_create(user=user, name="tests")
+        return Client(headers={"Authorization": f"Bearer {secret}"})
+
+    return make

@@ -7,8 +7,6 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from kith.identity import services as identity
-
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
@@ -17,14 +15,9 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
-def client_for(db) -> Callable[..., Client]:
-    """A Django test client that authenticates every request with a fresh API token of `user`."""
-
-    def make(user) -> Client:
-        _token, secret = identity.api_token_create(user=user, name="tests")
-        return Client(headers={"Authorization": f"Bearer {secret}"})
-
-    return make
+def client_for(api_for) -> Callable[..., Client]:
+    """The API tests' name for the shared token client (tests/conftest.py api_for)."""
+    return api_for
 
 
 @pytest.fixture

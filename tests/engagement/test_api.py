@@ -5,30 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kith.engagement import services
 from kith.engagement.models import Interaction, Notification, Task
-from kith.identity import services as identity
 from tests.engagement.factories import make_interaction
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
-@pytest.fixture
-def api(db):
-    def make(user) -> Client:
-        _token, secret = identity.api_token_create(user=user, name="tests")
-        return Client(headers={"Authorization": f"Bearer {secret}"})
-
-    return make
-
-
-def test_create_and_list_interactions(api, users, contact_a):
-    client = api(users.rep_a)
+def test_create_and_list_interactions(api_for, users, contact_a):
+    client = api_for(users.rep_a)
     response = client.post(
         "/api/v1/interactions",
         {"kind": "call", "contact_id": contact_a.pk, "direction": "out", "duration_seconds": 90,
@@ -46,8 +34,8 @@ def test_create_and_list_interactions(api, users, contact_a):
     assert [i["subject"] for i in listed["items"]] == ["Hello"]
 
 
-def test_interaction_validation_error_names_the_field(api, users, contact_a):
-    response = api(users.rep_a).post(
+def test_interaction_validation_error_names_the_field(api_for, users, contact_a):
+    response = api_for(users.rep_a).post(
         "/api/v1/interactions",
         {"kind": "email", "contact_id": contact_a.pk, "outcome": "busy"},
         content_type="application/json",
@@ -56,10 +44,10 @@ def test_interaction_validation_error_names_the_field(api, users, contact_a):
     assert response.json()["errors"] == {"outcome": "Only calls have an outcome."}
 
 
-def test_rep_b_cannot_see_or_use_team_a_records(api, users, contact_a):
+def test_rep_b_cannot_see_or_use_team_a_records(api_for, users, contact_a):
     interaction = make_interaction(by=users.rep_a, contact=contact_a, subject="secret")
     task = services.task_create(by=users.rep_a, title="A task", due_at=T0)
-    client = api(users.rep_b)
+    client = api_for(users.rep_b)
     assert client.get(f"/api/v1/interactions?contact_id={contact_a.pk}").status_code == 404
     assert client.get("/api/v1/interactions").json()["items"] == []
     assert client.get(f"/api/v1/interactions/{interaction.pk}").status_code == 404
@@ -83,12 +71,12 @@ def test_rep_b_cannot_see_or_use_team_a_records(api, users, contact_a):
     assert Task.objects.get().status == "open"
 
 
-def test_timeline_cursor(api, users, contact_a):
+def test_timeline_cursor(api_for, users, contact_a):
     for i in range(5):
         make_interaction(
             by=users.rep_a, contact=contact_a, subject=f"c{i}", occurred_at=T0 + timedelta(hours=i)
         )
-    client = api(users.rep_a)
+    client = api_for(users.rep_a)
     first = client.get(f"/api/v1/contacts/{contact_a.pk}/timeline?limit=3&kind=interaction").json()
     assert [i["title"] for i in first["items"]] == ["Call: c4", "Call: c3", "Call: c2"]
     second = client.get(
@@ -101,8 +89,8 @@ def test_timeline_cursor(api, users, contact_a):
     assert bad.status_code == 422
 
 
-def test_tasks_crud(api, users, contact_a):
-    client = api(users.rep_a)
+def test_tasks_crud(api_for, users, contact_a):
+    client = api_for(users.rep_a)
     created = client.post(
         "/api/v1/tasks",
         {"title": "Quote", "due_at": T0.isoformat(), "priority": 3, "contact_id": contact_a.pk},
@@ -116,18 +104,18 @@ def test_tasks_crud(api, users, contact_a):
     assert (patched["status"], patched["version"]) == ("done", 2)
     assert client.get("/api/v1/tasks?status=done").json()["items"][0]["title"] == "Quote"
     assert client.delete(f"/api/v1/tasks/{task_id}").status_code == 403  # reps may not delete
-    assert api(users.manager).delete(f"/api/v1/tasks/{task_id}").status_code == 204
+    assert api_for(users.manager).delete(f"/api/v1/tasks/{task_id}").status_code == 204
     assert Task.objects.count() == 0
 
 
-def test_comments_and_notifications(api, users, contact_a):
-    created = api(users.rep_a).post(
+def test_comments_and_notifications(api_for, users, contact_a):
+    created = api_for(users.rep_a).post(
         f"/api/v1/contacts/{contact_a.pk}/comments",
         {"body": "ping @rep_a2"},
         content_type="application/json",
     )
     assert created.status_code == 201
-    client = api(users.rep_a2)
+    client = api_for(users.rep_a2)
     inbox = client.get("/api/v1/notifications").json()
     assert (inbox["unread"], inbox["items"][0]["kind"], inbox["items"][0]["actor"]["id"]) == (
         1, "mention", users.rep_a.pk,
@@ -137,24 +125,24 @@ def test_comments_and_notifications(api, users, contact_a):
     assert Notification.objects.get().read_at is not None
 
 
-def test_comments_and_follows_on_a_ticket(api, users, contact_a):
+def test_comments_and_follows_on_a_ticket(api_for, users, contact_a):
     from kith.service.services import ticket_create
 
     ticket = ticket_create(by=users.rep_a, subject="Printer jam", contact_id=contact_a.pk)
     base = f"/api/v1/records/service.ticket/{ticket.pk}"
-    follow = api(users.rep_a2).post(
+    follow = api_for(users.rep_a2).post(
         f"{base}/follow", {"following": True}, content_type="application/json"
     )
     assert follow.json() == {"following": True}
-    created = api(users.rep_a).post(
+    created = api_for(users.rep_a).post(
         f"{base}/comments", {"body": "Roller replaced"}, content_type="application/json"
     )
     assert created.status_code == 201
-    assert [c["body"] for c in api(users.rep_a2).get(f"{base}/comments").json()] == [
+    assert [c["body"] for c in api_for(users.rep_a2).get(f"{base}/comments").json()] == [
         "Roller replaced"
     ]
     assert Notification.objects.get().recipient_id == users.rep_a2.pk
-    logged = api(users.rep_a).post(
+    logged = api_for(users.rep_a).post(
         "/api/v1/interactions",
         {"kind": "call", "record_model": "service.ticket", "record_id": ticket.pk,
          "participant_user_ids": [users.rep_a2.pk]},
@@ -162,7 +150,7 @@ def test_comments_and_follows_on_a_ticket(api, users, contact_a):
     )  # fmt: skip
     assert logged.status_code == 201
     assert logged.json()["participant_user_ids"] == [users.rep_a2.pk]
-    outsider = api(users.rep_b)
+    outsider = api_for(users.rep_b)
     assert outsider.get(f"{base}/comments").status_code == 404
     assert (
         outsider.post(
@@ -178,11 +166,11 @@ def test_comments_and_follows_on_a_ticket(api, users, contact_a):
         ).status_code
         == 404
     )
-    unknown = api(users.rep_a).get("/api/v1/records/nope.thing/1/comments")
+    unknown = api_for(users.rep_a).get("/api/v1/records/nope.thing/1/comments")
     assert unknown.status_code == 422
 
 
-def test_my_day(api, users, contact_a):
+def test_my_day(api_for, users, contact_a):
     from django.utils import timezone
 
     now = timezone.now()
@@ -194,7 +182,7 @@ def test_my_day(api, users, contact_a):
         occurred_at=timezone.localtime(now).replace(hour=23, minute=0),
         participant_users=[users.rep_a],
     )  # fmt: skip
-    day = api(users.rep_a).get("/api/v1/tasks/my-day").json()
+    day = api_for(users.rep_a).get("/api/v1/tasks/my-day").json()
     assert [t["title"] for t in day["overdue"]] == ["Late"]
     assert [t["title"] for t in day["undated"]] == ["Someday"]
     assert [(m["subject"], m["participant_user_ids"]) for m in day["meetings"]] == [
@@ -208,8 +196,8 @@ def _count(client, url) -> int:
     return len(ctx.captured_queries)
 
 
-def test_list_query_counts_do_not_grow(api, users, contact_a):
-    client = api(users.rep_a)
+def test_list_query_counts_do_not_grow(api_for, users, contact_a):
+    client = api_for(users.rep_a)
     counts: dict[str, list[int]] = {"i": [], "t": [], "n": [], "tl": []}
     client.get("/api/v1/interactions")  # the token's first use records itself
     for n in (2, 12):

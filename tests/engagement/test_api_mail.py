@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-from django.test import Client
-
 from kith.customers import services as customer_services
 from kith.engagement.mail import message_record
 from kith.engagement.models import Interaction, Mailbox, MailMessage
-from kith.identity import services as identity
 
 RAW = (
     b"From: Lan <lan.customer@example.vn>\r\nTo: sales@kith.test\r\n"
@@ -16,17 +12,8 @@ RAW = (
 )
 
 
-@pytest.fixture
-def api(db):
-    def make(user) -> Client:
-        _token, secret = identity.api_token_create(user=user, name="tests")
-        return Client(headers={"Authorization": f"Bearer {secret}"})
-
-    return make
-
-
-def test_admin_sets_up_and_changes_a_mailbox(api, users):
-    admin = api(users.admin)
+def test_admin_sets_up_and_changes_a_mailbox(api_for, users):
+    admin = api_for(users.admin)
     created = admin.post(
         "/api/v1/mailboxes",
         {
@@ -60,11 +47,11 @@ def test_admin_sets_up_and_changes_a_mailbox(api, users):
     assert [m["name"] for m in admin.get("/api/v1/mailboxes").json()] == ["Sales"]
 
 
-def test_a_rep_neither_sees_nor_changes_mailboxes_or_unfiled_mail(api, users):
+def test_a_rep_neither_sees_nor_changes_mailboxes_or_unfiled_mail(api_for, users):
     mailbox = Mailbox.objects.create(name="Sales", host="h", username="u", owner=users.admin)
     message_record(mailbox=mailbox, uidvalidity=1, uid=1, raw=RAW)
     entry = MailMessage.objects.get()
-    rep = api(users.rep_a)
+    rep = api_for(users.rep_a)
     assert rep.get("/api/v1/mailboxes").json() == []
     assert (
         rep.patch(
@@ -82,10 +69,10 @@ def test_a_rep_neither_sees_nor_changes_mailboxes_or_unfiled_mail(api, users):
     assert rep.post(f"/api/v1/mail/unfiled/{entry.pk}/refile").status_code == 404
 
 
-def test_unfiled_mail_is_listed_with_its_reason_and_refiled_once_the_contact_exists(api, users):
+def test_unfiled_mail_is_listed_with_its_reason_and_refiled_once_the_contact_exists(api_for, users):
     mailbox = Mailbox.objects.create(name="Sales", host="h", username="u", owner=users.admin)
     message_record(mailbox=mailbox, uidvalidity=1, uid=1, raw=RAW)
-    admin = api(users.admin)
+    admin = api_for(users.admin)
     (item,) = admin.get("/api/v1/mail/unfiled").json()["items"]
     assert (item["mailbox"], item["from_address"], item["status"]) == (
         "Sales", "lan.customer@example.vn", "unfiled",

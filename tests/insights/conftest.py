@@ -7,8 +7,6 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from kith.identity import services as identity
-
 
 @pytest.fixture(autouse=True)
 def english(settings):
@@ -21,15 +19,6 @@ def web_for(db) -> Callable[..., Client]:
         client = Client()
         client.force_login(user)
         return client
-
-    return make
-
-
-@pytest.fixture
-def api_for(db) -> Callable[..., Client]:
-    def make(user) -> Client:
-        _token, secret = identity.api_token_create(user=user, name="tests")
-        return Client(headers={"Authorization": f"Bearer {secret}"})
 
     return make
 

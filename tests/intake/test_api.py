@@ -7,15 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from kith.customers.models import Contact
-from kith.identity import services as identity
 from kith.intake.imports import import_run
 from tests.factories import make_contact
 from tests.intake.factories import csv_bytes
-
-
-def api(user) -> Client:
-    _token, secret = identity.api_token_create(user=user, name="tests")
-    return Client(headers={"Authorization": f"Bearer {secret}"})
 
 
 def _upload(client: Client, rows):
@@ -24,8 +18,8 @@ def _upload(client: Client, rows):
 
 
 @pytest.mark.django_db
-def test_upload_preview_run_status_undo(users):
-    client = api(users.rep_a)
+def test_upload_preview_run_status_undo(users, api_for):
+    client = api_for(users.rep_a)
     response = _upload(client, [["Who", "Email"], ["Ann", "ann@x.com"], ["Bob", "bad"]])
     assert response.status_code == 201, response.content
     job = response.json()
@@ -51,31 +45,31 @@ def test_upload_preview_run_status_undo(users):
 
 
 @pytest.mark.django_db
-def test_bad_file_is_422_naming_the_file(users):
-    response = _upload(api(users.rep_a), [])
+def test_bad_file_is_422_naming_the_file(users, api_for):
+    response = _upload(api_for(users.rep_a), [])
     assert response.status_code == 422
     assert response.json()["errors"] == {"file": "The file is empty."}
 
 
 @pytest.mark.django_db
-def test_other_users_import_is_404(users):
-    job = _upload(api(users.rep_a), [["Name"], ["Ann"]]).json()
-    client_b = api(users.rep_b)
+def test_other_users_import_is_404(users, api_for):
+    job = _upload(api_for(users.rep_a), [["Name"], ["Ann"]]).json()
+    client_b = api_for(users.rep_b)
     assert client_b.get(f"/api/v1/imports/{job['id']}").status_code == 404
     assert client_b.post(f"/api/v1/imports/{job['id']}/run").status_code == 404
 
 
 @pytest.mark.django_db
-def test_duplicates_and_merge(users):
+def test_duplicates_and_merge(users, api_for):
     a = make_contact(by=users.rep_a, first_name="Ann", last_name="Lee", emails=["ann@x.com"])
     b = make_contact(by=users.rep_a, first_name="Ann", last_name="Lee")
-    client = api(users.rep_a)
+    client = api_for(users.rep_a)
     found = client.post(
         "/api/v1/duplicates/contacts", {"email": "ANN@x.com"}, content_type="application/json"
     ).json()
     assert [c["id"] for c in found] == [a.pk]
     assert (
-        api(users.rep_b)
+        api_for(users.rep_b)
         .post(
             "/api/v1/duplicates/contacts", {"email": "ann@x.com"}, content_type="application/json"
         )
@@ -90,19 +84,19 @@ def test_duplicates_and_merge(users):
     )
     assert merge.status_code == 201
     assert not Contact.objects.filter(pk=b.pk).exists()
-    assert api(users.rep_b).post(f"/api/v1/merges/{merge.json()['id']}/undo").status_code == 404
+    assert api_for(users.rep_b).post(f"/api/v1/merges/{merge.json()['id']}/undo").status_code == 404
     undone = client.post(f"/api/v1/merges/{merge.json()['id']}/undo")
     assert undone.json()["undone_at"] is not None
     assert Contact.objects.filter(pk=b.pk).exists()
 
 
-def test_company_duplicates_and_merge(users):
+def test_company_duplicates_and_merge(users, api_for):
     from kith.customers.models import Company
     from tests.factories import make_company
 
     a = make_company(by=users.rep_a, name="Sao Mai", domain="saomai.vn")
     b = make_company(by=users.rep_a, name="Công ty TNHH Sao Mai")
-    client = api(users.rep_a)
+    client = api_for(users.rep_a)
     found = client.post(
         "/api/v1/duplicates/companies", {"name": "Sao Mai Ltd"}, content_type="application/json"
     ).json()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from kith.identity import services as identity
 from kith.sales import services
 from kith.sales.models import Deal, Lead
 from kith.sales.services import LineInput
@@ -15,17 +13,8 @@ from tests.factories import make_contact
 from tests.sales.factories import make_deal, make_pipeline, make_product
 
 
-@pytest.fixture
-def api(db):
-    def make(user) -> Client:
-        _token, secret = identity.api_token_create(user=user, name="tests")
-        return Client(headers={"Authorization": f"Bearer {secret}"})
-
-    return make
-
-
-def test_lead_crud_and_convert(api, users, funnel):
-    client = api(users.rep_a)
+def test_lead_crud_and_convert(api_for, users, funnel):
+    client = api_for(users.rep_a)
     created = client.post(
         "/api/v1/leads",
         {"full_name": "Ann", "email": "ann@acme.vn", "company_name": "Acme"},
@@ -61,8 +50,8 @@ def test_lead_crud_and_convert(api, users, funnel):
     assert Deal.objects.get(pk=result["deal_id"]).amount_minor == 120000
 
 
-def test_lead_bad_input_is_422_with_fields(api, users):
-    response = api(users.rep_a).post(
+def test_lead_bad_input_is_422_with_fields(api_for, users):
+    response = api_for(users.rep_a).post(
         "/api/v1/leads",
         {"full_name": "", "email": "bad"},
         content_type="application/json",
@@ -72,9 +61,9 @@ def test_lead_bad_input_is_422_with_fields(api, users):
     assert Lead.objects.count() == 0
 
 
-def test_rep_b_cannot_see_or_move_team_a_deal(api, users, funnel):
+def test_rep_b_cannot_see_or_move_team_a_deal(api_for, users, funnel):
     deal = make_deal(by=users.rep_a, funnel=funnel)
-    client = api(users.rep_b)
+    client = api_for(users.rep_b)
     assert client.get(f"/api/v1/deals/{deal.pk}").status_code == 404
     moved = client.post(
         f"/api/v1/deals/{deal.pk}/move",
@@ -86,9 +75,9 @@ def test_rep_b_cannot_see_or_move_team_a_deal(api, users, funnel):
     assert client.get("/api/v1/deals").json()["items"] == []
 
 
-def test_deal_move_via_api(api, users, funnel):
+def test_deal_move_via_api(api_for, users, funnel):
     deal = make_deal(by=users.rep_a, funnel=funnel)
-    response = api(users.rep_a).post(
+    response = api_for(users.rep_a).post(
         f"/api/v1/deals/{deal.pk}/move",
         {"stage_id": funnel.lost.pk, "lost_reason": "Budget"},
         content_type="application/json",
@@ -102,8 +91,8 @@ def test_deal_move_via_api(api, users, funnel):
     )
 
 
-def test_pipelines_and_products(api, users, funnel):
-    client = api(users.admin)
+def test_pipelines_and_products(api_for, users, funnel):
+    client = api_for(users.admin)
     pipelines = client.get("/api/v1/pipelines").json()
     assert [s["name"] for s in pipelines[0]["stages"]] == [
         "Qualify",
@@ -119,7 +108,7 @@ def test_pipelines_and_products(api, users, funnel):
     )
     assert product.status_code == 201
     assert client.get("/api/v1/products?q=TEA-1").json()["items"][0]["price_minor"] == 450
-    refused = api(users.rep_a).post(
+    refused = api_for(users.rep_a).post(
         "/api/v1/pipelines",
         {"name": "X", "stages": [{"name": "a", "probability": 1}] * 3},
         content_type="application/json",
@@ -127,10 +116,10 @@ def test_pipelines_and_products(api, users, funnel):
     assert refused.status_code == 403
 
 
-def test_orders_create_history_and_import(api, users):
+def test_orders_create_history_and_import(api_for, users):
     contact = make_contact(by=users.rep_a, full_name="Ann")
     tea = make_product(by=users.admin, sku="TEA", price_minor=450)
-    client = api(users.rep_a)
+    client = api_for(users.rep_a)
     created = client.post(
         "/api/v1/orders",
         {"contact_id": contact.pk, "lines": [{"product_id": tea.pk, "quantity": 2}]},
@@ -154,7 +143,7 @@ def test_orders_create_history_and_import(api, users):
     assert imported.status_code == 201 and imported.json() == {"orders": 1, "lines": 1}
     history = client.get(f"/api/v1/orders?contact_id={contact.pk}").json()["items"]
     assert [o["total_minor"] for o in history] == [900, 400]
-    assert api(users.rep_b).get(f"/api/v1/orders?contact_id={contact.pk}").json()["items"] == []
+    assert api_for(users.rep_b).get(f"/api/v1/orders?contact_id={contact.pk}").json()["items"] == []
 
 
 def _count(client: Client, url: str) -> int:
@@ -164,7 +153,7 @@ def _count(client: Client, url: str) -> int:
     return len(ctx.captured_queries)
 
 
-def test_api_list_query_counts_do_not_grow(api, users, funnel):
+def test_api_list_query_counts_do_not_grow(api_for, users, funnel):
     contact = make_contact(by=users.rep_a, full_name="Ann")
     tea = make_product(by=users.admin, sku="TEA")
     for n in range(12):
@@ -172,7 +161,7 @@ def test_api_list_query_counts_do_not_grow(api, users, funnel):
         services.lead_create(by=users.rep_a, full_name=f"L{n}")
         services.order_create(by=users.rep_a, contact_id=contact.pk, lines=[LineInput(tea.pk, 1)])
         make_product(by=users.admin, sku=f"P{n}")
-    client = api(users.rep_a)
+    client = api_for(users.rep_a)
     client.get("/api/v1/pipelines")  # the token's first use is written once a minute
     for path in ("/api/v1/deals", "/api/v1/leads", "/api/v1/orders", "/api/v1/products"):
         small = _count(client, f"{path}?limit=2")
@@ -181,7 +170,7 @@ def test_api_list_query_counts_do_not_grow(api, users, funnel):
         assert large <= 6, path
 
 
-def test_pipeline_patch_reorders_and_adds_stages(api, users, funnel):
+def test_pipeline_patch_reorders_and_adds_stages(api_for, users, funnel):
     f = funnel
     stages = [
         {"id": f.proposal.pk, "name": "Proposal", "probability": 45},
@@ -190,7 +179,7 @@ def test_pipeline_patch_reorders_and_adds_stages(api, users, funnel):
         {"id": f.won.pk, "name": "Won", "probability": 100, "outcome": "won"},
         {"id": f.lost.pk, "name": "Lost", "probability": 0, "outcome": "lost"},
     ]
-    response = api(users.admin).patch(
+    response = api_for(users.admin).patch(
         f"/api/v1/pipelines/{f.pipeline.pk}", {"name": "B2B", "stages": stages},
         content_type="application/json",
     )  # fmt: skip
@@ -200,20 +189,20 @@ def test_pipeline_patch_reorders_and_adds_stages(api, users, funnel):
     assert [(s["name"], s["probability"]) for s in body["stages"]] == [
         ("Proposal", 45), ("Qualify", 10), ("Trial", 60), ("Won", 100), ("Lost", 0),
     ]  # fmt: skip
-    refused = api(users.rep_a).patch(
+    refused = api_for(users.rep_a).patch(
         f"/api/v1/pipelines/{f.pipeline.pk}", {"name": "Mine"}, content_type="application/json"
     )
     assert refused.status_code == 403
 
 
-def test_pipeline_detail_and_delete(api, users, funnel):
-    client = api(users.admin)
+def test_pipeline_detail_and_delete(api_for, users, funnel):
+    client = api_for(users.admin)
     assert client.get(f"/api/v1/pipelines/{funnel.pipeline.pk}").json()["name"] == "Sales"
     assert client.get("/api/v1/pipelines/999999").status_code == 404
     make_deal(by=users.rep_a, funnel=funnel)
     busy = client.delete(f"/api/v1/pipelines/{funnel.pipeline.pk}")
     assert busy.status_code == 422 and "still has deals" in busy.content.decode()
     empty = make_pipeline(by=users.admin, name="Empty")
-    assert api(users.rep_a).delete(f"/api/v1/pipelines/{empty.pipeline.pk}").status_code == 403
+    assert api_for(users.rep_a).delete(f"/api/v1/pipelines/{empty.pipeline.pk}").status_code == 403
     assert client.delete(f"/api/v1/pipelines/{empty.pipeline.pk}").status_code == 204
     assert client.get(f"/api/v1/pipelines/{empty.pipeline.pk}").status_code == 404

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from kith.identity import services as identity
 from tests.factories import make_contact
 from tests.service.factories import make_ticket
 
 
-@pytest.fixture
-def api(db):
-    def make(user) -> Client:
-        _token, secret = identity.api_token_create(user=user, name="tests")
-        return Client(headers={"Authorization": f"Bearer {secret}"})
-
-    return make
-
-
-def test_ticket_crud_transition_events(api, users, desk):
-    client = api(users.rep_a)
+def test_ticket_crud_transition_events(api_for, users, desk):
+    client = api_for(users.rep_a)
     contact = make_contact(by=users.rep_a)
     created = client.post(
         "/api/v1/tickets",
@@ -76,10 +64,10 @@ def test_ticket_crud_transition_events(api, users, desk):
     assert events[1]["actor"]["id"] == users.rep_a.pk
 
 
-def test_filters_policies_and_metrics(api, users, desk):
+def test_filters_policies_and_metrics(api_for, users, desk):
     make_ticket(by=users.rep_a, priority="urgent")
     make_ticket(by=users.rep_a)
-    client = api(users.rep_a)
+    client = api_for(users.rep_a)
     urgent = client.get("/api/v1/tickets?priority=urgent").json()["items"]
     assert [t["priority"] for t in urgent] == ["urgent"]
     policies = client.get("/api/v1/sla-policies").json()
@@ -92,9 +80,9 @@ def test_filters_policies_and_metrics(api, users, desk):
     assert metrics["months"][0]["month"] == "2026-11"
 
 
-def test_other_team_gets_404_and_empty_lists(api, users, desk):
+def test_other_team_gets_404_and_empty_lists(api_for, users, desk):
     ticket = make_ticket(by=users.rep_a)
-    client = api(users.rep_b)
+    client = api_for(users.rep_b)
     assert client.get(f"/api/v1/tickets/{ticket.pk}").status_code == 404
     assert client.get(f"/api/v1/tickets/{ticket.pk}/events").status_code == 404
     assert client.post(
@@ -109,10 +97,10 @@ def test_other_team_gets_404_and_empty_lists(api, users, desk):
     )
 
 
-def test_list_query_count_does_not_grow_with_page_size(api, users, desk):
+def test_list_query_count_does_not_grow_with_page_size(api_for, users, desk):
     for n in range(12):
         make_ticket(by=users.rep_a, subject=f"T{n}", contact_id=make_contact(by=users.rep_a).pk)
-    client = api(users.rep_a)
+    client = api_for(users.rep_a)
     client.get("/api/v1/tickets?limit=1")  # the token's first use is recorded once
     counts = []
     for limit in (3, 12):
