@@ -54,7 +54,8 @@ def test_role_seeding_gives_todays_grants_and_the_apps_declared_ones(db):
 
     expected = {(role, m): BEFORE[role] for role in BEFORE for m in KITH_MODULES}
     expected[("admin", "stamps")] = ("all", FULL)
-    expected[("manager", "stamps")] = ("team", ("create",))  # sales_rep: no grant declared
+    expected[("manager", "stamps")] = ("team", ("create",))
+    expected[("sales_rep", "stamps")] = ("own", ())
     assert _seeded() == expected
     assert list(MODULES) == [*KITH_MODULES, "stamps"]
     assert all(g.can_read for g in RoleGrant.objects.all())
@@ -64,7 +65,8 @@ def test_api_router_is_mounted(users, api_for):
     Stamp.objects.create(contact=make_contact(by=users.admin, full_name="Ann Lee"), note="first")
 
     assert api_for(users.admin).get("/api/v1/stamps").json() == {"notes": ["first"]}
-    assert api_for(users.rep_a).get("/api/v1/stamps").status_code == 403
+    assert api_for(users.rep_a).get("/api/v1/stamps").status_code == 200  # read, own scope
+    assert Client().get("/api/v1/stamps").status_code == 401
 
 
 def _nav(html: str) -> list[str]:

@@ -13,13 +13,13 @@ class DoorAppConfig(KithAppConfig):
     label = "door_app"
     default_auto_field = "django.db.models.BigAutoField"
 
-    # Sales representatives get no grant: a role left out of a module's grants has none.
     access_modules = {
         "stamps": AccessModule(
             "stamps",
             {
                 "admin": DefaultGrant("all", ("create", "edit", "delete", "export")),
                 "manager": DefaultGrant("team", ("create",)),
+                "sales_rep": DefaultGrant("own"),
             },
         )
     }
