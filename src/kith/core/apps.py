@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from types import MappingProxyType
 from typing import Any, ClassVar, Protocol
 
@@ -129,3 +130,13 @@ class KithAppConfig(AppConfig):
 class CoreConfig(KithAppConfig):
     name = "kith.core"
     label = "core"
+
+    def ready(self) -> None:
+        from kith.core import tasks
+        from kith.core.schedules import schedule_register
+
+        schedule_register(
+            name="core.public_form_posts_prune",
+            every=timedelta(days=1),
+            task=tasks.public_form_posts_prune_task,
+        )

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
 from kith.core.doors import access_modules
-from kith.core.errors import FieldError, Forbidden, NotFound
-from kith.identity.access import MODULES, is_admin
+from kith.core.errors import FieldError, NotFound
+from kith.identity.access import MODULES, admin_require
 from kith.identity.models import ApiToken, Right, Role, RoleGrant, Scope, Team, User
 
 # The ready roles, slug -> name. What each may do in a module is that module's default grant
@@ -56,12 +56,6 @@ def roles_ensure_defaults() -> dict[str, Role]:
             )
             roles[slug] = role
     return roles
-
-
-def admin_require(user: Any) -> None:
-    """Raise Forbidden unless `user` administers Kith (see kith.identity.access.is_admin)."""
-    if not is_admin(user):
-        raise Forbidden(_("Only administrators can change settings."))
 
 
 def _team_name_clean(name: str, *, exclude_id: int | None = None) -> str:
