@@ -74,9 +74,8 @@ def _nav(html: str) -> list[str]:
     return [re.sub(r"<[^>]+>", "", item).strip() for item in re.findall(r"<li>(.*?)</li>", nav)]
 
 
-def test_url_module_page_and_nav_entry(users):
-    client = Client()
-    client.force_login(users.admin)
+def test_url_module_page_and_nav_entry(users, web_for):
+    client = web_for(users.admin)
 
     page = client.get("/stamps/")
 
@@ -102,10 +101,9 @@ def test_url_module_page_and_nav_entry(users):
     assert '<a href="/deals/" aria-current="page">Deals</a>' in deals
 
 
-def test_record_panel_is_on_the_contact_page(users):
+def test_record_panel_is_on_the_contact_page(users, web_for):
     contact = make_contact(by=users.admin, full_name="Ann Lee")
-    client = Client()
-    client.force_login(users.admin)
+    client = web_for(users.admin)
 
     page = client.get(f"/contacts/{contact.pk}/").content.decode()
 
