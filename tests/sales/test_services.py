@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -25,6 +26,9 @@ from kith.sales.money import money_format, money_parse
 from kith.sales.services import LineInput, OrderImport
 from tests.factories import make_company, make_contact
 from tests.sales.factories import make_deal, make_pipeline, make_product
+
+# The module (the package's `orders_import` name is the service function).
+orders_import_module = importlib.import_module("kith.sales.services.orders_import")
 
 # --- money -----------------------------------------------------------------------------------
 
@@ -480,7 +484,7 @@ def _plain_indexes(table: str) -> set[str]:
 
 
 def test_orders_import_streams_chunks_and_adds_to_summaries(users, monkeypatch):
-    monkeypatch.setattr(services, "IMPORT_CHUNK", 2)  # several chunks in one call
+    monkeypatch.setattr(orders_import_module, "IMPORT_CHUNK", 2)  # several chunks in one call
     a = make_contact(by=users.rep_a, full_name="A")
     tea = make_product(by=users.admin, sku="TEA")
     indexes = _plain_indexes(Order._meta.db_table)
@@ -523,7 +527,7 @@ def test_orders_import_streams_chunks_and_adds_to_summaries(users, monkeypatch):
 
 
 def test_orders_import_error_in_a_later_chunk_writes_nothing(users, monkeypatch):
-    monkeypatch.setattr(services, "IMPORT_CHUNK", 2)
+    monkeypatch.setattr(orders_import_module, "IMPORT_CHUNK", 2)
     a = make_contact(by=users.rep_a, full_name="A")
     tea = make_product(by=users.admin, sku="TEA")
     indexes = _plain_indexes(Order._meta.db_table)
@@ -640,8 +644,8 @@ def test_deal_update_records_contact_and_product_changes(users, funnel):
 def test_orders_import_forgets_old_contacts_without_losing_current_ones(users, monkeypatch):
     # Chunks of 2 orders, a cache of 3 contacts: the cache overflows and is cleared while a
     # chunk's contacts are being looked up; every order must still find its contact.
-    monkeypatch.setattr(services, "IMPORT_CHUNK", 2)
-    monkeypatch.setattr(services, "IMPORT_CONTACT_CACHE", 3)
+    monkeypatch.setattr(orders_import_module, "IMPORT_CHUNK", 2)
+    monkeypatch.setattr(orders_import_module, "IMPORT_CONTACT_CACHE", 3)
     people = [make_contact(by=users.rep_a, full_name=f"C{n}") for n in range(5)]
     tea = make_product(by=users.admin, sku="TEA")
     when = datetime(2024, 1, 5, tzinfo=UTC)

@@ -1,0 +1,185 @@
+"""Web-to-lead forms: designing them (administrators) and taking public submissions."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kith.core.audit import changes_record
+from kith.core.errors import FieldError, Forbidden, NotFound
+from kith.core.text import clean
+from kith.customers.models import Consent, Contact, ContactPoint
+from kith.identity.access import is_admin
+from kith.identity.models import Team, User
+from kith.sales.models import (
+    Channel,
+    FormSubmission,
+    Lead,
+    WebForm,
+)
+from kith.sales.services.leads import _lead_apply
+from kith.sales.services.steps import _choice, _text
+
+
+def _form_apply(form: WebForm, values: Mapping[str, Any], errors: dict[str, str]) -> None:
+    form.name = _text(values.get("name"), "name", 120, errors, required=True)
+    form.slug = _text(values.get("slug"), "slug", 60, errors, required=True).lower()
+    if form.slug and not all(c.isascii() and (c.isalnum() or c == "-") for c in form.slug):
+        errors["slug"] = _("Use lower-case letters, digits and hyphens.")
+    elif WebForm.objects.filter(slug=form.slug).exclude(pk=form.pk).exists():
+        errors["slug"] = _("Another form uses this address.")
+    wanted = list(dict.fromkeys(values.get("fields") or ()))
+    allowed = {key for key, _label in WebForm.FIELD_CHOICES}
+    if set(wanted) - allowed:
+        errors["fields"] = _("Choose fields from the list.")
+    form.fields = [f for f in wanted if f in allowed]
+    form.consent_text = _text(values.get("consent_text"), "consent_text", 300, errors)
+    form.thank_you_text = _text(
+        values.get("thank_you_text"), "thank_you_text", 500, errors, required=True
+    )
+    form.campaign = _text(values.get("campaign"), "campaign", 120, errors)
+    form.assignment = str(values.get("assignment") or WebForm.Assignment.FIXED)
+    _choice(form.assignment, WebForm.Assignment.values, "assignment", errors)
+    form.is_active = bool(values.get("is_active", True))
+    form.owner = None
+    form.team = None
+    if form.assignment == WebForm.Assignment.FIXED:
+        owner = User.objects.filter(pk=values.get("owner_id") or 0, is_active=True).first()
+        if owner is None:
+            errors["owner_id"] = _("Choose the owner of the form's leads.")
+        form.owner = owner
+    else:
+        team = Team.objects.filter(pk=values.get("team_id") or 0).first()
+        if team is None or not team.members.filter(is_active=True).exists():
+            errors["team_id"] = _("Choose a team with active members.")
+        form.team = team
+
+
+def _admin_check(by: User) -> None:
+    if not is_admin(by):
+        raise Forbidden(_("Only administrators can design web forms."))
+
+
+@transaction.atomic
+def webform_create(*, by: User, **values: Any) -> WebForm:
+    """Create a web-to-lead form (administrators only)."""
+    _admin_check(by)
+    form = WebForm()
+    errors: dict[str, str] = {}
+    _form_apply(form, values, errors)
+    if errors:
+        raise FieldError(errors)
+    form.save()
+    return form
+
+
+@transaction.atomic
+def webform_update(*, by: User, form_id: int, **values: Any) -> WebForm:
+    """Change a web-to-lead form (administrators only)."""
+    _admin_check(by)
+    form = WebForm.objects.select_for_update().filter(pk=form_id).first()
+    if form is None:
+        raise NotFound(_("Not found."))
+    errors: dict[str, str] = {}
+    _form_apply(form, values, errors)
+    if errors:
+        raise FieldError(errors)
+    form.save()
+    return form
+
+
+class RateLimited(FieldError):
+    """Too many submissions from one address."""
+
+
+def ip_hash(ip: str) -> str:
+    """The submitter's address, hashed with the secret key: counted, never stored in clear."""
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()
+
+
+def _form_owner(form: WebForm) -> User:
+    """Fixed owner, or the next active team member in turn (the form row is locked)."""
+    if form.assignment == WebForm.Assignment.FIXED and form.owner is not None:
+        return form.owner
+    members = list(User.objects.filter(team_id=form.team_id or 0, is_active=True).order_by("pk"))
+    if not members:
+        raise FieldError.one("__all__", _("This form cannot take submissions right now."))
+    owner = members[form.assigned_count % len(members)]
+    WebForm.objects.filter(pk=form.pk).update(assigned_count=form.assigned_count + 1)
+    return owner
+
+
+def webform_submit(
+    *, slug: str, data: Mapping[str, Any], ip: str, now: datetime | None = None
+) -> Lead | None:
+    """Take one public submission of form `slug`: a new lead (plus the consent when ticked and
+    a matching contact exists; otherwise it is kept on the lead until conversion).
+
+    Returns None for a honeypot hit (looks accepted, nothing stored). Raises RateLimited after
+    KITH_SALES_FORM_RATE submissions per address in KITH_SALES_FORM_WINDOW seconds, and
+    FieldError naming each bad field; nothing is stored then (except the rate-limit count).
+    """
+    now = now or timezone.now()
+    form = WebForm.objects.filter(slug=slug, is_active=True).first()
+    if form is None:
+        raise NotFound(_("Not found."))
+    hashed = ip_hash(ip)
+    window = now - timedelta(seconds=settings.KITH_SALES_FORM_WINDOW)
+    # Counted before validation, outside the lead's transaction: posts with bad input count too.
+    recent = FormSubmission.objects.filter(ip_hash=hashed, at__gte=window).count()
+    if recent >= settings.KITH_SALES_FORM_RATE:
+        raise RateLimited.one(
+            "__all__", _("Too many submissions from your address; try again later.")
+        )
+    FormSubmission.objects.create(form=form, ip_hash=hashed)
+    if clean(str(data.get("website_url") or "")):  # the honeypot: humans never see it
+        return None
+    with transaction.atomic():
+        form = (
+            WebForm.objects.select_for_update(of=("self",)).select_related("owner").get(pk=form.pk)
+        )
+        errors: dict[str, str] = {}
+        lead = Lead(status=Lead.Status.NEW, source_channel=Channel.WEB_FORM, form=form)
+        values = {"full_name": data.get("full_name"), "email": data.get("email")}
+        for key in form.fields:
+            values[key] = data.get(key)
+        _lead_apply(lead, values, errors)
+        if not lead.email and "email" not in errors:
+            errors["email"] = _("Enter an email address.")
+        consent = bool(form.consent_text) and str(data.get("consent") or "") in {"on", "1", "true"}
+        if errors:
+            raise FieldError(errors)
+        owner = _form_owner(form)
+        lead.owner, lead.team_id = owner, owner.team_id
+        lead.campaign = form.campaign
+        if consent:
+            lead.consent_at, lead.consent_text = now, form.consent_text
+        lead.save()
+        changes_record(instance=lead, actor=None, before=None, after={})
+        if consent:
+            contact = Contact.objects.filter(
+                points__kind=ContactPoint.Kind.EMAIL, points__value=lead.email
+            ).first()
+            if contact is not None:
+                Consent.objects.create(
+                    contact=contact,
+                    channel=Consent.Channel.EMAIL,
+                    purpose=Consent.Purpose.MARKETING,
+                    status=Consent.Status.GRANTED,
+                    at=now,
+                    source=f"web form {form.slug}"[:120],
+                )
+        return lead
+
+
+def form_submissions_prune(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete rate-limit rows older than the window (run daily)."""
+    deleted, _by_model = FormSubmission.objects.filter(at__lt=timezone.now() - older_than).delete()
+    return deleted
