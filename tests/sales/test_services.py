@@ -61,7 +61,7 @@ def test_lead_create_normalises_and_records_history(users):
         "+84912345678",
     )
     assert lead.team_id == users.rep_a.team_id
-    services.lead_update(by=users.rep_a, lead_id=lead.pk, status="working")
+    services.lead_update(by=users.rep_a, lead_id=lead.pk, version=lead.version, status="working")
     history = ChangeRecord.objects.filter(model="sales.lead", object_id=lead.pk)
     assert list(
         history.order_by("id").values_list("action", "field", "old_value", "new_value")
@@ -83,10 +83,16 @@ def test_lead_bad_input_names_every_field(users):
 def test_disqualify_needs_a_reason(users):
     lead = services.lead_create(by=users.rep_a, full_name="Ann")
     with pytest.raises(FieldError) as caught:
-        services.lead_update(by=users.rep_a, lead_id=lead.pk, status="disqualified")
+        services.lead_update(
+            by=users.rep_a, lead_id=lead.pk, version=lead.version, status="disqualified"
+        )
     assert set(caught.value.errors) == {"disqualified_reason"}
     lead = services.lead_update(
-        by=users.rep_a, lead_id=lead.pk, status="disqualified", disqualified_reason="No budget"
+        by=users.rep_a,
+        lead_id=lead.pk,
+        version=lead.version,
+        status="disqualified",
+        disqualified_reason="No budget",
     )
     assert lead.disqualified_reason == "No budget"
 
@@ -175,7 +181,7 @@ def test_convert_is_atomic(users):
 def test_other_team_cannot_touch_lead(users):
     lead = services.lead_create(by=users.rep_a, full_name="Ann")
     with pytest.raises(NotFound):
-        services.lead_update(by=users.rep_b, lead_id=lead.pk, full_name="X")
+        services.lead_update(by=users.rep_b, lead_id=lead.pk, version=lead.version, full_name="X")
     with pytest.raises(NotFound):
         services.lead_convert(by=users.rep_b, lead_id=lead.pk)
 
@@ -367,7 +373,11 @@ def test_deal_update_validates(users, funnel, records_b_contact=None):
     other = make_contact(by=users.rep_b, full_name="B")
     with pytest.raises(FieldError) as caught:
         services.deal_update(
-            by=users.rep_a, deal_id=deal.pk, probability=120, contact_ids=[other.pk]
+            by=users.rep_a,
+            deal_id=deal.pk,
+            version=deal.version,
+            probability=120,
+            contact_ids=[other.pk],
         )
     assert set(caught.value.errors) == {"probability", "contact_ids"}
 
@@ -397,7 +407,9 @@ def test_order_create_updates_summary(users):
     assert (summary.order_count, summary.total_minor) == (2, 2350 + 900)
     assert summary.first_at == datetime(2025, 3, 1, 10, tzinfo=UTC)
     assert summary.last_at == datetime(2025, 6, 1, 10, tzinfo=UTC)
-    services.order_status_set(by=users.rep_a, order_id=first.pk, status="cancelled")
+    services.order_status_set(
+        by=users.rep_a, order_id=first.pk, version=first.version, status="cancelled"
+    )
     summary = PurchaseSummary.objects.get(contact=contact)
     assert (summary.order_count, summary.total_minor) == (1, 900)
     assert summary.first_at == datetime(2025, 6, 1, 10, tzinfo=UTC)
@@ -631,7 +643,11 @@ def test_deal_update_records_contact_and_product_changes(users, funnel):
     tea = make_product(by=users.admin, sku="TEA")
     deal = make_deal(by=users.rep_a, funnel=funnel)
     services.deal_update(
-        by=users.rep_a, deal_id=deal.pk, contact_ids=[ann.pk], product_ids=[tea.pk]
+        by=users.rep_a,
+        deal_id=deal.pk,
+        version=deal.version,
+        contact_ids=[ann.pk],
+        product_ids=[tea.pk],
     )
     changes = dict(
         ChangeRecord.objects.filter(

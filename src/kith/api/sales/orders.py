@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from kith.api.auth import ApiRequest
 from kith.api.sales.schemas import PageParams, page_out
-from kith.api.schemas import ERRORS, Ref
+from kith.api.schemas import ERRORS, ErrorOut, Ref
 from kith.sales import selectors, services
 from kith.sales.models import Channel, Order
 
@@ -28,6 +28,7 @@ class OrderOut(Schema):
     channel: str
     currency: str
     total_minor: int
+    version: int
 
     @staticmethod
     def resolve_contact(order: Order) -> dict[str, Any]:
@@ -79,6 +80,7 @@ class OrderIn(Schema):
 
 class StatusIn(Schema):
     status: str = Field(..., description=", ".join(Order.Status.values))
+    version: int = Field(..., description="the order's version you read (a stale one is a 409)")
 
 
 class ImportLineIn(Schema):
@@ -136,10 +138,14 @@ def order_create(request: ApiRequest, payload: OrderIn) -> Any:
 
 
 @router.post(
-    "/orders/{int:order_id}/status", response={200: OrderDetailOut, **ERRORS}, tags=["orders"]
+    "/orders/{int:order_id}/status",
+    response={200: OrderDetailOut, 409: ErrorOut, **ERRORS},
+    tags=["orders"],
 )
 def order_status_set(request: ApiRequest, order_id: int, payload: StatusIn) -> Any:
-    services.order_status_set(by=request.auth, order_id=order_id, status=payload.status)
+    services.order_status_set(
+        by=request.auth, order_id=order_id, status=payload.status, version=payload.version
+    )
     return selectors.order_get(user=request.auth, order_id=order_id)
 
 

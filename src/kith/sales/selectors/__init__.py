@@ -24,7 +24,6 @@ from kith.sales.selectors.deals import (
     deals_list,
 )
 from kith.sales.selectors.forecast import ForecastRow, sales_forecast
-from kith.sales.selectors.history import record_history
 from kith.sales.selectors.leads import LeadFilters, lead_get, leads_list
 from kith.sales.selectors.orders import OrderFilters, order_get, orders_list
 from kith.sales.selectors.panels import SalesPanel, company_sales_panel, contact_sales_panel
@@ -67,7 +66,6 @@ __all__ = [
     "pipelines_all",
     "product_get",
     "products_list",
-    "record_history",
     "sales_activity",
     "sales_forecast",
     "stage_deal_counts",

@@ -12,12 +12,7 @@ from kith.engagement.models import Interaction
 from kith.engagement.selectors import interactions_last_at
 from kith.identity.access import visible_to
 from kith.identity.models import User
-from kith.sales.models import (
-    Deal,
-    DealStageChange,
-    Pipeline,
-    Stage,
-)
+from kith.sales.models import Deal, DealStageChange, Pipeline, Stage
 from kith.sales.selectors.board import deals_for_cards
 
 

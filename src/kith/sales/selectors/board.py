@@ -16,11 +16,7 @@ from django.db.models import Count, F, QuerySet, Sum
 
 from kith.core.pagination import Ordering, paginate
 from kith.identity.models import User
-from kith.sales.models import (
-    Deal,
-    Pipeline,
-    Stage,
-)
+from kith.sales.models import Deal, Pipeline, Stage
 from kith.sales.money import money_format
 from kith.sales.selectors.deals import ALL_DEALS, DealFilters, deals_filtered
 

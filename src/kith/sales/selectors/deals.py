@@ -16,11 +16,7 @@ from kith.core.pagination import Ordering, Page, paginate
 from kith.customers.models import Company, Contact
 from kith.identity.access import can, visible_to
 from kith.identity.models import User
-from kith.sales.models import (
-    Deal,
-    DealStageChange,
-    Product,
-)
+from kith.sales.models import Deal, DealStageChange, Product
 
 DEAL_ORDERING = Ordering("created_at", descending=True)
 

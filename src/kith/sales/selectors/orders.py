@@ -10,9 +10,7 @@ from kith.core.errors import NotFound
 from kith.core.pagination import Ordering, Page, paginate
 from kith.identity.access import visible_to
 from kith.identity.models import User
-from kith.sales.models import (
-    Order,
-)
+from kith.sales.models import Order
 
 ORDER_ORDERING = Ordering("ordered_at", descending=True)
 

@@ -9,12 +9,7 @@ from django.db.models import Max, Min, Sum
 from kith.customers.models import Contact
 from kith.identity.access import visible_to
 from kith.identity.models import User
-from kith.sales.models import (
-    Deal,
-    DealContact,
-    Order,
-    PurchaseSummary,
-)
+from kith.sales.models import Deal, DealContact, Order, PurchaseSummary
 
 
 @dataclass

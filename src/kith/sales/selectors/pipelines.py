@@ -6,11 +6,7 @@ from django.db.models import Count, Prefetch
 from django.utils.translation import gettext as _
 
 from kith.core.errors import NotFound
-from kith.sales.models import (
-    Deal,
-    Pipeline,
-    Stage,
-)
+from kith.sales.models import Deal, Pipeline, Stage
 
 
 def pipelines_all() -> list[Pipeline]:

@@ -9,9 +9,7 @@ from kith.core.errors import NotFound
 from kith.core.pagination import Ordering, Page, paginate
 from kith.identity.access import can
 from kith.identity.models import User
-from kith.sales.models import (
-    Product,
-)
+from kith.sales.models import Product
 
 PRODUCT_ORDERING = Ordering("name")
 

@@ -9,11 +9,7 @@ from django.utils.translation import gettext as _
 from kith.engagement.timeline import TimelineCursor, TimelineItem
 from kith.identity.access import visible_to
 from kith.identity.models import User
-from kith.sales.models import (
-    Deal,
-    DealContact,
-    Order,
-)
+from kith.sales.models import Deal, DealContact, Order
 
 
 def orders_for_timeline(

@@ -6,9 +6,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from kith.core.errors import NotFound
-from kith.sales.models import (
-    WebForm,
-)
+from kith.sales.models import WebForm
 
 
 def webforms_all() -> QuerySet[WebForm]:

@@ -15,16 +15,11 @@ from kith.core.audit import changes_record
 from kith.core.errors import FieldError
 from kith.customers import services as customers
 from kith.customers.models import Company, Consent, Contact, ContactPoint
-from kith.identity.access import in_scope
+from kith.identity.access import for_write, in_scope
 from kith.identity.models import User
-from kith.sales.models import (
-    Deal,
-    Lead,
-    Pipeline,
-)
+from kith.sales.models import Deal, Lead, Pipeline
 from kith.sales.services.deals import deal_create
 from kith.sales.services.leads import _lead_snapshot
-from kith.sales.services.steps import _for_write
 
 # Mail providers whose domain says nothing about the sender's company.
 FREE_MAIL_DOMAINS = frozenset(
@@ -99,7 +94,7 @@ def lead_convert(
     """Turn a lead into a contact and company (the existing ones when the email, phone or
     company domain matches: never a duplicate) and optionally a deal, in one atomic step.
     The lead stays, marked converted and linked to what it became."""
-    lead = _for_write(Lead, "leads", by=by, pk=lead_id, right="edit")
+    lead = for_write(Lead, module="leads", by=by, pk=lead_id, right="edit")
     if lead.status == Lead.Status.CONVERTED:
         raise FieldError.one("status", _("This lead is already converted."))
     if lead.status == Lead.Status.DISQUALIFIED:

@@ -13,25 +13,11 @@ from django.utils.translation import gettext as _
 from kith.core.audit import changes_record
 from kith.core.errors import FieldError
 from kith.core.text import clean
+from kith.core.validation import currency_clean, text_clean, unknown_fields_check, version_check
 from kith.customers.models import Company, Contact
-from kith.identity.access import require, visible_to
+from kith.identity.access import for_write, owner_resolve, require, visible_to
 from kith.identity.models import User
-from kith.sales.models import (
-    Deal,
-    DealContact,
-    DealStageChange,
-    Pipeline,
-    Product,
-    Stage,
-)
-from kith.sales.services.steps import (
-    _currency,
-    _for_write,
-    _owner_resolve,
-    _text,
-    _unknown_check,
-    _version_check,
-)
+from kith.sales.models import Deal, DealContact, DealStageChange, Pipeline, Product, Stage
 
 DEAL_FIELDS = frozenset(
     {
@@ -68,9 +54,11 @@ def _deal_apply(
     *, by: User, deal: Deal, changes: Mapping[str, Any], errors: dict[str, str]
 ) -> dict[str, list[int] | None]:
     if "name" in changes:
-        deal.name = _text(changes["name"], "name", 200, errors, required=True)
+        deal.name = text_clean(
+            changes["name"], field="name", limit=200, errors=errors, required=True
+        )
     if "currency" in changes:
-        deal.currency = _currency(changes["currency"], "currency", errors)
+        deal.currency = currency_clean(changes["currency"], field="currency", errors=errors)
     if "amount_minor" in changes:
         try:
             deal.amount_minor = int(changes["amount_minor"] or 0)
@@ -95,7 +83,9 @@ def _deal_apply(
                 value = None
         deal.expected_close = value or None
     if "lost_reason" in changes:
-        deal.lost_reason = _text(changes["lost_reason"], "lost_reason", 200, errors)
+        deal.lost_reason = text_clean(
+            changes["lost_reason"], field="lost_reason", limit=200, errors=errors
+        )
     if "company_id" in changes:
         company_id = changes["company_id"]
         deal.company = None
@@ -109,11 +99,8 @@ def _deal_apply(
                 errors["company_id"] = _("This company does not exist or is not visible to you.")
             deal.company = company
     if "owner_id" in changes:
-        try:
-            owner = _owner_resolve(by=by, owner_id=changes["owner_id"], module="deals")
-            deal.owner, deal.team_id = owner, owner.team_id
-        except FieldError as exc:
-            errors.update(exc.errors)
+        owner = owner_resolve(by=by, owner_id=changes["owner_id"], module="deals", errors=errors)
+        deal.owner, deal.team_id = owner, owner.team_id
     related: dict[str, list[int] | None] = {"contact_ids": None, "product_ids": None}
     if "contact_ids" in changes:
         ids = list(dict.fromkeys(int(i) for i in changes["contact_ids"] or ()))
@@ -210,9 +197,9 @@ def deal_create(
 @transaction.atomic
 def deal_update(*, by: User, deal_id: int, version: int | None = None, **changes: Any) -> Deal:
     """Change the named fields of a deal (not its stage: see deal_move)."""
-    _unknown_check(changes, DEAL_FIELDS)
-    deal = _for_write(Deal, "deals", by=by, pk=deal_id, right="edit")
-    _version_check(deal, version)
+    unknown_fields_check(changes, DEAL_FIELDS)
+    deal = for_write(Deal, module="deals", by=by, pk=deal_id, right="edit")
+    version_check(deal, version)
     before = _deal_snapshot(deal) | _deal_links_snapshot(deal)
     errors: dict[str, str] = {}
     related = _deal_apply(by=by, deal=deal, changes=changes, errors=errors)
@@ -232,7 +219,7 @@ def deal_move(
 ) -> Deal:
     """Move a deal to another stage of its pipeline: records the stage change with the time
     spent in the old stage, takes the new stage's probability and closes won/lost deals."""
-    deal = _for_write(Deal, "deals", by=by, pk=deal_id, right="edit")
+    deal = for_write(Deal, module="deals", by=by, pk=deal_id, right="edit")
     stage = Stage.objects.filter(pk=stage_id, pipeline_id=deal.pipeline_id).first()
     if stage is None:
         raise FieldError.one("stage_id", _("Choose a stage of this deal's pipeline."))
@@ -282,6 +269,6 @@ def _notify_owner(*, deal: Deal, by: User) -> None:
 @transaction.atomic
 def deal_delete(*, by: User, deal_id: int) -> None:
     """Delete a deal; its history keeps the last values."""
-    deal = _for_write(Deal, "deals", by=by, pk=deal_id, right="delete")
+    deal = for_write(Deal, module="deals", by=by, pk=deal_id, right="delete")
     changes_record(instance=deal, actor=by, before=_deal_snapshot(deal), after=None)
     deal.delete()

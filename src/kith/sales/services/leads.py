@@ -11,21 +11,11 @@ from django.utils.translation import gettext as _
 from kith.core.audit import changes_record
 from kith.core.errors import FieldError
 from kith.core.text import clean
+from kith.core.validation import choice_check, text_clean, unknown_fields_check, version_check
 from kith.customers.normalise import domain_normalise, email_normalise, phone_normalise
-from kith.identity.access import require
+from kith.identity.access import for_write, owner_resolve, require
 from kith.identity.models import User
-from kith.sales.models import (
-    Channel,
-    Lead,
-)
-from kith.sales.services.steps import (
-    _choice,
-    _for_write,
-    _owner_resolve,
-    _text,
-    _unknown_check,
-    _version_check,
-)
+from kith.sales.models import Channel, Lead
 
 LEAD_FIELDS = frozenset(
     {
@@ -53,12 +43,14 @@ def _lead_snapshot(lead: Lead) -> dict[str, str]:
 def _lead_apply(lead: Lead, changes: Mapping[str, Any], errors: dict[str, str]) -> None:
     """Validate and set lead fields (not owner); problems go into `errors`."""
     if "full_name" in changes:
-        lead.full_name = _text(changes["full_name"], "full_name", 200, errors, required=True)
+        lead.full_name = text_clean(
+            changes["full_name"], field="full_name", limit=200, errors=errors, required=True
+        )
     for name, limit in (("company_name", 200), ("campaign", 120), ("disqualified_reason", 200)):
         if name in changes:
-            setattr(lead, name, _text(changes[name], name, limit, errors))
+            setattr(lead, name, text_clean(changes[name], field=name, limit=limit, errors=errors))
     if "message" in changes:
-        lead.message = _text(changes["message"], "message", 5000, errors)
+        lead.message = text_clean(changes["message"], field="message", limit=5000, errors=errors)
     if "email" in changes:
         raw = clean(str(changes["email"] or ""))
         try:
@@ -78,13 +70,13 @@ def _lead_apply(lead: Lead, changes: Mapping[str, Any], errors: dict[str, str]) 
             errors["website"] = str(exc)
     if "source_channel" in changes:
         lead.source_channel = str(changes["source_channel"] or "")
-        _choice(lead.source_channel, Channel.values, "source_channel", errors)
+        choice_check(lead.source_channel, Channel.values, field="source_channel", errors=errors)
     if "status" in changes:
         status = str(changes["status"] or "")
         if status == Lead.Status.CONVERTED and lead.status != Lead.Status.CONVERTED:
             errors["status"] = _("Convert the lead to mark it converted.")
         else:
-            _choice(status, Lead.Status.values, "status", errors)
+            choice_check(status, Lead.Status.values, field="status", errors=errors)
             lead.status = status
     if not lead.full_name and "full_name" not in errors:
         errors["full_name"] = _("This field is required.")
@@ -123,10 +115,7 @@ def lead_create(
         },
         errors,
     )  # fmt: skip
-    try:
-        owner = _owner_resolve(by=by, owner_id=owner_id, module="leads")
-    except FieldError as exc:
-        errors.update(exc.errors)
+    owner = owner_resolve(by=by, owner_id=owner_id, module="leads", errors=errors)
     if errors:
         raise FieldError(errors)
     lead.owner, lead.team_id = owner, owner.team_id
@@ -138,20 +127,17 @@ def lead_create(
 @transaction.atomic
 def lead_update(*, by: User, lead_id: int, version: int | None = None, **changes: Any) -> Lead:
     """Change the named fields of a lead; history records each change."""
-    _unknown_check(changes, LEAD_FIELDS)
-    lead = _for_write(Lead, "leads", by=by, pk=lead_id, right="edit")
-    _version_check(lead, version)
+    unknown_fields_check(changes, LEAD_FIELDS)
+    lead = for_write(Lead, module="leads", by=by, pk=lead_id, right="edit")
+    version_check(lead, version)
     if lead.status == Lead.Status.CONVERTED:
         raise FieldError.one("status", _("A converted lead cannot be changed."))
     before = _lead_snapshot(lead)
     errors: dict[str, str] = {}
     _lead_apply(lead, changes, errors)
     if "owner_id" in changes:
-        try:
-            owner = _owner_resolve(by=by, owner_id=changes["owner_id"], module="leads")
-            lead.owner, lead.team_id = owner, owner.team_id
-        except FieldError as exc:
-            errors.update(exc.errors)
+        owner = owner_resolve(by=by, owner_id=changes["owner_id"], module="leads", errors=errors)
+        lead.owner, lead.team_id = owner, owner.team_id
     if errors:
         raise FieldError(errors)
     lead.version += 1
@@ -163,6 +149,6 @@ def lead_update(*, by: User, lead_id: int, version: int | None = None, **changes
 @transaction.atomic
 def lead_delete(*, by: User, lead_id: int) -> None:
     """Delete a lead; its history keeps the last values."""
-    lead = _for_write(Lead, "leads", by=by, pk=lead_id, right="delete")
+    lead = for_write(Lead, module="leads", by=by, pk=lead_id, right="delete")
     changes_record(instance=lead, actor=by, before=_lead_snapshot(lead), after=None)
     lead.delete()

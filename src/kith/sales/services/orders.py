@@ -12,17 +12,11 @@ from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
 from kith.core.errors import FieldError
+from kith.core.validation import choice_check, currency_clean, text_clean, version_check
 from kith.customers.models import Contact
-from kith.identity.access import require, visible_to
+from kith.identity.access import for_write, require, visible_to
 from kith.identity.models import User
-from kith.sales.models import (
-    Channel,
-    Order,
-    OrderLine,
-    Product,
-    PurchaseSummary,
-)
-from kith.sales.services.steps import _choice, _currency, _for_write, _text
+from kith.sales.models import Channel, Order, OrderLine, Product, PurchaseSummary
 
 
 @dataclass(frozen=True)
@@ -75,10 +69,10 @@ def order_create(
     )
     if contact is None:
         errors["contact_id"] = _("This contact does not exist or is not visible to you.")
-    _choice(status, Order.Status.values, "status", errors)
-    _choice(channel, Channel.values, "channel", errors)
-    currency = _currency(currency, "currency", errors)
-    number = _text(number, "number", 40, errors)
+    choice_check(status, Order.Status.values, field="status", errors=errors)
+    choice_check(channel, Channel.values, field="channel", errors=errors)
+    currency = currency_clean(currency, field="currency", errors=errors)
+    number = text_clean(number, field="number", limit=40, errors=errors)
     if not lines:
         errors["lines"] = _("An order needs at least one line.")
     products = Product.objects.in_bulk([line.product_id for line in lines])
@@ -122,11 +116,13 @@ def order_create(
 
 
 @transaction.atomic
-def order_status_set(*, by: User, order_id: int, status: str) -> Order:
-    """Change an order's status (a cancelled or refunded order leaves the purchase summary)."""
-    order = _for_write(Order, "orders", by=by, pk=order_id, right="edit")
+def order_status_set(*, by: User, order_id: int, status: str, version: int | None = None) -> Order:
+    """Change an order's status (a cancelled or refunded order leaves the purchase summary);
+    `version` is the one the change was made from (a stale one is refused)."""
+    order = for_write(Order, module="orders", by=by, pk=order_id, right="edit")
+    version_check(order, version)
     errors: dict[str, str] = {}
-    _choice(status, Order.Status.values, "status", errors)
+    choice_check(status, Order.Status.values, field="status", errors=errors)
     if errors:
         raise FieldError(errors)
     before = {"status": order.status}

@@ -11,17 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
-from kith.core.errors import FieldError, Forbidden, NotFound
+from kith.core.errors import FieldError, NotFound
 from kith.core.text import clean
-from kith.identity.access import is_admin
+from kith.core.validation import choice_check, currency_clean, text_clean
+from kith.identity.access import admin_require
 from kith.identity.models import User
-from kith.sales.models import (
-    Deal,
-    DealStageChange,
-    Pipeline,
-    Stage,
-)
-from kith.sales.services.steps import _choice, _currency, _text
+from kith.sales.models import Deal, DealStageChange, Pipeline, Stage
 
 
 @dataclass(frozen=True)
@@ -38,13 +33,12 @@ def pipeline_create(
 ) -> Pipeline:
     """A pipeline with its ordered stages (administrators only); needs one won and one lost
     stage so every deal can close."""
-    if not is_admin(by):
-        raise Forbidden(_("Only administrators can change pipelines."))
+    admin_require(by, message=_("Only administrators can change pipelines."))
     errors: dict[str, str] = {}
-    name = _text(name, "name", 120, errors, required=True)
+    name = text_clean(name, field="name", limit=120, errors=errors, required=True)
     if name and Pipeline.objects.filter(name=name).exists():
         errors["name"] = _("Another pipeline has this name.")
-    currency = _currency(currency, "currency", errors)
+    currency = currency_clean(currency, field="currency", errors=errors)
     _stages_check(stages, errors)
     if errors:
         raise FieldError(errors)
@@ -72,7 +66,9 @@ def _stages_check(stages: Sequence[StageInput], errors: dict[str, str]) -> None:
             errors[f"stages.{index}.name"] = _("Enter a name.")
         if not 0 <= stage.probability <= 100:
             errors[f"stages.{index}.probability"] = _("Use a percentage from 0 to 100.")
-        _choice(stage.outcome, Stage.Outcome.values, f"stages.{index}.outcome", errors)
+        choice_check(
+            stage.outcome, Stage.Outcome.values, field=f"stages.{index}.outcome", errors=errors
+        )
     outcomes = [s.outcome for s in stages]
     if "open" not in outcomes or "won" not in outcomes or "lost" not in outcomes:
         errors["stages"] = _("A pipeline needs open stages, a won stage and a lost stage.")
@@ -101,20 +97,19 @@ def pipeline_update(
     entries that name them), which is refused while deals are in them. Administrators only. A stage whose won/lost flag changes takes its
     deals along (their outcome and closed date follow); its probability is the default of
     deals that enter it later, existing deals keep theirs."""
-    if not is_admin(by):
-        raise Forbidden(_("Only administrators can change pipelines."))
+    admin_require(by, message=_("Only administrators can change pipelines."))
     pipeline = Pipeline.objects.select_for_update().filter(pk=pipeline_id).first()
     if pipeline is None:
         raise NotFound(_("Not found."))
     before = _pipeline_snapshot(pipeline)
     errors: dict[str, str] = {}
     if name is not None:
-        name = _text(name, "name", 120, errors, required=True)
+        name = text_clean(name, field="name", limit=120, errors=errors, required=True)
         if name and Pipeline.objects.filter(name=name).exclude(pk=pipeline.pk).exists():
             errors["name"] = _("Another pipeline has this name.")
         pipeline.name = name
     if currency is not None:
-        pipeline.currency = _currency(currency, "currency", errors)
+        pipeline.currency = currency_clean(currency, field="currency", errors=errors)
     existing = {stage.pk: stage for stage in pipeline.stages.all()}
     removed: list[Stage] = []
     if stages is not None:
@@ -167,8 +162,7 @@ def pipeline_update(
 @transaction.atomic
 def pipeline_delete(*, by: User, pipeline_id: int) -> None:
     """Delete a pipeline and its stages (administrators only); refused while it has deals."""
-    if not is_admin(by):
-        raise Forbidden(_("Only administrators can change pipelines."))
+    admin_require(by, message=_("Only administrators can change pipelines."))
     pipeline = Pipeline.objects.select_for_update().filter(pk=pipeline_id).first()
     if pipeline is None:
         raise NotFound(_("Not found."))

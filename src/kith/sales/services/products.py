@@ -10,25 +10,25 @@ from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
 from kith.core.errors import FieldError, NotFound
+from kith.core.validation import currency_clean, text_clean, unknown_fields_check
 from kith.identity.access import require
 from kith.identity.models import User
-from kith.sales.models import (
-    Product,
-)
-from kith.sales.services.steps import _currency, _text, _unknown_check
+from kith.sales.models import Product
 
 
 def _product_apply(product: Product, values: Mapping[str, Any], errors: dict[str, str]) -> None:
     if "sku" in values:
-        product.sku = _text(values["sku"], "sku", 64, errors, required=True)
+        product.sku = text_clean(values["sku"], field="sku", limit=64, errors=errors, required=True)
         if product.sku and Product.objects.filter(sku=product.sku).exclude(pk=product.pk).exists():
             errors["sku"] = _("Another product has this SKU.")
     if "name" in values:
-        product.name = _text(values["name"], "name", 200, errors, required=True)
+        product.name = text_clean(
+            values["name"], field="name", limit=200, errors=errors, required=True
+        )
     if "category" in values:
-        product.category = _text(values["category"], "category", 80, errors)
+        product.category = text_clean(values["category"], field="category", limit=80, errors=errors)
     if "currency" in values:
-        product.currency = _currency(values["currency"], "currency", errors)
+        product.currency = currency_clean(values["currency"], field="currency", errors=errors)
     if "price_minor" in values:
         try:
             product.price_minor = int(values["price_minor"])
@@ -76,7 +76,7 @@ def product_update(*, by: User, product_id: int, **values: Any) -> Product:
     if product is None:
         raise NotFound(_("Not found."))
     errors: dict[str, str] = {}
-    _unknown_check(
+    unknown_fields_check(
         values, frozenset({"sku", "name", "price_minor", "currency", "category", "is_active"})
     )
     before = {k: str(getattr(product, k)) for k in values}

@@ -13,24 +13,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
-from kith.core.errors import FieldError, Forbidden, NotFound
+from kith.core.errors import FieldError, NotFound
 from kith.core.text import clean
+from kith.core.validation import choice_check, text_clean
 from kith.customers.models import Consent, Contact, ContactPoint
-from kith.identity.access import is_admin
+from kith.identity.access import admin_require
 from kith.identity.models import Team, User
-from kith.sales.models import (
-    Channel,
-    FormSubmission,
-    Lead,
-    WebForm,
-)
+from kith.sales.models import Channel, FormSubmission, Lead, WebForm
 from kith.sales.services.leads import _lead_apply
-from kith.sales.services.steps import _choice, _text
 
 
 def _form_apply(form: WebForm, values: Mapping[str, Any], errors: dict[str, str]) -> None:
-    form.name = _text(values.get("name"), "name", 120, errors, required=True)
-    form.slug = _text(values.get("slug"), "slug", 60, errors, required=True).lower()
+    form.name = text_clean(
+        values.get("name"), field="name", limit=120, errors=errors, required=True
+    )
+    form.slug = text_clean(
+        values.get("slug"), field="slug", limit=60, errors=errors, required=True
+    ).lower()
     if form.slug and not all(c.isascii() and (c.isalnum() or c == "-") for c in form.slug):
         errors["slug"] = _("Use lower-case letters, digits and hyphens.")
     elif WebForm.objects.filter(slug=form.slug).exclude(pk=form.pk).exists():
@@ -40,13 +39,19 @@ def _form_apply(form: WebForm, values: Mapping[str, Any], errors: dict[str, str]
     if set(wanted) - allowed:
         errors["fields"] = _("Choose fields from the list.")
     form.fields = [f for f in wanted if f in allowed]
-    form.consent_text = _text(values.get("consent_text"), "consent_text", 300, errors)
-    form.thank_you_text = _text(
-        values.get("thank_you_text"), "thank_you_text", 500, errors, required=True
+    form.consent_text = text_clean(
+        values.get("consent_text"), field="consent_text", limit=300, errors=errors
     )
-    form.campaign = _text(values.get("campaign"), "campaign", 120, errors)
+    form.thank_you_text = text_clean(
+        values.get("thank_you_text"),
+        field="thank_you_text",
+        limit=500,
+        errors=errors,
+        required=True,
+    )
+    form.campaign = text_clean(values.get("campaign"), field="campaign", limit=120, errors=errors)
     form.assignment = str(values.get("assignment") or WebForm.Assignment.FIXED)
-    _choice(form.assignment, WebForm.Assignment.values, "assignment", errors)
+    choice_check(form.assignment, WebForm.Assignment.values, field="assignment", errors=errors)
     form.is_active = bool(values.get("is_active", True))
     form.owner = None
     form.team = None
@@ -62,15 +67,10 @@ def _form_apply(form: WebForm, values: Mapping[str, Any], errors: dict[str, str]
         form.team = team
 
 
-def _admin_check(by: User) -> None:
-    if not is_admin(by):
-        raise Forbidden(_("Only administrators can design web forms."))
-
-
 @transaction.atomic
 def webform_create(*, by: User, **values: Any) -> WebForm:
     """Create a web-to-lead form (administrators only)."""
-    _admin_check(by)
+    admin_require(by, message=_("Only administrators can design web forms."))
     form = WebForm()
     errors: dict[str, str] = {}
     _form_apply(form, values, errors)
@@ -83,7 +83,7 @@ def webform_create(*, by: User, **values: Any) -> WebForm:
 @transaction.atomic
 def webform_update(*, by: User, form_id: int, **values: Any) -> WebForm:
     """Change a web-to-lead form (administrators only)."""
-    _admin_check(by)
+    admin_require(by, message=_("Only administrators can design web forms."))
     form = WebForm.objects.select_for_update().filter(pk=form_id).first()
     if form is None:
         raise NotFound(_("Not found."))
