@@ -9,13 +9,12 @@ import pytest
 from django.test import override_settings
 
 from kith.core.errors import FieldError, Forbidden, NotFound
-from kith.core.models import ChangeRecord
+from kith.core.models import ChangeRecord, PublicFormPost
 from kith.customers.models import Company, Consent, Contact
 from kith.sales import services
 from kith.sales.models import (
     Deal,
     DealStageChange,
-    FormSubmission,
     Lead,
     Order,
     OrderLine,
@@ -250,6 +249,28 @@ def test_form_consent_kept_until_conversion(users, webform, funnel):
     assert Consent.objects.filter(contact=result.contact, status="granted").count() == 1
 
 
+def test_form_consent_of_a_known_contact_goes_through_the_consent_service(users, webform):
+    # The consent service writes the consent with its history row (the web form used to write
+    # the consent alone, so the contact's history did not show it).
+    contact = make_contact(by=users.rep_b, full_name="Ann", emails=["ann@acme.vn"])
+    services.webform_submit(
+        slug="contact-us",
+        data={"full_name": "Ann", "email": "ANN@acme.vn", "consent": "on"},
+        ip="1.1.1.1",
+    )
+    consent = Consent.objects.get(contact=contact)
+    assert (consent.channel, consent.purpose, consent.status, consent.source) == (
+        "email",
+        "marketing",
+        "granted",
+        "web form contact-us",
+    )
+    row = ChangeRecord.objects.get(
+        model="customers.contact", object_id=contact.pk, field="consent.email.marketing"
+    )
+    assert (row.action, row.new_value, row.actor_id) == ("update", "granted", None)
+
+
 def test_form_honeypot_stores_nothing(webform):
     result = services.webform_submit(
         slug="contact-us",
@@ -273,7 +294,8 @@ def test_form_rate_limit_per_address(webform):
     services.webform_submit(slug="contact-us", data=data, ip="9.9.9.9", now=later)
     assert Lead.objects.count() == 5
     # Accepted posts count; the refused one does not. Addresses are stored hashed.
-    assert FormSubmission.objects.exclude(ip_hash="9.9.9.9").count() == 5
+    posts = PublicFormPost.objects.filter(form=services.PUBLIC_FORM)
+    assert posts.exclude(address_hash="9.9.9.9").count() == 5
 
 
 def test_form_bad_input_stores_nothing_half(webform):

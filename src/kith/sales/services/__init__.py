@@ -6,6 +6,7 @@ writes atomically and records history in kith.core.audit (model labels "sales.le
 One module per concept; this package re-exports the public names.
 """
 
+from kith.core.public_forms import RateLimited
 from kith.sales.services.conversion import (
     FREE_MAIL_DOMAINS,
     Conversion,
@@ -29,9 +30,7 @@ from kith.sales.services.pipelines import (
 )
 from kith.sales.services.products import product_create, product_update
 from kith.sales.services.webforms import (
-    RateLimited,
-    form_submissions_prune,
-    ip_hash,
+    PUBLIC_FORM,
     webform_create,
     webform_submit,
     webform_update,
@@ -41,6 +40,7 @@ __all__ = [
     "DEAL_FIELDS",
     "FREE_MAIL_DOMAINS",
     "LEAD_FIELDS",
+    "PUBLIC_FORM",
     "Conversion",
     "ImportResult",
     "LineInput",
@@ -52,8 +52,6 @@ __all__ = [
     "deal_delete",
     "deal_move",
     "deal_update",
-    "form_submissions_prune",
-    "ip_hash",
     "lead_convert",
     "lead_create",
     "lead_delete",

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from kith.core.audit import changes_record
 from kith.core.errors import FieldError
 from kith.customers import services as customers
-from kith.customers.models import Company, Consent, Contact, ContactPoint
+from kith.customers.models import Company, Consent, Contact
+from kith.customers.selectors import contacts_by_points
 from kith.identity.access import for_write, in_scope
 from kith.identity.models import User
 from kith.sales.models import Deal, Lead, Pipeline
@@ -55,20 +56,14 @@ def _match_visible(queryset: Any, *, by: User, module: str, field: str) -> Any:
 
 
 def contact_match(*, by: User, email: str, phone: str) -> Contact | None:
-    """An existing contact with this (normalised) email, else this phone."""
-    for kind, value, field in (
-        (ContactPoint.Kind.EMAIL, email, "email"),
-        (ContactPoint.Kind.PHONE, phone, "phone"),
-    ):
-        if value:
-            contact = _match_visible(
-                Contact.objects.filter(points__kind=kind, points__value=value),
-                by=by,
-                module="contacts",
-                field=field,
-            )
-            if contact is not None:
-                return contact
+    """An existing contact with this (normalised) email, else this phone (customers' "who is
+    this customer?"); FieldError when it exists but `by` may not see it."""
+    for points, field in (({"emails": [email]}, "email"), ({"phones": [phone]}, "phone")):
+        contact = _match_visible(
+            contacts_by_points(**points), by=by, module="contacts", field=field
+        )
+        if contact is not None:
+            return contact
     return None
 
 

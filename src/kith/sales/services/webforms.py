@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -14,12 +13,14 @@ from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
 from kith.core.errors import FieldError, NotFound
-from kith.core.text import clean
+from kith.core.public_forms import public_form_guard
 from kith.core.validation import choice_check, text_clean
-from kith.customers.models import Consent, Contact, ContactPoint
+from kith.customers.models import Consent
+from kith.customers.selectors import contacts_by_points
+from kith.customers.services import consent_set
 from kith.identity.access import admin_require
 from kith.identity.models import Team, User
-from kith.sales.models import Channel, FormSubmission, Lead, WebForm
+from kith.sales.models import Channel, Lead, WebForm
 from kith.sales.services.leads import _lead_apply
 
 
@@ -95,15 +96,6 @@ def webform_update(*, by: User, form_id: int, **values: Any) -> WebForm:
     return form
 
 
-class RateLimited(FieldError):
-    """Too many submissions from one address."""
-
-
-def ip_hash(ip: str) -> str:
-    """The submitter's address, hashed with the secret key: counted, never stored in clear."""
-    return hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()
-
-
 def _form_owner(form: WebForm) -> User:
     """Fixed owner, or the next active team member in turn (the form row is locked)."""
     if form.assignment == WebForm.Assignment.FIXED and form.owner is not None:
@@ -116,11 +108,16 @@ def _form_owner(form: WebForm) -> User:
     return owner
 
 
+# Every web-to-lead form counts against one rate limit per address.
+PUBLIC_FORM = "sales.webform"
+
+
 def webform_submit(
     *, slug: str, data: Mapping[str, Any], ip: str, now: datetime | None = None
 ) -> Lead | None:
-    """Take one public submission of form `slug`: a new lead (plus the consent when ticked and
-    a matching contact exists; otherwise it is kept on the lead until conversion).
+    """Take one public submission of form `slug`: a new lead (plus the consent, through the
+    consent service, when ticked and a contact holds the email; otherwise it is kept on the
+    lead until conversion).
 
     Returns None for a honeypot hit (looks accepted, nothing stored). Raises RateLimited after
     KITH_SALES_FORM_RATE submissions per address in KITH_SALES_FORM_WINDOW seconds, and
@@ -130,32 +127,23 @@ def webform_submit(
     form = WebForm.objects.filter(slug=slug, is_active=True).first()
     if form is None:
         raise NotFound(_("Not found."))
-    hashed = ip_hash(ip)
-    window = now - timedelta(seconds=settings.KITH_SALES_FORM_WINDOW)
     # Counted before validation, outside the lead's transaction: posts with bad input count too.
-    recent = FormSubmission.objects.filter(ip_hash=hashed, at__gte=window).count()
-    if recent >= settings.KITH_SALES_FORM_RATE:
-        raise RateLimited.one(
-            "__all__", _("Too many submissions from your address; try again later.")
-        )
-    FormSubmission.objects.create(form=form, ip_hash=hashed)
-    if clean(str(data.get("website_url") or "")):  # the honeypot: humans never see it
+    taken = public_form_guard(
+        form=PUBLIC_FORM,
+        request_address=ip,
+        honeypot=data.get("website_url"),  # humans never see it
+        rate=settings.KITH_SALES_FORM_RATE,
+        window=settings.KITH_SALES_FORM_WINDOW,
+        now=now,
+    )
+    if not taken:
         return None
     with transaction.atomic():
         form = (
             WebForm.objects.select_for_update(of=("self",)).select_related("owner").get(pk=form.pk)
         )
-        errors: dict[str, str] = {}
-        lead = Lead(status=Lead.Status.NEW, source_channel=Channel.WEB_FORM, form=form)
-        values = {"full_name": data.get("full_name"), "email": data.get("email")}
-        for key in form.fields:
-            values[key] = data.get(key)
-        _lead_apply(lead, values, errors)
-        if not lead.email and "email" not in errors:
-            errors["email"] = _("Enter an email address.")
+        lead = _submission_lead(form, data)
         consent = bool(form.consent_text) and str(data.get("consent") or "") in {"on", "1", "true"}
-        if errors:
-            raise FieldError(errors)
         owner = _form_owner(form)
         lead.owner, lead.team_id = owner, owner.team_id
         lead.campaign = form.campaign
@@ -164,22 +152,35 @@ def webform_submit(
         lead.save()
         changes_record(instance=lead, actor=None, before=None, after={})
         if consent:
-            contact = Contact.objects.filter(
-                points__kind=ContactPoint.Kind.EMAIL, points__value=lead.email
-            ).first()
-            if contact is not None:
-                Consent.objects.create(
-                    contact=contact,
-                    channel=Consent.Channel.EMAIL,
-                    purpose=Consent.Purpose.MARKETING,
-                    status=Consent.Status.GRANTED,
-                    at=now,
-                    source=f"web form {form.slug}"[:120],
-                )
+            _submission_consent(lead, form, now)
         return lead
 
 
-def form_submissions_prune(*, older_than: timedelta = timedelta(days=1)) -> int:
-    """Delete rate-limit rows older than the window (run daily)."""
-    deleted, _by_model = FormSubmission.objects.filter(at__lt=timezone.now() - older_than).delete()
-    return deleted
+def _submission_lead(form: WebForm, data: Mapping[str, Any]) -> Lead:
+    """The (unsaved) lead of a submission; FieldError naming every bad field."""
+    errors: dict[str, str] = {}
+    lead = Lead(status=Lead.Status.NEW, source_channel=Channel.WEB_FORM, form=form)
+    values = {"full_name": data.get("full_name"), "email": data.get("email")}
+    for key in form.fields:
+        values[key] = data.get(key)
+    _lead_apply(lead, values, errors)
+    if not lead.email and "email" not in errors:
+        errors["email"] = _("Enter an email address.")
+    if errors:
+        raise FieldError(errors)
+    return lead
+
+
+def _submission_consent(lead: Lead, form: WebForm, now: datetime) -> None:
+    """The ticked consent on the contact holding the lead's email (the first one), with its
+    history row; none yet: it waits on the lead until conversion."""
+    contact = contacts_by_points(emails=[lead.email]).first()
+    if contact is not None:
+        consent_set(
+            contact=contact,
+            channel=Consent.Channel.EMAIL,
+            purpose=Consent.Purpose.MARKETING,
+            status=Consent.Status.GRANTED,
+            source=f"web form {form.slug}"[:120],
+            at=now,
+        )
