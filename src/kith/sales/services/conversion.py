@@ -58,10 +58,11 @@ def _match_visible(queryset: Any, *, by: User, module: str, field: str) -> Any:
 def contact_match(*, by: User, email: str, phone: str) -> Contact | None:
     """An existing contact with this (normalised) email, else this phone (customers' "who is
     this customer?"); FieldError when it exists but `by` may not see it."""
-    for points, field in (({"emails": [email]}, "email"), ({"phones": [phone]}, "phone")):
-        contact = _match_visible(
-            contacts_by_points(**points), by=by, module="contacts", field=field
-        )
+    for field, matches in (
+        ("email", contacts_by_points(emails=[email])),
+        ("phone", contacts_by_points(phones=[phone])),
+    ):
+        contact = _match_visible(matches, by=by, module="contacts", field=field)
         if contact is not None:
             return contact
     return None
