@@ -53,10 +53,42 @@ def _deal_links_snapshot(deal: Deal) -> dict[str, str]:
 def _deal_apply(
     *, by: User, deal: Deal, changes: Mapping[str, Any], errors: dict[str, str]
 ) -> dict[str, list[int] | None]:
+    """Validate and set the deal fields named in `changes` (problems go into `errors`); returns
+    the contact and product ids to link (None: unchanged)."""
+    _deal_text_apply(deal, changes, errors)
+    _deal_money_apply(deal, changes, errors)
+    _deal_company_owner_apply(by, deal, changes, errors)
+    return {
+        "contact_ids": _deal_contacts_check(by, deal, changes["contact_ids"], errors)
+        if "contact_ids" in changes
+        else None,
+        "product_ids": _deal_products_check(changes["product_ids"], errors)
+        if "product_ids" in changes
+        else None,
+    }
+
+
+def _deal_text_apply(deal: Deal, changes: Mapping[str, Any], errors: dict[str, str]) -> None:
     if "name" in changes:
         deal.name = text_clean(
             changes["name"], field="name", limit=200, errors=errors, required=True
         )
+    if "lost_reason" in changes:
+        deal.lost_reason = text_clean(
+            changes["lost_reason"], field="lost_reason", limit=200, errors=errors
+        )
+    if "expected_close" in changes:
+        value = changes["expected_close"]
+        if isinstance(value, str) and value:
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                errors["expected_close"] = _("Enter a date as YYYY-MM-DD.")
+                value = None
+        deal.expected_close = value or None
+
+
+def _deal_money_apply(deal: Deal, changes: Mapping[str, Any], errors: dict[str, str]) -> None:
     if "currency" in changes:
         deal.currency = currency_clean(changes["currency"], field="currency", errors=errors)
     if "amount_minor" in changes:
@@ -73,19 +105,11 @@ def _deal_apply(
             deal.probability = -1
         if not 0 <= deal.probability <= 100:
             errors["probability"] = _("Use a percentage from 0 to 100.")
-    if "expected_close" in changes:
-        value = changes["expected_close"]
-        if isinstance(value, str) and value:
-            try:
-                value = date.fromisoformat(value)
-            except ValueError:
-                errors["expected_close"] = _("Enter a date as YYYY-MM-DD.")
-                value = None
-        deal.expected_close = value or None
-    if "lost_reason" in changes:
-        deal.lost_reason = text_clean(
-            changes["lost_reason"], field="lost_reason", limit=200, errors=errors
-        )
+
+
+def _deal_company_owner_apply(
+    by: User, deal: Deal, changes: Mapping[str, Any], errors: dict[str, str]
+) -> None:
     if "company_id" in changes:
         company_id = changes["company_id"]
         deal.company = None
@@ -101,30 +125,33 @@ def _deal_apply(
     if "owner_id" in changes:
         owner = owner_resolve(by=by, owner_id=changes["owner_id"], module="deals", errors=errors)
         deal.owner, deal.team_id = owner, owner.team_id
-    related: dict[str, list[int] | None] = {"contact_ids": None, "product_ids": None}
-    if "contact_ids" in changes:
-        ids = list(dict.fromkeys(int(i) for i in changes["contact_ids"] or ()))
-        found = set(
-            visible_to(Contact.objects.filter(pk__in=ids), user=by, module="contacts").values_list(
-                "pk", flat=True
-            )
+
+
+def _deal_contacts_check(by: User, deal: Deal, wanted: Any, errors: dict[str, str]) -> list[int]:
+    """The contact ids to link: the visible ones asked for, plus the linked ones `by` cannot
+    see (they were not on the form, so they stay)."""
+    ids = list(dict.fromkeys(int(i) for i in wanted or ()))
+    found = set(
+        visible_to(Contact.objects.filter(pk__in=ids), user=by, module="contacts").values_list(
+            "pk", flat=True
         )
-        if set(ids) - found:
-            errors["contact_ids"] = _("A contact does not exist or is not visible to you.")
-        if deal.pk:
-            # Contacts of the deal this user cannot see stay linked: they were not on the form.
-            linked = DealContact.objects.filter(deal=deal).values_list("contact_id", flat=True)
-            seen = visible_to(
-                Contact.objects.filter(pk__in=linked), user=by, module="contacts"
-            ).values_list("pk", flat=True)
-            ids += sorted(set(linked) - set(seen) - set(ids))
-        related["contact_ids"] = ids
-    if "product_ids" in changes:
-        ids = list(dict.fromkeys(int(i) for i in changes["product_ids"] or ()))
-        if Product.objects.filter(pk__in=ids).count() != len(ids):
-            errors["product_ids"] = _("A product does not exist.")
-        related["product_ids"] = ids
-    return related
+    )
+    if set(ids) - found:
+        errors["contact_ids"] = _("A contact does not exist or is not visible to you.")
+    if deal.pk:
+        linked = DealContact.objects.filter(deal=deal).values_list("contact_id", flat=True)
+        seen = visible_to(
+            Contact.objects.filter(pk__in=linked), user=by, module="contacts"
+        ).values_list("pk", flat=True)
+        ids += sorted(set(linked) - set(seen) - set(ids))
+    return ids
+
+
+def _deal_products_check(wanted: Any, errors: dict[str, str]) -> list[int]:
+    ids = list(dict.fromkeys(int(i) for i in wanted or ()))
+    if Product.objects.filter(pk__in=ids).count() != len(ids):
+        errors["product_ids"] = _("A product does not exist.")
+    return ids
 
 
 def _deal_related_save(deal: Deal, related: Mapping[str, list[int] | None]) -> None:

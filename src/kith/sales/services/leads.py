@@ -42,6 +42,12 @@ def _lead_snapshot(lead: Lead) -> dict[str, str]:
 
 def _lead_apply(lead: Lead, changes: Mapping[str, Any], errors: dict[str, str]) -> None:
     """Validate and set lead fields (not owner); problems go into `errors`."""
+    _lead_text_apply(lead, changes, errors)
+    _lead_points_apply(lead, changes, errors)
+    _lead_status_apply(lead, changes, errors)
+
+
+def _lead_text_apply(lead: Lead, changes: Mapping[str, Any], errors: dict[str, str]) -> None:
     if "full_name" in changes:
         lead.full_name = text_clean(
             changes["full_name"], field="full_name", limit=200, errors=errors, required=True
@@ -51,6 +57,10 @@ def _lead_apply(lead: Lead, changes: Mapping[str, Any], errors: dict[str, str]) 
             setattr(lead, name, text_clean(changes[name], field=name, limit=limit, errors=errors))
     if "message" in changes:
         lead.message = text_clean(changes["message"], field="message", limit=5000, errors=errors)
+
+
+def _lead_points_apply(lead: Lead, changes: Mapping[str, Any], errors: dict[str, str]) -> None:
+    """Email, phone and website, normalised as customers store them."""
     if "email" in changes:
         raw = clean(str(changes["email"] or ""))
         try:
@@ -68,6 +78,9 @@ def _lead_apply(lead: Lead, changes: Mapping[str, Any], errors: dict[str, str]) 
             lead.website = domain_normalise(str(changes["website"] or ""))
         except ValueError as exc:
             errors["website"] = str(exc)
+
+
+def _lead_status_apply(lead: Lead, changes: Mapping[str, Any], errors: dict[str, str]) -> None:
     if "source_channel" in changes:
         lead.source_channel = str(changes["source_channel"] or "")
         choice_check(lead.source_channel, Channel.values, field="source_channel", errors=errors)

@@ -94,8 +94,8 @@ def pipeline_update(
 ) -> Pipeline:
     """Rename a pipeline, change its currency, and (with `stages`, in their new order) rename,
     reorder, re-weight and add stages; stages left out are deleted (with the stage-history
-    entries that name them), which is refused while deals are in them. Administrators only. A stage whose won/lost flag changes takes its
-    deals along (their outcome and closed date follow); its probability is the default of
+    entries that name them), which is refused while deals are in them. Administrators only.
+    A stage whose won/lost flag changes takes its deals along (their outcome and closed date follow); its probability is the default of
     deals that enter it later, existing deals keep theirs."""
     admin_require(by, message=_("Only administrators can change pipelines."))
     pipeline = Pipeline.objects.select_for_update().filter(pk=pipeline_id).first()
@@ -111,52 +111,68 @@ def pipeline_update(
     if currency is not None:
         pipeline.currency = currency_clean(currency, field="currency", errors=errors)
     existing = {stage.pk: stage for stage in pipeline.stages.all()}
-    removed: list[Stage] = []
-    if stages is not None:
-        _stages_check(stages, errors)
-        kept = [s.id for s in stages if s.id is not None]
-        for index, stage in enumerate(stages):
-            if stage.id is not None and stage.id not in existing:
-                errors[f"stages.{index}.id"] = _("This stage is not in this pipeline.")
-        if len(set(kept)) != len(kept):
-            errors["stages"] = _("A stage is listed twice.")
-        removed = [row for pk, row in existing.items() if pk not in kept]
-        busy = set(
-            Deal.objects.filter(stage__in=removed).values_list("stage_id", flat=True).distinct()
-        )
-        for row in removed:
-            if row.pk in busy:
-                errors["stages"] = _(
-                    "The stage “%(name)s” still has deals: move them before deleting it."
-                ) % {"name": row.name}
+    removed = _stages_removed(stages, existing, errors) if stages is not None else []
     if errors:
         raise FieldError(errors)
     pipeline.save()
     if stages is not None:
-        now = timezone.now()
-        DealStageChange.objects.filter(Q(from_stage__in=removed) | Q(to_stage__in=removed)).delete()
-        Stage.objects.filter(pk__in=[s.pk for s in removed]).delete()
-        for position, item in enumerate(stages):
-            current = existing.get(item.id) if item.id is not None else None
-            if current is None:
-                Stage.objects.create(
-                    pipeline=pipeline, name=clean(item.name)[:80], position=position,
-                    probability=item.probability, outcome=item.outcome,
-                )  # fmt: skip
-                continue
-            flag_changed = current.outcome != item.outcome
-            current.name, current.position = clean(item.name)[:80], position
-            current.probability, current.outcome = item.probability, item.outcome
-            current.save()
-            if flag_changed:
-                deals = Deal.objects.filter(stage=current)
-                if item.outcome == Stage.Outcome.OPEN:
-                    deals.update(outcome=item.outcome, closed_at=None)
-                else:
-                    deals.filter(closed_at__isnull=True).update(closed_at=now)
-                    deals.update(outcome=item.outcome)
+        _stages_save(pipeline, stages, existing, removed)
     changes_record(instance=pipeline, actor=by, before=before, after=_pipeline_snapshot(pipeline))
     return pipeline
+
+
+def _stages_removed(
+    stages: Sequence[StageInput], existing: dict[int, Stage], errors: dict[str, str]
+) -> list[Stage]:
+    """Check the new stage list against the pipeline's stages; the stages it leaves out
+    (an error while deals are in one of them)."""
+    _stages_check(stages, errors)
+    kept = [s.id for s in stages if s.id is not None]
+    for index, stage in enumerate(stages):
+        if stage.id is not None and stage.id not in existing:
+            errors[f"stages.{index}.id"] = _("This stage is not in this pipeline.")
+    if len(set(kept)) != len(kept):
+        errors["stages"] = _("A stage is listed twice.")
+    removed = [row for pk, row in existing.items() if pk not in kept]
+    busy = set(Deal.objects.filter(stage__in=removed).values_list("stage_id", flat=True).distinct())
+    for row in removed:
+        if row.pk in busy:
+            errors["stages"] = _(
+                "The stage “%(name)s” still has deals: move them before deleting it."
+            ) % {"name": row.name}
+    return removed
+
+
+def _stages_save(
+    pipeline: Pipeline,
+    stages: Sequence[StageInput],
+    existing: dict[int, Stage],
+    removed: list[Stage],
+) -> None:
+    """Delete the removed stages (and the stage history naming them), then update and add the
+    listed ones in order; a stage whose won/lost flag changes takes its deals along."""
+    now = timezone.now()
+    DealStageChange.objects.filter(Q(from_stage__in=removed) | Q(to_stage__in=removed)).delete()
+    Stage.objects.filter(pk__in=[s.pk for s in removed]).delete()
+    for position, item in enumerate(stages):
+        current = existing.get(item.id) if item.id is not None else None
+        if current is None:
+            Stage.objects.create(
+                pipeline=pipeline, name=clean(item.name)[:80], position=position,
+                probability=item.probability, outcome=item.outcome,
+            )  # fmt: skip
+            continue
+        flag_changed = current.outcome != item.outcome
+        current.name, current.position = clean(item.name)[:80], position
+        current.probability, current.outcome = item.probability, item.outcome
+        current.save()
+        if flag_changed:
+            deals = Deal.objects.filter(stage=current)
+            if item.outcome == Stage.Outcome.OPEN:
+                deals.update(outcome=item.outcome, closed_at=None)
+            else:
+                deals.filter(closed_at__isnull=True).update(closed_at=now)
+                deals.update(outcome=item.outcome)
 
 
 @transaction.atomic
