@@ -95,8 +95,9 @@ def pipeline_update(
     """Rename a pipeline, change its currency, and (with `stages`, in their new order) rename,
     reorder, re-weight and add stages; stages left out are deleted (with the stage-history
     entries that name them), which is refused while deals are in them. Administrators only.
-    A stage whose won/lost flag changes takes its deals along (their outcome and closed date follow); its probability is the default of
-    deals that enter it later, existing deals keep theirs."""
+    A stage whose won/lost flag changes takes its deals along (their outcome and closed date
+    follow); its probability is the default of deals that enter it later, existing deals keep
+    theirs."""
     admin_require(by, message=_("Only administrators can change pipelines."))
     pipeline = Pipeline.objects.select_for_update().filter(pk=pipeline_id).first()
     if pipeline is None:
