@@ -354,3 +354,26 @@ def test_admin_deletes_an_empty_pipeline(web_for, users, funnel):
     response = client.post(f"/deals/pipelines/{empty.pipeline.pk}/delete/")
     assert response.status_code == 302 and response["Location"] == "/deals/pipelines/"
     assert "Empty" not in client.get("/deals/pipelines/").content.decode()
+
+
+def test_edit_forms_carry_the_version_and_an_edit_without_it_saves_nothing(web_for, users, funnel):
+    client = web_for(users.rep_a)
+    lead = services.lead_create(by=users.rep_a, full_name="Ann")
+    deal = make_deal(by=users.rep_a, funnel=funnel)
+    for url in (f"/leads/{lead.pk}/edit/", f"/deals/{deal.pk}/edit/"):
+        page = client.get(url).content.decode()
+        assert 'name="version" value="1"' in page, url
+    response = client.post(
+        f"/leads/{lead.pk}/edit/",
+        {"full_name": "Ann B", "source_channel": "api", "status": "new",
+         "owner_id": users.rep_a.pk},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "Send the version" in response.content.decode()
+    assert Lead.objects.get(pk=lead.pk).full_name == "Ann"
+    response = client.post(
+        f"/deals/{deal.pk}/edit/",
+        {"name": "Renamed", "amount": "0", "currency": "USD", "owner_id": users.rep_a.pk},
+    )
+    assert response.status_code == 200
+    assert Deal.objects.get(pk=deal.pk).name == "Deal"

@@ -1,7 +1,5 @@
 """Leads and web-to-lead forms, pipelines and deals, products, orders, forecasts."""
 
-from datetime import timedelta
-
 from django.utils.translation import gettext_lazy as _
 
 from kith.core.apps import (
@@ -66,11 +64,10 @@ class SalesConfig(KithAppConfig):
     )
 
     def ready(self) -> None:
-        from kith.core.schedules import schedule_register
         from kith.engagement.mail import unknown_sender_handler_register
         from kith.engagement.records import record_kind_register
         from kith.engagement.timeline import timeline_source_register
-        from kith.sales import records, selectors, tasks
+        from kith.sales import records, selectors
         from kith.sales.mail import lead_from_email
 
         unknown_sender_handler_register(handler=lead_from_email)
@@ -81,8 +78,3 @@ class SalesConfig(KithAppConfig):
             kind="order", label=_("Orders"), fetch=selectors.orders_for_timeline
         )
         timeline_source_register(kind="deal", label=_("Deals"), fetch=selectors.deals_for_timeline)
-        schedule_register(
-            name="sales.form_submissions_prune",
-            every=timedelta(days=1),
-            task=tasks.form_submissions_prune_task,
-        )
