@@ -7,8 +7,8 @@ import pytest
 from kith.core.errors import FieldError, Forbidden, StaleEdit
 from kith.core.models import ChangeRecord, CustomField
 from kith.customers import services
-from kith.customers.services import custom_fields
 from kith.customers.models import Company, Contact
+from kith.customers.services import custom_fields
 from tests.factories import make_company, make_contact
 
 

@@ -6,30 +6,38 @@ delete, export). A record outside the user's scope does not exist for them (NotF
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from kith.core.doors import access_modules
 from kith.core.errors import FieldError, Forbidden, NotFound
 from kith.identity.models import Right, RoleGrant, Scope, User
 
 M = TypeVar("M", bound=Model)
 
+
+class _Modules(Mapping[str, Any]):
+    """Module key -> its name for messages, for every access module an installed app declares
+    (KithAppConfig.access_modules), in app order. Read on each use: the apps may change in tests."""
+
+    def _labels(self) -> dict[str, Any]:
+        return {key: module.label for key, module in access_modules().items()}
+
+    def __getitem__(self, key: str) -> Any:
+        return self._labels()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels())
+
+    def __len__(self) -> int:
+        return len(self._labels())
+
+
 # Modules that roles grant rights on, with their names for messages.
-MODULES: dict[str, Any] = {
-    "contacts": gettext_lazy("contacts"),
-    "companies": gettext_lazy("companies"),
-    "interactions": gettext_lazy("interactions"),
-    "tasks": gettext_lazy("tasks"),
-    "leads": gettext_lazy("leads"),
-    "deals": gettext_lazy("deals"),
-    "products": gettext_lazy("products"),
-    "orders": gettext_lazy("orders"),
-    "tickets": gettext_lazy("tickets"),
-    "imports": gettext_lazy("imports"),
-}
+MODULES: Mapping[str, Any] = _Modules()
 
 
 def grants_of(user: User) -> dict[str, RoleGrant]:

@@ -2,15 +2,68 @@
 
 from datetime import timedelta
 
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from kith.core.apps import (
+    RECORD_GRANTS,
+    AccessModule,
+    DemoLoader,
+    ImportKind,
+    KithAppConfig,
+    NavEntry,
+    RecordPanel,
+)
 
-class SalesConfig(AppConfig):
+
+class SalesConfig(KithAppConfig):
     name = "kith.sales"
     label = "sales"
     verbose_name = "Sales"
     default_auto_field = "django.db.models.BigAutoField"
+
+    access_modules = {
+        "leads": AccessModule(_("leads"), RECORD_GRANTS),
+        "deals": AccessModule(_("deals"), RECORD_GRANTS),
+        "products": AccessModule(_("products"), RECORD_GRANTS),
+        "orders": AccessModule(_("orders"), RECORD_GRANTS),
+    }
+    api_routers = ("kith.api.sales:router",)
+    url_modules = ("kith.web.urls_sales",)
+    nav_entries = (
+        NavEntry("leads", _("Leads"), "lead-list", order=40, url_prefixes=("lead", "form")),
+        NavEntry(
+            "deals",
+            _("Deals"),
+            "deal-board",
+            order=50,
+            url_prefixes=("deal", "pipeline", "forecast"),
+        ),
+        NavEntry("orders", _("Orders"), "order-list", order=60, url_prefixes=("order", "product")),
+    )
+    record_panels = (
+        RecordPanel("contact", "contact-sales-panel", _("Purchases and deals"), "side", order=20),
+        RecordPanel("company", "company-sales-panel", _("Purchases and deals"), "side", order=20),
+    )
+    # First: the other domains' demo data refers to its deals and orders.
+    demo_loaders = (DemoLoader("kith.demo.sales:demo_sales_load", order=10),)
+    import_kinds = (
+        ImportKind(
+            "leads",
+            _("Leads"),
+            model="sales.lead",
+            module="leads",
+            order=30,
+            list_url_name="lead-list",
+        ),
+        ImportKind(
+            "orders",
+            _("Orders"),
+            model="sales.order",
+            module="orders",
+            order=40,
+            list_url_name="order-list",
+        ),
+    )
 
     def ready(self) -> None:
         from kith.core.schedules import schedule_register

@@ -25,7 +25,7 @@ def send(client, method: str, url: str, body: dict | None = None):
     )
 
 
-def test_non_admins_get_403_json_on_every_endpoint(client_for, users, teams):
+def test_non_admins_get_403_json_on_every_endpoint(api_for, users, teams):
     field = CustomField.objects.create(model="customers.contact", key="k", label="K")
     role = Role.objects.get(slug="sales_rep")
     calls = [
@@ -58,7 +58,7 @@ def test_non_admins_get_403_json_on_every_endpoint(client_for, users, teams):
         "patch": {"label": "Y", "name": "Y", "is_active": False, "grants": {}},
     }
     for user in (users.manager, users.rep_b):
-        client = client_for(user)
+        client = api_for(user)
         for method, url in calls:
             response = send(client, method, url, bodies.get(method))
             assert response.status_code == 403, (user.username, method, url)
@@ -67,8 +67,8 @@ def test_non_admins_get_403_json_on_every_endpoint(client_for, users, teams):
     assert User.objects.get(pk=users.rep_b.pk).is_active
 
 
-def test_custom_field_lifecycle(client_for, users):
-    api = client_for(users.admin)
+def test_custom_field_lifecycle(api_for, users):
+    api = api_for(users.admin)
     response = send(
         api,
         "post",
@@ -113,8 +113,8 @@ def test_custom_field_lifecycle(client_for, users):
     assert api.delete(f"{BASE}/custom-fields/{field_id}").status_code == 404
 
 
-def test_user_create_update_and_password(client_for, users, teams):
-    api = client_for(users.admin)
+def test_user_create_update_and_password(api_for, users, teams):
+    api = api_for(users.admin)
     response = send(
         api,
         "post",
@@ -158,8 +158,8 @@ def test_user_create_update_and_password(client_for, users, teams):
     assert User.objects.get(pk=thu).check_password("new-secret-4321")
 
 
-def test_users_list_pages_with_fixed_query_count(client_for, users, teams):
-    api = client_for(users.admin)
+def test_users_list_pages_with_fixed_query_count(api_for, users, teams):
+    api = api_for(users.admin)
 
     def count(limit: int) -> tuple[int, dict]:
         with CaptureQueriesContext(connection) as captured:
@@ -179,8 +179,8 @@ def test_users_list_pages_with_fixed_query_count(client_for, users, teams):
     assert api.get(f"{BASE}/users", {"limit": 0}).json()["errors"].keys() == {"limit"}
 
 
-def test_teams(client_for, users, teams):
-    api = client_for(users.admin)
+def test_teams(api_for, users, teams):
+    api = api_for(users.admin)
     response = send(api, "post", f"{BASE}/teams", {"name": "Team A"})
     assert response.json()["errors"] == {"name": "A team with this name already exists."}
     response = send(api, "post", f"{BASE}/teams", {"name": "Sài Gòn", "lead_id": users.rep_b.pk})
@@ -194,11 +194,11 @@ def test_teams(client_for, users, teams):
     assert send(api, "patch", f"{BASE}/teams/999999", {"name": "x"}).status_code == 404
 
 
-def test_roles_and_grant_change_seen_by_rep(client_for, users):
+def test_roles_and_grant_change_seen_by_rep(api_for, users):
     make_contact(by=users.rep_a2, full_name="Team-mate's customer")
-    rep = client_for(users.rep_a)
+    rep = api_for(users.rep_a)
     assert rep.get("/api/v1/contacts").json()["items"][0]["full_name"] == "Team-mate's customer"
-    api = client_for(users.admin)
+    api = api_for(users.admin)
     roles = {r["slug"]: r for r in api.get(f"{BASE}/roles").json()}
     assert roles["sales_rep"]["grants"]["contacts"] == {
         "scope": "team", "read": True, "create": True, "edit": True, "delete": False,
@@ -227,8 +227,8 @@ def test_roles_and_grant_change_seen_by_rep(client_for, users):
     assert RoleGrant.objects.filter(role__slug="auditor").count() == len(response.json()["grants"])
 
 
-def test_null_is_refused_by_name_except_for_team_and_lead(client_for, users, teams):
-    api = client_for(users.admin)
+def test_null_is_refused_by_name_except_for_team_and_lead(api_for, users, teams):
+    api = api_for(users.admin)
     field = CustomField.objects.create(model="customers.company", key="k", label="K", kind="text")
     response = send(
         api, "patch", f"{BASE}/custom-fields/{field.pk}", {"label": None, "required": True}

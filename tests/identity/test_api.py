@@ -27,8 +27,8 @@ def test_anonymous_write_is_401_not_csrf_403(db):
     assert response.status_code == 401
 
 
-def test_token_authenticates_as_its_user(client_for, users):
-    response = client_for(users.rep_a).get(ME)
+def test_token_authenticates_as_its_user(api_for, users):
+    response = api_for(users.rep_a).get(ME)
 
     assert response.status_code == 200
     body = response.json()
@@ -117,8 +117,8 @@ def test_token_lifecycle(users):
     assert browser.get(TOKENS).json()[0]["revoked_at"] is not None
 
 
-def test_a_token_cannot_mint_tokens(client_for, users):
-    response = client_for(users.rep_a).post(
+def test_a_token_cannot_mint_tokens(api_for, users):
+    response = api_for(users.rep_a).post(
         TOKENS, {"name": "successor"}, content_type="application/json"
     )
 
@@ -136,10 +136,10 @@ def test_token_name_is_required(users):
     assert set(response.json()["errors"]) == {"name"}
 
 
-def test_cannot_revoke_someone_elses_token(client_for, users):
+def test_cannot_revoke_someone_elses_token(api_for, users):
     theirs, _secret = identity.api_token_create(user=users.rep_b, name="theirs")
 
-    response = client_for(users.rep_a).delete(f"{TOKENS}/{theirs.pk}")
+    response = api_for(users.rep_a).delete(f"{TOKENS}/{theirs.pk}")
 
     assert response.status_code == 404
     theirs.refresh_from_db()

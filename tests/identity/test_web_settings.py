@@ -45,9 +45,9 @@ def _doors(field, users, teams) -> list[str]:
     ]
 
 
-def test_every_settings_door_is_403_for_non_admins(client_for, users, teams, field):
+def test_every_settings_door_is_403_for_non_admins(web_for, users, teams, field):
     for user in (users.manager, users.rep_a):
-        client = client_for(user)
+        client = web_for(user)
         for url in _doors(field, users, teams):
             assert client.get(url).status_code == 403, url
             assert (
@@ -60,26 +60,26 @@ def test_every_settings_door_is_403_for_non_admins(client_for, users, teams, fie
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-def test_every_settings_page_renders_for_admin(client_for, users, teams, field):
-    client = client_for(users.admin)
+def test_every_settings_page_renders_for_admin(web_for, users, teams, field):
+    client = web_for(users.admin)
     for url in _doors(field, users, teams)[1:-1]:
         response = client.get(url)
         assert response.status_code == 200, url
     assert client.get(reverse("settings-home")).url == reverse("settings-field-list")
 
 
-def test_settings_link_only_in_admins_menu(client_for, users):
+def test_settings_link_only_in_admins_menu(web_for, users):
     link = f'href="{reverse("settings-home")}"'
-    assert link in client_for(users.admin).get(reverse("account")).content.decode()
-    assert link not in client_for(users.manager).get(reverse("account")).content.decode()
+    assert link in web_for(users.admin).get(reverse("account")).content.decode()
+    assert link not in web_for(users.manager).get(reverse("account")).content.decode()
     role_admin = identity_services.user_create(
         by=users.admin, username="boss", password=PASSWORD, role_slug="admin"
     )
-    assert link in client_for(role_admin).get(reverse("account")).content.decode()
+    assert link in web_for(role_admin).get(reverse("account")).content.decode()
 
 
-def test_custom_field_create_edit_and_delete(client_for, users):
-    client = client_for(users.admin)
+def test_custom_field_create_edit_and_delete(web_for, users):
+    client = web_for(users.admin)
     response = client.post(
         reverse("settings-field-create") + "?model=company",
         {"key": "tier", "label": "Tier", "kind": "choice", "choices": "Gold\nSilver\n"},
@@ -110,10 +110,10 @@ def test_custom_field_create_edit_and_delete(client_for, users):
     assert (tier.key, tier.label, tier.choices) == ("level", "Level", ["Gold", "Bronze"])
 
 
-def test_custom_field_with_values_fixes_key_and_kind_and_confirms_delete(client_for, users, field):
+def test_custom_field_with_values_fixes_key_and_kind_and_confirms_delete(web_for, users, field):
     make_contact(by=users.rep_a, full_name="Lan", custom={"budget": 5000})
     make_contact(by=users.rep_b, full_name="Minh", custom={"budget": 70})
-    client = client_for(users.admin)
+    client = web_for(users.admin)
     page = client.get(reverse("settings-field-edit", args=[field.pk])).content.decode()
     assert "Fixed: 2 records hold a value for this field." in page
     # A forged post cannot change the fixed key: the disabled field keeps its value.
@@ -132,8 +132,8 @@ def test_custom_field_with_values_fixes_key_and_kind_and_confirms_delete(client_
     assert Contact.objects.filter(custom__has_key="budget").count() == 0
 
 
-def test_user_list_query_count_does_not_grow(client_for, users, teams):
-    client = client_for(users.admin)
+def test_user_list_query_count_does_not_grow(web_for, users, teams):
+    client = web_for(users.admin)
     url = reverse("settings-user-list")
     client.get(url)
 
@@ -153,9 +153,9 @@ def test_user_list_query_count_does_not_grow(client_for, users, teams):
     assert few == many
 
 
-def test_user_list_pages_and_filters(client_for, users, settings):
+def test_user_list_pages_and_filters(web_for, users, settings):
     settings.KITH_PAGE_SIZE = 2
-    client = client_for(users.admin)
+    client = web_for(users.admin)
     first = client.get(reverse("settings-user-list"))
     assert [u.username for u in first.context["users_list"]] == ["admin", "manager"]
     cursor = first.context["page"].next_cursor
@@ -166,8 +166,8 @@ def test_user_list_pages_and_filters(client_for, users, settings):
     assert b"<html" not in found.content
 
 
-def test_user_create_edit_and_password(client_for, users, teams):
-    client = client_for(users.admin)
+def test_user_create_edit_and_password(web_for, users, teams):
+    client = web_for(users.admin)
     response = client.post(
         reverse("settings-user-create"),
         {"username": "rep_a", "password": PASSWORD, "role": "sales_rep"},
@@ -209,11 +209,11 @@ def test_user_create_edit_and_password(client_for, users, teams):
     assert hoa.check_password("fresh-secret-9876")
 
 
-def test_admin_cannot_deactivate_or_demote_themselves_in_the_ui(client_for, users):
+def test_admin_cannot_deactivate_or_demote_themselves_in_the_ui(web_for, users):
     second = identity_services.user_create(
         by=users.admin, username="admin2", password=PASSWORD, role_slug="admin"
     )
-    client = client_for(second)
+    client = web_for(second)
     response = client.post(
         reverse("settings-user-edit", args=[second.pk]), {"role": "sales_rep", "is_active": ""}
     )
@@ -225,8 +225,8 @@ def test_admin_cannot_deactivate_or_demote_themselves_in_the_ui(client_for, user
     assert (second.is_active, second.role.slug) == (True, "admin")
 
 
-def test_team_create_rename_and_lead(client_for, users, teams):
-    client = client_for(users.admin)
+def test_team_create_rename_and_lead(web_for, users, teams):
+    client = web_for(users.admin)
     response = client.post(reverse("settings-team-list"), {"name": "team a"})
     assert response.context["form"].errors["name"] == ["A team with this name already exists."]
     assert client.post(reverse("settings-team-list"), {"name": "Đà Nẵng"}).status_code == 302
@@ -255,12 +255,12 @@ def _grid_post(role: Role, **overrides: dict[str, object]) -> dict[str, str]:
     return data
 
 
-def test_role_grid_change_applies_to_a_reps_next_request(client_for, users):
+def test_role_grid_change_applies_to_a_reps_next_request(web_for, users):
     make_contact(by=users.rep_a2, full_name="Team-mate's customer")
-    rep = client_for(users.rep_a)
+    rep = web_for(users.rep_a)
     assert "Team-mate" in rep.get(reverse("contact-list")).content.decode()
     role = Role.objects.get(slug="sales_rep")
-    admin = client_for(users.admin)
+    admin = web_for(users.admin)
     response = admin.post(
         reverse("settings-role-grants", args=[role.pk]),
         _grid_post(role, contacts={"scope": "own", "read": "on", "edit": "on"}),
@@ -277,9 +277,9 @@ def test_role_grid_change_applies_to_a_reps_next_request(client_for, users):
     assert "Team-mate" not in rep.get(reverse("contact-list")).content.decode()
 
 
-def test_role_grid_refuses_bad_scope_and_creates_roles(client_for, users):
+def test_role_grid_refuses_bad_scope_and_creates_roles(web_for, users):
     role = Role.objects.get(slug="sales_rep")
-    admin = client_for(users.admin)
+    admin = web_for(users.admin)
     response = admin.post(
         reverse("settings-role-grants", args=[role.pk]),
         _grid_post(role, contacts={"scope": "galaxy", "read": "on"}),
@@ -307,10 +307,8 @@ def test_role_grid_refuses_bad_scope_and_creates_roles(client_for, users):
         ("vi", "Trường tùy chỉnh", "Bạn không thể tự vô hiệu hóa tài khoản của mình."),
     ],
 )
-def test_settings_pages_and_service_errors_are_translated(
-    client_for, users, language, heading, error
-):
-    client = client_for(users.admin)
+def test_settings_pages_and_service_errors_are_translated(web_for, users, language, heading, error):
+    client = web_for(users.admin)
     client.post(reverse("language-set"), {"language": language, "next": "/settings/"})
     assert heading in client.get(reverse("settings-field-list")).content.decode()
     response = client.post(

@@ -20,7 +20,7 @@ def names(response) -> list[str]:
     return [item["full_name"] for item in response.json()["items"]]
 
 
-def test_contact_round_trip_create_read_update_delete(rep_a_api, client_for, users, teams):
+def test_contact_round_trip_create_read_update_delete(rep_a_api, api_for, users, teams):
     acme = services.company_create(by=users.rep_a, name="Acme Ltd")
 
     created = rep_a_api.post(
@@ -93,7 +93,7 @@ def test_contact_round_trip_create_read_update_delete(rep_a_api, client_for, use
     assert after["full_name"] == "Jane Doe"
 
     # Sales reps may not delete; their manager may.
-    deleted = client_for(users.manager).delete(contact_url(contact_id))
+    deleted = api_for(users.manager).delete(contact_url(contact_id))
     assert deleted.status_code == 204
     assert deleted.content == b""
     assert rep_a_api.get(contact_url(contact_id)).status_code == 404
@@ -173,12 +173,12 @@ def test_stale_patch_is_409_and_changes_nothing(rep_a_api, users):
     assert (contact.title, contact.full_name, contact.version) == ("Lead Analyst", "Sam Stale", 2)
 
 
-def test_rep_cannot_reach_another_teams_contact(client_for, users):
+def test_rep_cannot_reach_another_teams_contact(api_for, users):
     theirs = services.contact_create(
         by=users.rep_b, full_name="Zebulon Hidden", emails=["zeb@hidden.example"]
     )
     mine = services.contact_create(by=users.rep_a, full_name="Zebulon Visible")
-    api = client_for(users.rep_a)
+    api = api_for(users.rep_a)
     missing_id = Contact.objects.order_by("-pk").first().pk + 1000
     not_found = api.get(contact_url(missing_id)).json()
 
@@ -272,30 +272,30 @@ def directory(users):
         ({"sort": "-name"}, ["Grace Hopper", "Edsger Dijkstra", "Alan Turing", "Ada Lovelace"]),
     ],
 )
-def test_list_filters(client_for, users, directory, params, expected):
-    response = client_for(users.manager).get(URL, params)
+def test_list_filters(api_for, users, directory, params, expected):
+    response = api_for(users.manager).get(URL, params)
 
     assert response.status_code == 200, response.content
     assert names(response) == expected
 
 
-def test_list_filters_by_ids(client_for, users, teams, directory):
-    api = client_for(users.manager)
+def test_list_filters_by_ids(api_for, users, teams, directory):
+    api = api_for(users.manager)
 
     assert names(api.get(URL, {"company_id": directory["acme"].pk})) == ["Ada Lovelace"]
     assert names(api.get(URL, {"owner_id": users.rep_b.pk})) == ["Edsger Dijkstra", "Grace Hopper"]
     assert names(api.get(URL, {"team_id": teams.a.pk})) == ["Ada Lovelace", "Alan Turing"]
 
 
-def test_unknown_custom_field_filter_is_422(client_for, users, directory):
-    response = client_for(users.manager).get(URL, {"cf_nope": "x"})
+def test_unknown_custom_field_filter_is_422(api_for, users, directory):
+    response = api_for(users.manager).get(URL, {"cf_nope": "x"})
 
     assert response.status_code == 422
     assert set(response.json()["errors"]) == {"custom.nope"}
 
 
-def test_rep_filters_only_within_scope(client_for, users, directory):
-    api = client_for(users.rep_a)
+def test_rep_filters_only_within_scope(api_for, users, directory):
+    api = api_for(users.rep_a)
 
     assert names(api.get(URL, {"tag": "vip"})) == ["Ada Lovelace"]
     assert names(api.get(URL, {"owner_id": users.rep_b.pk})) == []
@@ -320,11 +320,11 @@ def walk(api, params: dict, *, limit: int) -> tuple[list[int], str | None]:
 
 
 @pytest.mark.parametrize("sort", ["name", "-name", "created", "-created"])
-def test_cursor_pagination_walks_every_contact_once(client_for, users, sort):
+def test_cursor_pagination_walks_every_contact_once(api_for, users, sort):
     # Duplicate names make the id tie-break matter.
     for i in range(13):
         services.contact_create(by=users.rep_a, full_name=f"Person {i % 4}")
-    api = client_for(users.rep_a)
+    api = api_for(users.rep_a)
     everything = [item["id"] for item in api.get(URL, {"sort": sort, "limit": 200}).json()["items"]]
     assert len(everything) == 13
 
@@ -341,14 +341,14 @@ def test_cursor_pagination_walks_every_contact_once(client_for, users, sort):
     assert backward == everything[:10]
 
 
-def test_search_pages_newest_first_both_ways(client_for, users):
+def test_search_pages_newest_first_both_ways(api_for, users):
     # 3+ letter words go through the trigram index, which on SQLite also drives the page order.
     made = [
         services.contact_create(by=users.rep_a, full_name=f"Nguyễn Văn {i}").pk for i in range(12)
     ]
     services.contact_create(by=users.rep_a, full_name="Trần Thị Lan")
     services.contact_create(by=users.rep_b, full_name="Nguyễn Bảo")  # another team's
-    api = client_for(users.rep_a)
+    api = api_for(users.rep_a)
 
     forward, last_prev = walk(api, {"q": "nguyen"}, limit=5)
 
@@ -364,7 +364,7 @@ def test_search_pages_newest_first_both_ways(client_for, users):
     ]
 
 
-def test_list_row_is_the_detail_answer(client_for, users):
+def test_list_row_is_the_detail_answer(api_for, users):
     acme = services.company_create(by=users.rep_a, name="Acme Ltd", tags=["b2b"])
     contact = services.contact_create(
         by=users.rep_a,
@@ -377,7 +377,7 @@ def test_list_row_is_the_detail_answer(client_for, users):
             {"kind": "home", "line1": "12 Lý Thường Kiệt", "city": "Hà Nội", "country": "VN"}
         ],
     )
-    api = client_for(users.rep_a)
+    api = api_for(users.rep_a)
 
     row = api.get(URL).json()["items"][0]
     assert row == api.get(contact_url(contact.pk)).json()
@@ -385,10 +385,10 @@ def test_list_row_is_the_detail_answer(client_for, users):
     assert company_row == api.get(f"/api/v1/companies/{acme.pk}").json()
 
 
-def test_name_sorts_are_mirror_images(client_for, users):
+def test_name_sorts_are_mirror_images(api_for, users):
     for name in ["Émile Zola", "anna Karenina", "Boris Godunov", "Zhao Yun"]:
         services.contact_create(by=users.rep_a, full_name=name)
-    api = client_for(users.rep_a)
+    api = api_for(users.rep_a)
 
     ascending = names(api.get(URL, {"sort": "name"}))
     descending = names(api.get(URL, {"sort": "-name"}))
@@ -397,7 +397,7 @@ def test_name_sorts_are_mirror_images(client_for, users):
     assert descending == ascending[::-1]
 
 
-def test_list_query_count_does_not_grow_with_page_size(client_for, users):
+def test_list_query_count_does_not_grow_with_page_size(api_for, users):
     acme = services.company_create(by=users.rep_a, name="Acme")
     for i in range(60):
         services.contact_create(
@@ -410,7 +410,7 @@ def test_list_query_count_does_not_grow_with_page_size(client_for, users):
             tags=["vip", f"batch-{i % 3}"],
             addresses=[{"line1": f"{i} Main St", "city": "Springfield", "country": "US"}],
         )
-    api = client_for(users.rep_a)
+    api = api_for(users.rep_a)
     # The first request with a token records its use; measure only steady-state requests.
     assert api.get(URL, {"limit": 1}).status_code == 200
 
@@ -430,10 +430,10 @@ def test_list_query_count_does_not_grow_with_page_size(client_for, users):
     assert len(large) <= 8, [q["sql"] for q in large.captured_queries]
 
 
-def test_bulk_tag_and_assign(client_for, users):
+def test_bulk_tag_and_assign(api_for, users):
     one = services.contact_create(by=users.rep_a, full_name="One", tags=["old"])
     two = services.contact_create(by=users.rep_a, full_name="Two", tags=["old"])
-    manager = client_for(users.manager)
+    manager = api_for(users.manager)
 
     tagged = manager.post(
         f"{URL}/bulk-tag",

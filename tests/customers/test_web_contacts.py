@@ -45,8 +45,8 @@ def edit_data(contact: Contact, **overrides) -> dict:
     return data
 
 
-def test_create_contact_normalises_and_redirects(client_for, users, records):
-    client = client_for(users.rep_a)
+def test_create_contact_normalises_and_redirects(web_for, users, records):
+    client = web_for(users.rep_a)
     response = client.post(
         reverse("contact-create"),
         {
@@ -81,16 +81,16 @@ def test_create_contact_normalises_and_redirects(client_for, users, records):
     assert (address.line1, address.city, address.country) == ("12 Lê Lợi", "Hà Nội", "VN")
 
 
-def test_create_form_prefills_company_from_the_company_page(client_for, users, records):
-    response = client_for(users.rep_a).get(
+def test_create_form_prefills_company_from_the_company_page(web_for, users, records):
+    response = web_for(users.rep_a).get(
         reverse("contact-create"), {"company": records.company_a.pk}
     )
     html = response.content.decode()
     assert f'<option value="{records.company_a.pk}" selected>Hoa Sen Trading</option>' in html
 
 
-def test_edit_changes_title_and_records_history(client_for, users, records):
-    client = client_for(users.rep_a)
+def test_edit_changes_title_and_records_history(web_for, users, records):
+    client = web_for(users.rep_a)
     url = reverse("contact-edit", kwargs={"contact_id": records.contact_a.pk})
     response = client.post(url, edit_data(records.contact_a, title="Head of purchasing"))
     assert response.status_code == 302
@@ -109,8 +109,8 @@ def test_edit_changes_title_and_records_history(client_for, users, records):
     assert "<ins>Head of purchasing</ins>" in detail
 
 
-def test_unchanged_lists_are_not_sent_to_the_service(client_for, users, records):
-    client = client_for(users.rep_a)
+def test_unchanged_lists_are_not_sent_to_the_service(web_for, users, records):
+    client = web_for(users.rep_a)
     url = reverse("contact-edit", kwargs={"contact_id": records.contact_a.pk})
     client.post(url, edit_data(records.contact_a, title="CFO"))
     fields = set(
@@ -121,8 +121,8 @@ def test_unchanged_lists_are_not_sent_to_the_service(client_for, users, records)
     assert fields == {"title"}
 
 
-def test_stale_edit_shows_the_message_and_changes_nothing(client_for, users, records):
-    client = client_for(users.rep_a)
+def test_stale_edit_shows_the_message_and_changes_nothing(web_for, users, records):
+    client = web_for(users.rep_a)
     url = reverse("contact-edit", kwargs={"contact_id": records.contact_a.pk})
     opened = edit_data(records.contact_a)  # version 1, as the form was loaded
     services.contact_update(
@@ -137,8 +137,8 @@ def test_stale_edit_shows_the_message_and_changes_nothing(client_for, users, rec
     assert records.contact_a.version == 2
 
 
-def test_bad_email_shows_the_error_on_the_email_field(client_for, users, records):
-    client = client_for(users.rep_a)
+def test_bad_email_shows_the_error_on_the_email_field(web_for, users, records):
+    client = web_for(users.rep_a)
     url = reverse("contact-edit", kwargs={"contact_id": records.contact_a.pk})
     response = client.post(
         url,
@@ -158,8 +158,8 @@ def test_bad_email_shows_the_error_on_the_email_field(client_for, users, records
     assert records.contact_a.version == 1
 
 
-def test_bad_phone_and_address_errors_land_on_their_fields(client_for, users):
-    client = client_for(users.rep_a)
+def test_bad_phone_and_address_errors_land_on_their_fields(web_for, users):
+    client = web_for(users.rep_a)
     response = client.post(
         reverse("contact-create"),
         {
@@ -179,14 +179,14 @@ def test_bad_phone_and_address_errors_land_on_their_fields(client_for, users):
     assert not Contact.objects.filter(full_name="Lê Minh").exists()
 
 
-def test_missing_name_is_reported_on_full_name(client_for, users):
-    response = client_for(users.rep_a).post(
+def test_missing_name_is_reported_on_full_name(web_for, users):
+    response = web_for(users.rep_a).post(
         reverse("contact-create"), {"lifecycle_stage": "lead", "source_channel": "other"}
     )
     assert response.context["form"].errors == {"full_name": ["Enter a name."]}
 
 
-def test_custom_fields_render_and_save(client_for, users, records):
+def test_custom_fields_render_and_save(web_for, users, records):
     services.custom_field_create(
         by=users.admin, model="customers.contact", key="segment", label="Segment",
         kind="choice", choices=["SMB", "Enterprise"],
@@ -194,7 +194,7 @@ def test_custom_fields_render_and_save(client_for, users, records):
     services.custom_field_create(
         by=users.admin, model="customers.contact", key="budget", label="Budget", kind="number"
     )
-    client = client_for(users.rep_a)
+    client = web_for(users.rep_a)
     url = reverse("contact-edit", kwargs={"contact_id": records.contact_a.pk})
     html = client.get(url).content.decode()
     assert '<select name="custom-segment" id="id_custom-segment">' in html
@@ -221,8 +221,8 @@ def test_custom_fields_render_and_save(client_for, users, records):
     assert records.contact_a.custom == {"segment": "Enterprise"}
 
 
-def test_delete_asks_then_deletes(client_for, users, records):
-    client = client_for(users.manager)
+def test_delete_asks_then_deletes(web_for, users, records):
+    client = web_for(users.manager)
     url = reverse("contact-delete", kwargs={"contact_id": records.contact_a.pk})
     assert "Delete 王伟明?" in client.get(url).content.decode()
     response = client.post(url)
@@ -252,16 +252,16 @@ def names_on(response) -> list[str]:
     return [c.full_name for c in response.context["contacts"]]
 
 
-def test_list_sorts_by_name_both_ways(client_for, users, many):
-    client = client_for(users.rep_a)
+def test_list_sorts_by_name_both_ways(web_for, users, many):
+    client = web_for(users.rep_a)
     ascending = names_on(client.get(reverse("contact-list"), {"sort": "name"}))
     descending = names_on(client.get(reverse("contact-list"), {"sort": "-name"}))
     assert ascending[:3] == ["Alice Anh", "Bùi Cường", "Chen Jie"]
     assert descending == list(reversed(ascending))
 
 
-def test_list_filters_by_stage_tag_and_owner(client_for, users, many):
-    client = client_for(users.manager)
+def test_list_filters_by_stage_tag_and_owner(web_for, users, many):
+    client = web_for(users.manager)
     assert names_on(client.get(reverse("contact-list"), {"stage": "customer"})) == [
         "Bùi Cường",
         "Đặng Dung",
@@ -277,7 +277,7 @@ def test_list_filters_by_stage_tag_and_owner(client_for, users, many):
     ]
 
 
-def test_list_filters_by_custom_field(client_for, users, records):
+def test_list_filters_by_custom_field(web_for, users, records):
     services.custom_field_create(
         by=users.admin, model="customers.contact", key="segment", label="Segment",
         kind="choice", choices=["SMB", "Enterprise"],
@@ -285,14 +285,14 @@ def test_list_filters_by_custom_field(client_for, users, records):
     services.contact_update(
         by=users.rep_a, contact_id=records.contact_a.pk, version=1, custom={"segment": "SMB"}
     )
-    client = client_for(users.manager)
+    client = web_for(users.manager)
     assert names_on(client.get(reverse("contact-list"), {"custom-segment": "SMB"})) == ["王伟明"]
     assert names_on(client.get(reverse("contact-list"), {"custom-segment": "Enterprise"})) == []
 
 
-def test_keyset_pages_next_and_previous(client_for, users, many, settings):
+def test_keyset_pages_next_and_previous(web_for, users, many, settings):
     settings.KITH_PAGE_SIZE = 3
-    client = client_for(users.rep_a)
+    client = web_for(users.rep_a)
     first = client.get(reverse("contact-list"))
     assert names_on(first) == ["Alice Anh", "Bùi Cường", "Chen Jie"]
     page = first.context["page"]
@@ -304,14 +304,14 @@ def test_keyset_pages_next_and_previous(client_for, users, many, settings):
     assert names_on(back) == ["Alice Anh", "Bùi Cường", "Chen Jie"]
 
 
-def test_a_broken_cursor_falls_back_to_the_first_page(client_for, users, many):
-    response = client_for(users.rep_a).get(reverse("contact-list"), {"cursor": "garbage!"})
+def test_a_broken_cursor_falls_back_to_the_first_page(web_for, users, many):
+    response = web_for(users.rep_a).get(reverse("contact-list"), {"cursor": "garbage!"})
     assert response.status_code == 200
     assert names_on(response)[0] == "Alice Anh"
 
 
-def test_htmx_request_gets_only_the_table_partial(client_for, users, many):
-    response = client_for(users.rep_a).get(
+def test_htmx_request_gets_only_the_table_partial(web_for, users, many):
+    response = web_for(users.rep_a).get(
         reverse("contact-list"), {"stage": "lead"}, headers={"HX-Request": "true"}
     )
     html = response.content.decode()
@@ -321,8 +321,8 @@ def test_htmx_request_gets_only_the_table_partial(client_for, users, many):
     assert response["Vary"] == "Cookie, HX-Request" or "HX-Request" in response["Vary"]
 
 
-def test_bulk_tag_and_assign(client_for, users, many):
-    client = client_for(users.rep_a)
+def test_bulk_tag_and_assign(web_for, users, many):
+    client = web_for(users.rep_a)
     ids = list(
         Contact.objects.filter(full_name__in=["Alice Anh", "Chen Jie"]).values_list("pk", flat=True)
     )
@@ -342,20 +342,20 @@ def test_bulk_tag_and_assign(client_for, users, many):
     assert "Assigned 2 contacts." in assigned.content.decode()
 
 
-def test_bulk_refuses_an_outside_redirect(client_for, users, many):
-    response = client_for(users.rep_a).post(
+def test_bulk_refuses_an_outside_redirect(web_for, users, many):
+    response = web_for(users.rep_a).post(
         reverse("contact-bulk"),
         {"action": "tag", "tag": "x", "ids": [], "next": "https://evil.example/"},
     )
     assert response["Location"] == reverse("contact-list")
 
 
-def test_export_is_the_filtered_list_with_formulas_neutralised(client_for, users, many):
+def test_export_is_the_filtered_list_with_formulas_neutralised(web_for, users, many):
     services.contact_create(
         by=users.rep_a, full_name="=HYPERLINK(\"http://x\")", title="@boss", tags=["north"],
         phones=["+84 912 345 678"],
     )  # fmt: skip
-    response = client_for(users.rep_a).get(reverse("contact-export"), {"tag": "north"})
+    response = web_for(users.rep_a).get(reverse("contact-export"), {"tag": "north"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="contacts.csv"'
     body = b"".join(response.streaming_content).decode("utf-8")
@@ -374,16 +374,14 @@ def test_export_is_the_filtered_list_with_formulas_neutralised(client_for, users
     assert formula["owner"] == "rep_a"
 
 
-def test_list_shows_company_filter_from_company_page(client_for, users, records):
-    response = client_for(users.rep_a).get(
-        reverse("contact-list"), {"company": records.company_a.pk}
-    )
+def test_list_shows_company_filter_from_company_page(web_for, users, records):
+    response = web_for(users.rep_a).get(reverse("contact-list"), {"company": records.company_a.pk})
     assert names_on(response) == ["王伟明"]
     assert "Hoa Sen Trading" in response.content.decode()
 
 
-def test_contacts_list_selector_used_matches_view(client_for, users, records):
+def test_contacts_list_selector_used_matches_view(web_for, users, records):
     # The page shows exactly what the selector returns for the same user.
-    response = client_for(users.rep_b).get(reverse("contact-list"))
+    response = web_for(users.rep_b).get(reverse("contact-list"))
     expected = selectors.contacts_list(user=users.rep_b).items
     assert response.context["contacts"] == expected

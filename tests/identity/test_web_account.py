@@ -9,8 +9,8 @@ from kith.identity.selectors import user_for_api_token
 from tests.conftest import PASSWORD
 
 
-def test_create_token_shows_the_secret_once(client_for, users):
-    client = client_for(users.rep_a)
+def test_create_token_shows_the_secret_once(web_for, users):
+    client = web_for(users.rep_a)
     response = client.post(reverse("token-create"), {"name": "Laptop script"})
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
@@ -25,24 +25,24 @@ def test_create_token_shows_the_secret_once(client_for, users):
     assert "Laptop script" in again
 
 
-def test_token_needs_a_name(client_for, users):
-    response = client_for(users.rep_a).post(reverse("token-create"), {"name": ""})
+def test_token_needs_a_name(web_for, users):
+    response = web_for(users.rep_a).post(reverse("token-create"), {"name": ""})
     assert response.context["token_form"].errors == {"name": ["This field is required."]}
     assert not ApiToken.objects.exists()
 
 
-def test_revoke_token(client_for, users):
+def test_revoke_token(web_for, users):
     from kith.identity.services import api_token_create
 
     token, secret = api_token_create(user=users.rep_a, name="old")
-    client = client_for(users.rep_a)
+    client = web_for(users.rep_a)
     response = client.post(reverse("token-revoke", kwargs={"token_id": token.pk}), follow=True)
     assert "Token revoked." in response.content.decode()
     assert user_for_api_token(raw=secret) is None
 
 
-def test_password_change_wrong_old_password(client_for, users):
-    response = client_for(users.rep_a).post(
+def test_password_change_wrong_old_password(web_for, users):
+    response = web_for(users.rep_a).post(
         reverse("password-change"),
         {
             "old_password": "wrong",
@@ -55,8 +55,8 @@ def test_password_change_wrong_old_password(client_for, users):
     }
 
 
-def test_password_change_weak_and_mismatched(client_for, users):
-    client = client_for(users.rep_a)
+def test_password_change_weak_and_mismatched(web_for, users):
+    client = web_for(users.rep_a)
     weak = client.post(
         reverse("password-change"),
         {"old_password": PASSWORD, "new_password": "123", "new_password_again": "123"},
@@ -71,8 +71,8 @@ def test_password_change_weak_and_mismatched(client_for, users):
     }
 
 
-def test_password_change_keeps_the_user_signed_in(client_for, users):
-    client = client_for(users.rep_a)
+def test_password_change_keeps_the_user_signed_in(web_for, users):
+    client = web_for(users.rep_a)
     response = client.post(
         reverse("password-change"),
         {

@@ -55,12 +55,12 @@ def test_company_round_trip(rep_a_api, users, teams):
     assert Company.objects.get(pk=body["id"]).name == "Acme Retail"
 
 
-def test_company_list_filters_and_pages(client_for, users):
+def test_company_list_filters_and_pages(api_for, users):
     for i in range(7):
         services.company_create(
             by=users.rep_a, name=f"Firm {i}", industry="Retail" if i % 2 else "Energy"
         )
-    api = client_for(users.manager)
+    api = api_for(users.manager)
 
     retail = api.get(URL, {"industry": "Retail", "limit": 200}).json()
     assert [c["name"] for c in retail["items"]] == ["Firm 1", "Firm 3", "Firm 5"]
@@ -76,18 +76,18 @@ def test_company_list_filters_and_pages(client_for, users):
     assert seen == [f"Firm {i}" for i in range(7)]
 
 
-def test_manager_deletes_company(client_for, users):
+def test_manager_deletes_company(api_for, users):
     company = services.company_create(by=users.rep_a, name="Short Lived")
 
-    response = client_for(users.manager).delete(f"{URL}/{company.pk}")
+    response = api_for(users.manager).delete(f"{URL}/{company.pk}")
 
     assert response.status_code == 204
     assert not Company.objects.filter(pk=company.pk).exists()
 
 
-def test_rep_cannot_reach_another_teams_company(client_for, users):
+def test_rep_cannot_reach_another_teams_company(api_for, users):
     theirs = services.company_create(by=users.rep_b, name="Hidden Industries")
-    api = client_for(users.rep_a)
+    api = api_for(users.rep_a)
 
     assert api.get(f"{URL}/{theirs.pk}").status_code == 404
     patch = api.patch(

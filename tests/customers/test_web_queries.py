@@ -29,9 +29,9 @@ def add_contacts(user, company, start, count):
         )
 
 
-def test_contact_list_queries_do_not_grow_with_rows(client_for, users):
+def test_contact_list_queries_do_not_grow_with_rows(web_for, users):
     company = services.company_create(by=users.rep_a, name="Hoa Sen")
-    client = client_for(users.rep_a)
+    client = web_for(users.rep_a)
     add_contacts(users.rep_a, company, 0, 5)
     client.get(reverse("contact-list"))  # warm the session
     five = queries_for(client, reverse("contact-list"))
@@ -41,8 +41,8 @@ def test_contact_list_queries_do_not_grow_with_rows(client_for, users):
     assert five == fifty
 
 
-def test_company_list_queries_do_not_grow_with_rows(client_for, users):
-    client = client_for(users.rep_a)
+def test_company_list_queries_do_not_grow_with_rows(web_for, users):
+    client = web_for(users.rep_a)
     parent = services.company_create(by=users.rep_a, name="Parent Group")
     for i in range(4):
         services.company_create(

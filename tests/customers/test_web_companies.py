@@ -26,8 +26,8 @@ def edit_data(company: Company, **overrides) -> dict:
     return data
 
 
-def test_create_company_with_parent(client_for, users, records):
-    response = client_for(users.rep_a).post(
+def test_create_company_with_parent(web_for, users, records):
+    response = web_for(users.rep_a).post(
         reverse("company-create"),
         {
             "name": "Hoa Sen Sài Gòn",
@@ -49,8 +49,8 @@ def test_create_company_with_parent(client_for, users, records):
     assert list(company.tags.values_list("name", flat=True)) == ["south"]
 
 
-def test_bad_domain_and_hidden_parent_are_field_errors(client_for, users, records):
-    response = client_for(users.rep_a).post(
+def test_bad_domain_and_hidden_parent_are_field_errors(web_for, users, records):
+    response = web_for(users.rep_a).post(
         reverse("company-create"),
         {"name": "X", "domain": "not a domain", "parent": records.company_b.pk},
     )
@@ -61,8 +61,8 @@ def test_bad_domain_and_hidden_parent_are_field_errors(client_for, users, record
     }
 
 
-def test_edit_company_and_history(client_for, users, records):
-    client = client_for(users.rep_a)
+def test_edit_company_and_history(web_for, users, records):
+    client = web_for(users.rep_a)
     url = reverse("company-edit", kwargs={"company_id": records.company_a.pk})
     response = client.post(url, edit_data(records.company_a, industry="Wholesale"))
     assert response.status_code == 302
@@ -73,8 +73,8 @@ def test_edit_company_and_history(client_for, users, records):
     assert "<ins>Wholesale</ins>" in detail
 
 
-def test_company_stale_edit(client_for, users, records):
-    client = client_for(users.rep_a)
+def test_company_stale_edit(web_for, users, records):
+    client = web_for(users.rep_a)
     opened = edit_data(records.company_a)
     services.company_update(
         by=users.rep_a2, company_id=records.company_a.pk, version=1, industry="Food"
@@ -89,8 +89,8 @@ def test_company_stale_edit(client_for, users, records):
     assert records.company_a.industry == "Food"
 
 
-def test_delete_company_keeps_its_contacts(client_for, users, records):
-    response = client_for(users.manager).post(
+def test_delete_company_keeps_its_contacts(web_for, users, records):
+    response = web_for(users.manager).post(
         reverse("company-delete", kwargs={"company_id": records.company_a.pk})
     )
     assert response["Location"] == reverse("company-list")
@@ -98,10 +98,10 @@ def test_delete_company_keeps_its_contacts(client_for, users, records):
     assert Contact.objects.get(pk=records.contact_a.pk).company_id is None
 
 
-def test_company_list_filters_and_sorts(client_for, users, records):
+def test_company_list_filters_and_sorts(web_for, users, records):
     services.company_create(by=users.rep_a, name="Alpha Foods", industry="Food")
     services.company_create(by=users.rep_a, name="Zeta Foods", industry="Food")
-    client = client_for(users.manager)
+    client = web_for(users.manager)
 
     def names(**params):
         return [c.name for c in client.get(reverse("company-list"), params).context["companies"]]
@@ -118,14 +118,14 @@ def test_company_list_filters_and_sorts(client_for, users, records):
     assert names(q="foods", sort="-created") == ["Zeta Foods", "Alpha Foods"]
 
 
-def test_company_page_links_to_all_its_contacts_when_there_are_many(client_for, users, records):
+def test_company_page_links_to_all_its_contacts_when_there_are_many(web_for, users, records):
     from kith.customers.selectors import COMPANY_CONTACTS_SHOWN
 
     for i in range(COMPANY_CONTACTS_SHOWN):
         services.contact_create(
             by=users.rep_a, full_name=f"Nhân viên {i:02d}", company_id=records.company_a.pk
         )
-    response = client_for(users.rep_a).get(
+    response = web_for(users.rep_a).get(
         reverse("company-detail", kwargs={"company_id": records.company_a.pk})
     )
     assert len(response.context["contacts"]) == COMPANY_CONTACTS_SHOWN

@@ -13,19 +13,19 @@ from tests.factories import make_contact
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
-def test_detail_shows_the_forms_only_to_editors(client_for, users, records):
+def test_detail_shows_the_forms_only_to_editors(web_for, users, records):
     url = reverse("contact-detail", args=[records.contact_a.pk])
-    page = client_for(users.rep_a).get(url).content.decode()
+    page = web_for(users.rep_a).get(url).content.decode()
     assert reverse("contact-relationship-add", args=[records.contact_a.pk]) in page
     assert reverse("contact-consent-record", args=[records.contact_a.pk]) in page
     role = Role.objects.get(slug="sales_rep")
     identity_services.role_grants_update(
         by=users.admin, role_id=role.pk, grants={"contacts": {"scope": "team", "read": True}}
     )
-    page = client_for(users.rep_a2).get(url).content.decode()
+    page = web_for(users.rep_a2).get(url).content.decode()
     assert reverse("contact-relationship-add", args=[records.contact_a.pk]) not in page
     assert reverse("contact-consent-record", args=[records.contact_a.pk]) not in page
-    response = client_for(users.rep_a2).post(
+    response = web_for(users.rep_a2).post(
         reverse("contact-consent-record", args=[records.contact_a.pk]),
         {"channel": "email", "purpose": "marketing", "status": "granted"},
     )
@@ -33,9 +33,9 @@ def test_detail_shows_the_forms_only_to_editors(client_for, users, records):
     assert not Consent.objects.exists()
 
 
-def test_add_and_remove_relationship(client_for, users, records):
+def test_add_and_remove_relationship(web_for, users, records):
     colleague = make_contact(by=users.rep_a2, full_name="Lê Văn Tám")
-    client = client_for(users.rep_a)
+    client = web_for(users.rep_a)
     add = reverse("contact-relationship-add", args=[records.contact_a.pk])
     response = client.post(add, {"kind": "colleague", "to_contact_id": colleague.pk}, **HX)
     assert response.status_code == 200
@@ -57,8 +57,8 @@ def test_add_and_remove_relationship(client_for, users, records):
     assert "No relationships recorded." in response.content.decode()
 
 
-def test_relationship_errors_name_the_field(client_for, users, records):
-    client = client_for(users.rep_a)
+def test_relationship_errors_name_the_field(web_for, users, records):
+    client = web_for(users.rep_a)
     add = reverse("contact-relationship-add", args=[records.contact_a.pk])
     response = client.post(add, {"kind": "colleague", "to_contact_id": ""}, **HX)
     assert response.context["link_errors"] == {"to_contact_id": "Choose the other contact."}
@@ -75,12 +75,12 @@ def test_relationship_errors_name_the_field(client_for, users, records):
     assert "Choose the other contact." in response.content.decode()
 
 
-def test_outsiders_cannot_add_or_remove(client_for, users, records):
+def test_outsiders_cannot_add_or_remove(web_for, users, records):
     other = make_contact(by=users.rep_a, full_name="Other")
     link = Relationship.objects.create(
         from_contact=records.contact_a, to_contact=other, kind="friend"
     )
-    client = client_for(users.rep_b)
+    client = web_for(users.rep_b)
     add = reverse("contact-relationship-add", args=[records.contact_a.pk])
     assert client.post(add, {"kind": "friend", "to_contact_id": other.pk}).status_code == 404
     remove = reverse("contact-relationship-remove", args=[records.contact_a.pk, link.pk])
@@ -88,8 +88,8 @@ def test_outsiders_cannot_add_or_remove(client_for, users, records):
     assert Relationship.objects.count() == 1
 
 
-def test_record_consent_granted_then_withdrawn(client_for, users, records):
-    client = client_for(users.rep_a)
+def test_record_consent_granted_then_withdrawn(web_for, users, records):
+    client = web_for(users.rep_a)
     url = reverse("contact-consent-record", args=[records.contact_a.pk])
     response = client.post(
         url,
@@ -110,8 +110,8 @@ def test_record_consent_granted_then_withdrawn(client_for, users, records):
     assert Consent.objects.count() == 2
 
 
-def test_contact_options_only_visible_contacts(client_for, users, records):
-    client = client_for(users.rep_a)
+def test_contact_options_only_visible_contacts(web_for, users, records):
+    client = web_for(users.rep_a)
     response = client.get(reverse("contact-options"), {"q": "Bình"})
     assert "Trần Thị Bình" not in response.content.decode()
     response = client.get(reverse("contact-options"), {"q": "王", "exclude": records.contact_a.pk})
