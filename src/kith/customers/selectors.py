@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from kith.core.audit import history_for
 from kith.core.custom_fields import custom_fields_of, custom_value_clean
 from kith.core.errors import FieldError, NotFound
 from kith.core.models import ChangeRecord, CustomField, Tag
@@ -269,18 +270,10 @@ def contact_get(*, user: User, contact_id: int) -> Contact:
     return contact
 
 
-def _history(model: str, object_id: int, limit: int) -> list[ChangeRecord]:
-    return list(
-        ChangeRecord.objects.filter(model=model, object_id=object_id)
-        .select_related("actor")
-        .order_by("-at", "-id")[:limit]
-    )
-
-
 def contact_history(*, user: User, contact: Contact, limit: int = 100) -> list[ChangeRecord]:
     """The newest changes of a contact the user can see (who, when, field, old -> new)."""
     contact_get(user=user, contact_id=contact.pk)
-    return _history("customers.contact", contact.pk, limit)
+    return history_for(model="customers.contact", object_id=contact.pk, limit=limit)
 
 
 def contact_relationships(*, user: User, contact: Contact) -> list[Relationship]:
@@ -424,7 +417,7 @@ def company_history(*, user: User, company: Company, limit: int = 100) -> list[C
         Company.objects.filter(pk=company.pk), user=user, module="companies"
     ).exists():
         raise NotFound(_("Not found."))
-    return _history("customers.company", company.pk, limit)
+    return history_for(model="customers.company", object_id=company.pk, limit=limit)
 
 
 # --- search -------------------------------------------------------------------------------

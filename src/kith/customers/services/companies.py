@@ -9,20 +9,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
-from kith.core.errors import FieldError, NotFound
+from kith.core.errors import FieldError
+from kith.core.validation import choice_check, text_clean, unknown_fields_check, version_check
 from kith.customers.indexing import company_index_fields
 from kith.customers.models import Company, Contact
 from kith.customers.normalise import domain_normalise
-from kith.customers.services.checks import (
-    choice_check,
-    text,
-    unknown_fields_check,
-    version_check,
-)
 from kith.customers.services.contact_points import contact_reindex
 from kith.customers.services.records import custom_apply, owner_apply
 from kith.customers.services.tags import tag_names_clean, tags_resolve
-from kith.identity.access import require, visible_to
+from kith.identity.access import for_write, require, visible_to
 from kith.identity.models import User
 
 MODEL = "customers.company"
@@ -53,7 +48,7 @@ def company_snapshot(company: Company) -> dict[str, str]:
 
 def _profile_apply(company: Company, changes: Mapping[str, Any], errors: dict[str, str]) -> None:
     if "name" in changes:
-        company.name = text(changes["name"], "name", 200, errors)
+        company.name = text_clean(changes["name"], field="name", limit=200, errors=errors)
     if not company.name:
         errors["name"] = _("Enter a name.")
     if "domain" in changes:
@@ -62,11 +57,13 @@ def _profile_apply(company: Company, changes: Mapping[str, Any], errors: dict[st
         except ValueError as exc:
             errors["domain"] = str(exc)
     if "industry" in changes:
-        company.industry = text(changes["industry"], "industry", 80, errors)
+        company.industry = text_clean(
+            changes["industry"], field="industry", limit=80, errors=errors
+        )
     if "size" in changes:
         company.size = str(changes["size"] or "")
         if company.size:
-            choice_check(company.size, Company.Size.values, "size", errors)
+            choice_check(company.size, Company.Size.values, field="size", errors=errors)
 
 
 def _parent_apply(
@@ -150,24 +147,11 @@ def company_create(
     return company
 
 
-def company_for_write(*, by: User, company_id: int, right: str) -> Company:
-    """The company, locked for the rest of the transaction, if `by` sees it and holds `right`."""
-    company = (
-        visible_to(Company.objects.select_for_update(of=("self",)), user=by, module="companies")
-        .filter(pk=company_id)
-        .first()
-    )
-    if company is None:
-        raise NotFound(_("Not found."))
-    require(by, "companies", right, company)
-    return company
-
-
 @transaction.atomic
-def company_update(*, by: User, company_id: int, version: int, **changes: Any) -> Company:
+def company_update(*, by: User, company_id: int, version: int | None, **changes: Any) -> Company:
     """Change the named fields of a company; a rename also refreshes its contacts' search keys."""
     unknown_fields_check(changes, COMPANY_FIELDS)
-    company = company_for_write(by=by, company_id=company_id, right="edit")
+    company = for_write(Company, module="companies", by=by, pk=company_id, right="edit")
     version_check(company, version)
     before = company_snapshot(company)
     old_name = company.name
@@ -201,7 +185,7 @@ def _company_contacts_reindex(company: Company, batch: int = 2000) -> None:
 @transaction.atomic
 def company_delete(*, by: User, company_id: int) -> None:
     """Delete a company; its contacts stay, without a company, and subsidiaries lose their parent."""
-    company = company_for_write(by=by, company_id=company_id, right="delete")
+    company = for_write(Company, module="companies", by=by, pk=company_id, right="delete")
     changes_record(instance=company, actor=by, before=company_snapshot(company), after=None)
     contact_ids = list(Contact.objects.filter(company=company).values_list("pk", flat=True))
     company.delete()

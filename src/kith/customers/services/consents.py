@@ -10,19 +10,19 @@ from django.utils import timezone
 
 from kith.core.errors import FieldError
 from kith.core.models import ChangeRecord
+from kith.core.validation import choice_check, text_clean
 from kith.customers.models import Consent, Contact
-from kith.customers.services.checks import choice_check, text
-from kith.customers.services.contacts import contact_for_write
+from kith.identity.access import for_write
 from kith.identity.models import User
 
 
 def _consent_values_check(*, channel: str, purpose: str, status: str, source: str) -> str:
     """The cleaned source text; raises FieldError for an unknown channel, purpose or status."""
     errors: dict[str, str] = {}
-    choice_check(channel, Consent.Channel.values, "channel", errors)
-    choice_check(purpose, Consent.Purpose.values, "purpose", errors)
-    choice_check(status, Consent.Status.values, "status", errors)
-    source = text(source, "source", 120, errors)
+    choice_check(channel, Consent.Channel.values, field="channel", errors=errors)
+    choice_check(purpose, Consent.Purpose.values, field="purpose", errors=errors)
+    choice_check(status, Consent.Status.values, field="status", errors=errors)
+    source = text_clean(source, field="source", limit=120, errors=errors)
     if errors:
         raise FieldError(errors)
     return source
@@ -47,7 +47,7 @@ def consent_set(
     """
     source = _consent_values_check(channel=channel, purpose=purpose, status=status, source=source)
     if by is not None:
-        contact = contact_for_write(by=by, contact_id=contact.pk, right="edit")
+        contact = for_write(Contact, module="contacts", by=by, pk=contact.pk, right="edit")
     return _consent_write(
         contact=contact,
         channel=channel,
@@ -97,7 +97,7 @@ def consent_record(
 ) -> Consent:
     """Record that a contact granted or withdrew consent (by a user who may edit the contact)."""
     source = _consent_values_check(channel=channel, purpose=purpose, status=status, source=source)
-    contact = contact_for_write(by=by, contact_id=contact_id, right="edit")
+    contact = for_write(Contact, module="contacts", by=by, pk=contact_id, right="edit")
     return _consent_write(
         contact=contact,
         channel=channel,

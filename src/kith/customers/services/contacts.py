@@ -9,15 +9,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
-from kith.core.errors import FieldError, NotFound
+from kith.core.errors import FieldError
+from kith.core.validation import choice_check, text_clean, unknown_fields_check, version_check
 from kith.customers.indexing import display_name
 from kith.customers.models import Company, Contact
-from kith.customers.services.checks import (
-    choice_check,
-    text,
-    unknown_fields_check,
-    version_check,
-)
 from kith.customers.services.contact_points import (
     POINT_LISTS,
     addresses_changed,
@@ -28,7 +23,7 @@ from kith.customers.services.contact_points import (
 )
 from kith.customers.services.records import custom_apply, owner_apply
 from kith.customers.services.tags import tag_names_clean, tags_resolve
-from kith.identity.access import require, visible_to
+from kith.identity.access import for_write, require, visible_to
 from kith.identity.models import User
 
 MODEL = "customers.contact"
@@ -72,7 +67,9 @@ def _names_apply(
 ) -> None:
     for name, limit in NAME_LIMITS:
         if name in changes:
-            setattr(contact, name, text(changes[name], name, limit, errors))
+            setattr(
+                contact, name, text_clean(changes[name], field=name, limit=limit, errors=errors)
+            )
     if not contact.full_name and ("first_name" in changes or "last_name" in changes or creating):
         contact.full_name = display_name(first_name=contact.first_name, last_name=contact.last_name)
     if not contact.full_name:
@@ -84,10 +81,14 @@ def _stage_and_channel_apply(
 ) -> None:
     if "lifecycle_stage" in changes:
         contact.lifecycle_stage = str(changes["lifecycle_stage"] or Contact.Stage.LEAD)
-        choice_check(contact.lifecycle_stage, Contact.Stage.values, "lifecycle_stage", errors)
+        choice_check(
+            contact.lifecycle_stage, Contact.Stage.values, field="lifecycle_stage", errors=errors
+        )
     if "source_channel" in changes:
         contact.source_channel = str(changes["source_channel"] or Contact.Channel.OTHER)
-        choice_check(contact.source_channel, Contact.Channel.values, "source_channel", errors)
+        choice_check(
+            contact.source_channel, Contact.Channel.values, field="source_channel", errors=errors
+        )
 
 
 def _company_apply(
@@ -185,25 +186,12 @@ def contact_create(
     return contact
 
 
-def contact_for_write(*, by: User, contact_id: int, right: str) -> Contact:
-    """The contact, locked for the rest of the transaction, if `by` sees it and holds `right`."""
-    contact = (
-        visible_to(Contact.objects.select_for_update(of=("self",)), user=by, module="contacts")
-        .filter(pk=contact_id)
-        .first()
-    )
-    if contact is None:
-        raise NotFound(_("Not found."))
-    require(by, "contacts", right, contact)
-    return contact
-
-
 @transaction.atomic
-def contact_update(*, by: User, contact_id: int, version: int, **changes: Any) -> Contact:
+def contact_update(*, by: User, contact_id: int, version: int | None, **changes: Any) -> Contact:
     """Change the named fields of a contact; lists (emails, phones, socials, tags, addresses)
     replace the whole set. Refused with StaleEdit when `version` is not the current one."""
     unknown_fields_check(changes, CONTACT_FIELDS)
-    contact = contact_for_write(by=by, contact_id=contact_id, right="edit")
+    contact = for_write(Contact, module="contacts", by=by, pk=contact_id, right="edit")
     version_check(contact, version)
     before = contact_snapshot(contact)
     related = _contact_apply(by=by, contact=contact, changes=changes, creating=False)
@@ -216,6 +204,6 @@ def contact_update(*, by: User, contact_id: int, version: int, **changes: Any) -
 @transaction.atomic
 def contact_delete(*, by: User, contact_id: int) -> None:
     """Delete a contact with its points, addresses, relationships and consents."""
-    contact = contact_for_write(by=by, contact_id=contact_id, right="delete")
+    contact = for_write(Contact, module="contacts", by=by, pk=contact_id, right="delete")
     changes_record(instance=contact, actor=by, before=contact_snapshot(contact), after=None)
     contact.delete()

@@ -11,10 +11,9 @@ from django.utils import timezone
 from kith.core.models import ChangeRecord
 from kith.core.text import clean
 from kith.customers.models import Contact
-from kith.customers.services.checks import owner_resolve
 from kith.customers.services.records import versions_bump
 from kith.customers.services.tags import tags_resolve
-from kith.identity.access import require, visible_to
+from kith.identity.access import owner_resolve, require, visible_to
 from kith.identity.models import User
 
 

@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
-from kith.core.errors import FieldError, Forbidden, NotFound
+from kith.core.errors import FieldError, NotFound
 from kith.core.models import ChangeRecord, CustomField
 from kith.core.text import clean
+from kith.core.validation import choice_check, text_clean
 from kith.customers.models import Company, Contact
-from kith.customers.services.checks import choice_check, text
-from kith.identity.access import is_admin
+from kith.identity.access import admin_require
 from kith.identity.models import User
 
 CUSTOM_FIELD_CHANGES = frozenset({"key", "label", "kind", "choices", "required", "position"})
@@ -38,17 +38,16 @@ def custom_field_create(
     required: bool = False,
 ) -> CustomField:
     """Define a custom field on contacts or companies (admins only)."""
-    if not is_admin(by):
-        raise Forbidden(_("Only administrators can define custom fields."))
+    admin_require(by, message=_("Only administrators can define custom fields."))
     errors: dict[str, str] = {}
-    choice_check(model, ("customers.contact", "customers.company"), "model", errors)
-    choice_check(kind, CustomField.Kind.values, "kind", errors)
+    choice_check(model, ("customers.contact", "customers.company"), field="model", errors=errors)
+    choice_check(kind, CustomField.Kind.values, field="kind", errors=errors)
     key = clean(key).lower()
     if not _key_valid(key):
         errors["key"] = _("Use up to 48 lower-case letters, digits and underscores.")
     elif CustomField.objects.filter(model=model, key=key).exists():
         errors["key"] = _("This model already has a field with this key.")
-    label = text(label, "label", 80, errors)
+    label = text_clean(label, field="label", limit=80, errors=errors)
     if not label:
         errors["label"] = _("Enter a label.")
     options = [clean(c) for c in choices if clean(c)]
@@ -95,8 +94,7 @@ class _JsonKeyRemoved(Func):
 
 
 def _custom_field_for_admin(*, by: User, field_id: int) -> CustomField:
-    if not is_admin(by):
-        raise Forbidden(_("Only administrators can define custom fields."))
+    admin_require(by, message=_("Only administrators can define custom fields."))
     definition = CustomField.objects.select_for_update().filter(pk=field_id).first()
     if definition is None:
         raise NotFound(_("Not found."))
@@ -158,7 +156,7 @@ def _kind_change(
 ) -> None:
     if kind == definition.kind:
         return
-    choice_check(kind, CustomField.Kind.values, "kind", errors)
+    choice_check(kind, CustomField.Kind.values, field="kind", errors=errors)
     if "kind" in errors:
         return
     if held():
@@ -225,7 +223,7 @@ def custom_field_update(*, by: User, field_id: int, **changes: Any) -> CustomFie
     if "kind" in changes:
         _kind_change(definition, changes["kind"], held, errors)
     if "label" in changes:
-        definition.label = text(changes["label"], "label", 80, errors)
+        definition.label = text_clean(changes["label"], field="label", limit=80, errors=errors)
         if not definition.label:
             errors["label"] = _("Enter a label.")
     _choices_change(definition, changes, errors)

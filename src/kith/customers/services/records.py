@@ -11,7 +11,7 @@ from django.utils import timezone
 from kith.core.custom_fields import custom_values_clean
 from kith.core.errors import FieldError
 from kith.customers.models import Company, Contact
-from kith.customers.services.checks import owner_resolve
+from kith.identity.access import owner_resolve
 from kith.identity.models import User
 
 CustomerRecord = Contact | Company
@@ -29,11 +29,7 @@ def owner_apply(
     """Set the record's owner (and the owner's team) when named, or `by` on creation."""
     if "owner_id" not in changes and not creating:
         return
-    try:
-        owner = owner_resolve(by=by, owner_id=changes.get("owner_id"), module=module)
-    except FieldError as exc:
-        errors.update(exc.errors)
-        return
+    owner = owner_resolve(by=by, owner_id=changes.get("owner_id"), module=module, errors=errors)
     record.owner = owner
     record.team_id = owner.team_id
 

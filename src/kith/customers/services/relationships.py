@@ -7,10 +7,9 @@ from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError, NotFound
 from kith.core.models import ChangeRecord
+from kith.core.validation import choice_check
 from kith.customers.models import Contact, Relationship
-from kith.customers.services.checks import choice_check
-from kith.customers.services.contacts import contact_for_write
-from kith.identity.access import visible_to
+from kith.identity.access import for_write, visible_to
 from kith.identity.models import User
 
 
@@ -20,12 +19,12 @@ def relationship_create(
 ) -> Relationship:
     """Link two visible contacts: `from` is `kind` of `to` (e.g. referred_by)."""
     errors: dict[str, str] = {}
-    choice_check(kind, Relationship.Kind.values, "kind", errors)
+    choice_check(kind, Relationship.Kind.values, field="kind", errors=errors)
     if from_contact_id == to_contact_id:
         errors["to_contact_id"] = _("A contact cannot be related to itself.")
     if errors:
         raise FieldError(errors)
-    source = contact_for_write(by=by, contact_id=from_contact_id, right="edit")
+    source = for_write(Contact, module="contacts", by=by, pk=from_contact_id, right="edit")
     target = (
         visible_to(Contact.objects.all(), user=by, module="contacts")
         .filter(pk=to_contact_id)
@@ -54,7 +53,9 @@ def relationship_delete(*, by: User, relationship_id: int) -> None:
     )
     if relationship is None:
         raise NotFound(_("Not found."))
-    source = contact_for_write(by=by, contact_id=relationship.from_contact_id, right="edit")
+    source = for_write(
+        Contact, module="contacts", by=by, pk=relationship.from_contact_id, right="edit"
+    )
     ChangeRecord.objects.create(
         model="customers.contact", object_id=source.pk, action="update", field="relationships",
         old_value=f"{Relationship.Kind(relationship.kind).label} {relationship.to_contact.full_name}",
