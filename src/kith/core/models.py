@@ -128,3 +128,73 @@ class PublicFormPost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form} {self.at}"
+
+
+class DomainEvent(models.Model):
+    """Something that happened to a record ("deal.won"), written in the same transaction as the
+    change by kith.core.events.event_record, and handed to the registered handlers by the worker.
+
+    The payload holds ids, codes and changed field names, never personal data.
+    """
+
+    name = models.CharField(max_length=64)  # "deal.stage_changed"
+    model = models.CharField(max_length=64, blank=True)  # "sales.deal"; "" without a record
+    object_id = models.BigIntegerField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the worker has handed the event to every handler (or parked it in a delivery).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="domain_event_pending_idx",
+                condition=models.Q(dispatched_at__isnull=True),
+            ),
+            models.Index(fields=["model", "object_id", "id"], name="domain_event_record_idx"),
+            models.Index(fields=["dispatched_at"], name="domain_event_dispatched_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.model}#{self.object_id}" if self.model else self.name
+
+
+class EventDelivery(models.Model):
+    """One handler's outstanding delivery of one event: retrying after the handler raised,
+    waiting behind such an event of the same record (order), or given up (failed).
+
+    A delivery that succeeds is deleted, so the table holds only what is not delivered.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        FAILED = "failed", _("failed")
+
+    event = models.ForeignKey(DomainEvent, on_delete=models.CASCADE, related_name="deliveries")
+    handler = models.CharField(max_length=100)
+    # The ordering group: "sales.deal:42"; "#<event id>" for an event without a record.
+    record_key = models.CharField(max_length=100)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.CharField(max_length=300, blank=True)  # exception type and place only
+    created_at = models.DateTimeField(auto_now_add=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "handler"], name="event_delivery_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["handler", "record_key", "event"], name="event_delivery_group_idx"
+            ),
+            models.Index(fields=["status", "next_attempt_at"], name="event_delivery_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} {self.event_id} {self.status}"
