@@ -4,7 +4,8 @@ A lower app that must cause something in a higher one (an order earns loyalty po
 change fires an automation rule) neither imports upward nor sends a signal: its service calls
 `event_record` inside its transaction, so the event exists exactly when the change commits,
 and a higher app registers a handler for it in its AppConfig.ready() with
-`event_handler_register`. `kith worker` hands the events to the handlers (kith.core.events_dispatch).
+`event_handler_register`. `kith worker` is to hand the events to the handlers; that dispatch
+is not built yet (issue #9 item 6, step 2): until then events are recorded and kept, unread.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def event_handler_register(
 ) -> EventHandler:
     """Register `handler` for the named events ("*" = every event); call it in AppConfig.ready().
 
-    Delivery is AT LEAST ONCE, in id order per record: the worker runs the handler inside its
+    The contract handlers are written against (the worker's dispatch is step 2, not built yet):
+    delivery is AT LEAST ONCE, in id order per record: the worker runs the handler inside its
     own transaction, so the handler's database writes commit together with the record of its
     progress, but a crash before that commit (or a retry after the handler raised) calls it
     again for the same event. A handler must therefore be IDEMPOTENT (e.g. key what it writes
