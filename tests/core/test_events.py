@@ -57,3 +57,74 @@ def test_event_handler_register_replaces_by_name_and_wants_events() -> None:
             event_handler_register(name="test.none", events=[], handler=print)
     finally:
         HANDLERS.pop("test.first", None)
+
+
+@pytest.mark.django_db
+def test_dispatch_keeps_order_per_record_and_retries_a_failing_handler() -> None:
+    import datetime as dt
+
+    from kith.core.events import events_dispatch
+    from kith.core.models import EventDelivery
+
+    seen: list[tuple[str, int]] = []
+    failing = {"on": True}
+
+    def flaky(event: DomainEvent) -> None:
+        if failing["on"] and event.name == "tag.created":
+            raise ValueError("boom")
+        seen.append(("flaky", event.id))
+
+    def steady(event: DomainEvent) -> None:
+        seen.append(("steady", event.id))
+
+    event_handler_register(name="test.flaky", events=["*"], handler=flaky)
+    event_handler_register(
+        name="test.steady", events=["tag.created", "tag.renamed"], handler=steady
+    )
+    try:
+        first, second = Tag.objects.create(name="a"), Tag.objects.create(name="b")
+        e1 = event_record(name="tag.created", record=first)
+        e2 = event_record(name="tag.renamed", record=first)
+        e3 = event_record(name="tag.renamed", record=second)
+        assert events_dispatch() == 3
+        # flaky failed on e1, so it waits with e2 (same record) but goes on with e3.
+        assert seen == [("steady", e1.id), ("steady", e2.id), ("flaky", e3.id), ("steady", e3.id)]
+        failed = EventDelivery.objects.get(event=e1)
+        assert (failed.attempts, failed.last_error) == (1, "ValueError: boom")
+        assert EventDelivery.objects.filter(event=e2, attempts=0).exists()
+
+        seen.clear()
+        events_dispatch()  # not due yet: backoff
+        assert seen == []
+        failing["on"] = False
+        EventDelivery.objects.update(next_attempt_at=failed.next_attempt_at - dt.timedelta(hours=1))
+        events_dispatch()
+        assert seen == [("flaky", e1.id), ("flaky", e2.id)]
+        assert not EventDelivery.objects.exists()
+    finally:
+        HANDLERS.pop("test.flaky", None)
+        HANDLERS.pop("test.steady", None)
+
+
+@pytest.mark.django_db
+def test_a_handler_is_given_up_after_max_attempts() -> None:
+    import datetime as dt
+
+    from kith.core.events import MAX_ATTEMPTS, events_dispatch
+    from kith.core.models import EventDelivery
+
+    def broken(event: DomainEvent) -> None:
+        raise KeyError("x")
+
+    event_handler_register(name="test.broken", events=["*"], handler=broken)
+    try:
+        event_record(name="tag.created")
+        events_dispatch()
+        for _ in range(MAX_ATTEMPTS):
+            EventDelivery.objects.update(next_attempt_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+            events_dispatch()
+        delivery = EventDelivery.objects.get()
+        assert delivery.status == EventDelivery.Status.FAILED
+        assert delivery.last_error.startswith("KeyError")
+    finally:
+        HANDLERS.pop("test.broken", None)

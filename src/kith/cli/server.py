@@ -55,8 +55,12 @@ def worker(
     """Run background tasks from the database queue until stopped (Ctrl-C or SIGTERM)."""
     from django.core.management import call_command
 
+    from kith.core.events import events_dispatch
     from kith.core.schedules import schedules_enqueue_due
 
+    if batch:
+        while events_dispatch():  # the pending domain events, before the tasks
+            pass
     if schedules:
         # Due work is enqueued before the first poll, so --batch runs it too.
         schedules_enqueue_due()
@@ -83,6 +87,7 @@ def _schedule_thread_start(*, interval: float) -> None:
 
     from django.db import connection
 
+    from kith.core.events import events_dispatch
     from kith.core.schedules import schedules_enqueue_due
 
     def loop() -> None:
@@ -90,6 +95,7 @@ def _schedule_thread_start(*, interval: float) -> None:
         while not stop.wait(interval):
             try:
                 schedules_enqueue_due()
+                events_dispatch()
             except Exception:  # a failed round is retried on the next one
                 import logging
 

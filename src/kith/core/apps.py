@@ -140,3 +140,6 @@ class CoreConfig(KithAppConfig):
             every=timedelta(days=1),
             task=tasks.public_form_posts_prune_task,
         )
+        schedule_register(
+            name="core.events_prune", every=timedelta(days=1), task=tasks.events_prune_task
+        )

@@ -4,20 +4,25 @@ A lower app that must cause something in a higher one (an order earns loyalty po
 change fires an automation rule) neither imports upward nor sends a signal: its service calls
 `event_record` inside its transaction, so the event exists exactly when the change commits,
 and a higher app registers a handler for it in its AppConfig.ready() with
-`event_handler_register`. `kith worker` is to hand the events to the handlers; that dispatch
-is not built yet (issue #9 item 6, step 2): until then events are recorded and kept, unread.
+`event_handler_register`. `kith worker` hands the events to the handlers (`events_dispatch`):
+AT LEAST ONCE, in id order per record, so handlers must be idempotent.
+
+Pending events are those with `dispatched_at` unset, not those past a "last id" cursor: on
+PostgreSQL a sequence id is not in commit order, and an event that commits late is still found.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import models, transaction
+from django.utils import timezone
 
-from kith.core.models import DomainEvent
+from kith.core.models import DomainEvent, EventDelivery
 
 EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 
@@ -76,7 +81,7 @@ def event_handler_register(
 ) -> EventHandler:
     """Register `handler` for the named events ("*" = every event); call it in AppConfig.ready().
 
-    The contract handlers are written against (the worker's dispatch is step 2, not built yet):
+    The contract handlers are written against (`events_dispatch`):
     delivery is AT LEAST ONCE, in id order per record: the worker runs the handler inside its
     own transaction, so the handler's database writes commit together with the record of its
     progress, but a crash before that commit (or a retry after the handler raised) calls it
@@ -94,3 +99,126 @@ def event_handler_register(
     registered = EventHandler(name=name, events=wanted, handler=handler)
     HANDLERS[name] = registered
     return registered
+
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = dt.timedelta(seconds=10)
+PRUNE_AFTER = dt.timedelta(days=30)
+
+
+def _record_key(event: DomainEvent) -> str:
+    return f"{event.model}:{event.object_id}" if event.model else f"#{event.id}"
+
+
+def _run(registered: EventHandler, event: DomainEvent) -> str:
+    """Call the handler in a savepoint; returns "" or the error (exception class and message)."""
+    try:
+        with transaction.atomic():
+            registered.handler(event)
+    except Exception as error:  # a handler's failure is recorded, never propagated
+        return f"{type(error).__name__}: {error}"[:300]
+    return ""
+
+
+def _blocked(handler: str, record_key: str, event_id: int) -> bool:
+    return EventDelivery.objects.filter(
+        handler=handler,
+        record_key=record_key,
+        status=EventDelivery.Status.PENDING,
+        event_id__lt=event_id,
+    ).exists()
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return BACKOFF_BASE * (2 ** min(attempts - 1, 10))
+
+
+def _deliver_new(event: DomainEvent, now: dt.datetime) -> None:
+    key = _record_key(event)
+    for registered in list(HANDLERS.values()):
+        if not registered.wants(event.name):
+            continue
+        if _blocked(registered.name, key, event.id):
+            # Waits behind an earlier failing event of the same record (order per record).
+            EventDelivery.objects.create(
+                event=event, handler=registered.name, record_key=key, next_attempt_at=now
+            )
+            continue
+        error = _run(registered, event)
+        if error:
+            EventDelivery.objects.create(
+                event=event,
+                handler=registered.name,
+                record_key=key,
+                attempts=1,
+                last_error=error,
+                next_attempt_at=now + _backoff(1),
+            )
+
+
+def _retry(delivery: EventDelivery, now: dt.datetime) -> None:
+    registered = HANDLERS.get(delivery.handler)
+    if registered is None or _blocked(delivery.handler, delivery.record_key, delivery.event_id):
+        return
+    error = _run(registered, delivery.event)
+    if not error:
+        delivery.delete()
+        return
+    delivery.attempts += 1
+    delivery.last_error = error
+    delivery.next_attempt_at = now + _backoff(delivery.attempts)
+    if delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status = EventDelivery.Status.FAILED
+        delivery.failed_at = now
+    delivery.save()
+
+
+def events_dispatch(*, limit: int = 200) -> int:
+    """Hand up to `limit` pending events to their handlers, in id order; returns how many.
+
+    Each event is dispatched in its own transaction: the handlers' writes, the deliveries left
+    outstanding and the event's `dispatched_at` commit together, so a worker killed mid-batch
+    redelivers that event (AT LEAST ONCE: handlers must be idempotent). A handler that raises
+    is retried on later runs with a growing backoff, and after MAX_ATTEMPTS failures the
+    delivery is kept as failed (exception class and message only); meanwhile that handler
+    gets no later event of the same record, while other handlers and records go on.
+    """
+    done = 0
+    now = timezone.now()
+    due = EventDelivery.objects.filter(
+        status=EventDelivery.Status.PENDING, next_attempt_at__lte=now
+    ).order_by("event_id")
+    for delivery_id in list(due.values_list("id", flat=True)[:limit]):
+        with transaction.atomic():
+            delivery = (
+                EventDelivery.objects.select_for_update(skip_locked=True)
+                .select_related("event")
+                .filter(id=delivery_id, status=EventDelivery.Status.PENDING)
+                .first()
+            )
+            if delivery is not None:
+                _retry(delivery, now)
+    pending = DomainEvent.objects.filter(dispatched_at__isnull=True).order_by("id")
+    for event_id in list(pending.values_list("id", flat=True)[:limit]):
+        with transaction.atomic():
+            event = (
+                DomainEvent.objects.select_for_update(skip_locked=True)
+                .filter(id=event_id, dispatched_at__isnull=True)
+                .first()
+            )
+            if event is None:
+                continue
+            _deliver_new(event, now)
+            event.dispatched_at = timezone.now()
+            event.save(update_fields=["dispatched_at"])
+            done += 1
+    return done
+
+
+def events_prune(*, older_than: dt.timedelta = PRUNE_AFTER) -> int:
+    """Delete events dispatched longer ago than `older_than` with no delivery outstanding."""
+    cutoff = timezone.now() - older_than
+    old = DomainEvent.objects.filter(dispatched_at__lt=cutoff).exclude(
+        deliveries__status=EventDelivery.Status.PENDING
+    )
+    return old.delete()[0]

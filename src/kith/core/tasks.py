@@ -9,3 +9,11 @@ from kith.core.public_forms import public_form_posts_prune
 def public_form_posts_prune_task() -> int:
     """Drop the public forms' rate-limit rows older than a day."""
     return public_form_posts_prune()
+
+
+@task()
+def events_prune_task() -> int:
+    """Drop domain events delivered more than 30 days ago."""
+    from kith.core.events import events_prune
+
+    return events_prune()
