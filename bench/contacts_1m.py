@@ -3,9 +3,9 @@
     uv run python bench/contacts_1m.py --db sqlite --contacts 1000000
     uv run python bench/contacts_1m.py --db postgres --contacts 1000000
 
-The database is the benchmark's own: a SQLite file under bench/results/ (deleted first), or a
-throw-away PostgreSQL cluster it starts with initdb/pg_ctl (as the `postgres` OS user when run
-as root) and deletes afterwards. Requests go through Django's test Client to /api/v1/contacts
+The database is the benchmark's own (bench/harness.py): a SQLite file under bench/results/
+(deleted first), or a throw-away PostgreSQL cluster it starts with initdb/pg_ctl (as the
+`postgres` OS user when run as root) and deletes afterwards. Requests go through Django's test Client to /api/v1/contacts
 with a Bearer token, as an admin (scope all) and as a sales rep (scope team), so middleware,
 authentication, the selector, the queries and JSON rendering are all in the figure.
 
@@ -18,93 +18,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import random
-import re
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
-BENCHMARKS = ROOT / "BENCHMARKS.md"
-sys.path.insert(0, str(ROOT / "src"))
+import harness
 
+RESULTS = harness.RESULTS
 LATIN_QUERIES = ("johnson", "nguyen van", "ohnso", "tran thi mai", "williams", "le huu")
 CHINESE_QUERIES = ("王伟明", "伟明", "张伟", "李秀", "刘洋", "陈静")
 TARGET_MS = 50.0
-
-
-# --- databases ------------------------------------------------------------------------------
-
-
-class TempPostgres:
-    """A throw-away PostgreSQL cluster on a free loopback port, deleted by stop()."""
-
-    def __init__(self) -> None:
-        self.bin = self._find_bin()
-        # The owner pid in the name tells whose server it is on a machine shared by benchmarks.
-        self.dir = Path(tempfile.mkdtemp(prefix=f"kith-bench-pg-{os.getpid()}-"))
-        self.port = _free_port()
-
-    @staticmethod
-    def _find_bin() -> Path:
-        for candidate in (
-            Path("/usr/lib/postgresql/15/bin"),
-            Path(shutil.which("initdb") or "/x/x").parent,
-        ):
-            if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
-                return candidate.resolve()
-        sys.exit("PostgreSQL 15 is needed: initdb/pg_ctl not found (apt-get install postgresql-15)")
-
-    def _run(self, *args: str) -> None:
-        command = [str(self.bin / args[0]), *args[1:]]
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-
-    def start(self) -> str:
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        data = self.dir / "data"
-        self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
-                  "--locale=C.UTF-8")  # fmt: skip
-        # Throw-away server: no durability; buffers sized for a 24 GB machine.
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c shared_buffers=1GB "
-            "-c maintenance_work_mem=512MB -c max_wal_size=4GB"
-        )
-        self._run("pg_ctl", "-D", str(data), "-l", str(self.dir / "server.log"), "-w", "-t", "60",
-                  "-o", options, "start")  # fmt: skip
-        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "kith")
-        return f"postgres://postgres@127.0.0.1:{self.port}/kith"
-
-    def stop(self) -> None:
-        if (self.dir / "data" / "postmaster.pid").exists():
-            self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- loading --------------------------------------------------------------------------------
 
 
 def load(contacts: int, companies: int) -> dict:
-    from django.db import connection
-
     from kith.demo import bulk
     from kith.demo.generator import DemoWorld
     from kith.demo.loader import SEED, demo_accounts_create, owners_of
@@ -135,11 +66,10 @@ def load(contacts: int, companies: int) -> dict:
     )
     load_seconds = time.monotonic() - started
     analyze_started = time.monotonic()
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    harness.analyze()
     return {
         # The machine is shared: how busy it was (1/5/15-minute load averages, 2 cores).
-        "loadavg": [round(x, 1) for x in os.getloadavg()],
+        "loadavg": [round(x, 1) for x in harness.loadavg()],
         "load_seconds": round(load_seconds, 1),
         "analyze_seconds": round(time.monotonic() - analyze_started, 1),
         "companies": len(company_ids),
@@ -152,12 +82,6 @@ def load(contacts: int, companies: int) -> dict:
 
 
 # --- measuring ------------------------------------------------------------------------------
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def _deep_cursor(user) -> tuple[str, int, int]:
@@ -216,21 +140,14 @@ def _typed(e164: str, rng: random.Random) -> str:
 
 
 def measure(requests: int, seconds_cap: float) -> tuple[list[dict], str]:
-    from django.db import connection, reset_queries
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    from kith.customers.selectors import ContactFilters, contacts_list
     from kith.identity.models import User
-    from kith.identity.services import api_token_create
 
     rng = random.Random(7)
     rows: list[dict] = []
     plans: list[str] = []
     for username, role in (("admin", "admin (all)"), ("wei", "sales rep (team)")):
         user = User.objects.get(username=username)
-        _token, secret = api_token_create(user=user, name="benchmark")
-        client = Client(headers={"Authorization": f"Bearer {secret}"})
+        client = harness.api_client(user)
         cursor, depth, expected_next = _deep_cursor(user)
         samples = _samples(user, rng, requests)
         latin, chinese = list(LATIN_QUERIES), list(CHINESE_QUERIES)
@@ -245,61 +162,77 @@ def measure(requests: int, seconds_cap: float) -> tuple[list[dict], str]:
             ),
         ]
         for label, params_of in cases:
-            # Warm-up: the first request of a kind pays for imports and a cold page cache.
-            first = client.get("/api/v1/contacts", params_of(0))
-            assert first.status_code == 200, (label, first.status_code, first.content[:300])
-            if "deep" in label:
-                assert first.json()["items"][0]["id"] == expected_next, (
-                    "deep cursor landed elsewhere"
-                )
-            timings: list[float] = []
-            results: list[int] = []
-            started = time.monotonic()
-            for i in range(requests):
-                params = params_of(i)
-                t0 = time.perf_counter()
-                response = client.get("/api/v1/contacts", params)
-                timings.append((time.perf_counter() - t0) * 1000)
-                assert response.status_code == 200, (label, params, response.status_code)
-                results.append(len(response.json()["items"]))
-                if time.monotonic() - started > seconds_cap:
-                    break
-            # The same page from the selector alone: database and ORM, no HTTP/JSON layer.
-            selector_timings: list[float] = []
-            for i in range(len(timings)):
-                params = params_of(i)
-                t0 = time.perf_counter()
-                page = contacts_list(
-                    user=user,
-                    filters=ContactFilters(q=params.get("q", "")),
-                    cursor=params.get("cursor"),
-                    limit=50,
-                )
-                len(page.items)
-                selector_timings.append((time.perf_counter() - t0) * 1000)
-            # The plan of the slowest query of the slowest request kind, for the diagnosis.
-            slow_i = max(range(len(timings)), key=timings.__getitem__)
-            with CaptureQueriesContext(connection) as captured:
-                client.get("/api/v1/contacts", params_of(slow_i))
-            worst = max(captured.captured_queries, key=lambda q: float(q["time"]))
-            plans.append(_plan(connection, f"{role} — {label} — {params_of(slow_i)}", worst))
-            reset_queries()
-            row = {
-                "user": role,
-                "case": label,
-                "n": len(timings),
-                "median_ms": round(statistics.median(timings), 1),
-                "p95_ms": round(_percentile(timings, 0.95), 1),
-                "max_ms": round(max(timings), 1),
-                "rows_median": int(statistics.median(results)),
-                "selector_median_ms": round(statistics.median(selector_timings), 1),
-                "selector_p95_ms": round(_percentile(selector_timings, 0.95), 1),
-            }
-            print(f"  {role:18} {label:34} median {row['median_ms']:8.1f} ms  p95 {row['p95_ms']:8.1f} ms"
-                  f"  selector {row['selector_median_ms']:7.1f} / {row['selector_p95_ms']:7.1f} ms"
-                  f"  (n={row['n']}, rows {row['rows_median']})", flush=True)  # fmt: skip
+            row, plan = _case(
+                client, user, role, label, params_of, requests, seconds_cap, expected_next
+            )
+            plans.append(plan)
             rows.append(row)
     return rows, "\n".join(plans)
+
+
+def _case(client, user, role, label, params_of, requests, seconds_cap, expected_next):
+    """One request kind: timed through the API and through the selector alone; its row and
+    the plan of the slowest query of the slowest request."""
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    from kith.customers.selectors import ContactFilters, contacts_list
+
+    # Warm-up: the first request of a kind pays for imports and a cold page cache.
+    first = client.get("/api/v1/contacts", params_of(0))
+    assert first.status_code == 200, (label, first.status_code, first.content[:300])
+    if "deep" in label:
+        assert first.json()["items"][0]["id"] == expected_next, "deep cursor landed elsewhere"
+    results: list[int] = []
+
+    def check(i: int, response) -> None:
+        assert response.status_code == 200, (label, params_of(i), response.status_code)
+        results.append(len(response.json()["items"]))
+
+    timings = harness.time_calls(
+        lambda i: client.get("/api/v1/contacts", params_of(i)),
+        count=requests,
+        cap=seconds_cap,
+        check=check,
+    )
+
+    # The same page from the selector alone: database and ORM, no HTTP/JSON layer.
+    def select(i: int) -> int:
+        params = params_of(i)
+        page = contacts_list(
+            user=user,
+            filters=ContactFilters(q=params.get("q", "")),
+            cursor=params.get("cursor"),
+            limit=50,
+        )
+        return len(page.items)
+
+    selector = harness.summary(harness.time_calls(select, count=len(timings)))
+    # The plan of the slowest query of the slowest request kind, for the diagnosis.
+    slow_i = max(range(len(timings)), key=timings.__getitem__)
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/api/v1/contacts", params_of(slow_i))
+    worst = max(captured.captured_queries, key=lambda q: float(q["time"]))
+    plan = _plan(connection, f"{role} — {label} — {params_of(slow_i)}", worst)
+    reset_queries()
+    api = harness.summary(timings)
+    row = {
+        "user": role,
+        "case": label,
+        "n": api["n"],
+        "median_ms": round(statistics.median(timings), 1),
+        "p95_ms": api["p95_ms"],
+        "p99_ms": api["p99_ms"],
+        "max_ms": api["max_ms"],
+        "rows_median": int(statistics.median(results)),
+        "selector_median_ms": selector["p50_ms"],
+        "selector_p95_ms": selector["p95_ms"],
+    }
+    print(f"  {role:18} {label:34} median {row['median_ms']:8.1f} ms  p95 {row['p95_ms']:8.1f} ms"
+          f"  p99 {row['p99_ms']:8.1f} ms  selector {row['selector_median_ms']:7.1f} / "
+          f"{row['selector_p95_ms']:7.1f} ms  (n={row['n']}, rows {row['rows_median']})",
+          flush=True)  # fmt: skip
+    return row, plan
 
 
 def _plan(connection, title: str, query: dict) -> str:
@@ -320,18 +253,17 @@ def _plan(connection, title: str, query: dict) -> str:
 # --- reporting ------------------------------------------------------------------------------
 
 
-def report(args: argparse.Namespace, loaded: dict, rows: list[dict], engine: str) -> None:
+def report(
+    args: argparse.Namespace, loaded: dict, rows: list[dict], engine: str, machine: harness.Load
+) -> None:
     command = f"uv run python bench/contacts_1m.py --db {args.db} --contacts {args.contacts}"
     if args.requests != 200:
         command += f" --requests {args.requests}"
-    title = f"## Contacts at {args.contacts:,}: {args.db}"
     lines = [
-        title,
-        "",
-        f"`{command}` — {time.strftime('%Y-%m-%d')}, {engine}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}. API: GET /api/v1/contacts through Django's test "
-        "Client with a Bearer token, 50 rows a page with owner, team, company, tags, emails, "
-        "phones, socials and addresses.",
+        f"`{command}` — {machine.started_at}–{machine.finished_at}, {engine}, Python "
+        f"{platform.python_version()}, {machine.text()}. API: GET /api/v1/contacts through Django's "
+        "test Client with a Bearer token, 50 rows a page with owner, team, company, tags, "
+        "emails, phones, socials and addresses.",
         "",
         f"Bulk load: **{loaded['load_seconds']:.0f} s** for {loaded['contacts']:,} contacts, "
         f"{loaded['companies']:,} companies, {loaded['points']:,} emails/phones/socials, "
@@ -344,32 +276,27 @@ def report(args: argparse.Namespace, loaded: dict, rows: list[dict], engine: str
         )
         + (
             f" Load averages (1/5/15 min) at the end of loading: "
-            f"{' / '.join(str(x) for x in loaded['loadavg'])} on 2 cores."
+            f"{' / '.join(str(x) for x in loaded['loadavg'])}."
             if loaded.get("loadavg")
             else ""
         )
         + (f" {loaded['note']}." if loaded.get("note") else ""),
         "",
-        "| user | request | n | API median ms | API p95 ms | API max ms | selector median ms "
-        "| selector p95 ms | rows | API p95 < 50 ms |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        *contacts_table(rows),
     ]
-    for r in rows:
-        ok = "yes" if r["p95_ms"] < TARGET_MS else "**no**"
-        lines.append(
-            f"| {r['user']} | {r['case']} | {r['n']} | {r['median_ms']} | {r['p95_ms']} | "
-            f"{r['max_ms']} | {r['selector_median_ms']} | {r['selector_p95_ms']} | "
-            f"{r['rows_median']} | {ok} |"
-        )
-    section = "\n".join(lines) + "\n"
-    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = (
-        pattern.sub(section + "\n", text)
-        if pattern.search(text)
-        else text.rstrip() + "\n\n" + section
+    harness.section_write(f"Contacts at {args.contacts:,}: {args.db}", "\n".join(lines))
+
+
+def contacts_table(rows: list[dict]) -> list[str]:
+    """The markdown table of measure()'s rows."""
+    header = ["user", "request", "n", "API median ms", "API p95 ms", "API p99 ms", "API max ms",
+              "selector median ms", "selector p95 ms", "rows", "API p95 < 50 ms"]  # fmt: skip
+    keys = ("user", "case", "n", "median_ms", "p95_ms", "p99_ms", "max_ms", "selector_median_ms",
+            "selector_p95_ms", "rows_median")  # fmt: skip
+    ok = ["yes" if r["p95_ms"] < TARGET_MS else "**no**" for r in rows]
+    return harness.table(
+        header, [[r.get(k, "") for k in keys] + [o] for r, o in zip(rows, ok, strict=True)]
     )
-    BENCHMARKS.write_text(text)
 
 
 def main() -> None:
@@ -384,61 +311,31 @@ def main() -> None:
         "--reuse", action="store_true", help="sqlite: measure the file a previous run loaded"
     )
     args = parser.parse_args()
-    RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"{args.db}_{args.contacts}"
-    postgres = None
-    if args.db == "postgres":
-        postgres = TempPostgres()
-        url = postgres.start()
-    else:
-        path = RESULTS / f"{name}.sqlite3"
-        if not args.reuse:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    os.environ["KITH_DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kith.settings")
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-        from django.db import connection
-
-        call_command("migrate", verbosity=0)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "select sqlite_version()"
-                if connection.vendor == "sqlite"
-                else "show server_version"
-            )
-            engine = (
-                "SQLite " if connection.vendor == "sqlite" else "PostgreSQL "
-            ) + cursor.fetchone()[0]
+    machine = harness.Load()
+    with harness.database(
+        args.db, sqlite_path=RESULTS / f"{name}.sqlite3", fresh=not args.reuse
+    ) as db:
         if args.reuse and args.db == "sqlite":
             loaded = json.loads((RESULTS / f"{name}.json").read_text())["load"]
             from kith.identity.models import ApiToken
 
             ApiToken.objects.filter(name="benchmark").delete()
         else:
-            print(f"{engine}: loading {args.contacts:,} contacts", flush=True)
+            print(f"{db.engine}: loading {args.contacts:,} contacts", flush=True)
             loaded = load(args.contacts, args.companies or max(20, args.contacts // 50))
             # Saved now, so that --reuse can measure again if measuring fails or is disturbed.
             (RESULTS / f"{name}.json").write_text(json.dumps({"load": loaded}, indent=2))
         print(f"loaded in {loaded['load_seconds']} s; measuring", flush=True)
         rows, plans = measure(args.requests, args.cap)
+        machine.end()
         (RESULTS / f"{name}.json").write_text(
-            json.dumps({"load": loaded, "requests": rows}, indent=2)
+            json.dumps({"load": loaded, "requests": rows, "machine": machine.as_dict()}, indent=2)
         )
         (RESULTS / f"{name}_plans.md").write_text(plans)
+        print(machine.text(), flush=True)
         if not args.no_report:
-            report(args, loaded, rows, engine)
-    finally:
-        if postgres:
-            from django.db import connections
-
-            connections.close_all()
-            postgres.stop()
+            report(args, loaded, rows, db.engine, machine)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+import harness
 
-CDNOW = ROOT.parent / "shared" / "data" / "cdnow_sample_summary.csv"
+CDNOW = harness.ROOT.parent / "shared" / "data" / "cdnow_sample_summary.csv"
 TARGET_S = 1.0
 
 LIFETIMES_SCRIPT = """
@@ -48,12 +47,12 @@ print(json.dumps({"times": times, "version": lifetimes.__version__,
 """
 
 
-def kith_fit(runs: int) -> dict[str, object]:
+def kith_fit(runs: int, cdnow: Path = CDNOW) -> dict[str, object]:
     import polars as pl
 
     from kith.insights.engine.clv import bgnbd_fit, gamma_gamma_fit
 
-    data = pl.read_csv(CDNOW)
+    data = pl.read_csv(cdnow)
     x, t_x, big_t, zbar = (data[c].to_numpy() for c in ("x", "t_x", "T", "zbar"))
     times = []
     for i in range(runs + 1):
@@ -69,11 +68,11 @@ def kith_fit(runs: int) -> dict[str, object]:
     }
 
 
-def lifetimes_fit(runs: int, path: str) -> dict[str, object] | str:
+def lifetimes_fit(runs: int, path: str, cdnow: Path = CDNOW) -> dict[str, object] | str:
     env = {**os.environ, "PYTHONPATH": path}
     try:
         done = subprocess.run(
-            [sys.executable, "-c", LIFETIMES_SCRIPT, str(CDNOW), str(runs)],
+            [sys.executable, "-c", LIFETIMES_SCRIPT, str(cdnow), str(runs)],
             capture_output=True,
             text=True,
             env=env,
@@ -89,9 +88,11 @@ def lifetimes_fit(runs: int, path: str) -> dict[str, object] | str:
 
 
 def summary(times: list[float]) -> str:
+    ms = [t * 1000 for t in times]
+    figures = harness.summary(ms)
     return (
-        f"median {statistics.median(times) * 1000:.0f} ms, min {min(times) * 1000:.0f} ms, "
-        f"max {max(times) * 1000:.0f} ms over {len(times)} runs"
+        f"median {statistics.median(ms):.0f} ms, min {min(ms):.0f} ms, p95 {figures['p95_ms']:.0f} "
+        f"ms, max {figures['max_ms']:.0f} ms over {len(times)} runs"
     )
 
 
@@ -99,15 +100,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--lifetimes-path", default="/tmp/lifetimes-bench")
+    parser.add_argument(
+        "--cdnow", type=Path, default=CDNOW, help="the CDNOW summary CSV (default: %(default)s)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
 
-    kith = kith_fit(args.runs)
-    other = lifetimes_fit(args.runs, args.lifetimes_path)
+    kith = kith_fit(args.runs, args.cdnow)
+    other = lifetimes_fit(args.runs, args.lifetimes_path, args.cdnow)
     if args.json:
         print(json.dumps({"kith": kith, "lifetimes": other}))
         return
-    print(f"Python {platform.python_version()}, {os.cpu_count()} cores, load {os.getloadavg()}")
+    print(f"Python {platform.python_version()}, {os.cpu_count()} cores, load {harness.loadavg()}")
     kith_times: list[float] = kith["times"]  # type: ignore[assignment]
     median = statistics.median(kith_times)
     print(

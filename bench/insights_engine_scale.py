@@ -20,15 +20,13 @@ import argparse
 import os
 import platform
 import resource
-import sys
 import time
 from datetime import date, timedelta
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "src"))
+import numpy as np
+import polars as pl
 
-import numpy as np  # noqa: E402
-import polars as pl  # noqa: E402
+import harness  # puts src/ on sys.path
 
 ORIGIN = date(2023, 1, 1)
 DAYS = 3 * 365
@@ -96,8 +94,9 @@ def main() -> None:
 
     print(
         f"Python {platform.python_version()}, polars {pl.__version__}, {os.cpu_count()} cores, "
-        f"load {tuple(round(v, 1) for v in os.getloadavg())}"
+        f"load {harness.loadavg()}"
     )
+    machine = harness.Load()
     start = time.perf_counter()
     lines, customers = synthetic(args.customers, args.transactions)
     print(
@@ -150,6 +149,7 @@ def main() -> None:
         )
     total = sum(t for _, t, _ in timings)
     print(f"{'engine total':<34} {total:7.1f} s   peak RSS {peak_rss_mb():7,.0f} MB")
+    print(machine.end().text())
     print(
         f"rows: rfm {scores.height:,}, clv {clv.height:,}, churn {risk.height:,}, "  # type: ignore[attr-defined]
         f"recommendations {recs.height:,}"  # type: ignore[attr-defined]

@@ -24,19 +24,16 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+import harness
+
+RESULTS = harness.RESULTS
 TARGET_SECONDS = 180
 TARGET_RSS_GB = 8.0
 
 
 def setup(db: Path) -> None:
-    os.environ["KITH_DATABASE_URL"] = f"sqlite:///{db}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kith.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
+    """Django on the benchmark's SQLite file (migrated by load(), not here)."""
+    harness.django_setup(f"sqlite:///{db}", migrate=False)
 
 
 def load(contacts: int, lines: int, seed: int = 7) -> dict:
@@ -207,6 +204,7 @@ def main() -> None:
         score_child()
         return
     RESULTS.mkdir(exist_ok=True)
+    machine = harness.Load()
     loaded: dict = {}
     if not db.exists():
         setup(db)
@@ -237,7 +235,8 @@ def main() -> None:
     result = json.loads(child.stdout.split("RESULT ", 1)[1])
     summary = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-        "load": os.getloadavg(),
+        "load": list(harness.loadavg()),
+        "machine_load": machine.end().as_dict(),
         "contacts": args.contacts,
         "loaded": loaded,
         "wall_seconds": round(wall, 1),

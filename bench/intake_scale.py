@@ -26,16 +26,13 @@ import json
 import os
 import platform
 import random
-import sqlite3
-import statistics
-import sys
 import time
 import unicodedata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-RESULTS = ROOT / "bench" / "results"
+import harness
+
+RESULTS = harness.RESULTS
 
 # Name parts, combined so a million rows hold realistic name frequencies (a few common family
 # names, many given names) rather than a handful of repeated names.
@@ -345,16 +342,6 @@ def person(rng: random.Random, i: int) -> tuple[str, str, str]:
     return given, rng.choice(LAST_ZH), phone
 
 
-def _copy_sqlite(source: Path, target: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(target)
-    src.backup(dst, pages=65536)
-    dst.close()
-    src.close()
-
-
 def csv_write(path: Path, rows: int, existing_emails: list[str], seed: int = 7) -> None:
     """A contacts CSV: 5 % rows with a broken email (errors), 5 % with the email of a contact
     already in the base (duplicates found by the import), 2 % the same person as an earlier
@@ -404,20 +391,13 @@ def main() -> None:
     db = RESULTS / f"intake_{args.name}.sqlite3"
     t = time.perf_counter()
     if args.contacts_from:
-        _copy_sqlite(args.contacts_from, db)
+        harness.sqlite_copy(args.contacts_from, db)
     else:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        harness.sqlite_remove(db)
     copy_s = time.perf_counter() - t
-    os.environ["KITH_DATABASE_URL"] = f"sqlite:///{db}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kith.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    harness.django_setup(f"sqlite:///{db}")
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
     from kith.customers.models import Contact
     from kith.identity.models import User
     from kith.identity.services import roles_ensure_defaults, user_create
@@ -427,11 +407,10 @@ def main() -> None:
         username="bench-admin", password="Quartz-lantern-9081", role_slug="admin", is_superuser=True
     )
     base = Contact.objects.count()
-    load = os.getloadavg()
     result: dict = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "load_at_start": [round(x, 2) for x in load],
+        "load_at_start": list(harness.loadavg()),
         "base_contacts": base,
         "copy_s": round(copy_s, 1),
     }
@@ -485,12 +464,12 @@ def main() -> None:
             t = time.perf_counter()
             contact_duplicates_find(user=admin, **kwargs)
             timings.append((time.perf_counter() - t) * 1000)
-        timings.sort()
         result["entry"] = {
             "queries": len(timings),
-            "p50_ms": round(statistics.median(timings), 2),
-            "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
-            "max_ms": round(timings[-1], 2),
+            "p50_ms": round(harness.percentile(timings, 0.50), 2),
+            "p95_ms": round(harness.percentile(timings, 0.95), 2),
+            "p99_ms": round(harness.percentile(timings, 0.99), 2),
+            "max_ms": round(max(timings), 2),
         }
         print(json.dumps(result["entry"]), flush=True)
 
@@ -517,7 +496,7 @@ def main() -> None:
         }
         print(json.dumps(result["dedupe"]), flush=True)
 
-    result["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    result["load_at_end"] = list(harness.loadavg())
     connection.close()
     (RESULTS / f"intake_{args.name}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

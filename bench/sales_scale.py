@@ -20,11 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import random
-import re
-import sqlite3
 import statistics
 import sys
 import time
@@ -32,26 +29,11 @@ from collections.abc import Iterator
 from datetime import UTC, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT))
+import harness
 
-from bench.contacts_1m import BENCHMARKS, RESULTS, TempPostgres, _percentile  # noqa: E402
-
-LOAD_START = os.getloadavg()[0]
+RESULTS = harness.RESULTS
 TARGET_MS = 100.0
 IMPORT_TARGET = 100_000  # order lines a second
-
-
-def _copy_sqlite(source: Path, target: Path) -> None:
-    """A consistent copy even while another process uses the source (SQLite backup API)."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(target)
-    src.backup(dst, pages=65536)
-    dst.close()
-    src.close()
 
 
 def contacts_minimal(count: int) -> int:
@@ -214,8 +196,6 @@ def load_sales(*, lines_target: int, deals: int) -> dict:
 
 
 def measure(requests: int, cap: float) -> list[dict]:
-    from django.test import Client
-
     from kith.identity.models import User
     from kith.sales.models import Deal, Order, Pipeline
 
@@ -225,8 +205,7 @@ def measure(requests: int, cap: float) -> list[dict]:
     rng = random.Random(3)
     for username, role in (("admin", "admin (all)"), ("wei", "sales rep (team)")):
         user = User.objects.get(username=username)
-        client = Client()
-        client.force_login(user)
+        client = harness.web_client(user)
         visible = (
             Order.objects.all()
             if role.startswith("admin")
@@ -249,41 +228,35 @@ def measure(requests: int, cap: float) -> list[dict]:
             ("deal list page", lambda i: "/deals/list/"),
         ]  # fmt: skip
         for label, url_of in cases:
-            assert client.get(url_of(0)).status_code == 200, label
-            timings: list[float] = []
-            started = time.monotonic()
-            for i in range(requests):
-                t0 = time.perf_counter()
-                response = client.get(url_of(i))
-                timings.append((time.perf_counter() - t0) * 1000)
-                assert response.status_code == 200, (label, response.status_code)
-                if time.monotonic() - started > cap:
-                    break
+            timings = harness.time_requests(
+                lambda i, u=url_of, c=client: c.get(u(i)), count=requests, cap=cap
+            )
             row = {
                 "user": role,
                 "case": label,
-                "n": len(timings),
+                **harness.summary(timings),
                 "median_ms": round(statistics.median(timings), 1),
-                "p95_ms": round(_percentile(timings, 0.95), 1),
-                "max_ms": round(max(timings), 1),
             }
-            print(f"  {role:18} {label:52} median {row['median_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} ms (n={row['n']})", flush=True)  # fmt: skip
+            print(f"  {role:18} {label:52} median {row['median_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms (n={row['n']})", flush=True)  # fmt: skip
             rows.append(row)
     return rows
 
 
 def report(
-    args: argparse.Namespace, engine: str, loaded: dict, rows: list[dict], load_note: str
+    args: argparse.Namespace,
+    engine: str,
+    loaded: dict,
+    rows: list[dict],
+    load_note: str,
+    machine: harness.Load,
 ) -> None:
-    title = f"## Sales at scale: {args.db}"
     ok_import = "yes" if loaded["import_lines_per_s"] >= IMPORT_TARGET else "**no**"
     lines = [
-        title,
-        "",
-        f"`{' '.join(['uv run python bench/sales_scale.py', *sys.argv[1:]])}` — {time.strftime('%Y-%m-%d %H:%M')} UTC, "
-        f"{engine}, {os.cpu_count()} cores, Python {platform.python_version()}. The machine was shared with "
-        "other engineers' test suites (heavy benchmarks wait for /tmp/kith-bench.lock); load average "
-        f"{LOAD_START:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, so the figures carry noise.",
+        f"`{' '.join(['uv run python bench/sales_scale.py', *sys.argv[1:]])}` — "
+        f"{machine.started_at}–{machine.finished_at}, {engine}, Python "
+        f"{platform.python_version()}, {machine.text()}. The machine was shared with other "
+        "engineers' test suites (heavy benchmarks wait for /tmp/kith-bench.lock), so the figures "
+        "carry noise.",
         "",
         f"Data: {loaded['contacts']:,} contacts ({load_note}), {loaded['orders']:,} orders with "
         f"{loaded['order_lines']:,} order lines over 4 years, {loaded['deals']:,} deals with stage history.",
@@ -295,23 +268,19 @@ def report(
         f"Incremental import into the full table (indexes kept): {loaded['incremental_lines']:,} lines in "
         f"{loaded['incremental_seconds']} s = {loaded['incremental_lines_per_s']:,} lines/s.",
         "",
-        "| user | page | n | median ms | p95 ms | max ms | p95 < 100 ms |",
-        "|---|---|---:|---:|---:|---:|---|",
+        *sales_table(rows),
     ]
-    for r in rows:
-        ok = "yes" if r["p95_ms"] < TARGET_MS else "**no**"
-        lines.append(
-            f"| {r['user']} | {r['case']} | {r['n']} | {r['median_ms']} | {r['p95_ms']} | {r['max_ms']} | {ok} |"
-        )
-    section = "\n".join(lines) + "\n"
-    text = BENCHMARKS.read_text()
-    pattern = re.compile(rf"^{re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = (
-        pattern.sub(section + "\n", text)
-        if pattern.search(text)
-        else text.rstrip() + "\n\n" + section
+    harness.section_write(f"Sales at scale: {args.db}", "\n".join(lines))
+
+
+def sales_table(rows: list[dict]) -> list[str]:
+    """The markdown table of measure()'s rows."""
+    header = ["user", "page", "n", "median ms", "p95 ms", "p99 ms", "max ms", "p95 < 100 ms"]
+    keys = ("user", "case", "n", "median_ms", "p95_ms", "p99_ms", "max_ms")
+    ok = ["yes" if r["p95_ms"] < TARGET_MS else "**no**" for r in rows]
+    return harness.table(
+        header, [[r.get(k, "") for k in keys] + [o] for r, o in zip(rows, ok, strict=True)]
     )
-    BENCHMARKS.write_text(text)
 
 
 def main() -> None:
@@ -325,39 +294,12 @@ def main() -> None:
     parser.add_argument("--cap", type=float, default=60)
     parser.add_argument("--no-report", action="store_true")
     args = parser.parse_args()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    postgres = None
-    if args.db == "postgres":
-        postgres = TempPostgres()
-        url = postgres.start()
-    else:
-        path = RESULTS / "sales_sqlite.sqlite3"
-        if args.contacts_from:
-            print(f"copying {args.contacts_from}", flush=True)
-            _copy_sqlite(args.contacts_from, path)
-        else:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    os.environ["KITH_DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kith.settings")
-    try:
-        import django
+    machine = harness.Load()
+    with harness.database(
+        args.db, sqlite_path=RESULTS / "sales_sqlite.sqlite3", copy_from=args.contacts_from
+    ) as db:
+        from django.db import transaction
 
-        django.setup()
-        from django.core.management import call_command
-        from django.db import connection, transaction
-
-        call_command("migrate", verbosity=0)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "select sqlite_version()"
-                if connection.vendor == "sqlite"
-                else "show server_version"
-            )
-            engine = (
-                "SQLite " if connection.vendor == "sqlite" else "PostgreSQL "
-            ) + cursor.fetchone()[0]
         started = time.monotonic()
         if args.contacts_from:
             note = "copied from bench/contacts_1m.py's full generator: emails, phones, addresses…"
@@ -366,25 +308,20 @@ def main() -> None:
             with transaction.atomic():
                 contacts_minimal(args.contacts)
         contacts_seconds = time.monotonic() - started
-        print(f"{engine}: contacts ready in {contacts_seconds:.0f} s; loading sales", flush=True)
+        print(f"{db.engine}: contacts ready in {contacts_seconds:.0f} s; loading sales", flush=True)
         loaded = load_sales(lines_target=args.lines, deals=args.deals)
         loaded["contacts_seconds"] = round(contacts_seconds, 1)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        harness.analyze()
         (RESULTS / f"sales_{args.db}.json").write_text(json.dumps({"load": loaded}, indent=2))
         print(f"loaded: {loaded}; measuring", flush=True)
         rows = measure(args.requests, args.cap)
+        machine.end()
         (RESULTS / f"sales_{args.db}.json").write_text(
-            json.dumps({"load": loaded, "requests": rows}, indent=2)
+            json.dumps({"load": loaded, "requests": rows, "machine": machine.as_dict()}, indent=2)
         )
+        print(machine.text(), flush=True)
         if not args.no_report:
-            report(args, engine, loaded, rows, note)
-    finally:
-        if postgres:
-            from django.db import connections
-
-            connections.close_all()
-            postgres.stop()
+            report(args, db.engine, loaded, rows, note, machine)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
     uv run python bench/service_tickets.py --db sqlite --tickets 1000000
     uv run python bench/service_tickets.py --db postgres --tickets 1000000
 
-Uses the throw-away databases of bench/contacts_1m.py (a SQLite file under bench/results/, or a
+Uses bench/harness.py's throw-away databases (a SQLite file under bench/results/, or a
 PostgreSQL 15 cluster started and deleted here). Requests go through Django's test Client, as
 an admin (scope all) and as a rep (scope team): the web list (/tickets/, signed in) and the API
 list (/api/v1/tickets, Bearer token), first page, a status filter, and a deep cursor page.
@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from contacts_1m import RESULTS, TARGET_MS, TempPostgres, _percentile
+import harness
+
+TARGET_MS = 50.0
 
 STATUSES = ("new", "open", "pending", "resolved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -68,10 +66,9 @@ def load(tickets: int, batch: int = 50_000) -> dict:
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Ticket]):
                 cursor.execute(sql)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    harness.analyze()
     return {
-        "loadavg": [round(x, 1) for x in os.getloadavg()],
+        "loadavg": [round(x, 1) for x in harness.loadavg()],
         "load_seconds": round(time.monotonic() - started, 1),
         "tickets": tickets,
     }
@@ -84,18 +81,13 @@ def tickets_count() -> int:
 
 
 def measure(requests: int) -> list[dict]:
-    from django.test import Client
-
     from kith.identity.models import User
-    from kith.identity.services import api_token_create
 
     rows = []
     for username in ("admin", "lan"):
         user = User.objects.get(username=username)
-        _token, secret = api_token_create(user=user, name="benchmark")
-        api = Client(headers={"Authorization": f"Bearer {secret}"})
-        web = Client()
-        web.force_login(user)
+        api = harness.api_client(user)
+        web = harness.web_client(user)
         first = api.get("/api/v1/tickets?limit=50").json()
         cursor = first["next_cursor"]
         for _ in range(20):  # walk 20 pages in for a deep cursor
@@ -110,20 +102,9 @@ def measure(requests: int) -> list[dict]:
             "api page 21": (api, f"/api/v1/tickets?limit=50&cursor={cursor}"),
         }  # fmt: skip
         for case, (client, url) in cases.items():
-            client.get(url)  # warm
-            times = []
-            for _ in range(requests):
-                t0 = time.perf_counter()
-                response = client.get(url)
-                times.append((time.perf_counter() - t0) * 1000)
-                assert response.status_code == 200, (url, response.status_code)
-            row = {
-                "user": username,
-                "case": case,
-                "p50_ms": round(_percentile(times, 0.5), 1),
-                "p95_ms": round(_percentile(times, 0.95), 1),
-                "met": _percentile(times, 0.95) < TARGET_MS,
-            }
+            times = harness.time_requests(lambda i, c=client, u=url: c.get(u), count=requests)
+            figures = harness.summary(times)
+            row = {"user": username, "case": case, **figures, "met": figures["p95_ms"] < TARGET_MS}
             print(row, flush=True)
             rows.append(row)
     return rows
@@ -140,47 +121,25 @@ def main() -> None:
         help="SQLite only: measure the database a previous run loaded (same --tickets) again",
     )
     args = parser.parse_args()
-    RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"service_{args.db}_{args.tickets}"
-    postgres = None
-    if args.db == "postgres":
-        postgres = TempPostgres()
-        url = postgres.start()
-    else:
-        path = RESULTS / f"{name}.sqlite3"
-        reuse = args.reuse and path.exists()
-        if not reuse:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    os.environ["KITH_DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kith.settings")
-    os.environ.setdefault("KITH_ALLOWED_HOSTS", "testserver")
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        if postgres is None and args.reuse and tickets_count() == args.tickets:
+    path = harness.RESULTS / f"{name}.sqlite3"
+    reuse = args.db == "sqlite" and args.reuse and path.exists()
+    machine = harness.Load()
+    with harness.database(args.db, sqlite_path=path, fresh=not reuse):
+        if reuse and tickets_count() == args.tickets:
             loaded = {"tickets": args.tickets, "reused": True}
             print(f"reusing {path}; measuring", flush=True)
         else:
             loaded = load(args.tickets)
             print(f"loaded in {loaded['load_seconds']} s; measuring", flush=True)
-        loaded["loadavg_before_measuring"] = [round(x, 1) for x in os.getloadavg()]
+        loaded["loadavg_before_measuring"] = list(harness.loadavg())
         rows = measure(args.requests)
-        loaded["loadavg_after_measuring"] = [round(x, 1) for x in os.getloadavg()]
-        (RESULTS / f"{name}.json").write_text(
-            json.dumps({"load": loaded, "requests": rows}, indent=2)
+        loaded["loadavg_after_measuring"] = list(harness.loadavg())
+        machine.end()
+        (harness.RESULTS / f"{name}.json").write_text(
+            json.dumps({"load": loaded, "requests": rows, "machine": machine.as_dict()}, indent=2)
         )
-    finally:
-        if postgres:
-            from django.db import connections
-
-            connections.close_all()
-            postgres.stop()
+        print(machine.text(), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,14 @@
-"""Shared fixtures: three teams' worth of users with the default roles."""
+"""Shared fixtures of the whole suite.
+
+- `teams`, `users`: two teams' worth of users with the default roles (admin, manager, reps).
+- `web_for(user)`: the one signed-in web client (Django's test Client, session of `user`).
+- `api_for(user)`: the one API client (a fresh Bearer token of `user` on every request).
+- `english`: pages and messages in English. Not autouse: `web_for` requests it (pages render in
+  English unless a test switches language), and so do the folders whose tests all read pages
+  (their conftest.py) and modules that render without `web_for` (`pytestmark`). Setting the
+  language also resets the translation a previous request left active on the thread.
+- `records`: a company and a contact in team A (rep_a's) and in team B (rep_b's).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +19,7 @@ import pytest
 from django.test import Client
 from hypothesis import settings as hypothesis_settings
 
+from kith.customers.models import Company, Contact
 from kith.identity.models import Team, User
 from kith.identity.services import (
     api_token_create,
@@ -16,6 +27,7 @@ from kith.identity.services import (
     team_create,
     user_create,
 )
+from tests.factories import make_company, make_contact
 
 PASSWORD = "correct-horse-battery-42"
 
@@ -67,6 +79,24 @@ def users(teams: Teams) -> Users:
 
 
 @pytest.fixture
+def english(settings) -> None:
+    """Pages and messages in English; no browser header or saved language decides."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def web_for(db, english) -> Callable[[User], Client]:
+    """A Django test client signed in (session) as `user`; pages render in English."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
 def api_for(db) -> Callable[[User], Client]:
     """A Django test client that authenticates every request with a fresh API token of `user`."""
 
@@ -75,3 +105,40 @@ def api_for(db) -> Callable[[User], Client]:
         return Client(headers={"Authorization": f"Bearer {secret}"})
 
     return make
+
+
+@dataclass
+class Records:
+    company_a: Company
+    company_b: Company
+    contact_a: Contact  # team A, owned by rep_a
+    contact_b: Contact  # team B, owned by rep_b
+
+
+@pytest.fixture
+def records(users: Users) -> Records:
+    """A company and a contact of each team, made through the services (tests/factories.py)."""
+    company_a = make_company(by=users.rep_a, name="Hoa Sen Trading", domain="hoasen.vn")
+    company_b = make_company(by=users.rep_b, name="Bắc Giang Logistics")
+    contact_a = make_contact(
+        by=users.rep_a,
+        full_name="王伟明",
+        first_name="伟明",
+        last_name="王",
+        title="Purchasing manager",
+        company_id=company_a.pk,
+        emails=["wang.weiming@example.cn"],
+        phones=["+86 138 0013 8000"],
+        tags=["vip"],
+    )
+    contact_b = make_contact(
+        by=users.rep_b,
+        full_name="Trần Thị Bình",
+        first_name="Bình",
+        last_name="Trần",
+        company_id=company_b.pk,
+        emails=["binh.tran@example.vn"],
+    )
+    return Records(
+        company_a=company_a, company_b=company_b, contact_a=contact_a, contact_b=contact_b
+    )

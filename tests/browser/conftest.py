@@ -25,9 +25,8 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.LANGUAGE_CODE = "en"
+def _english(english) -> None:
+    """The browser reads English pages (tests/conftest.py `english`; fast hashing is there too)."""
 
 
 @pytest.fixture

@@ -1,29 +1,17 @@
-"""Fixtures for engagement tests: signed-in web clients and contacts of team A and team B."""
+"""Fixtures of the engagement tests: contacts of team A and team B (clients and users are in
+tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from django.test import Client
 
 from kith.customers.models import Contact
 from tests.factories import make_company, make_contact
 
 
 @pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-
-
-@pytest.fixture
-def web_client(db) -> Callable[..., Client]:
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
+def _english(english) -> None:
+    """Engagement tests read English pages, mail and messages (tests/conftest.py `english`)."""
 
 
 @pytest.fixture

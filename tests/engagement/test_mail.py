@@ -175,13 +175,13 @@ def test_wrong_password_is_recorded_and_nothing_is_lost(imap, users, lan):
     assert mailbox.last_uid == 0
 
 
-def test_mailbox_settings_page_unfiled_inbox_and_try_again(imap, users, web_client, monkeypatch):
+def test_mailbox_settings_page_unfiled_inbox_and_try_again(imap, users, web_for, monkeypatch):
     from django.urls import reverse
 
     from kith.engagement.models import Mailbox
 
     monkeypatch.setenv("KITH_MAIL_TEST", imap.password)
-    admin = web_client(users.admin)
+    admin = web_for(users.admin)
     form = {
         "name": "Sales inbox", "purpose": "timeline", "host": imap.host, "port": str(imap.port),
         "username": imap.username, "password_env": "KITH_MAIL_TEST", "folder": "INBOX",
@@ -196,7 +196,7 @@ def test_mailbox_settings_page_unfiled_inbox_and_try_again(imap, users, web_clie
         users.rep_a.pk, False, "", imap.password,
     )  # fmt: skip
     # Others do not see the settings or the unfiled inbox.
-    rep = web_client(users.rep_a)
+    rep = web_for(users.rep_a)
     assert rep.get(reverse("mailbox-list")).status_code == 404
     assert rep.get(reverse("mailbox-edit", args=[mailbox.pk])).status_code == 404
 

@@ -19,22 +19,22 @@ from tests.engagement.factories import make_interaction
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
-def test_timeline_panel_shows_interactions_newest_first(web_client, users, contact_a):
+def test_timeline_panel_shows_interactions_newest_first(web_for, users, contact_a):
     base = datetime(2026, 11, 1, 9, tzinfo=UTC)
     make_interaction(by=users.rep_a, contact=contact_a, subject="First call", occurred_at=base)
     make_interaction(
         by=users.rep_a, kind="meeting", contact=contact_a, subject="Demo",
         occurred_at=base + timedelta(days=1),
     )  # fmt: skip
-    response = web_client(users.rep_a).get(reverse("contact-timeline", args=[contact_a.pk]))
+    response = web_for(users.rep_a).get(reverse("contact-timeline", args=[contact_a.pk]))
     html = response.content.decode()
     assert response.status_code == 200
     assert "<h2>Timeline</h2>" in html
     assert html.index("Meeting: Demo") < html.index("Call: First call")
 
 
-def test_log_a_call_from_the_panel(web_client, users, contact_a):
-    client = web_client(users.rep_a)
+def test_log_a_call_from_the_panel(web_for, users, contact_a):
+    client = web_for(users.rep_a)
     response = client.post(
         reverse("contact-interaction-create", args=[contact_a.pk]),
         {"kind": "call", "direction": "out", "channel": "Zalo", "duration_minutes": "5",
@@ -52,8 +52,8 @@ def test_log_a_call_from_the_panel(web_client, users, contact_a):
     assert "Call (outbound): Pricing" in response.content.decode()
 
 
-def test_invalid_interaction_shows_the_error(web_client, users, contact_a):
-    response = web_client(users.rep_a).post(
+def test_invalid_interaction_shows_the_error(web_for, users, contact_a):
+    response = web_for(users.rep_a).post(
         reverse("contact-interaction-create", args=[contact_a.pk]),
         {"kind": "note", "body": ""},
         **HX,
@@ -64,13 +64,13 @@ def test_invalid_interaction_shows_the_error(web_client, users, contact_a):
 
 
 @pytest.mark.parametrize("name", ["contact-timeline", "contact-tasks-panel", "contact-email"])
-def test_other_teams_contact_is_404(web_client, users, contact_a, name):
-    response = web_client(users.rep_b).get(reverse(name, args=[contact_a.pk]))
+def test_other_teams_contact_is_404(web_for, users, contact_a, name):
+    response = web_for(users.rep_b).get(reverse(name, args=[contact_a.pk]))
     assert response.status_code == 404
 
 
-def test_rep_b_cannot_log_on_team_a_contact(web_client, users, contact_a):
-    response = web_client(users.rep_b).post(
+def test_rep_b_cannot_log_on_team_a_contact(web_for, users, contact_a):
+    response = web_for(users.rep_b).post(
         reverse("contact-interaction-create", args=[contact_a.pk]),
         {"kind": "call", "subject": "x"},
         **HX,
@@ -79,11 +79,11 @@ def test_rep_b_cannot_log_on_team_a_contact(web_client, users, contact_a):
     assert Interaction.objects.count() == 0
 
 
-def test_timeline_hides_interactions_outside_the_users_scope(web_client, users, contact_a):
+def test_timeline_hides_interactions_outside_the_users_scope(web_for, users, contact_a):
     """A contact visible to both teams (admin sees all) shows each user only their interactions."""
     make_interaction(by=users.rep_a, contact=contact_a, subject="A's call")
     make_interaction(by=users.admin, contact=contact_a, subject="Admin's call")
-    html = web_client(users.rep_a2).get(reverse("contact-timeline", args=[contact_a.pk]))
+    html = web_for(users.rep_a2).get(reverse("contact-timeline", args=[contact_a.pk]))
     text = html.content.decode()
     assert "A&#x27;s call" in text
     # The admin has no team: its interaction is outside team A's scope.
@@ -97,14 +97,14 @@ def _timeline_queries(client, url) -> tuple[int, str]:
     return len(ctx.captured_queries), response.content.decode()
 
 
-def test_timeline_pages_cost_the_same_queries(web_client, users, contact_a):
+def test_timeline_pages_cost_the_same_queries(web_for, users, contact_a):
     base = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(60):
         make_interaction(
             by=users.rep_a, contact=contact_a, subject=f"call {i}",
             occurred_at=base + timedelta(hours=i),
         )  # fmt: skip
-    client = web_client(users.rep_a)
+    client = web_for(users.rep_a)
     client.get(reverse("contact-timeline", args=[contact_a.pk]))  # warm the session and grants
     url = reverse("contact-timeline", args=[contact_a.pk]) + "?kind=interaction"
     first, html = _timeline_queries(client, url)
@@ -119,10 +119,10 @@ def test_timeline_pages_cost_the_same_queries(web_client, users, contact_a):
     assert first <= second + 4  # the first page adds the follow flag
 
 
-def test_timeline_kind_filter(web_client, users, contact_a):
+def test_timeline_kind_filter(web_for, users, contact_a):
     make_interaction(by=users.rep_a, contact=contact_a, subject="call one")
     html = (
-        web_client(users.rep_a)
+        web_for(users.rep_a)
         .get(reverse("contact-timeline", args=[contact_a.pk]) + "?kind=change")
         .content.decode()
     )
@@ -130,7 +130,7 @@ def test_timeline_kind_filter(web_client, users, contact_a):
     assert 'data-kind="change"' in html
 
 
-def test_timeline_filter_by_interaction_kind_pages_with_the_filter(web_client, users, contact_a):
+def test_timeline_filter_by_interaction_kind_pages_with_the_filter(web_for, users, contact_a):
     base = datetime(2026, 10, 1, 9, tzinfo=UTC)
     for n in range(30):
         make_interaction(
@@ -142,7 +142,7 @@ def test_timeline_filter_by_interaction_kind_pages_with_the_filter(web_client, u
                 by=users.rep_a, kind="meeting", contact=contact_a, subject=f"meeting {n}",
                 occurred_at=base + timedelta(hours=2 * n + 1),
             )  # fmt: skip
-    client = web_client(users.rep_a)
+    client = web_for(users.rep_a)
     url = reverse("contact-timeline", args=[contact_a.pk])
     first = client.get(url + "?kind=interaction:call").content.decode()
     titles = re.findall(r'<p class="timeline-title">([^<]+)</p>', first)
@@ -160,13 +160,13 @@ def test_timeline_filter_by_interaction_kind_pages_with_the_filter(web_client, u
     assert "Call:" not in both and "Meeting: meeting 24" in both
 
 
-def test_tasks_my_day_and_panel(web_client, users, contact_a):
+def test_tasks_my_day_and_panel(web_for, users, contact_a):
     now = timezone.now()
     services.task_create(by=users.rep_a, title="Call back Lan", due_at=now - timedelta(hours=1),
                          contact=contact_a)  # fmt: skip
     services.task_create(by=users.rep_a, title="Send quote", due_at=now + timedelta(minutes=1))
     services.task_create(by=users.rep_b, title="B's task", due_at=now)
-    client = web_client(users.rep_a)
+    client = web_for(users.rep_a)
     html = client.get(reverse("task-list")).content.decode()
     assert html.index("Call back Lan") < html.index("Send quote")
     assert "B&#x27;s task" not in html
@@ -176,8 +176,8 @@ def test_tasks_my_day_and_panel(web_client, users, contact_a):
     assert "Call back Lan" in overdue and "Send quote" not in overdue
 
 
-def test_task_create_from_the_form_and_complete(web_client, users, contact_a):
-    client = web_client(users.rep_a)
+def test_task_create_from_the_form_and_complete(web_for, users, contact_a):
+    client = web_for(users.rep_a)
     response = client.post(
         reverse("task-create"),
         {"title": "Visit the shop", "priority": "3", "assignee_id": str(users.rep_a2.pk),
@@ -194,17 +194,17 @@ def test_task_create_from_the_form_and_complete(web_client, users, contact_a):
     assert task.status == "done" and task.completed_at is not None
 
 
-def test_rep_b_cannot_edit_team_a_task(web_client, users):
+def test_rep_b_cannot_edit_team_a_task(web_for, users):
     task = services.task_create(by=users.rep_a, title="Private")
-    client = web_client(users.rep_b)
+    client = web_for(users.rep_b)
     assert client.get(reverse("task-edit", args=[task.pk])).status_code == 404
     assert (
         client.post(reverse("task-status", args=[task.pk]), {"status": "done"}).status_code == 404
     )
 
 
-def test_task_list_queries_do_not_grow(web_client, users):
-    client = web_client(users.rep_a)
+def test_task_list_queries_do_not_grow(web_for, users):
+    client = web_for(users.rep_a)
     now = timezone.now()
     services.task_create(by=users.rep_a, title="one", due_at=now)
     client.get(reverse("task-list"))
@@ -218,8 +218,8 @@ def test_task_list_queries_do_not_grow(web_client, users):
     assert counts[0] == counts[1]
 
 
-def test_comment_mentions_notify_and_bell_counts(web_client, users, contact_a):
-    client = web_client(users.rep_a)
+def test_comment_mentions_notify_and_bell_counts(web_for, users, contact_a):
+    client = web_for(users.rep_a)
     client.post(
         reverse("contact-comment-create", args=[contact_a.pk]),
         {"body": "@rep_a2 please call her, cc @manager"},
@@ -228,19 +228,19 @@ def test_comment_mentions_notify_and_bell_counts(web_client, users, contact_a):
     assert sorted(Notification.objects.values_list("recipient__username", "kind")) == [
         ("manager", "mention"), ("rep_a2", "mention"),
     ]  # fmt: skip
-    bell = web_client(users.rep_a2).get(reverse("notification-bell")).content.decode()
+    bell = web_for(users.rep_a2).get(reverse("notification-bell")).content.decode()
     assert 'data-unread="1"' in bell
-    inbox = web_client(users.rep_a2).get(reverse("notification-list")).content.decode()
+    inbox = web_for(users.rep_a2).get(reverse("notification-list")).content.decode()
     assert "Ann mentioned you: @rep_a2 please call her" in inbox
 
 
-def test_bell_costs_no_query_on_a_page(web_client, users):
-    client = web_client(users.rep_a)
+def test_bell_costs_no_query_on_a_page(web_for, users):
+    client = web_for(users.rep_a)
     html = client.get(reverse("task-list")).content.decode()
     assert 'hx-get="/notifications/bell/"' in html
 
 
-def test_calendar_feed_is_valid_icalendar(web_client, users, contact_a):
+def test_calendar_feed_is_valid_icalendar(web_for, users, contact_a):
     due = timezone.now() + timedelta(days=1)
     task = services.task_create(by=users.rep_a, title="Renewal call", due_at=due, priority=4)
     meeting = make_interaction(
@@ -255,7 +255,7 @@ def test_calendar_feed_is_valid_icalendar(web_client, users, contact_a):
     make_interaction(by=users.rep_a2, kind="meeting", contact=contact_a, subject="Not invited",
                      occurred_at=due)  # fmt: skip
     token = services.preference_get(user=users.rep_a).calendar_token
-    response = web_client(users.rep_b).get(reverse("calendar-feed", args=[token]))
+    response = web_for(users.rep_b).get(reverse("calendar-feed", args=[token]))
     assert response["Content-Type"].startswith("text/calendar")
     calendar = vobject.readOne(response.content.decode())
     todos = calendar.contents["vtodo"]
@@ -270,23 +270,23 @@ def test_calendar_feed_is_valid_icalendar(web_client, users, contact_a):
     assert events[0].dtend.value - events[0].dtstart.value == timedelta(hours=1)
     assert calendar.version.value == "2.0"
     assert calendar.prodid.value == "-//Kith//Engagement//EN"
-    assert web_client(users.rep_a).get(reverse("calendar-feed", args=["nope"])).status_code == 404
+    assert web_for(users.rep_a).get(reverse("calendar-feed", args=["nope"])).status_code == 404
     services.calendar_token_reset(by=users.rep_a)  # the old secret URL stops working
-    assert web_client(users.rep_b).get(reverse("calendar-feed", args=[token])).status_code == 404
+    assert web_for(users.rep_b).get(reverse("calendar-feed", args=[token])).status_code == 404
 
 
-def test_unfiled_page_is_for_admins(web_client, users):
-    assert web_client(users.admin).get(reverse("mail-unfiled")).status_code == 200
-    html = web_client(users.rep_a).get(reverse("mail-unfiled")).content.decode()
+def test_unfiled_page_is_for_admins(web_for, users):
+    assert web_for(users.admin).get(reverse("mail-unfiled")).status_code == 200
+    html = web_for(users.rep_a).get(reverse("mail-unfiled")).content.decode()
     assert "No unfiled messages." in html
 
 
-def test_ticket_activity_log_with_participants_comment_and_follow(web_client, users, contact_a):
+def test_ticket_activity_log_with_participants_comment_and_follow(web_for, users, contact_a):
     from kith.service.services import ticket_create
 
     wei = make_contact_with_email(users.rep_a, "Wang Wei", "wei@example.com")
     ticket = ticket_create(by=users.rep_a, subject="Printer jam", contact_id=contact_a.pk)
-    client = web_client(users.rep_a)
+    client = web_for(users.rep_a)
     panel = reverse("record-activity", args=["service.ticket", ticket.pk])
     assert client.get(panel).status_code == 200
 
@@ -325,7 +325,7 @@ def test_ticket_activity_log_with_participants_comment_and_follow(web_client, us
     note = Notification.objects.get(recipient=users.rep_a2)
     assert (note.kind, note.url) == ("mention", f"/tickets/{ticket.pk}/")
 
-    other = web_client(users.rep_a2)
+    other = web_for(users.rep_a2)
     followed = other.post(
         reverse("record-follow", args=["service.ticket", ticket.pk]), {"following": "1"}, **HX
     )
@@ -343,7 +343,7 @@ def test_ticket_activity_log_with_participants_comment_and_follow(web_client, us
     assert Notification.objects.filter(recipient=users.rep_a2, kind="comment").count() == 1
 
     # Another team sees none of it and can add nothing.
-    outsider = web_client(users.rep_b)
+    outsider = web_for(users.rep_b)
     assert outsider.get(panel).status_code == 404
     for name, data in [
         ("record-interaction-create", {"kind": "note", "body": "x"}),
@@ -364,11 +364,11 @@ def make_contact_with_email(by, name, email):
     return make_contact(by=by, full_name=name, emails=[email])
 
 
-def test_task_on_a_ticket_and_the_teams_overdue_list(web_client, users, contact_a):
+def test_task_on_a_ticket_and_the_teams_overdue_list(web_for, users, contact_a):
     from kith.service.services import ticket_create
 
     ticket = ticket_create(by=users.rep_a, subject="Printer jam", contact_id=contact_a.pk)
-    client = web_client(users.rep_a)
+    client = web_for(users.rep_a)
     url = reverse("task-create") + f"?record_model=service.ticket&record_id={ticket.pk}"
     page = client.get(url).content.decode()
     assert f"[#{ticket.pk}] Printer jam" in page
@@ -384,21 +384,21 @@ def test_task_on_a_ticket_and_the_teams_overdue_list(web_client, users, contact_
         "service.ticket", ticket.pk, contact_a.pk, users.rep_a2.pk,
     )  # fmt: skip
     # Someone who cannot see the ticket cannot hang a task on it.
-    assert web_client(users.rep_b).get(url).status_code == 404
+    assert web_for(users.rep_b).get(url).status_code == 404
     # The team's overdue list shows teammates' overdue tasks; my overdue list only mine.
     team = client.get(reverse("task-list") + "?view=team_overdue").content.decode()
     mine = client.get(reverse("task-list") + "?view=overdue").content.decode()
     assert "Order the roller" in team and "Order the roller" not in mine
     assert (
         "Order the roller"
-        not in web_client(users.rep_b)
+        not in web_for(users.rep_b)
         .get(reverse("task-list") + "?view=team_overdue")
         .content.decode()
     )
 
 
 def test_an_interaction_shows_on_the_timelines_of_the_contacts_who_took_part(
-    web_client, users, contact_a
+    web_for, users, contact_a
 ):
     from tests.engagement.test_web import make_contact_with_email
 
@@ -412,7 +412,7 @@ def test_an_interaction_shows_on_the_timelines_of_the_contacts_who_took_part(
     make_interaction(
         by=users.rep_a, contact=contact_a, subject="Lan only", occurred_at=base + timedelta(hours=2)
     )
-    client = web_client(users.rep_a)
+    client = web_for(users.rep_a)
     html = client.get(reverse("contact-timeline", args=[wei.pk])).content.decode()
     titles = re.findall(r'<p class="timeline-title">([^<]+)</p>', html)
     interactions = [t for t in titles if t.startswith(("Call", "Meeting"))]
@@ -427,14 +427,14 @@ def test_an_interaction_shows_on_the_timelines_of_the_contacts_who_took_part(
     assert "Joint meeting" not in calls.content.decode()
 
 
-def test_deal_and_lead_activity_through_the_records_sales_registered(web_client, users):
+def test_deal_and_lead_activity_through_the_records_sales_registered(web_for, users):
     from kith.sales.services import lead_create
     from tests.sales.factories import make_deal, make_pipeline
 
     funnel = make_pipeline(by=users.admin)
     deal = make_deal(by=users.rep_a, funnel=funnel, name="Big order")
     lead = lead_create(by=users.rep_a, full_name="Trần Minh", email="minh@example.vn")
-    client = web_client(users.rep_a)
+    client = web_for(users.rep_a)
     for model, pk, label in (
         ("sales.deal", deal.pk, "Big order"),
         ("sales.lead", lead.pk, "Trần Minh"),
@@ -447,7 +447,7 @@ def test_deal_and_lead_activity_through_the_records_sales_registered(web_client,
         html = client.get(reverse("record-activity", args=[model, pk])).content.decode()
         assert f"Meeting: About {label}" in html
         assert (
-            web_client(users.rep_b).get(reverse("record-activity", args=[model, pk])).status_code
+            web_for(users.rep_b).get(reverse("record-activity", args=[model, pk])).status_code
             == 404
         )
     assert sorted(Interaction.objects.values_list("record_model", flat=True)) == [

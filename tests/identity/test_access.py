@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 
-from kith.core.errors import Forbidden, NotFound
+from kith.core.errors import FieldError, Forbidden, NotFound
 from kith.customers.models import Contact
-from kith.identity.access import can, is_admin, require, visible_to
+from kith.identity.access import (
+    admin_require,
+    can,
+    for_write,
+    is_admin,
+    owner_resolve,
+    require,
+    visible_to,
+)
 from kith.identity.models import RoleGrant, Scope
 from kith.identity.services import roles_ensure_defaults
 from tests.factories import make_contact
@@ -61,3 +70,42 @@ def test_default_roles(users):
     before = RoleGrant.objects.count()
     roles_ensure_defaults()
     assert RoleGrant.objects.count() == before  # idempotent
+
+
+def test_for_write_locks_only_records_in_scope_with_the_right(users, contacts):
+    with transaction.atomic():
+        got = for_write(
+            Contact, module="contacts", by=users.rep_a, pk=contacts["a2"].pk, right="edit"
+        )
+        assert got == contacts["a2"]
+        with pytest.raises(NotFound):
+            for_write(Contact, module="contacts", by=users.rep_a, pk=contacts["b"].pk, right="edit")
+        with pytest.raises(Forbidden):  # reps may not delete
+            for_write(
+                Contact, module="contacts", by=users.rep_a, pk=contacts["a"].pk, right="delete"
+            )
+
+
+def test_owner_resolve_allows_only_assignable_users(users):
+    assert owner_resolve(by=users.rep_a, owner_id=None, module="contacts") == users.rep_a
+    assert owner_resolve(by=users.rep_a, owner_id="", module="contacts") == users.rep_a
+    assert (
+        owner_resolve(by=users.rep_a, owner_id=users.rep_a2.pk, module="contacts") == users.rep_a2
+    )
+    with pytest.raises(FieldError) as caught:
+        owner_resolve(by=users.rep_a, owner_id=users.rep_b.pk, module="contacts")
+    assert list(caught.value.errors) == ["owner_id"]
+    errors: dict[str, str] = {}
+    assert (
+        owner_resolve(by=users.rep_a, owner_id=users.rep_b.pk, module="tickets", errors=errors)
+        == users.rep_a
+    )
+    assert list(errors) == ["owner_id"]
+
+
+def test_admin_require_refuses_everyone_but_administrators(users):
+    admin_require(users.admin)
+    with pytest.raises(Forbidden, match=r"Only administrators can design web forms\."):
+        admin_require(users.manager, message="Only administrators can design web forms.")
+    with pytest.raises(Forbidden, match=r"Only administrators can change settings\."):
+        admin_require(users.rep_a)

@@ -8,6 +8,7 @@ from kith.core.errors import FieldError, Forbidden, StaleEdit
 from kith.core.models import ChangeRecord, CustomField
 from kith.customers import services
 from kith.customers.models import Company, Contact
+from kith.customers.services import custom_fields
 from tests.factories import make_company, make_contact
 
 
@@ -128,7 +129,7 @@ def test_delete_keeps_other_keys_and_works_across_batches(users, size, monkeypat
     services.custom_field_create(
         by=users.admin, model="customers.contact", key="budget", label="Budget", kind="number"
     )
-    monkeypatch.setattr(services, "_CUSTOM_BATCH", 2)
+    monkeypatch.setattr(custom_fields, "_CUSTOM_BATCH", 2)
     ids = [
         make_contact(by=users.rep_a, full_name=f"P{i}", custom={"size": "S", "budget": i}).pk
         for i in range(5)

@@ -1,26 +1,14 @@
-"""Fixtures of the insights tests: signed-in web and API clients, English pages."""
+"""Fixtures of the insights tests: the small demo loaded once a module, English pages (clients
+and users are in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from django.test import Client
 
 
 @pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-
-
-@pytest.fixture
-def web_for(db) -> Callable[..., Client]:
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
+def _english(english) -> None:
+    """Insights tests read English pages and labels (tests/conftest.py `english`)."""
 
 
 def demo_module_fixture():

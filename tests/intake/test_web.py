@@ -20,17 +20,6 @@ from tests.factories import make_company, make_contact
 from tests.intake.factories import csv_bytes, make_import
 
 
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _upload(client: Client, rows, **extra):
     content = io.BytesIO(csv_bytes(rows))
     content.name = "people.csv"
@@ -38,8 +27,8 @@ def _upload(client: Client, rows, **extra):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_upload_preview_import_and_undo(users):
-    client = client_for(users.rep_a)
+def test_upload_preview_import_and_undo(web_for, users):
+    client = web_for(users.rep_a)
     response = _upload(
         client,
         [["Name", "Email"], ["Ann Lee", "ann@x.com"], ["Bob", "bad-email"], ["Cy", "cy@x.com"]],
@@ -71,8 +60,8 @@ def test_upload_preview_import_and_undo(users):
 
 
 @pytest.mark.django_db
-def test_bad_upload_is_a_clear_error(users):
-    client = client_for(users.rep_a)
+def test_bad_upload_is_a_clear_error(web_for, users):
+    client = web_for(users.rep_a)
     empty = io.BytesIO(b"")
     empty.name = "x.csv"
     response = client.post(reverse("import-list"), {"file": empty, "kind": "contacts"})
@@ -82,17 +71,17 @@ def test_bad_upload_is_a_clear_error(users):
 
 
 @pytest.mark.django_db
-def test_other_users_import_is_404(users):
+def test_other_users_import_is_404(web_for, users):
     job = make_import(by=users.rep_a, rows=[["Name"], ["Ann"]])
-    client = client_for(users.rep_b)
+    client = web_for(users.rep_b)
     for name in ("import-detail", "import-progress", "import-errors"):
         assert client.get(reverse(name, args=[job.pk])).status_code == 404
     assert client.post(reverse("import-run", args=[job.pk])).status_code == 404
 
 
 @pytest.mark.django_db
-def test_import_list_query_count_does_not_grow(users):
-    client = client_for(users.rep_a)
+def test_import_list_query_count_does_not_grow(web_for, users):
+    client = web_for(users.rep_a)
     client.get(reverse("import-list"))
     counts = []
     for extra in (2, 10):
@@ -105,9 +94,9 @@ def test_import_list_query_count_does_not_grow(users):
 
 
 @pytest.mark.django_db
-def test_duplicate_check_fragment(users):
+def test_duplicate_check_fragment(web_for, users):
     ann = make_contact(by=users.rep_a, first_name="Ann", last_name="Lee", emails=["ann@x.com"])
-    client = client_for(users.rep_a)
+    client = web_for(users.rep_a)
     page = client.get(
         reverse("duplicate-check"),
         {
@@ -121,7 +110,7 @@ def test_duplicate_check_fragment(users):
     assert "same email" in page
     # Team B cannot learn that team A has this person.
     page_b = (
-        client_for(users.rep_b)
+        web_for(users.rep_b)
         .get(reverse("duplicate-check"), {"kind": "contact", "emails-0-value": "ann@x.com"})
         .content.decode()
     )
@@ -129,10 +118,10 @@ def test_duplicate_check_fragment(users):
 
 
 @pytest.mark.django_db
-def test_company_duplicate_check(users):
+def test_company_duplicate_check(web_for, users):
     acme = make_company(by=users.rep_a, name="Acme Trading", domain="acme.com")
     page = (
-        client_for(users.rep_a)
+        web_for(users.rep_a)
         .get(reverse("duplicate-check"), {"kind": "company", "name": "ACME trading", "domain": ""})
         .content.decode()
     )
@@ -140,21 +129,21 @@ def test_company_duplicate_check(users):
 
 
 @pytest.mark.django_db
-def test_contact_form_has_the_duplicate_check(users):
-    page = client_for(users.rep_a).get(reverse("contact-create")).content.decode()
+def test_contact_form_has_the_duplicate_check(web_for, users):
+    page = web_for(users.rep_a).get(reverse("contact-create")).content.decode()
     assert "data-duplicate-check" in page
     assert reverse("duplicate-check") in page
 
 
 @pytest.mark.django_db
-def test_panel_and_merge_page(users):
+def test_panel_and_merge_page(web_for, users):
     a = make_contact(by=users.rep_a, first_name="Ann", last_name="Lee", emails=["ann@x.com"])
     b = make_contact(by=users.rep_a, first_name="Ann", last_name="Lee", phones=["+44 20 7946 0001"])
-    client = client_for(users.rep_a)
+    client = web_for(users.rep_a)
     panel = client.get(reverse("contact-duplicates-panel", args=[a.pk])).content.decode()
     assert reverse("contact-detail", args=[b.pk]) in panel
     assert (
-        client_for(users.rep_b).get(reverse("contact-duplicates-panel", args=[a.pk])).status_code
+        web_for(users.rep_b).get(reverse("contact-duplicates-panel", args=[a.pk])).status_code
         == 404
     )
 
@@ -169,15 +158,15 @@ def test_panel_and_merge_page(users):
     assert reverse("merge-undo", args=[merge.pk]) in panel
     client.post(reverse("merge-undo", args=[merge.pk]))
     assert Contact.objects.filter(pk=b.pk).exists()
-    assert client_for(users.rep_b).get(url).status_code == 404
+    assert web_for(users.rep_b).get(url).status_code == 404
 
 
-def test_company_merge_page_with_defaults_and_undo(users):
+def test_company_merge_page_with_defaults_and_undo(web_for, users):
     from kith.customers.models import Company
 
     old = make_company(by=users.rep_a, name="Acme Ltd", domain="acme.com")
     new = make_company(by=users.rep_a, name="ACME", industry="Retail")
-    client = client_for(users.rep_a)
+    client = web_for(users.rep_a)
     # Editing one, the form's duplicate check links to the merge page.
     check = client.get(
         reverse("duplicate-check"), {"kind": "company", "name": "Acme", "record_id": new.pk}
@@ -203,10 +192,10 @@ def test_company_merge_page_with_defaults_and_undo(users):
 
 
 @pytest.mark.django_db
-def test_exports_are_gated_and_neutralised(users):
+def test_exports_are_gated_and_neutralised(web_for, users):
     make_contact(by=users.rep_a, first_name="=HYPERLINK(1)", last_name="Lee")
     make_contact(by=users.rep_b, first_name="Bea", last_name="Secret")
-    client = client_for(users.rep_a)
+    client = web_for(users.rep_a)
     xlsx = client.get(reverse("export-contacts", args=["xlsx"]))
     from openpyxl import load_workbook
 
@@ -219,13 +208,13 @@ def test_exports_are_gated_and_neutralised(users):
     assert b"BEGIN:VCARD" in vcf
 
     RoleGrant.objects.filter(role__slug="sales_rep", module="contacts").update(can_export=False)
-    assert client_for(users.rep_a).get(reverse("export-contacts", args=["xlsx"])).status_code == 403
+    assert web_for(users.rep_a).get(reverse("export-contacts", args=["xlsx"])).status_code == 403
 
 
-def test_exports_keep_the_list_filters(users):
+def test_exports_keep_the_list_filters(web_for, users):
     make_contact(by=users.rep_a, first_name="Ann", last_name="Lee", lifecycle_stage="customer")
     make_contact(by=users.rep_a, first_name="Bob", last_name="Lee", lifecycle_stage="lead")
-    client = client_for(users.rep_a)
+    client = web_for(users.rep_a)
     csv_text = b"".join(
         client.get(
             reverse("export-contacts", args=["csv"]), {"stage": "customer"}
@@ -238,11 +227,11 @@ def test_exports_keep_the_list_filters(users):
     assert reverse("export-contacts", args=["vcf"]) + "?stage=customer" in page
 
 
-def test_company_exports_are_filtered_gated_and_neutralised(users):
+def test_company_exports_are_filtered_gated_and_neutralised(web_for, users):
     make_company(by=users.rep_a, name="@Acme", domain="acme.com", industry="Retail")
     make_company(by=users.rep_a, name="Beta", industry="Mining")
     make_company(by=users.rep_b, name="Hidden Co", industry="Retail")
-    client = client_for(users.rep_a)
+    client = web_for(users.rep_a)
     text = b"".join(
         client.get(
             reverse("export-companies", args=["csv"]), {"industry": "Retail"}
@@ -264,5 +253,5 @@ def test_company_exports_are_filtered_gated_and_neutralised(users):
     page = client.get(reverse("company-list"), {"industry": "Retail"}).content.decode()
     assert reverse("export-companies", args=["xlsx"]) + "?industry=Retail" in page
     RoleGrant.objects.filter(role__slug="sales_rep", module="companies").update(can_export=False)
-    denied = client_for(users.rep_a).get(reverse("export-companies", args=["csv"]))
+    denied = web_for(users.rep_a).get(reverse("export-companies", args=["csv"]))
     assert denied.status_code == 403

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.test import override_settings
 
 from kith.core.errors import FieldError, Forbidden, NotFound
-from kith.core.models import ChangeRecord
+from kith.core.models import ChangeRecord, PublicFormPost
 from kith.customers.models import Company, Consent, Contact
 from kith.sales import services
 from kith.sales.models import (
     Deal,
     DealStageChange,
-    FormSubmission,
     Lead,
     Order,
     OrderLine,
@@ -25,6 +25,9 @@ from kith.sales.money import money_format, money_parse
 from kith.sales.services import LineInput, OrderImport
 from tests.factories import make_company, make_contact
 from tests.sales.factories import make_deal, make_pipeline, make_product
+
+# The module (the package's `orders_import` name is the service function).
+orders_import_module = importlib.import_module("kith.sales.services.orders_import")
 
 # --- money -----------------------------------------------------------------------------------
 
@@ -57,7 +60,7 @@ def test_lead_create_normalises_and_records_history(users):
         "+84912345678",
     )
     assert lead.team_id == users.rep_a.team_id
-    services.lead_update(by=users.rep_a, lead_id=lead.pk, status="working")
+    services.lead_update(by=users.rep_a, lead_id=lead.pk, version=lead.version, status="working")
     history = ChangeRecord.objects.filter(model="sales.lead", object_id=lead.pk)
     assert list(
         history.order_by("id").values_list("action", "field", "old_value", "new_value")
@@ -79,10 +82,16 @@ def test_lead_bad_input_names_every_field(users):
 def test_disqualify_needs_a_reason(users):
     lead = services.lead_create(by=users.rep_a, full_name="Ann")
     with pytest.raises(FieldError) as caught:
-        services.lead_update(by=users.rep_a, lead_id=lead.pk, status="disqualified")
+        services.lead_update(
+            by=users.rep_a, lead_id=lead.pk, version=lead.version, status="disqualified"
+        )
     assert set(caught.value.errors) == {"disqualified_reason"}
     lead = services.lead_update(
-        by=users.rep_a, lead_id=lead.pk, status="disqualified", disqualified_reason="No budget"
+        by=users.rep_a,
+        lead_id=lead.pk,
+        version=lead.version,
+        status="disqualified",
+        disqualified_reason="No budget",
     )
     assert lead.disqualified_reason == "No budget"
 
@@ -171,7 +180,7 @@ def test_convert_is_atomic(users):
 def test_other_team_cannot_touch_lead(users):
     lead = services.lead_create(by=users.rep_a, full_name="Ann")
     with pytest.raises(NotFound):
-        services.lead_update(by=users.rep_b, lead_id=lead.pk, full_name="X")
+        services.lead_update(by=users.rep_b, lead_id=lead.pk, version=lead.version, full_name="X")
     with pytest.raises(NotFound):
         services.lead_convert(by=users.rep_b, lead_id=lead.pk)
 
@@ -240,6 +249,28 @@ def test_form_consent_kept_until_conversion(users, webform, funnel):
     assert Consent.objects.filter(contact=result.contact, status="granted").count() == 1
 
 
+def test_form_consent_of_a_known_contact_goes_through_the_consent_service(users, webform):
+    # The consent service writes the consent with its history row (the web form used to write
+    # the consent alone, so the contact's history did not show it).
+    contact = make_contact(by=users.rep_b, full_name="Ann", emails=["ann@acme.vn"])
+    services.webform_submit(
+        slug="contact-us",
+        data={"full_name": "Ann", "email": "ANN@acme.vn", "consent": "on"},
+        ip="1.1.1.1",
+    )
+    consent = Consent.objects.get(contact=contact)
+    assert (consent.channel, consent.purpose, consent.status, consent.source) == (
+        "email",
+        "marketing",
+        "granted",
+        "web form contact-us",
+    )
+    row = ChangeRecord.objects.get(
+        model="customers.contact", object_id=contact.pk, field="consent.email.marketing"
+    )
+    assert (row.action, row.new_value, row.actor_id) == ("update", "granted", None)
+
+
 def test_form_honeypot_stores_nothing(webform):
     result = services.webform_submit(
         slug="contact-us",
@@ -263,7 +294,8 @@ def test_form_rate_limit_per_address(webform):
     services.webform_submit(slug="contact-us", data=data, ip="9.9.9.9", now=later)
     assert Lead.objects.count() == 5
     # Accepted posts count; the refused one does not. Addresses are stored hashed.
-    assert FormSubmission.objects.exclude(ip_hash="9.9.9.9").count() == 5
+    posts = PublicFormPost.objects.filter(form=services.PUBLIC_FORM)
+    assert posts.exclude(address_hash="9.9.9.9").count() == 5
 
 
 def test_form_bad_input_stores_nothing_half(webform):
@@ -363,7 +395,11 @@ def test_deal_update_validates(users, funnel, records_b_contact=None):
     other = make_contact(by=users.rep_b, full_name="B")
     with pytest.raises(FieldError) as caught:
         services.deal_update(
-            by=users.rep_a, deal_id=deal.pk, probability=120, contact_ids=[other.pk]
+            by=users.rep_a,
+            deal_id=deal.pk,
+            version=deal.version,
+            probability=120,
+            contact_ids=[other.pk],
         )
     assert set(caught.value.errors) == {"probability", "contact_ids"}
 
@@ -393,7 +429,9 @@ def test_order_create_updates_summary(users):
     assert (summary.order_count, summary.total_minor) == (2, 2350 + 900)
     assert summary.first_at == datetime(2025, 3, 1, 10, tzinfo=UTC)
     assert summary.last_at == datetime(2025, 6, 1, 10, tzinfo=UTC)
-    services.order_status_set(by=users.rep_a, order_id=first.pk, status="cancelled")
+    services.order_status_set(
+        by=users.rep_a, order_id=first.pk, version=first.version, status="cancelled"
+    )
     summary = PurchaseSummary.objects.get(contact=contact)
     assert (summary.order_count, summary.total_minor) == (1, 900)
     assert summary.first_at == datetime(2025, 6, 1, 10, tzinfo=UTC)
@@ -480,7 +518,7 @@ def _plain_indexes(table: str) -> set[str]:
 
 
 def test_orders_import_streams_chunks_and_adds_to_summaries(users, monkeypatch):
-    monkeypatch.setattr(services, "IMPORT_CHUNK", 2)  # several chunks in one call
+    monkeypatch.setattr(orders_import_module, "IMPORT_CHUNK", 2)  # several chunks in one call
     a = make_contact(by=users.rep_a, full_name="A")
     tea = make_product(by=users.admin, sku="TEA")
     indexes = _plain_indexes(Order._meta.db_table)
@@ -523,7 +561,7 @@ def test_orders_import_streams_chunks_and_adds_to_summaries(users, monkeypatch):
 
 
 def test_orders_import_error_in_a_later_chunk_writes_nothing(users, monkeypatch):
-    monkeypatch.setattr(services, "IMPORT_CHUNK", 2)
+    monkeypatch.setattr(orders_import_module, "IMPORT_CHUNK", 2)
     a = make_contact(by=users.rep_a, full_name="A")
     tea = make_product(by=users.admin, sku="TEA")
     indexes = _plain_indexes(Order._meta.db_table)
@@ -627,7 +665,11 @@ def test_deal_update_records_contact_and_product_changes(users, funnel):
     tea = make_product(by=users.admin, sku="TEA")
     deal = make_deal(by=users.rep_a, funnel=funnel)
     services.deal_update(
-        by=users.rep_a, deal_id=deal.pk, contact_ids=[ann.pk], product_ids=[tea.pk]
+        by=users.rep_a,
+        deal_id=deal.pk,
+        version=deal.version,
+        contact_ids=[ann.pk],
+        product_ids=[tea.pk],
     )
     changes = dict(
         ChangeRecord.objects.filter(
@@ -640,8 +682,8 @@ def test_deal_update_records_contact_and_product_changes(users, funnel):
 def test_orders_import_forgets_old_contacts_without_losing_current_ones(users, monkeypatch):
     # Chunks of 2 orders, a cache of 3 contacts: the cache overflows and is cleared while a
     # chunk's contacts are being looked up; every order must still find its contact.
-    monkeypatch.setattr(services, "IMPORT_CHUNK", 2)
-    monkeypatch.setattr(services, "IMPORT_CONTACT_CACHE", 3)
+    monkeypatch.setattr(orders_import_module, "IMPORT_CHUNK", 2)
+    monkeypatch.setattr(orders_import_module, "IMPORT_CONTACT_CACHE", 3)
     people = [make_contact(by=users.rep_a, full_name=f"C{n}") for n in range(5)]
     tea = make_product(by=users.admin, sku="TEA")
     when = datetime(2024, 1, 5, tzinfo=UTC)

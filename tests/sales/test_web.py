@@ -13,20 +13,8 @@ from kith.sales.services import LineInput
 from tests.factories import make_contact
 from tests.sales.factories import make_deal, make_product
 
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-
-
-@pytest.fixture
-def login(db):
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
+# The public-form tests render without a signed-in client (web_for requests English itself).
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture
@@ -42,7 +30,7 @@ def webform(users):
     )
 
 
-def test_every_page_renders(login, users, funnel, webform):
+def test_every_page_renders(web_for, users, funnel, webform):
     contact = make_contact(by=users.rep_a, full_name="Ann")
     tea = make_product(by=users.admin, sku="TEA")
     order = services.order_create(
@@ -50,7 +38,7 @@ def test_every_page_renders(login, users, funnel, webform):
     )
     deal = make_deal(by=users.rep_a, funnel=funnel, contact_ids=[contact.pk])
     lead = services.lead_create(by=users.rep_a, full_name="Lead One")
-    client = login(users.admin)
+    client = web_for(users.admin)
     for url in (
         "/leads/", "/leads/new/", f"/leads/{lead.pk}/", f"/leads/{lead.pk}/edit/",
         "/leads/forms/", "/leads/forms/new/", f"/leads/forms/{webform.pk}/edit/",
@@ -65,14 +53,14 @@ def test_every_page_renders(login, users, funnel, webform):
         assert response.status_code == expected, url
 
 
-def test_contact_panel_shows_summary(login, users):
+def test_contact_panel_shows_summary(web_for, users):
     contact = make_contact(by=users.rep_a, full_name="Ann")
     tea = make_product(by=users.admin, sku="TEA", price_minor=1250)
     services.order_create(by=users.rep_a, contact_id=contact.pk, lines=[LineInput(tea.pk, 2)])
-    html = login(users.rep_a).get(f"/contacts/{contact.pk}/sales/").content.decode()
+    html = web_for(users.rep_a).get(f"/contacts/{contact.pk}/sales/").content.decode()
     assert "25.00 USD" in html
-    assert login(users.rep_b).get(f"/contacts/{contact.pk}/sales/").status_code == 404
-    page = login(users.rep_a).get(f"/contacts/{contact.pk}/").content.decode()
+    assert web_for(users.rep_b).get(f"/contacts/{contact.pk}/sales/").status_code == 404
+    page = web_for(users.rep_a).get(f"/contacts/{contact.pk}/").content.decode()
     assert f"/contacts/{contact.pk}/sales/" in page
 
 
@@ -126,9 +114,9 @@ def test_unknown_form_is_404(db):
     assert Client().get("/f/nope/").status_code == 404
 
 
-def test_board_move_and_permissions(login, users, funnel):
+def test_board_move_and_permissions(web_for, users, funnel):
     deal = make_deal(by=users.rep_a, funnel=funnel, amount_minor=5000)
-    moved = login(users.rep_a).post(
+    moved = web_for(users.rep_a).post(
         f"/deals/{deal.pk}/move/?pipeline={funnel.pipeline.pk}",
         {"stage_id": funnel.proposal.pk},
         HTTP_HX_REQUEST="true",
@@ -136,21 +124,21 @@ def test_board_move_and_permissions(login, users, funnel):
     assert moved.status_code == 200
     assert b'id="board"' in moved.content
     assert Deal.objects.get(pk=deal.pk).stage_id == funnel.proposal.pk
-    refused = login(users.rep_b).post(
+    refused = web_for(users.rep_b).post(
         f"/deals/{deal.pk}/move/", {"stage_id": funnel.won.pk}, HTTP_HX_REQUEST="true"
     )
     assert refused.status_code == 404
     assert Deal.objects.get(pk=deal.pk).stage_id == funnel.proposal.pk
-    assert login(users.rep_b).get(f"/deals/{deal.pk}/").status_code == 404
-    board = login(users.rep_b).get("/deals/").content.decode()
+    assert web_for(users.rep_b).get(f"/deals/{deal.pk}/").status_code == 404
+    board = web_for(users.rep_b).get("/deals/").content.decode()
     assert deal.name not in board or "data-deal-id" not in board
 
 
-def test_lead_convert_page(login, users, funnel):
+def test_lead_convert_page(web_for, users, funnel):
     lead = services.lead_create(
         by=users.rep_a, full_name="Ann", email="ann@acme.vn", company_name="Acme"
     )
-    response = login(users.rep_a).post(
+    response = web_for(users.rep_a).post(
         f"/leads/{lead.pk}/convert/",
         {"create_deal": "on", "deal_name": "Acme deal", "pipeline_id": funnel.pipeline.pk,
          "amount": "1,500.00", "currency": "USD"},
@@ -168,10 +156,10 @@ def _queries(client: Client, url: str) -> int:
     return len(ctx.captured_queries)
 
 
-def test_board_and_list_query_counts_fixed(login, users, funnel, settings):
+def test_board_and_list_query_counts_fixed(web_for, users, funnel, settings):
     contact = make_contact(by=users.rep_a, full_name="Ann")
     tea = make_product(by=users.admin, sku="TEA")
-    client = login(users.rep_a)
+    client = web_for(users.rep_a)
     counts = {}
     for size in (2, 12):
         while Deal.objects.count() < size:
@@ -193,14 +181,14 @@ def test_board_and_list_query_counts_fixed(login, users, funnel, settings):
     assert max(counts[12]) <= 14
 
 
-def test_rep_b_gets_404_for_team_a_records(login, users, funnel):
+def test_rep_b_gets_404_for_team_a_records(web_for, users, funnel):
     contact = make_contact(by=users.rep_a, full_name="Ann")
     tea = make_product(by=users.admin, sku="TEA")
     order = services.order_create(
         by=users.rep_a, contact_id=contact.pk, lines=[LineInput(tea.pk, 1)]
     )
     lead = services.lead_create(by=users.rep_a, full_name="Lead A")
-    client = login(users.rep_b)
+    client = web_for(users.rep_b)
     for url in (f"/leads/{lead.pk}/", f"/leads/{lead.pk}/edit/", f"/orders/{order.pk}/",
                 f"/orders/?contact={contact.pk}"):  # fmt: skip
         assert client.get(url).status_code == 404, url
@@ -209,7 +197,7 @@ def test_rep_b_gets_404_for_team_a_records(login, users, funnel):
     assert Lead.objects.get(pk=lead.pk).status == "new"
 
 
-def test_deal_form_links_company_contacts_and_products(login, users, funnel):
+def test_deal_form_links_company_contacts_and_products(web_for, users, funnel):
     from tests.factories import make_company
 
     acme = make_company(by=users.rep_a, name="Acme Tea")
@@ -218,7 +206,7 @@ def test_deal_form_links_company_contacts_and_products(login, users, funnel):
     hidden = make_contact(by=users.rep_b, full_name="Hidden Person")
     tea = make_product(by=users.admin, sku="TEA", name="Green tea")
     cup = make_product(by=users.admin, sku="CUP", name="Cup")
-    client = login(users.rep_a)
+    client = web_for(users.rep_a)
     # The pickers: search results add chips; a contact of another team is not offered.
     found = client.get("/deals/pick/contact/", {"q": "Tran"}).content.decode()
     assert f"/deals/pick/contact/{bob.pk}/" in found and "Ann Le" not in found
@@ -261,28 +249,28 @@ def test_deal_form_links_company_contacts_and_products(login, users, funnel):
     assert "not visible to you" in html and "Ann Le" in html and "Hidden" not in html
 
 
-def test_deal_and_lead_pages_carry_the_activity_panel(login, users, funnel):
+def test_deal_and_lead_pages_carry_the_activity_panel(web_for, users, funnel):
     from django.urls import reverse
 
     deal = make_deal(by=users.rep_a, funnel=funnel, name="Tea")
     lead = services.lead_create(by=users.rep_a, full_name="Lead One")
-    client = login(users.rep_a)
+    client = web_for(users.rep_a)
     for page, model, pk in ((f"/deals/{deal.pk}/", "sales.deal", deal.pk),
                             (f"/leads/{lead.pk}/", "sales.lead", lead.pk)):  # fmt: skip
         panel = reverse("record-activity", args=[model, pk])
         assert panel in client.get(page).content.decode()
         assert client.get(panel).status_code == 200
-        assert login(users.rep_b).get(panel).status_code == 404
+        assert web_for(users.rep_b).get(panel).status_code == 404
 
 
-def test_admin_edits_pipeline_stages_in_the_ui(login, users, funnel):
+def test_admin_edits_pipeline_stages_in_the_ui(web_for, users, funnel):
     from kith.sales.models import Stage
 
     f = funnel
     make_deal(by=users.rep_a, funnel=f, name="Busy")
     url = f"/deals/pipelines/{f.pipeline.pk}/edit/"
-    assert login(users.rep_a).get(url).status_code == 403
-    client = login(users.admin)
+    assert web_for(users.rep_a).get(url).status_code == 403
+    client = web_for(users.admin)
     page = client.get(url).content.decode()
     assert 'name="stages-TOTAL_FORMS" value="7"' in page and "Negotiation" in page
     stages = [f.qualify, f.proposal, f.negotiation, f.won, f.lost]
@@ -313,13 +301,13 @@ def test_admin_edits_pipeline_stages_in_the_ui(login, users, funnel):
                      ("Won", 100), ("Lost", 0)]  # fmt: skip
 
 
-def test_order_form_takes_several_lines(login, users):
+def test_order_form_takes_several_lines(web_for, users):
     from kith.sales.models import Order
 
     ann = make_contact(by=users.rep_a, full_name="Ann Le")
     tea = make_product(by=users.admin, sku="TEA", name="Green tea", price_minor=450)
     cup = make_product(by=users.admin, sku="CUP", name="Cup", price_minor=1200)
-    client = login(users.rep_a)
+    client = web_for(users.rep_a)
     page = client.get(f"/orders/new/?contact={ann.pk}").content.decode()
     assert f'<option value="{ann.pk}" selected>Ann Le</option>' in page
     assert page.count('name="line_product"') == 3
@@ -351,17 +339,41 @@ def test_order_form_takes_several_lines(login, users):
     assert "10.50 USD" in detail and "9.00 USD" in detail
 
 
-def test_admin_deletes_an_empty_pipeline(login, users, funnel):
+def test_admin_deletes_an_empty_pipeline(web_for, users, funnel):
     from tests.sales.factories import make_pipeline
 
     make_deal(by=users.rep_a, funnel=funnel)
     empty = make_pipeline(by=users.admin, name="Empty")
-    client = login(users.admin)
+    client = web_for(users.admin)
     assert (
-        login(users.rep_a).post(f"/deals/pipelines/{empty.pipeline.pk}/delete/").status_code == 403
+        web_for(users.rep_a).post(f"/deals/pipelines/{empty.pipeline.pk}/delete/").status_code
+        == 403
     )
     busy = client.post(f"/deals/pipelines/{funnel.pipeline.pk}/delete/", follow=True)
     assert "still has deals" in busy.content.decode()
     response = client.post(f"/deals/pipelines/{empty.pipeline.pk}/delete/")
     assert response.status_code == 302 and response["Location"] == "/deals/pipelines/"
     assert "Empty" not in client.get("/deals/pipelines/").content.decode()
+
+
+def test_edit_forms_carry_the_version_and_an_edit_without_it_saves_nothing(web_for, users, funnel):
+    client = web_for(users.rep_a)
+    lead = services.lead_create(by=users.rep_a, full_name="Ann")
+    deal = make_deal(by=users.rep_a, funnel=funnel)
+    for url in (f"/leads/{lead.pk}/edit/", f"/deals/{deal.pk}/edit/"):
+        page = client.get(url).content.decode()
+        assert 'name="version" value="1"' in page, url
+    response = client.post(
+        f"/leads/{lead.pk}/edit/",
+        {"full_name": "Ann B", "source_channel": "api", "status": "new",
+         "owner_id": users.rep_a.pk},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "Send the version" in response.content.decode()
+    assert Lead.objects.get(pk=lead.pk).full_name == "Ann"
+    response = client.post(
+        f"/deals/{deal.pk}/edit/",
+        {"name": "Renamed", "amount": "0", "currency": "USD", "owner_id": users.rep_a.pk},
+    )
+    assert response.status_code == 200
+    assert Deal.objects.get(pk=deal.pk).name == "Deal"

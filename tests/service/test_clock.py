@@ -89,6 +89,14 @@ def test_daylight_saving_change_keeps_local_hours() -> None:
     assert result == utc(2026, 3, 9, 13, 30)
 
 
+def test_hours_inside_the_skipped_hour_count_nothing() -> None:
+    # 2026-03-08, New York: 02:00 EST jumps to 03:00 EDT, so 00:30-02:30 is 90 minutes long.
+    night = Calendar(tz=ZoneInfo("America/New_York"), hours={6: [(time(0, 30), time(2, 30))]})
+    assert business_between(night, utc(2026, 3, 8), utc(2026, 3, 9)) == timedelta(minutes=90)
+    assert business_add(night, utc(2026, 3, 8), timedelta(minutes=90)) == utc(2026, 3, 8, 7)
+    assert not is_working(night, utc(2026, 3, 8, 7))
+
+
 def test_no_working_hours_is_refused() -> None:
     empty = Calendar(tz=ZoneInfo("UTC"), hours={})
     with pytest.raises(ValueError):

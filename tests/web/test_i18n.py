@@ -7,7 +7,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from tests.conftest import PASSWORD
-from tests.web.test_contacts import edit_data
+from tests.customers.test_web_contacts import edit_data
 
 
 def switch(client, language, next_url="/contacts/"):
@@ -28,9 +28,9 @@ def switch(client, language, next_url="/contacts/"):
     ],
 )
 def test_language_switch_renders_the_language_and_saves_it(
-    client_for, users, records, language, strings
+    web_for, users, records, language, strings
 ):
-    client = client_for(users.rep_a)
+    client = web_for(users.rep_a)
     response = switch(client, language)
     assert response.status_code == 302
     assert response["Location"] == "/contacts/"
@@ -45,15 +45,15 @@ def test_language_switch_renders_the_language_and_saves_it(
     assert "Sign out" not in html
 
 
-def test_back_to_english(client_for, users):
-    client = client_for(users.rep_a)
+def test_back_to_english(web_for, users):
+    client = web_for(users.rep_a)
     switch(client, "vi")
     switch(client, "en")
     assert "<h1>Contacts</h1>" in client.get("/contacts/").content.decode()
 
 
-def test_unknown_language_is_ignored(client_for, users):
-    client = client_for(users.rep_a)
+def test_unknown_language_is_ignored(web_for, users):
+    client = web_for(users.rep_a)
     switch(client, "xx")
     users.rep_a.refresh_from_db()
     assert users.rep_a.language == ""
@@ -74,10 +74,10 @@ def test_login_page_language_switch_for_anonymous_visitors(client, db):
     assert "用户名" in html  # Django's own auth form label, from Django's catalogue
 
 
-def test_service_errors_and_stale_message_are_translated(client_for, users, records):
+def test_service_errors_and_stale_message_are_translated(web_for, users, records):
     from kith.customers import services
 
-    client = client_for(users.rep_a)
+    client = web_for(users.rep_a)
     switch(client, "vi")
     url = reverse("contact-edit", kwargs={"contact_id": records.contact_a.pk})
     bad = client.post(url, edit_data(records.contact_a, **{"emails-0-value": "sai@"}))
@@ -92,13 +92,13 @@ def test_service_errors_and_stale_message_are_translated(client_for, users, reco
     assert "自您打开以来，此联系人已被他人修改；请重新加载以查看其修改。" in stale.content.decode()
 
 
-def test_history_labels_are_translated(client_for, users, records):
+def test_history_labels_are_translated(web_for, users, records):
     from kith.customers import services
 
     services.contact_update(
         by=users.rep_a, contact_id=records.contact_a.pk, version=1, lifecycle_stage="customer"
     )
-    client = client_for(users.rep_a)
+    client = web_for(users.rep_a)
     switch(client, "zh-hans")
     html = client.get(
         reverse("contact-detail", kwargs={"contact_id": records.contact_a.pk})

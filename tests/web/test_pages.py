@@ -30,8 +30,8 @@ def test_wrong_password_shows_an_error(client, users):
     assert response.context["form"].non_field_errors()
 
 
-def test_logout_is_a_post_and_ends_the_session(client_for, users):
-    client = client_for(users.rep_a)
+def test_logout_is_a_post_and_ends_the_session(web_for, users):
+    client = web_for(users.rep_a)
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 302
@@ -58,19 +58,19 @@ def test_logout_is_a_post_and_ends_the_session(client_for, users):
         ("password-change", None),
     ],
 )
-def test_every_page_renders_for_a_manager(client_for, users, records, name, kwargs_of):
+def test_every_page_renders_for_a_manager(web_for, users, records, name, kwargs_of):
     kwargs = {
         None: {},
         "contact": {"contact_id": records.contact_a.pk},
         "company": {"company_id": records.company_a.pk},
     }[kwargs_of]
-    response = client_for(users.manager).get(reverse(name, kwargs=kwargs), {"q": "王伟"})
+    response = web_for(users.manager).get(reverse(name, kwargs=kwargs), {"q": "王伟"})
     assert response.status_code == 200
     assert response["Content-Type"] == "text/html; charset=utf-8"
 
 
-def test_base_layout_has_modules_search_and_user_menu(client_for, users):
-    html = client_for(users.rep_a).get(reverse("home")).content.decode()
+def test_base_layout_has_modules_search_and_user_menu(web_for, users):
+    html = web_for(users.rep_a).get(reverse("home")).content.decode()
     # Modules whose pages exist are links; the others are marked as coming.
     for module in ("Campaigns",):
         assert (
@@ -86,7 +86,7 @@ def test_base_layout_has_modules_search_and_user_menu(client_for, users):
     assert "Ann" in html  # rep_a's name in the user menu
 
 
-def test_contact_detail_shows_everything(client_for, users, records):
+def test_contact_detail_shows_everything(web_for, users, records):
     from kith.customers import services
 
     services.consent_record(
@@ -101,7 +101,7 @@ def test_contact_detail_shows_everything(client_for, users, records):
     services.relationship_create(
         by=users.rep_a, from_contact_id=other.pk, to_contact_id=records.contact_a.pk, kind="spouse"
     )
-    response = client_for(users.rep_a).get(
+    response = web_for(users.rep_a).get(
         reverse("contact-detail", kwargs={"contact_id": records.contact_a.pk})
     )
     html = response.content.decode()
@@ -115,11 +115,11 @@ def test_contact_detail_shows_everything(client_for, users, records):
     assert "Created the record" in html
 
 
-def test_company_detail_lists_contacts_and_subsidiaries(client_for, users, records):
+def test_company_detail_lists_contacts_and_subsidiaries(web_for, users, records):
     from kith.customers import services
 
     services.company_create(by=users.rep_a, name="Hoa Sen Đà Nẵng", parent_id=records.company_a.pk)
-    response = client_for(users.rep_a).get(
+    response = web_for(users.rep_a).get(
         reverse("company-detail", kwargs={"company_id": records.company_a.pk})
     )
     assert [c.full_name for c in response.context["contacts"]] == ["王伟明"]
@@ -127,8 +127,8 @@ def test_company_detail_lists_contacts_and_subsidiaries(client_for, users, recor
     assert "hoasen.vn" in response.content.decode()
 
 
-def test_search_live_and_full_page(client_for, users, records):
-    client = client_for(users.rep_a)
+def test_search_live_and_full_page(web_for, users, records):
+    client = web_for(users.rep_a)
     live = client.get(reverse("search-live"), {"q": "王伟"}, headers={"HX-Request": "true"})
     assert "<html" not in live.content.decode()
     assert f'href="/contacts/{records.contact_a.pk}/"' in live.content.decode()
@@ -137,15 +137,15 @@ def test_search_live_and_full_page(client_for, users, records):
     assert [c.full_name for c in full.context["results"].contacts] == ["王伟明"]
 
 
-def test_search_with_empty_query_renders_the_search_form(client_for, users):
-    response = client_for(users.rep_a).get(reverse("search"))
+def test_search_with_empty_query_renders_the_search_form(web_for, users):
+    response = web_for(users.rep_a).get(reverse("search"))
     assert response.status_code == 200
     assert response.context["results"] is None
     assert b'id="search-page-q"' in response.content
 
 
-def test_company_options_for_the_picker(client_for, users, records):
-    response = client_for(users.rep_a).get(reverse("company-options"), {"q": "hoa"})
+def test_company_options_for_the_picker(web_for, users, records):
+    response = web_for(users.rep_a).get(reverse("company-options"), {"q": "hoa"})
     html = response.content.decode()
     assert (
         f'<option value="{records.company_a.pk}" selected>Hoa Sen Trading (hoasen.vn)</option>'
@@ -154,7 +154,7 @@ def test_company_options_for_the_picker(client_for, users, records):
     assert "Bắc Giang" not in html  # team B's company
 
 
-def test_unknown_page_is_our_404(client_for, users):
-    response = client_for(users.rep_a).get("/no-such-page/")
+def test_unknown_page_is_our_404(web_for, users):
+    response = web_for(users.rep_a).get("/no-such-page/")
     assert response.status_code == 404
     assert b"This page does not exist, or you do not have access to it." in response.content

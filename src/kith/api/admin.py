@@ -19,7 +19,7 @@ from kith.core.errors import FieldError, NotFound
 from kith.core.models import CustomField
 from kith.customers import services as customer_services
 from kith.identity import selectors, services
-from kith.identity.access import MODULES
+from kith.identity.access import MODULES, admin_require
 from kith.identity.models import Role, Team, User
 
 router = Router(tags=["admin"])
@@ -74,7 +74,7 @@ def _definition(field_id: int) -> CustomField:
 @router.get("/admin/custom-fields", response={200: list[AdminCustomFieldOut], **ERRORS})
 def custom_fields_list(request: ApiRequest, model: str = "") -> Any:
     """Custom field definitions in display order; `model` narrows to one model."""
-    services.admin_require(request.auth)
+    admin_require(request.auth)
     models = [model] if model in CUSTOM_MODELS else list(CUSTOM_MODELS)
     return [definition for m in models for definition in custom_fields_of(m)]
 
@@ -96,7 +96,7 @@ def custom_field_update(request: ApiRequest, field_id: int, payload: AdminCustom
 @router.delete("/admin/custom-fields/{int:field_id}", response={200: AdminRemovedOut, **ERRORS})
 def custom_field_delete(request: ApiRequest, field_id: int) -> Any:
     """Delete the definition and remove its values from every record (kept in their history)."""
-    services.admin_require(request.auth)
+    admin_require(request.auth)
     _definition(field_id)
     return {"removed": customer_services.custom_field_delete(by=request.auth, field_id=field_id)}
 
@@ -182,7 +182,7 @@ def user_create(request: ApiRequest, payload: AdminUserIn) -> Any:
     data = payload.model_dump()
     team = None
     if data["team_id"] is not None:
-        services.admin_require(request.auth)
+        admin_require(request.auth)
         team = Team.objects.filter(pk=data["team_id"]).first()
         if team is None:
             raise FieldError.one("team_id", _("Choose an existing team."))

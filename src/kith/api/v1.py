@@ -1,4 +1,4 @@
-"""API v1: one NinjaAPI, one router module per domain (mounted below).
+"""API v1: one NinjaAPI; every installed app's routers (KithAppConfig.api_routers) mounted below.
 
 Every operation needs a caller: a personal API token (`Authorization: Bearer kith_…`) or a
 signed-in browser session (CSRF-checked). Errors are JSON; see kith.api.errors.
@@ -6,18 +6,9 @@ signed-in browser session (CSRF-checked). Errors are JSON; see kith.api.errors.
 
 from ninja import NinjaAPI
 
-from kith.api import (
-    admin,
-    customers,
-    engagement,
-    errors,
-    identity,
-    insights,
-    intake,
-    sales,
-    service,
-)
+from kith.api import errors
 from kith.api.auth import session_auth, token_auth
+from kith.core.doors import api_routers
 
 api = NinjaAPI(
     title="Kith API",
@@ -26,11 +17,5 @@ api = NinjaAPI(
     auth=[token_auth, session_auth],
 )
 errors.install(api)
-api.add_router("", identity.router)
-api.add_router("", customers.router)
-api.add_router("", engagement.router)
-api.add_router("", sales.router)
-api.add_router("", service.router)
-api.add_router("", insights.router)
-api.add_router("", intake.router)
-api.add_router("", admin.router)
+for router in api_routers():
+    api.add_router("", router)

@@ -75,3 +75,8 @@ def createuser(
             }
         )
     )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `kith createuser` to the `kith` app."""
+    app.command()(createuser)

@@ -47,3 +47,15 @@ def changes_record(
                 )
     ChangeRecord.objects.bulk_create(rows)
     return rows
+
+
+def history_for(*, model: str, object_id: int, limit: int = 100) -> list[ChangeRecord]:
+    """The change history of one record (`model` as "app.model"), newest first, actors loaded.
+
+    The caller has checked that the user may see the record.
+    """
+    return list(
+        ChangeRecord.objects.filter(model=model, object_id=object_id)
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )

@@ -107,3 +107,24 @@ class ScheduleRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PublicFormPost(models.Model):
+    """One post of a public form (web-to-lead, support), kept for the per-address rate limit.
+
+    In the database so every app server process counts the same; the address is stored only
+    as a keyed hash (kith.core.public_forms.public_address_hash).
+    """
+
+    form = models.CharField(max_length=64)  # which rate limit counts it: "sales.webform" …
+    address_hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["form", "address_hash", "at"], name="public_form_post_idx"),
+            models.Index(fields=["at"], name="public_form_post_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form} {self.at}"

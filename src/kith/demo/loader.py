@@ -14,17 +14,14 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kith.core.doors import demo_loaders
 from kith.core.errors import FieldError, KithError
 from kith.core.models import CustomField, Tag
 from kith.customers import services as customers
 from kith.demo import bulk
 from kith.demo.accounts import DEMO_PASSWORD, DEMO_USERS, TEAMS
 from kith.demo.context import DemoContext
-from kith.demo.engagement import demo_engagement_load
 from kith.demo.generator import DemoWorld
-from kith.demo.insights import demo_insights_load
-from kith.demo.sales import demo_sales_load
-from kith.demo.service import demo_service_load
 from kith.demo.vocabulary import TAGS, TIERS
 from kith.identity import services as identity
 from kith.identity.models import Team, User
@@ -78,14 +75,9 @@ def demo_load(
         users, fields = demo_accounts_create()
         counts = _load_bulk(world, contacts, users, fields, progress)
         context = DemoContext(size=size, seed=seed, users=users, progress=progress)
-        # Sales first: the engagement and service data refer to its deals and orders; insights
-        # last: it scores what the others loaded.
-        for domain_load in (
-            demo_sales_load,
-            demo_engagement_load,
-            demo_service_load,
-            demo_insights_load,
-        ):
+        # Each installed app's demo data (KithAppConfig.demo_loaders), in their declared order:
+        # sales first (the others refer to its deals and orders), insights last (it scores).
+        for domain_load in demo_loaders():
             domain_load(context)
     return DemoSummary(
         size=size,

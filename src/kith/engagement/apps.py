@@ -2,15 +2,49 @@
 
 from datetime import timedelta
 
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from kith.core.apps import (
+    RECORD_GRANTS,
+    AccessModule,
+    DemoLoader,
+    ImportKind,
+    KithAppConfig,
+    NavEntry,
+    RecordPanel,
+)
 
-class EngagementConfig(AppConfig):
+
+class EngagementConfig(KithAppConfig):
     name = "kith.engagement"
     label = "engagement"
     verbose_name = "Engagement"
     default_auto_field = "django.db.models.BigAutoField"
+
+    access_modules = {
+        "interactions": AccessModule(_("interactions"), RECORD_GRANTS),
+        "tasks": AccessModule(_("tasks"), RECORD_GRANTS),
+    }
+    api_routers = ("kith.api.engagement:router",)
+    url_modules = ("kith.web.urls_engagement",)
+    nav_entries = (NavEntry("tasks", _("Tasks"), "task-list", order=30, url_prefixes=("task",)),)
+    record_panels = (
+        RecordPanel("contact", "contact-timeline", _("Timeline"), "main", order=10),
+        RecordPanel("contact", "contact-tasks-panel", _("Tasks"), "side", order=50),
+        RecordPanel("company", "company-timeline", _("Timeline"), "main", order=10),
+    )
+    # After sales: the demo's interactions and tasks refer to its deals and orders.
+    demo_loaders = (DemoLoader("kith.demo.engagement:demo_engagement_load", order=20),)
+    cli_commands = ("kith.cli.engagement:register",)
+    import_kinds = (
+        ImportKind(
+            "interactions",
+            _("Interactions"),
+            model="engagement.interaction",
+            module="interactions",
+            order=50,
+        ),
+    )
 
     def ready(self) -> None:
         from kith.core.schedules import schedule_register

@@ -6,30 +6,38 @@ delete, export). A record outside the user's scope does not exist for them (NotF
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from kith.core.errors import Forbidden, NotFound
+from kith.core.doors import access_modules
+from kith.core.errors import FieldError, Forbidden, NotFound
 from kith.identity.models import Right, RoleGrant, Scope, User
 
 M = TypeVar("M", bound=Model)
 
+
+class _Modules(Mapping[str, Any]):
+    """Module key -> its name for messages, for every access module an installed app declares
+    (KithAppConfig.access_modules), in app order. Read on each use: the apps may change in tests."""
+
+    def _labels(self) -> dict[str, Any]:
+        return {key: module.label for key, module in access_modules().items()}
+
+    def __getitem__(self, key: str) -> Any:
+        return self._labels()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels())
+
+    def __len__(self) -> int:
+        return len(self._labels())
+
+
 # Modules that roles grant rights on, with their names for messages.
-MODULES: dict[str, Any] = {
-    "contacts": gettext_lazy("contacts"),
-    "companies": gettext_lazy("companies"),
-    "interactions": gettext_lazy("interactions"),
-    "tasks": gettext_lazy("tasks"),
-    "leads": gettext_lazy("leads"),
-    "deals": gettext_lazy("deals"),
-    "products": gettext_lazy("products"),
-    "orders": gettext_lazy("orders"),
-    "tickets": gettext_lazy("tickets"),
-    "imports": gettext_lazy("imports"),
-}
+MODULES: Mapping[str, Any] = _Modules()
 
 
 def grants_of(user: User) -> dict[str, RoleGrant]:
@@ -111,3 +119,57 @@ def is_admin(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return bool(user.is_superuser or (user.role_id is not None and user.role.slug == "admin"))
+
+
+def admin_require(user: Any, *, message: Any = None) -> None:
+    """Raise Forbidden (with `message`, or a general one) unless `user` administers Kith."""
+    if not is_admin(user):
+        raise Forbidden(str(message or _("Only administrators can change settings.")))
+
+
+def users_assignable(*, user: Any, module: str = "contacts") -> QuerySet[User]:
+    """Users that `user` may make the owner of a record: anyone with scope all, teammates with
+    scope team, only themselves with scope own."""
+    users = User.objects.filter(is_active=True).select_related("team").order_by("username")
+    grant = grant_for(user, module)
+    if grant is None:
+        return users.none()
+    if grant.scope == Scope.ALL:
+        return users
+    if grant.scope == Scope.TEAM and user.team_id is not None:
+        return users.filter(team_id=user.team_id)
+    return users.filter(pk=user.pk)
+
+
+def owner_resolve(
+    *, by: User, owner_id: Any, module: str, errors: dict[str, str] | None = None
+) -> User:
+    """The owner to give a record in `module`: `by`, unless another user `by` may assign is named.
+
+    An owner `by` may not assign is a message in `errors["owner_id"]` (and `by` is returned)
+    when `errors` is given, else a FieldError. None and "" mean "no one named".
+    """
+    if owner_id in (None, "") or owner_id == by.pk:
+        return by
+    owner = users_assignable(user=by, module=module).filter(pk=owner_id).first()
+    if owner is not None:
+        return owner
+    message = _("You cannot assign records to this user.")
+    if errors is None:
+        raise FieldError.one("owner_id", message)
+    errors["owner_id"] = message
+    return by
+
+
+def for_write(model: type[M], *, module: str, by: User, pk: Any, right: str) -> M:
+    """The record `pk` of `model`, locked for this transaction, that `by` may `right` in `module`.
+
+    Outside the user's scope (or missing) is NotFound; in scope without the right is Forbidden.
+    Call inside transaction.atomic: the row lock (SELECT … FOR UPDATE) lasts until it ends.
+    """
+    queryset = model._default_manager.select_for_update(of=("self",))
+    record = visible_to(queryset, user=by, module=module).filter(pk=pk).first()
+    if record is None:
+        raise NotFound(_("Not found."))
+    require(by, module, right, record)
+    return record

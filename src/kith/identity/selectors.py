@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 
 from kith.core.errors import NotFound
 from kith.core.pagination import Ordering, Page, paginate
-from kith.identity.access import grant_for
-from kith.identity.models import ApiToken, Role, RoleGrant, Scope, Team, User
-from kith.identity.services import TOKEN_PREFIX, admin_require, token_hash
+from kith.identity.access import admin_require
+from kith.identity.access import users_assignable as users_assignable  # its old home
+from kith.identity.models import ApiToken, Role, RoleGrant, Team, User
+from kith.identity.services import TOKEN_PREFIX, token_hash
 
 # Writing last_used_at on every request would turn every API read into a write.
 _LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -41,20 +42,6 @@ def user_for_api_token(*, raw: str) -> User | None:
 def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
     """The user's tokens, newest first (revoked ones included, marked by revoked_at)."""
     return ApiToken.objects.filter(user=user).order_by("-created_at")
-
-
-def users_assignable(*, user: User, module: str = "contacts") -> QuerySet[User]:
-    """Users that `user` may make the owner of a record: anyone with scope all, teammates with
-    scope team, only themselves with scope own."""
-    users = User.objects.filter(is_active=True).select_related("team").order_by("username")
-    grant = grant_for(user, module)
-    if grant is None:
-        return users.none()
-    if grant.scope == Scope.ALL:
-        return users
-    if grant.scope == Scope.TEAM and user.team_id is not None:
-        return users.filter(team_id=user.team_id)
-    return users.filter(pk=user.pk)
 
 
 def teams_all() -> QuerySet[Team]:

@@ -16,48 +16,46 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
-from kith.core.errors import FieldError, Forbidden, NotFound
-from kith.identity.access import MODULES, is_admin
+from kith.core.doors import access_modules
+from kith.core.errors import FieldError, NotFound
+from kith.identity.access import MODULES, admin_require
 from kith.identity.models import ApiToken, Right, Role, RoleGrant, Scope, Team, User
 
-# slug -> (name, scope, rights). Rights beyond read: create, edit, delete, export.
-DEFAULT_ROLES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "admin": ("Administrator", Scope.ALL, ("create", "edit", "delete", "export")),
-    "manager": ("Sales manager", Scope.ALL, ("create", "edit", "delete", "export")),
-    "sales_rep": ("Sales representative", Scope.TEAM, ("create", "edit", "export")),
+# The ready roles, slug -> name. What each may do in a module is that module's default grant
+# (KithAppConfig.access_modules); a module without a grant for a role gives it none.
+DEFAULT_ROLES: dict[str, str] = {
+    "admin": "Administrator",
+    "manager": "Sales manager",
+    "sales_rep": "Sales representative",
 }
 TOKEN_PREFIX = "kith"
 
 
 def roles_ensure_defaults() -> dict[str, Role]:
-    """Create the admin, manager and sales-rep roles with a grant on every module. Idempotent:
-    existing grants are left as an admin may have tuned them; missing modules are added."""
+    """Create the admin, manager and sales-rep roles with the default grant of every installed
+    app's access modules. Idempotent: existing grants are left as an admin may have tuned them;
+    missing modules are added."""
+    modules = access_modules()
     roles: dict[str, Role] = {}
     with transaction.atomic():
-        for slug, (name, scope, rights) in DEFAULT_ROLES.items():
+        for slug, name in DEFAULT_ROLES.items():
             role, _created = Role.objects.get_or_create(slug=slug, defaults={"name": name})
             have = set(role.grants.values_list("module", flat=True))
             RoleGrant.objects.bulk_create(
                 [
                     RoleGrant(
                         role=role,
-                        module=module,
-                        scope=scope,
+                        module=key,
+                        scope=grant.scope,
                         can_read=True,
-                        **{f"can_{right}": True for right in rights},
+                        **{f"can_{right}": True for right in grant.rights},
                     )
-                    for module in MODULES
-                    if module not in have
+                    for key, module in modules.items()
+                    if key not in have and (grant := module.grants.get(slug)) is not None
                 ]
             )
             roles[slug] = role
     return roles
-
-
-def admin_require(user: Any) -> None:
-    """Raise Forbidden unless `user` administers Kith (see kith.identity.access.is_admin)."""
-    if not is_admin(user):
-        raise Forbidden(_("Only administrators can change settings."))
 
 
 def _team_name_clean(name: str, *, exclude_id: int | None = None) -> str:

@@ -3,15 +3,34 @@
 from datetime import time, timedelta
 from functools import partial
 
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from kith.core.apps import DemoLoader, KithAppConfig, NavEntry, RecordPanel
 
-class InsightsConfig(AppConfig):
+
+class InsightsConfig(KithAppConfig):
     name = "kith.insights"
     label = "insights"
     verbose_name = "Insights"
     default_auto_field = "django.db.models.BigAutoField"
+
+    api_routers = ("kith.api.insights:router",)
+    url_modules = ("kith.web.urls_insights",)
+    nav_entries = (
+        NavEntry(
+            "insights",
+            _("Insights"),
+            "insights-dashboard",
+            order=90,
+            url_prefixes=("insights", "segment"),
+        ),
+    )
+    record_panels = (
+        RecordPanel("contact", "contact-insights-panel", _("Scores"), "side", order=30),
+    )
+    # Last: it scores what the others loaded.
+    demo_loaders = (DemoLoader("kith.demo.insights:demo_insights_load", order=40),)
+    cli_commands = ("kith.cli.insights:register", "kith.cli.insights_score:register")
 
     def ready(self) -> None:
         from kith.core.schedules import schedule_register

@@ -12,8 +12,6 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import polars as pl
 from django.core.cache import cache
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
@@ -25,13 +23,15 @@ from kith.core.pagination import Ordering, Page, paginate
 from kith.customers.models import Contact
 from kith.identity.access import visible_to
 from kith.identity.models import User
-from kith.insights import jobs
-from kith.insights.engine import kpis
 from kith.insights.models import CustomerScore, ScoringRun
 from kith.insights.vocabulary import SEGMENT_NAMES, segment_name
 from kith.sales.models import Deal, Lead, Order
 from kith.sales.money import minor_digits
 from kith.service.models import Ticket
+
+# Polars, NumPy and the engine are imported inside the functions that compute with them: this
+# module is imported at start-up (the contact filters), and a web worker or `kith --help`
+# should not pay for the analytics libraries (issue #9, item 8).
 
 __all__ = [
     "ClvHistogram",
@@ -203,6 +203,8 @@ class ClvHistogram:
 def clv_histogram(*, user: User, bins: int = HISTOGRAM_BINS) -> ClvHistogram:
     """How the visible customers' lifetime values spread: equal-width bins up to the 99th
     percentile, the last bin open-ended so a few whales do not squash the chart."""
+    import numpy as np
+
     values = np.fromiter(
         scores_visible(user=user)
         .filter(clv__isnull=False)
@@ -331,6 +333,8 @@ def _contacts_sql(user: User) -> tuple[str, Any] | None:
 
 
 def _currency() -> str:
+    from kith.insights import jobs
+
     run = run_latest()
     if run is not None and (run.metrics or {}).get("currency"):
         return str(run.metrics["currency"])
@@ -395,6 +399,9 @@ def kpis_by_period(*, user: User, start: dt.date, end: dt.date, period: str = "m
 
 
 def _kpis_compute(user: User, start: dt.date, end: dt.date, period: str) -> KpiTable:
+    from kith.insights import jobs
+    from kith.insights.engine import kpis
+
     currency = _currency()
     contacts_sql = _contacts_sql(user)
     transactions = jobs.orders_frame(currency=currency, contacts_sql=contacts_sql)
@@ -443,6 +450,10 @@ def _aware(day: dt.date, end: bool = False) -> dt.datetime:
 def _range_kpis(user: User, start: dt.date, end: dt.date) -> dict[str, float | None]:
     """Lead conversion, win rate, sales cycle and CSAT over [start, end], each through its own
     module's permission gate (leads, deals, tickets)."""
+    import polars as pl
+
+    from kith.insights.engine import kpis
+
     since, until = _aware(start), _aware(end, end=True)
     leads = visible_to(Lead.objects.all(), user=user, module="leads").filter(
         created_at__gte=since, created_at__lt=until
@@ -523,6 +534,11 @@ def cohort_table(*, user: User) -> CohortTable:
 
 
 def _cohorts_compute(user: User) -> CohortTable:
+    import polars as pl
+
+    from kith.insights import jobs
+    from kith.insights.engine import kpis
+
     transactions = jobs.orders_frame(currency=_currency(), contacts_sql=_contacts_sql(user))
     retention = kpis.cohort_retention(transactions.select("customer_id", "at", "amount"))
     months = list(range(1, COHORT_MONTHS + 1))

@@ -2,10 +2,10 @@
 
 from django_tasks import task
 
-from kith.insights import jobs
-
 
 @task()
 def scoring_run_task() -> int:
     """Score every contact as of today (the nightly schedule); returns the run's id."""
+    from kith.insights import jobs  # the analytics libraries load in the worker only
+
     return jobs.scoring_run().pk

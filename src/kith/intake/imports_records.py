@@ -413,7 +413,9 @@ def leads_write(
                     last_change = ChangeRecord.objects.aggregate(top=Max("id"))["top"] or 0
                     try:
                         with transaction.atomic():
-                            sales_services.lead_update(by=by, lead_id=match, **fill)
+                            sales_services.lead_update(
+                                by=by, lead_id=match, version=lead.version, **fill
+                            )
                     except KithError as exc:
                         out.failures += _service_failure(item, exc, mapping)
                         continue

@@ -1,23 +1,73 @@
 """Leads and web-to-lead forms, pipelines and deals, products, orders, forecasts."""
 
-from datetime import timedelta
-
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from kith.core.apps import (
+    RECORD_GRANTS,
+    AccessModule,
+    DemoLoader,
+    ImportKind,
+    KithAppConfig,
+    NavEntry,
+    RecordPanel,
+)
 
-class SalesConfig(AppConfig):
+
+class SalesConfig(KithAppConfig):
     name = "kith.sales"
     label = "sales"
     verbose_name = "Sales"
     default_auto_field = "django.db.models.BigAutoField"
 
+    access_modules = {
+        "leads": AccessModule(_("leads"), RECORD_GRANTS),
+        "deals": AccessModule(_("deals"), RECORD_GRANTS),
+        "products": AccessModule(_("products"), RECORD_GRANTS),
+        "orders": AccessModule(_("orders"), RECORD_GRANTS),
+    }
+    api_routers = ("kith.api.sales:router",)
+    url_modules = ("kith.web.urls_sales",)
+    nav_entries = (
+        NavEntry("leads", _("Leads"), "lead-list", order=40, url_prefixes=("lead", "form")),
+        NavEntry(
+            "deals",
+            _("Deals"),
+            "deal-board",
+            order=50,
+            url_prefixes=("deal", "pipeline", "forecast"),
+        ),
+        NavEntry("orders", _("Orders"), "order-list", order=60, url_prefixes=("order", "product")),
+    )
+    record_panels = (
+        RecordPanel("contact", "contact-sales-panel", _("Purchases and deals"), "side", order=20),
+        RecordPanel("company", "company-sales-panel", _("Purchases and deals"), "side", order=20),
+    )
+    # First: the other domains' demo data refers to its deals and orders.
+    demo_loaders = (DemoLoader("kith.demo.sales:demo_sales_load", order=10),)
+    import_kinds = (
+        ImportKind(
+            "leads",
+            _("Leads"),
+            model="sales.lead",
+            module="leads",
+            order=30,
+            list_url_name="lead-list",
+        ),
+        ImportKind(
+            "orders",
+            _("Orders"),
+            model="sales.order",
+            module="orders",
+            order=40,
+            list_url_name="order-list",
+        ),
+    )
+
     def ready(self) -> None:
-        from kith.core.schedules import schedule_register
         from kith.engagement.mail import unknown_sender_handler_register
         from kith.engagement.records import record_kind_register
         from kith.engagement.timeline import timeline_source_register
-        from kith.sales import records, selectors, tasks
+        from kith.sales import records, selectors
         from kith.sales.mail import lead_from_email
 
         unknown_sender_handler_register(handler=lead_from_email)
@@ -28,8 +78,3 @@ class SalesConfig(AppConfig):
             kind="order", label=_("Orders"), fetch=selectors.orders_for_timeline
         )
         timeline_source_register(kind="deal", label=_("Deals"), fetch=selectors.deals_for_timeline)
-        schedule_register(
-            name="sales.form_submissions_prune",
-            every=timedelta(days=1),
-            task=tasks.form_submissions_prune_task,
-        )

@@ -82,21 +82,6 @@ class WebForm(models.Model):
         return self.name
 
 
-class FormSubmission(models.Model):
-    """One accepted or refused post of a public form, kept for the per-IP rate limit (in the
-    database so every app server process sees the same count)."""
-
-    form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="+")
-    ip_hash = models.CharField(max_length=64)
-    at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["ip_hash", "at"], name="form_submission_ip_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.form_id} {self.at}"
-
-
 class Lead(OwnedRecord):
     class Status(models.TextChoices):
         NEW = "new", _("New")

@@ -2,15 +2,35 @@
 
 from datetime import timedelta
 
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from kith.core.apps import (
+    RECORD_GRANTS,
+    AccessModule,
+    DemoLoader,
+    KithAppConfig,
+    NavEntry,
+    RecordPanel,
+)
 
-class ServiceConfig(AppConfig):
+
+class ServiceConfig(KithAppConfig):
     name = "kith.service"
     label = "service"
     verbose_name = "Service"
     default_auto_field = "django.db.models.BigAutoField"
+
+    access_modules = {"tickets": AccessModule(_("tickets"), RECORD_GRANTS)}
+    api_routers = ("kith.api.service:router",)
+    url_modules = ("kith.web.urls_service",)
+    nav_entries = (
+        NavEntry("tickets", _("Tickets"), "ticket-list", order=70, url_prefixes=("ticket", "sla")),
+    )
+    record_panels = (
+        RecordPanel("contact", "contact-tickets-panel", _("Tickets"), "side", order=40),
+        RecordPanel("company", "company-tickets-panel", _("Tickets"), "side", order=40),
+    )
+    demo_loaders = (DemoLoader("kith.demo.service:demo_service_load", order=30),)
 
     def ready(self) -> None:
         from kith.core.schedules import schedule_register

@@ -55,10 +55,24 @@ def _intervals_from(cal: Calendar, moment: datetime) -> Iterator[tuple[datetime,
         if current in cal.holidays:
             continue
         for start, end in cal.hours.get(current.weekday(), ()):
-            yield (
-                datetime.combine(current, start, tzinfo=cal.tz).astimezone(UTC),
-                datetime.combine(current, end, tzinfo=cal.tz).astimezone(UTC),
-            )
+            yield _wall_to_utc(cal, current, start), _wall_to_utc(cal, current, end)
+
+
+def _wall_to_utc(cal: Calendar, day: date, wall: time) -> datetime:
+    """The UTC instant of a local wall-clock time; a time that does not exist (skipped when
+    the clocks go forward) is the instant the clocks jumped, so a working hour that falls in
+    the gap counts nothing."""
+    moment = datetime.combine(day, wall, tzinfo=cal.tz)
+    instant = moment.astimezone(UTC)
+    if instant.astimezone(cal.tz).replace(tzinfo=None) == moment.replace(tzinfo=None):
+        return instant
+    # In a gap: fold=1 reads it with the offset after the jump, an instant before the jump.
+    # Step to the first minute whose wall time is past `wall` (transitions are on whole minutes).
+    probe = moment.replace(fold=1).astimezone(UTC)
+    naive = moment.replace(tzinfo=None)
+    while probe.astimezone(cal.tz).replace(tzinfo=None) < naive:
+        probe += timedelta(minutes=1)
+    return probe
 
 
 def business_add(cal: Calendar, start: datetime, duration: timedelta) -> datetime:

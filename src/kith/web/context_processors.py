@@ -9,8 +9,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
-from django.utils.translation import gettext_lazy as _
 
+from kith.core.doors import nav_entries
 from kith.identity.access import MODULES, can
 
 
@@ -19,42 +19,6 @@ class NavModule:
     key: str
     label: Any
     url_name: str | None  # None: not built yet, shown as "coming soon"
-
-
-_NAV_MODULES = (
-    NavModule("contacts", _("Contacts"), "contact-list"),
-    NavModule("companies", _("Companies"), "company-list"),
-    NavModule("tasks", _("Tasks"), "task-list"),
-    NavModule("leads", _("Leads"), "lead-list"),
-    NavModule("deals", _("Deals"), "deal-board"),
-    NavModule("orders", _("Orders"), "order-list"),
-    NavModule("tickets", _("Tickets"), "ticket-list"),
-    NavModule("campaigns", _("Campaigns"), None),
-    NavModule("insights", _("Insights"), "insights-dashboard"),
-    NavModule("data", _("Data"), "import-list"),
-)
-
-# URL names are "<entity>-<verb>"; the entity tells which nav module to highlight.
-_ACTIVE_BY_URL_PREFIX = {
-    "contact": "contacts",
-    "company": "companies",
-    "task": "tasks",
-    "lead": "leads",
-    "form": "leads",
-    "deal": "deals",
-    "pipeline": "deals",
-    "forecast": "deals",
-    "order": "orders",
-    "product": "orders",
-    "ticket": "tickets",
-    "sla": "tickets",
-    "import": "data",
-    "export": "data",
-    "duplicate": "data",
-    "merge": "data",
-    "insights": "insights",
-    "segment": "insights",
-}
 
 
 def _built(url_name: str | None) -> str | None:
@@ -70,7 +34,14 @@ def _built(url_name: str | None) -> str | None:
 
 @cache
 def nav_modules() -> tuple[NavModule, ...]:
-    return tuple(NavModule(m.key, m.label, _built(m.url_name)) for m in _NAV_MODULES)
+    """The installed apps' nav entries (KithAppConfig.nav_entries), by their order."""
+    return tuple(NavModule(e.key, e.label, _built(e.url_name)) for e in nav_entries())
+
+
+@cache
+def _active_by_url_prefix() -> dict[str, str]:
+    # URL names are "<entity>-<verb>"; the entity tells which nav module to highlight.
+    return {prefix: e.key for e in nav_entries() for prefix in e.url_prefixes}
 
 
 RIGHTS = ("read", "create", "edit", "delete", "export")
@@ -87,6 +58,6 @@ def kith(request: HttpRequest) -> dict[str, Any]:
     url_name = (match.url_name or "") if match else ""
     return {
         "nav_modules": nav_modules(),
-        "nav_active": _ACTIVE_BY_URL_PREFIX.get(url_name.split("-")[0], ""),
+        "nav_active": _active_by_url_prefix().get(url_name.split("-")[0], ""),
         "rights": SimpleLazyObject(lambda: _rights_of(request.user)),
     }

@@ -1,43 +1,22 @@
 """Panels that other domains add to the contact and company pages, each loaded by htmx from its
 own URL (so the record page stays one fast request and each panel checks its own permissions).
 
-A panel appears once its URL name exists; its view takes the record's id and returns a fragment.
+The apps declare them (KithAppConfig.record_panels). A panel appears once its URL name exists;
+its view takes the record's id and returns a fragment.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext_lazy as _
+
+from kith.core.apps import RecordPanel
+from kith.core.doors import record_panels
 
 
-@dataclass(frozen=True)
-class Panel:
-    url_name: str
-    label: Any
-    column: str  # "main" or "side"
-
-
-_CONTACT_PANELS = (
-    Panel("contact-timeline", _("Timeline"), "main"),
-    Panel("contact-sales-panel", _("Purchases and deals"), "side"),
-    Panel("contact-insights-panel", _("Scores"), "side"),
-    Panel("contact-tickets-panel", _("Tickets"), "side"),
-    Panel("contact-tasks-panel", _("Tasks"), "side"),
-    Panel("contact-duplicates-panel", _("Possible duplicates"), "side"),
-)
-_COMPANY_PANELS = (
-    Panel("company-timeline", _("Timeline"), "main"),
-    Panel("company-sales-panel", _("Purchases and deals"), "side"),
-    Panel("company-tickets-panel", _("Tickets"), "side"),
-)
-
-
-def _built(panels: tuple[Panel, ...]) -> dict[str, list[Panel]]:
-    columns: dict[str, list[Panel]] = {"main": [], "side": []}
+def _built(panels: list[RecordPanel]) -> dict[str, list[RecordPanel]]:
+    columns: dict[str, list[RecordPanel]] = {"main": [], "side": []}
     for panel in panels:
         try:
             reverse(panel.url_name, args=[1])
@@ -48,10 +27,10 @@ def _built(panels: tuple[Panel, ...]) -> dict[str, list[Panel]]:
 
 
 @cache
-def contact_panels() -> dict[str, list[Panel]]:
-    return _built(_CONTACT_PANELS)
+def contact_panels() -> dict[str, list[RecordPanel]]:
+    return _built(record_panels("contact"))
 
 
 @cache
-def company_panels() -> dict[str, list[Panel]]:
-    return _built(_COMPANY_PANELS)
+def company_panels() -> dict[str, list[RecordPanel]]:
+    return _built(record_panels("company"))

@@ -47,7 +47,15 @@ class IdListField(forms.Field):
             raise forms.ValidationError(_("Choose from the list.")) from None
 
 
-class LeadForm(ServiceForm):
+class VersionedForm(ServiceForm):
+    """The edit form of a versioned record: a hidden version, and an error about it (a post
+    without it) shown at the top, since the hidden field shows no errors."""
+
+    def form_field_for(self, key: str) -> str | None:
+        return None if key == "version" else super().form_field_for(key)
+
+
+class LeadForm(VersionedForm):
     full_name = forms.CharField(label=_("Name"), max_length=200)
     email = forms.CharField(label=_("Email"), max_length=254, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
@@ -152,7 +160,7 @@ class PublicLeadForm(forms.Form):
         self.fields["website_url"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
 
-class DealForm(ServiceForm):
+class DealForm(VersionedForm):
     name = forms.CharField(label=_("Name"), max_length=200)
     pipeline_id = forms.TypedChoiceField(label=_("Pipeline"), coerce=int)
     amount = MoneyField(label=_("Amount"))

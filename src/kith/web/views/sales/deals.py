@@ -9,7 +9,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,9 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kith.core.audit import history_for
 from kith.core.errors import FieldError, NotFound, StaleEdit
 from kith.identity import selectors as identity_selectors
-from kith.identity.access import is_admin, require
+from kith.identity.access import admin_require, require
 from kith.sales import selectors, services
 from kith.sales.models import Deal, Stage
 from kith.web.forms.sales import (
@@ -171,7 +171,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
 @service_errors
 def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
     deal = selectors.deal_get(user=request.user, deal_id=deal_id)
-    history = selectors.record_history(model="sales.deal", object_id=deal.pk)
+    history = history_for(model="sales.deal", object_id=deal.pk)
     context = {
         "deal": deal,
         "stays": selectors.deal_stage_history(deal=deal),
@@ -324,8 +324,7 @@ def pipeline_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @service_errors
 def pipeline_create(request: HttpRequest) -> HttpResponse:
-    if not is_admin(request.user):
-        raise PermissionDenied(_("Only administrators can change pipelines."))
+    admin_require(request.user, message=_("Only administrators can change pipelines."))
     form = PipelineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         stages = form.stage_inputs()
@@ -353,8 +352,7 @@ def pipeline_create(request: HttpRequest) -> HttpResponse:
 def pipeline_edit(request: HttpRequest, pipeline_id: int) -> HttpResponse:
     """Rename a pipeline; rename, reorder (the order numbers), re-weight, flag, add and delete
     its stages."""
-    if not is_admin(request.user):
-        raise PermissionDenied(_("Only administrators can change pipelines."))
+    admin_require(request.user, message=_("Only administrators can change pipelines."))
     pipeline = selectors.pipeline_get(pipeline_id=pipeline_id)
     if pipeline.pk != pipeline_id:
         raise NotFound(_("Not found."))

@@ -11,18 +11,22 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
+from kith.core.audit import history_for
 from kith.core.errors import FieldError, NotFound, StaleEdit
 from kith.identity import selectors as identity_selectors
-from kith.identity.access import is_admin, require
+from kith.identity.access import admin_require, require
 from kith.sales import selectors, services
 from kith.sales.models import Channel, Lead, WebForm
 from kith.web.forms.sales import ConvertForm, LeadForm, PublicLeadForm, WebFormForm
 from kith.web.views.errors import service_errors
 from kith.web.views.history import history_rows
 from kith.web.views.lists import list_template, with_vary
+
+FORMS_ADMINS_ONLY = gettext_lazy("Only administrators can design web forms.")
 
 
 @login_required
@@ -115,7 +119,7 @@ def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
 @service_errors
 def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = selectors.lead_get(user=request.user, lead_id=lead_id)
-    history = selectors.record_history(model="sales.lead", object_id=lead.pk)
+    history = history_for(model="sales.lead", object_id=lead.pk)
     pipelines = selectors.pipelines_all()
     convert_form = ConvertForm(
         initial={"deal_name": lead.company_name or lead.full_name, "currency": "USD"},
@@ -150,7 +154,7 @@ def lead_convert(request: HttpRequest, lead_id: int) -> HttpResponse:
                 if result.deal is not None:
                     return redirect("deal-detail", deal_id=result.deal.pk)
                 return redirect("contact-detail", contact_id=result.contact.pk)
-    history = selectors.record_history(model="sales.lead", object_id=lead.pk)
+    history = history_for(model="sales.lead", object_id=lead.pk)
     context = {
         "lead": lead,
         "history": history_rows(history, model=Lead, custom_fields=[]),
@@ -162,20 +166,14 @@ def lead_convert(request: HttpRequest, lead_id: int) -> HttpResponse:
 # --- web forms --------------------------------------------------------------------------------
 
 
-def _admin_required(request: HttpRequest) -> None:
-    if not is_admin(request.user):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied(_("Only administrators can design web forms."))
-
-
 def _public_url(request: HttpRequest, form: WebForm) -> str:
     return request.build_absolute_uri(reverse("form-public", args=[form.slug]))
 
 
 @login_required
+@service_errors
 def form_list(request: HttpRequest) -> HttpResponse:
-    _admin_required(request)
+    admin_require(request.user, message=FORMS_ADMINS_ONLY)
     forms_ = [{"form": f, "url": _public_url(request, f)} for f in selectors.webforms_all()]
     return render(request, "web/sales/form_list.html", {"forms": forms_})
 
@@ -190,8 +188,9 @@ def _webform_form(request: HttpRequest, initial: dict[str, Any]) -> WebFormForm:
 
 
 @login_required
+@service_errors
 def form_create(request: HttpRequest) -> HttpResponse:
-    _admin_required(request)
+    admin_require(request.user, message=FORMS_ADMINS_ONLY)
     form = _webform_form(
         request,
         {"thank_you_text": _("Thank you! We will be in touch soon."), "is_active": True,
@@ -209,8 +208,9 @@ def form_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@service_errors
 def form_edit(request: HttpRequest, form_id: int) -> HttpResponse:
-    _admin_required(request)
+    admin_require(request.user, message=FORMS_ADMINS_ONLY)
     webform = WebForm.objects.filter(pk=form_id).first()
     if webform is None:
         from django.http import Http404
