@@ -1,0 +1,334 @@
+"""The ticket lifecycle: create, change fields, move status, agent replies. Every change is a
+TicketEvent (who, when, what, old → new); TRANSITIONS says which status moves are allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kith.core.errors import FieldError, NotFound, StaleEdit
+from kith.customers.models import Company, Contact
+from kith.identity.access import require, visible_to
+from kith.identity.models import User
+from kith.identity.selectors import users_assignable
+from kith.service import clock
+from kith.service.models import Priority, Ticket, TicketEvent
+from kith.service.services.calendars import _text, calendar_clock, sla_apply
+
+Status = Ticket.Status
+# Allowed status changes. Closed is final: a customer writing again opens a new ticket.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset({Status.OPEN, Status.PENDING, Status.RESOLVED, Status.CLOSED}),
+    Status.OPEN: frozenset({Status.PENDING, Status.RESOLVED, Status.CLOSED}),
+    Status.PENDING: frozenset({Status.OPEN, Status.RESOLVED, Status.CLOSED}),
+    Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+TICKET_FIELDS = frozenset(
+    {"subject", "description", "priority", "category", "owner_id", "contact_id", "company_id"}
+)
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def ticket_event(
+    ticket: Ticket,
+    kind: str,
+    *,
+    actor: User | None,
+    at: datetime,
+    field: str = "",
+    old: Any = "",
+    new: Any = "",
+) -> TicketEvent:
+    """An unsaved TicketEvent (the caller bulk-creates them); None values become ""."""
+    return TicketEvent(
+        ticket=ticket,
+        kind=kind,
+        field=field,
+        old_value="" if old is None else str(old),
+        new_value="" if new is None else str(new),
+        actor=actor,
+        at=at,
+    )
+
+
+# --- tickets ---------------------------------------------------------------------------------
+
+
+def _contact_resolve(*, by: User, contact_id: Any, errors: dict[str, str]) -> Contact | None:
+    if contact_id in (None, ""):
+        return None
+    contact = (
+        visible_to(Contact.objects.all(), user=by, module="contacts").filter(pk=contact_id).first()
+    )
+    if contact is None:
+        errors["contact_id"] = _("Choose a contact you can see.")
+    return contact
+
+
+def _company_resolve(*, by: User, company_id: Any, errors: dict[str, str]) -> Company | None:
+    if company_id in (None, ""):
+        return None
+    company = (
+        visible_to(Company.objects.all(), user=by, module="companies").filter(pk=company_id).first()
+    )
+    if company is None:
+        errors["company_id"] = _("Choose a company you can see.")
+    return company
+
+
+def _owner_resolve(*, by: User, owner_id: Any, errors: dict[str, str]) -> User:
+    if owner_id in (None, "") or owner_id == by.pk:
+        return by
+    owner = users_assignable(user=by, module="tickets").filter(pk=owner_id).first()
+    if owner is None:
+        errors["owner_id"] = _("You cannot assign tickets to this user.")
+        return by
+    return owner
+
+
+def ticket_values_check(values: Mapping[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """The cleaned subject, description, category and priority among `values`; a bad one
+    is put in `errors` by field."""
+    out: dict[str, Any] = {}
+    if "subject" in values:
+        out["subject"] = _text(values["subject"], "subject", 200, errors, required=True)
+    if "description" in values:
+        out["description"] = str(values["description"] or "").strip()[:20000]
+    if "category" in values:
+        out["category"] = _text(values["category"], "category", 80, errors)
+    if "priority" in values:
+        if values["priority"] not in Priority.values:
+            errors["priority"] = _("“%(value)s” is not a valid choice.") % {
+                "value": values["priority"]
+            }
+        out["priority"] = values["priority"]
+    return out
+
+
+def ticket_open(
+    *,
+    owner: User,
+    actor: User | None,
+    subject: str,
+    description: str,
+    contact: Contact | None,
+    company: Company | None,
+    channel: str,
+    priority: str,
+    category: str,
+    now: datetime,
+    message_id: str = "",
+) -> Ticket:
+    """Store a new ticket with its SLA due times and its created event (no access check: the
+    callers checked who may open it)."""
+    ticket = Ticket(
+        subject=subject,
+        description=description,
+        contact=contact,
+        company=company if company is not None else (contact.company if contact else None),
+        channel=channel,
+        priority=priority,
+        category=category,
+        owner=owner,
+        team_id=owner.team_id,
+        message_id=message_id[:255],
+    )
+    ticket.save()
+    # created_at is auto_now_add; a given `now` (tests, imports) is what the SLA counts from.
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=now)
+    ticket.created_at = now
+    sla_apply(ticket)
+    ticket.save(update_fields=["sla_policy", "first_response_due", "resolution_due"])
+    TicketEvent.objects.bulk_create(
+        [ticket_event(ticket, TicketEvent.Kind.CREATED, actor=actor, at=now, new=ticket.status)]
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    by: User,
+    subject: str,
+    description: str = "",
+    contact_id: int | None = None,
+    company_id: int | None = None,
+    channel: str = Ticket.Channel.WEB,
+    priority: str = Priority.NORMAL,
+    category: str = "",
+    owner_id: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """A new ticket with its SLA due times; the contact and company must be visible to `by`."""
+    require(by, "tickets", "create")
+    now = now or timezone.now()
+    errors: dict[str, str] = {}
+    values = ticket_values_check(
+        {
+            "subject": subject,
+            "description": description,
+            "category": category,
+            "priority": priority,
+        },
+        errors,
+    )
+    if channel not in Ticket.Channel.values:
+        errors["channel"] = _("“%(value)s” is not a valid choice.") % {"value": channel}
+    contact = _contact_resolve(by=by, contact_id=contact_id, errors=errors)
+    company = _company_resolve(by=by, company_id=company_id, errors=errors)
+    owner = _owner_resolve(by=by, owner_id=owner_id, errors=errors)
+    if errors:
+        raise FieldError(errors)
+    return ticket_open(
+        owner=owner,
+        actor=by,
+        contact=contact,
+        company=company,
+        channel=channel,
+        now=now,
+        **values,
+    )
+
+
+def _ticket_for_write(*, by: User, ticket_id: int, right: str = "edit") -> Ticket:
+    ticket = (
+        visible_to(Ticket.objects.select_for_update(of=("self",)), user=by, module="tickets")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound(_("Not found."))
+    require(by, "tickets", right, ticket)
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    by: User,
+    ticket_id: int,
+    version: int | None = None,
+    now: datetime | None = None,
+    **changes: Any,
+) -> Ticket:
+    """Change fields of a ticket (each change is an event); a priority change recomputes the SLA."""
+    now = now or timezone.now()
+    unknown = sorted(set(changes) - TICKET_FIELDS)
+    if unknown:
+        raise FieldError({name: _("This field cannot be changed.") for name in unknown})
+    ticket = _ticket_for_write(by=by, ticket_id=ticket_id)
+    if version is not None and ticket.version != version:
+        raise StaleEdit(
+            _("Ticket %(ref)s was changed by someone else since you opened it. Reload it.")
+            % {"ref": ticket.reference}
+        )
+    errors: dict[str, str] = {}
+    values = ticket_values_check(changes, errors)
+    if "contact_id" in changes:
+        values["contact"] = _contact_resolve(by=by, contact_id=changes["contact_id"], errors=errors)
+    if "company_id" in changes:
+        values["company"] = _company_resolve(by=by, company_id=changes["company_id"], errors=errors)
+    if "owner_id" in changes:
+        values["owner"] = _owner_resolve(by=by, owner_id=changes["owner_id"], errors=errors)
+    if errors:
+        raise FieldError(errors)
+    events = []
+    for name, new in values.items():
+        old = getattr(ticket, name)
+        if old != new:
+            events.append(
+                ticket_event(
+                    ticket, TicketEvent.Kind.CHANGED, actor=by, at=now, field=name, old=old, new=new
+                )
+            )
+            setattr(ticket, name, new)
+    if "owner" in values:
+        ticket.team_id = ticket.owner.team_id
+    if not events:
+        return ticket
+    if any(e.field in {"priority", "contact"} for e in events):
+        sla_apply(ticket)
+    ticket.version += 1
+    ticket.save()
+    TicketEvent.objects.bulk_create(events)
+    return ticket
+
+
+def status_set(ticket: Ticket, status: str, *, actor: User | None, now: datetime) -> TicketEvent:
+    """Move the ticket's status, pausing/resuming the resolution clock; the caller saves."""
+    old = ticket.status
+    if ticket.paused_at is not None and status != Status.PENDING:
+        cal = calendar_clock(ticket.sla_policy.calendar) if ticket.sla_policy else None
+        if cal is not None:
+            paused = clock.business_between(cal, ticket.paused_at, now)
+            ticket.paused_seconds += int(paused.total_seconds())
+            if ticket.resolution_due is not None:
+                ticket.resolution_due = clock.business_add(cal, ticket.resolution_due, paused)
+        ticket.paused_at = None
+    if status == Status.PENDING:
+        ticket.paused_at = now
+    if status == Status.RESOLVED:
+        ticket.resolved_at = now
+        if ticket.first_responded_at is None:
+            ticket.first_responded_at = now
+    elif status == Status.OPEN:
+        ticket.resolved_at = None
+    if status == Status.CLOSED:
+        ticket.closed_at = now
+        if ticket.resolved_at is None:
+            ticket.resolved_at = now
+    ticket.status = status
+    ticket.version += 1
+    return ticket_event(
+        ticket, TicketEvent.Kind.STATUS, actor=actor, at=now, field="status", old=old, new=status
+    )
+
+
+@transaction.atomic
+def ticket_transition(
+    *, by: User, ticket_id: int, status: str, now: datetime | None = None
+) -> Ticket:
+    """Move a ticket to `status` if TRANSITIONS allow it; resolving sends the CSAT request."""
+    now = now or timezone.now()
+    ticket = _ticket_for_write(by=by, ticket_id=ticket_id)
+    if status not in TRANSITIONS.get(ticket.status, frozenset()):
+        raise FieldError.one(
+            "status",
+            _("A ticket cannot go from %(old)s to %(new)s.")
+            % {"old": Status(ticket.status).label, "new": status},
+        )
+    event = status_set(ticket, status, actor=by, now=now)
+    ticket.save()
+    event.save()
+    if status == Status.RESOLVED:
+        from kith.service.tasks import csat_request_send_task
+
+        ticket_id_ = ticket.pk
+        # Sent by the worker: a slow or failing mail server must not fail the agent's click.
+        transaction.on_commit(lambda: csat_request_send_task.enqueue(ticket_id_))
+    return ticket
+
+
+@transaction.atomic
+def ticket_reply(*, by: User, ticket_id: int, text: str, now: datetime | None = None) -> Ticket:
+    """An agent's reply: the first one stops the first-response clock; a new ticket opens."""
+    now = now or timezone.now()
+    ticket = _ticket_for_write(by=by, ticket_id=ticket_id)
+    body = str(text or "").strip()
+    if not body:
+        raise FieldError.one("text", _("Write a reply."))
+    events = [ticket_event(ticket, TicketEvent.Kind.REPLY, actor=by, at=now, new=body[:5000])]
+    if ticket.first_responded_at is None:
+        ticket.first_responded_at = now
+    if ticket.status == Status.NEW:
+        events.append(status_set(ticket, Status.OPEN, actor=by, now=now))
+    ticket.save()
+    TicketEvent.objects.bulk_create(events)
+    return ticket
