@@ -5,29 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError
 from kith.core.text import clean
+from kith.core.validation import text_clean
 from kith.customers.models import Contact
 from kith.identity.access import is_admin
 from kith.identity.models import User
 from kith.service import clock
 from kith.service.models import BusinessCalendar, BusinessHoliday, Priority, SlaPolicy, Ticket
-
-
-def _text(
-    value: Any, field: str, limit: int, errors: dict[str, str], required: bool = False
-) -> str:
-    text = clean(str(value or ""))
-    if len(text) > limit:
-        errors[field] = _("Use at most %(n)d characters.") % {"n": limit}
-    elif required and not text:
-        errors[field] = _("This field is required.")
-    return text
 
 
 def _admin_check(by: User) -> None:
@@ -49,7 +38,7 @@ def calendar_create(
     """A business calendar: working intervals per weekday ("0" = Monday, "HH:MM" pairs)."""
     _admin_check(by)
     errors: dict[str, str] = {}
-    name = _text(name, "name", 120, errors, required=True)
+    name = text_clean(name, field="name", limit=120, errors=errors, required=True)
     try:
         spec = clock.calendar_from_spec(timezone=timezone_name, hours=hours)
         if not spec.has_hours():
@@ -89,7 +78,7 @@ def sla_policy_create(
     """A policy for one priority (blank: any) and tier (blank tier_field: any customer)."""
     _admin_check(by)
     errors: dict[str, str] = {}
-    name = _text(name, "name", 120, errors, required=True)
+    name = text_clean(name, field="name", limit=120, errors=errors, required=True)
     if priority and priority not in Priority.values:
         errors["priority"] = _("“%(value)s” is not a valid choice.") % {"value": priority}
     if not BusinessCalendar.objects.filter(pk=calendar_id).exists():

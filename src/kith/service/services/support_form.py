@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError
 from kith.core.text import clean
+from kith.core.validation import text_clean
 from kith.customers.normalise import email_normalise
 from kith.service.models import Priority, SupportSubmission, Ticket
-from kith.service.services.calendars import _text
 from kith.service.services.requesters import requester_for_email
 from kith.service.services.tickets import ticket_open, ticket_values_check
 
@@ -49,7 +49,9 @@ def support_form_submit(
     if clean(str(data.get("website_url") or "")):  # the honeypot: humans never see it
         return None
     errors: dict[str, str] = {}
-    name = _text(data.get("full_name"), "full_name", 200, errors, required=True)
+    name = text_clean(
+        data.get("full_name"), field="full_name", limit=200, errors=errors, required=True
+    )
     raw_email = clean(str(data.get("email") or ""))
     email = ""
     if not raw_email:

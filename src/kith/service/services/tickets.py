@@ -12,13 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError, NotFound, StaleEdit
+from kith.core.validation import text_clean
 from kith.customers.models import Company, Contact
 from kith.identity.access import require, visible_to
 from kith.identity.models import User
 from kith.identity.selectors import users_assignable
 from kith.service import clock
 from kith.service.models import Priority, Ticket, TicketEvent
-from kith.service.services.calendars import _text, calendar_clock, sla_apply
+from kith.service.services.calendars import calendar_clock, sla_apply
 
 Status = Ticket.Status
 # Allowed status changes. Closed is final: a customer writing again opens a new ticket.
@@ -98,11 +99,13 @@ def ticket_values_check(values: Mapping[str, Any], errors: dict[str, str]) -> di
     is put in `errors` by field."""
     out: dict[str, Any] = {}
     if "subject" in values:
-        out["subject"] = _text(values["subject"], "subject", 200, errors, required=True)
+        out["subject"] = text_clean(
+            values["subject"], field="subject", limit=200, errors=errors, required=True
+        )
     if "description" in values:
         out["description"] = str(values["description"] or "").strip()[:20000]
     if "category" in values:
-        out["category"] = _text(values["category"], "category", 80, errors)
+        out["category"] = text_clean(values["category"], field="category", limit=80, errors=errors)
     if "priority" in values:
         if values["priority"] not in Priority.values:
             errors["priority"] = _("“%(value)s” is not a valid choice.") % {
