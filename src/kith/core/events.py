@@ -27,6 +27,18 @@ from kith.core.models import DomainEvent, EventDelivery
 EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 
 
+def event_record_check(name: str) -> None:
+    """Refuse an event outside a transaction (it must never outlive a rolled-back change, nor
+    be written for a change that committed on its own) or with a malformed name."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(
+            f"event_record({name!r}) outside a transaction: record it inside the service's "
+            "transaction.atomic, so it commits (or rolls back) with the change"
+        )
+    if not EVENT_NAME.fullmatch(name) or len(name) > 64:
+        raise ValueError(f"an event name is dotted lower-case words, e.g. 'deal.won': {name!r}")
+
+
 def event_record(
     *,
     name: str,
@@ -42,13 +54,7 @@ def event_record(
     Raises RuntimeError outside a transaction: an event must never outlive a rolled-back change,
     nor be written for a change that committed on its own.
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError(
-            f"event_record({name!r}) outside a transaction: record it inside the service's "
-            "transaction.atomic, so it commits (or rolls back) with the change"
-        )
-    if not EVENT_NAME.fullmatch(name) or len(name) > 64:
-        raise ValueError(f"an event name is dotted lower-case words, e.g. 'deal.won': {name!r}")
+    event_record_check(name)
     model, object_id = "", None
     if record is not None:
         if record.pk is None:
@@ -61,6 +67,55 @@ def event_record(
         actor_id=getattr(actor, "pk", None),
         payload=payload or {},
     )
+
+
+def change_event_record(
+    *,
+    entity: str,
+    record: models.Model,
+    actor: Any,
+    changes: Iterable[Any],
+    payload: dict[str, Any] | None = None,
+) -> DomainEvent | None:
+    """Record `<entity>.created`, `<entity>.updated {changed: [field names]}` or
+    `<entity>.deleted` from the history rows `kith.core.audit.changes_record` just wrote, so a
+    service says once what changed and both the history and the event follow from it. An edit
+    that changed nothing records no event. Call it before deleting the record (the event keeps
+    its id)."""
+    rows = list(changes)
+    actions = {row.action for row in rows}
+    extra = dict(payload or {})
+    if "create" in actions:
+        name = f"{entity}.created"
+    elif "delete" in actions:
+        name = f"{entity}.deleted"
+    elif rows:
+        name = f"{entity}.updated"
+        extra["changed"] = sorted({row.field for row in rows if row.field})
+    else:
+        return None
+    return event_record(name=name, record=record, actor=actor, payload=extra)
+
+
+def events_record_many(
+    *,
+    name: str,
+    model: type[models.Model],
+    object_ids: Iterable[int],
+    actor: Any = None,
+    payload: dict[str, Any] | None = None,
+    batch: int = 2000,
+) -> int:
+    """The same event for many records of one model (a bulk tag or assignment), written in
+    batches in the caller's transaction; returns how many were written."""
+    event_record_check(name)
+    label, actor_id, body = model._meta.label_lower, getattr(actor, "pk", None), payload or {}
+    rows = [
+        DomainEvent(name=name, model=label, object_id=pk, actor_id=actor_id, payload=body)
+        for pk in object_ids
+    ]
+    DomainEvent.objects.bulk_create(rows, batch_size=batch)
+    return len(rows)
 
 
 @dataclass(frozen=True)

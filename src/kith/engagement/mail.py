@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError, Forbidden
+from kith.core.events import events_record_many
 from kith.customers.models import Contact, ContactPoint
 from kith.engagement.models import Interaction, Mailbox, MailMessage
 
@@ -211,6 +212,8 @@ def timeline_file(mailbox: Mailbox, message: InboundMessage) -> str:
     }
     contacts = Contact.objects.filter(pk__in=contact_ids).only("id", "company_id")
     rows = [Interaction(contact=c, company_id=c.company_id, **common) for c in contacts]
+    filed_before = Interaction.objects.filter(message_id=message.message_id)
+    known = set(filed_before.values_list("pk", flat=True))
     # ignore_conflicts: a message already on a contact's timeline (sent from Kith, or copied
     # into two folders) is not doubled.
     Interaction.objects.bulk_create(rows, ignore_conflicts=True)
@@ -222,6 +225,12 @@ def timeline_file(mailbox: Mailbox, message: InboundMessage) -> str:
         ).exists():
             Interaction.objects.create(record_model=record_model, record_id=record_id, **common)
         filed += ", " + _("lead #%(id)d") % {"id": record_id}
+    events_record_many(
+        name="email.received" if direction == Interaction.Direction.IN else "email.sent",
+        model=Interaction,
+        object_ids=filed_before.exclude(pk__in=known).values_list("pk", flat=True),
+        payload={"mailbox_id": mailbox.pk},
+    )
     return filed
 
 

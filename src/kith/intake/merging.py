@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError, NotFound
+from kith.core.events import event_record
 from kith.core.models import ChangeRecord
 from kith.customers.indexing import company_index_fields, contact_index_fields
 from kith.customers.models import Company, ContactPoint
@@ -182,6 +183,13 @@ def records_merge(
     DuplicatePair.objects.filter(
         status=DuplicatePair.Status.OPEN, contact_a__in=[survivor_id, *merged_ids]
     ).update(status=DuplicatePair.Status.MERGED)
+    # contacts.merged / companies.merged: handlers move what they keep per record (points,
+    # survey answers, scores) from the removed ids to the kept one.
+    entity = "contacts" if label == "customers.contact" else "companies"
+    event_record(
+        name=f"{entity}.merged", record=survivor, actor=by,
+        payload={"kept": survivor_id, "removed": list(merged_ids)},
+    )  # fmt: skip
     return MergeRecord.objects.create(
         model=label,
         survivor_id=survivor_id,

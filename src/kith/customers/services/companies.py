@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
 from kith.core.errors import FieldError
+from kith.core.events import change_event_record
 from kith.core.validation import choice_check, text_clean, unknown_fields_check, version_check
 from kith.customers.indexing import company_index_fields
 from kith.customers.models import Company, Contact
@@ -143,7 +144,8 @@ def company_create(
     company.save()
     if tag_names:
         company.tags.set(tags_resolve(tag_names))
-    changes_record(instance=company, actor=by, before=None, after={})
+    history = changes_record(instance=company, actor=by, before=None, after={})
+    change_event_record(entity="company", record=company, actor=by, changes=history)
     return company
 
 
@@ -163,7 +165,10 @@ def company_update(*, by: User, company_id: int, version: int | None, **changes:
     company._prefetched_objects_cache = {}  # type: ignore[attr-defined]
     if company.name != old_name:
         _company_contacts_reindex(company)
-    changes_record(instance=company, actor=by, before=before, after=company_snapshot(company))
+    history = changes_record(
+        instance=company, actor=by, before=before, after=company_snapshot(company)
+    )
+    change_event_record(entity="company", record=company, actor=by, changes=history)
     return company
 
 
@@ -186,7 +191,10 @@ def _company_contacts_reindex(company: Company, batch: int = 2000) -> None:
 def company_delete(*, by: User, company_id: int) -> None:
     """Delete a company; its contacts stay, without a company, and subsidiaries lose their parent."""
     company = for_write(Company, module="companies", by=by, pk=company_id, right="delete")
-    changes_record(instance=company, actor=by, before=company_snapshot(company), after=None)
+    history = changes_record(
+        instance=company, actor=by, before=company_snapshot(company), after=None
+    )
+    change_event_record(entity="company", record=company, actor=by, changes=history)
     contact_ids = list(Contact.objects.filter(company=company).values_list("pk", flat=True))
     company.delete()
     for contact in Contact.objects.filter(pk__in=contact_ids).prefetch_related("points"):

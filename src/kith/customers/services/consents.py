@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kith.core.errors import FieldError
+from kith.core.events import event_record
 from kith.core.models import ChangeRecord
 from kith.core.validation import choice_check, text_clean
 from kith.customers.models import Consent, Contact
@@ -80,6 +81,10 @@ def _consent_write(
     ChangeRecord.objects.create(
         model="customers.contact", object_id=contact.pk, action="update", field=f"consent.{channel}.{purpose}",
         new_value=status, actor=by,
+    )  # fmt: skip
+    event_record(
+        name="consent.changed", record=contact, actor=by,
+        payload={"channel": channel, "purpose": purpose, "status": status},
     )  # fmt: skip
     return consent
 

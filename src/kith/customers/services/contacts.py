@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
 from kith.core.errors import FieldError
+from kith.core.events import change_event_record
 from kith.core.validation import choice_check, text_clean, unknown_fields_check, version_check
 from kith.customers.indexing import display_name
 from kith.customers.models import Company, Contact
@@ -182,7 +183,8 @@ def contact_create(
     related = _contact_apply(by=by, contact=contact, changes=changes, creating=True)
     contact.save()
     _contact_save_related(contact, related)
-    changes_record(instance=contact, actor=by, before=None, after={})
+    history = changes_record(instance=contact, actor=by, before=None, after={})
+    change_event_record(entity="contact", record=contact, actor=by, changes=history)
     return contact
 
 
@@ -197,7 +199,10 @@ def contact_update(*, by: User, contact_id: int, version: int | None, **changes:
     related = _contact_apply(by=by, contact=contact, changes=changes, creating=False)
     contact.version += 1
     _contact_save_related(contact, related)
-    changes_record(instance=contact, actor=by, before=before, after=contact_snapshot(contact))
+    history = changes_record(
+        instance=contact, actor=by, before=before, after=contact_snapshot(contact)
+    )
+    change_event_record(entity="contact", record=contact, actor=by, changes=history)
     return contact
 
 
@@ -205,5 +210,8 @@ def contact_update(*, by: User, contact_id: int, version: int | None, **changes:
 def contact_delete(*, by: User, contact_id: int) -> None:
     """Delete a contact with its points, addresses, relationships and consents."""
     contact = for_write(Contact, module="contacts", by=by, pk=contact_id, right="delete")
-    changes_record(instance=contact, actor=by, before=contact_snapshot(contact), after=None)
+    history = changes_record(
+        instance=contact, actor=by, before=contact_snapshot(contact), after=None
+    )
+    change_event_record(entity="contact", record=contact, actor=by, changes=history)
     contact.delete()

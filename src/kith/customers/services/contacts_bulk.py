@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from kith.core.events import events_record_many
 from kith.core.models import ChangeRecord
 from kith.core.text import clean
 from kith.customers.models import Contact
@@ -60,6 +61,10 @@ def contacts_bulk_tag(
         through.objects.filter(contact_id=contact_id, tag_id=tag_id).delete()
     versions_bump(Contact, [c.pk for c in changed])
     ChangeRecord.objects.bulk_create(history)
+    events_record_many(
+        name="contact.updated", model=Contact, object_ids=[c.pk for c in changed], actor=by,
+        payload={"changed": ["tags"]},
+    )  # fmt: skip
     return len(changed)
 
 
@@ -85,4 +90,8 @@ def contacts_bulk_assign(*, by: User, contact_ids: Iterable[int], owner_id: int)
     )
     versions_bump(Contact, ids)
     ChangeRecord.objects.bulk_create(history)
+    events_record_many(
+        name="contact.updated", model=Contact, object_ids=ids, actor=by,
+        payload={"changed": ["owner", "team"]},
+    )  # fmt: skip
     return len(ids)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError
+from kith.core.events import event_record
 from kith.customers.models import Company, Contact
 from kith.engagement.models import Interaction
 from kith.engagement.records import record_get
@@ -113,6 +114,10 @@ def interaction_create(
         interaction.participant_contacts.set(
             visible_to(Contact.objects.all(), user=by, module="contacts").filter(pk__in=contacts)
         )
+    event_record(
+        name="interaction.logged", record=interaction, actor=by,
+        payload={"kind": kind, "direction": direction, "contact_id": interaction.contact_id},
+    )  # fmt: skip
     return interaction
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError, NotFound
+from kith.core.events import event_record
 from kith.customers.models import Company, Contact
 from kith.engagement.models import EngagementPreference, Task
 from kith.engagement.records import record_get
@@ -95,6 +96,7 @@ def task_create(
         record_model=record_model,
         record_id=record_id,
     )
+    event_record(name="task.created", record=task, actor=by, payload={"owner_id": assignee.pk})
     if assignee.pk != by.pk:
         notification_create(
             recipient=assignee,
@@ -151,6 +153,7 @@ def task_update(*, by: User, task_id: int, **changes: Any) -> Task:
         task.reminded_at = None
     if new["status"] == Task.Status.DONE and task.status != Task.Status.DONE:
         task.completed_at = timezone.now()
+        event_record(name="task.completed", record=task, actor=by)
     elif new["status"] != Task.Status.DONE:
         task.completed_at = None
     task.title = new["title"].strip()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
 from kith.core.errors import FieldError
+from kith.core.events import event_record
 from kith.customers import services as customers
 from kith.customers.models import Company, Consent, Contact
 from kith.customers.selectors import contacts_by_points
@@ -159,6 +160,10 @@ def lead_convert(
     lead.version += 1
     lead.save()
     changes_record(instance=lead, actor=by, before=before, after=_lead_snapshot(lead))
+    event_record(
+        name="lead.converted", record=lead, actor=by,
+        payload={"contact_id": contact.pk, "deal_id": deal.pk if deal else None},
+    )  # fmt: skip
     return Conversion(
         lead=lead,
         contact=contact,

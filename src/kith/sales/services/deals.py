@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
 from kith.core.errors import FieldError
+from kith.core.events import change_event_record, event_record
 from kith.core.text import clean
 from kith.core.validation import currency_clean, text_clean, unknown_fields_check, version_check
 from kith.customers.models import Company, Contact
@@ -217,7 +218,11 @@ def deal_create(
     deal.save()
     _deal_related_save(deal, related)
     DealStageChange.objects.create(deal=deal, from_stage=None, to_stage=stage, at=now, by=by)
-    changes_record(instance=deal, actor=by, before=None, after={})
+    history = changes_record(instance=deal, actor=by, before=None, after={})
+    change_event_record(
+        entity="deal", record=deal, actor=by, changes=history,
+        payload={"pipeline_id": deal.pipeline_id, "stage_id": stage.pk},
+    )  # fmt: skip
     return deal
 
 
@@ -236,7 +241,8 @@ def deal_update(*, by: User, deal_id: int, version: int | None = None, **changes
     deal.save()
     _deal_related_save(deal, related)
     after = _deal_snapshot(deal) | _deal_links_snapshot(deal)
-    changes_record(instance=deal, actor=by, before=before, after=after)
+    history = changes_record(instance=deal, actor=by, before=before, after=after)
+    change_event_record(entity="deal", record=deal, actor=by, changes=history)
     return deal
 
 
@@ -270,9 +276,29 @@ def deal_move(
     deal.version += 1
     deal.save()
     changes_record(instance=deal, actor=by, before=before, after=_deal_snapshot(deal))
+    _deal_move_events(deal=deal, by=by, from_stage=old_stage)
     if deal.owner_id != by.pk:
         transaction.on_commit(lambda: _notify_owner(deal=deal, by=by))
     return deal
+
+
+def _deal_move_events(*, deal: Deal, by: User, from_stage: Stage) -> None:
+    """deal.stage_changed, and deal.won / deal.lost when the move closed it."""
+    moved = {
+        "from_stage": from_stage.pk,
+        "to_stage": deal.stage_id,
+        "pipeline_id": deal.pipeline_id,
+    }
+    event_record(name="deal.stage_changed", record=deal, actor=by, payload=moved)
+    if deal.outcome == Stage.Outcome.WON:
+        event_record(
+            name="deal.won",
+            record=deal,
+            actor=by,
+            payload={"amount_minor": deal.amount_minor, "currency": deal.currency},
+        )
+    elif deal.outcome == Stage.Outcome.LOST:
+        event_record(name="deal.lost", record=deal, actor=by, payload={"reason": deal.lost_reason})
 
 
 def _notify_owner(*, deal: Deal, by: User) -> None:
@@ -297,5 +323,6 @@ def _notify_owner(*, deal: Deal, by: User) -> None:
 def deal_delete(*, by: User, deal_id: int) -> None:
     """Delete a deal; its history keeps the last values."""
     deal = for_write(Deal, module="deals", by=by, pk=deal_id, right="delete")
-    changes_record(instance=deal, actor=by, before=_deal_snapshot(deal), after=None)
+    history = changes_record(instance=deal, actor=by, before=_deal_snapshot(deal), after=None)
+    change_event_record(entity="deal", record=deal, actor=by, changes=history)
     deal.delete()

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
 from kith.core.errors import FieldError
+from kith.core.events import change_event_record
 from kith.core.text import clean
 from kith.core.validation import choice_check, text_clean, unknown_fields_check, version_check
 from kith.customers.normalise import domain_normalise, email_normalise, phone_normalise
@@ -133,7 +134,11 @@ def lead_create(
         raise FieldError(errors)
     lead.owner, lead.team_id = owner, owner.team_id
     lead.save()
-    changes_record(instance=lead, actor=by, before=None, after={})
+    history = changes_record(instance=lead, actor=by, before=None, after={})
+    change_event_record(
+        entity="lead", record=lead, actor=by, changes=history,
+        payload={"source_channel": lead.source_channel, "form_id": lead.form_id},
+    )  # fmt: skip
     return lead
 
 
@@ -155,7 +160,8 @@ def lead_update(*, by: User, lead_id: int, version: int | None = None, **changes
         raise FieldError(errors)
     lead.version += 1
     lead.save()
-    changes_record(instance=lead, actor=by, before=before, after=_lead_snapshot(lead))
+    history = changes_record(instance=lead, actor=by, before=before, after=_lead_snapshot(lead))
+    change_event_record(entity="lead", record=lead, actor=by, changes=history)
     return lead
 
 
@@ -163,5 +169,6 @@ def lead_update(*, by: User, lead_id: int, version: int | None = None, **changes
 def lead_delete(*, by: User, lead_id: int) -> None:
     """Delete a lead; its history keeps the last values."""
     lead = for_write(Lead, module="leads", by=by, pk=lead_id, right="delete")
-    changes_record(instance=lead, actor=by, before=_lead_snapshot(lead), after=None)
+    history = changes_record(instance=lead, actor=by, before=_lead_snapshot(lead), after=None)
+    change_event_record(entity="lead", record=lead, actor=by, changes=history)
     lead.delete()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
 from kith.core.errors import FieldError
+from kith.core.events import event_record
 from kith.core.validation import choice_check, currency_clean, text_clean, version_check
 from kith.customers.models import Contact
 from kith.identity.access import for_write, require, visible_to
@@ -111,6 +112,10 @@ def order_create(
         row.order = order
     OrderLine.objects.bulk_create(rows)
     changes_record(instance=order, actor=by, before=None, after={})
+    event_record(
+        name="order.created", record=order, actor=by,
+        payload={"contact_id": contact.pk, "total_minor": order.total_minor, "currency": currency, "status": status},
+    )  # fmt: skip
     purchase_summaries_refresh(contact_ids=[contact.pk])
     return order
 
@@ -130,5 +135,15 @@ def order_status_set(*, by: User, order_id: int, status: str, version: int | Non
     order.version += 1
     order.save()
     changes_record(instance=order, actor=by, before=before, after={"status": status})
+    if before["status"] != status:
+        moved = {
+            "from_status": before["status"],
+            "to_status": status,
+            "contact_id": order.contact_id,
+        }
+        event_record(name="order.status_changed", record=order, actor=by, payload=moved)
+        if status in (Order.Status.CANCELLED, Order.Status.REFUNDED):
+            # loyalty and the analytics undo what the order earned on these two
+            event_record(name=f"order.{status}", record=order, actor=by, payload=moved)
     purchase_summaries_refresh(contact_ids=[order.contact_id])
     return order

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError
+from kith.core.events import event_record
 from kith.customers.models import Contact
 from kith.identity.access import require, visible_to
 from kith.identity.models import User
@@ -295,6 +296,12 @@ def orders_import(
         if progress:
             progress(done_orders, done_lines)
     _sequences_reset()
+    if done_orders:
+        # one event for the batch, not one per order: handlers read the id range in bulk
+        event_record(
+            name="orders.imported", actor=by,
+            payload={"first_order": first_id, "last_order": order_id - 1, "count": done_orders},
+        )  # fmt: skip
     if refresh_summaries and done_orders:
         if first_load:  # no orders before: any summary left is stale
             PurchaseSummary.objects.all().delete()

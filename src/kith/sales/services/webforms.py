@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
 from kith.core.errors import FieldError, NotFound
+from kith.core.events import change_event_record, event_record
 from kith.core.public_forms import public_form_guard
 from kith.core.validation import choice_check, text_clean
 from kith.customers.models import Consent
@@ -150,7 +151,10 @@ def webform_submit(
         if consent:
             lead.consent_at, lead.consent_text = now, form.consent_text
         lead.save()
-        changes_record(instance=lead, actor=None, before=None, after={})
+        history = changes_record(instance=lead, actor=None, before=None, after={})
+        source = {"source_channel": lead.source_channel, "form_id": form.pk}
+        change_event_record(entity="lead", record=lead, actor=None, changes=history, payload=source)
+        event_record(name="webform.submitted", record=form, payload={"lead_id": lead.pk})
         if consent:
             _submission_consent(lead, form, now)
         return lead

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kith.core.events import event_record
 from kith.identity.models import Team
 from kith.service.models import Ticket, TicketEvent
 from kith.service.services.tickets import Status
@@ -79,6 +80,7 @@ def tickets_breach_check(*, now: datetime | None = None) -> int:
                     new_value=now.isoformat(),
                     at=now,
                 )
+                event_record(name="ticket.sla_breached", record=ticket, payload={"target": name})
                 _escalate(ticket, message % {"ref": ticket.reference, "subject": ticket.subject})
                 marked += 1
     return marked

@@ -11,10 +11,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError
+from kith.core.events import event_record
 from kith.customers.normalise import email_normalise
 from kith.service.models import Priority, Ticket, TicketEvent
 from kith.service.services.requesters import requester_for_email
-from kith.service.services.tickets import Status, status_set, ticket_open, ticket_values_check
+from kith.service.services.tickets import (
+    Status,
+    status_set,
+    ticket_open,
+    ticket_status_event_record,
+    ticket_values_check,
+)
 
 REFERENCE = re.compile(r"\[#(\d{1,18})\]")
 
@@ -79,6 +86,11 @@ def support_email_file(
                 events.append(status_set(target, Status.OPEN, actor=None, now=now))
             target.save()
             TicketEvent.objects.bulk_create(events)
+            event_record(
+                name="ticket.customer_replied", record=target, payload={"channel": "email"}
+            )
+            for moved in events[1:]:
+                ticket_status_event_record(target, moved)
             return target, False
         errors: dict[str, str] = {}
         values = ticket_values_check(

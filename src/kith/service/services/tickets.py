@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError, NotFound, StaleEdit
+from kith.core.events import event_record
 from kith.core.validation import text_clean
 from kith.customers.models import Company, Contact
 from kith.identity.access import require, visible_to
@@ -152,6 +153,10 @@ def ticket_open(
     TicketEvent.objects.bulk_create(
         [ticket_event(ticket, TicketEvent.Kind.CREATED, actor=actor, at=now, new=ticket.status)]
     )
+    event_record(
+        name="ticket.created", record=ticket, actor=actor,
+        payload={"channel": channel, "priority": priority, "contact_id": ticket.contact_id},
+    )  # fmt: skip
     return ticket
 
 
@@ -261,7 +266,22 @@ def ticket_update(
     ticket.version += 1
     ticket.save()
     TicketEvent.objects.bulk_create(events)
+    event_record(
+        name="ticket.updated", record=ticket, actor=by,
+        payload={"changed": sorted({e.field for e in events})},
+    )  # fmt: skip
     return ticket
+
+
+def ticket_status_event_record(ticket: Ticket, event: TicketEvent) -> None:
+    """The domain events of a status move: ticket.status_changed, and ticket.resolved or
+    ticket.reopened where the move is one (feedback surveys, automation rules listen)."""
+    moved = {"from_status": event.old_value, "to_status": event.new_value}
+    event_record(name="ticket.status_changed", record=ticket, actor=event.actor, payload=moved)
+    if event.new_value == Status.RESOLVED:
+        event_record(name="ticket.resolved", record=ticket, actor=event.actor, payload=moved)
+    elif event.old_value in (Status.RESOLVED, Status.CLOSED) and event.new_value == Status.OPEN:
+        event_record(name="ticket.reopened", record=ticket, actor=event.actor, payload=moved)
 
 
 def status_set(ticket: Ticket, status: str, *, actor: User | None, now: datetime) -> TicketEvent:
@@ -310,6 +330,7 @@ def ticket_transition(
     event = status_set(ticket, status, actor=by, now=now)
     ticket.save()
     event.save()
+    ticket_status_event_record(ticket, event)
     if status == Status.RESOLVED:
         from kith.service.tasks import csat_request_send_task
 
@@ -334,4 +355,7 @@ def ticket_reply(*, by: User, ticket_id: int, text: str, now: datetime | None = 
         events.append(status_set(ticket, Status.OPEN, actor=by, now=now))
     ticket.save()
     TicketEvent.objects.bulk_create(events)
+    event_record(name="ticket.replied", record=ticket, actor=by)
+    for moved in events[1:]:
+        ticket_status_event_record(ticket, moved)
     return ticket
