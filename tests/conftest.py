@@ -8,6 +8,8 @@
   (their conftest.py) and modules that render without `web_for` (`pytestmark`). Setting the
   language also resets the translation a previous request left active on the thread.
 - `records`: a company and a contact in team A (rep_a's) and in team B (rep_b's).
+- `smtp`: a real SMTP server on loopback (aiosmtpd) that Django's mail goes to; `smtp.messages`
+  are the parsed messages it received, `smtp.recipients` their envelope recipients.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from kith.identity.services import (
     user_create,
 )
 from tests.factories import make_company, make_contact
+from tests.loopback import SmtpInbox, SmtpServer
 
 PASSWORD = "correct-horse-battery-42"
 
@@ -142,3 +145,14 @@ def records(users: Users) -> Records:
     return Records(
         company_a=company_a, company_b=company_b, contact_a=contact_a, contact_b=contact_b
     )
+
+
+@pytest.fixture
+def smtp(settings) -> SmtpInbox:
+    server = SmtpServer()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield server.inbox
+    server.stop()

@@ -4,11 +4,8 @@ customer follows the link in the CSAT email (captured by a local SMTP server) an
 from __future__ import annotations
 
 import re
-import socket
-from email import message_from_bytes
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, expect
 
 from kith.service import services
@@ -17,30 +14,6 @@ from tests.conftest import PASSWORD
 from tests.service.factories import make_desk
 
 pytestmark = pytest.mark.browser
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = False
-    yield inbox
-    controller.stop()
 
 
 def test_support_form_resolve_and_csat(page: Page, live_server, users, smtp, settings, screenshot):

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from django.core import mail as django_mail
 
 from kith.core.errors import FieldError, NotFound
@@ -218,33 +215,6 @@ def test_notifications_mark_read(users):
     assert selectors.notifications_unread_count(user=users.rep_a) == 1
     assert services.notifications_mark_read(by=users.rep_a) == 1
     assert selectors.notifications_unread_count(user=users.rep_b) == 1
-
-
-@pytest.fixture
-def smtp(settings):
-    handler = _Collect()
-    with socket.socket() as probe:  # a free port; the controller's self-check needs a real one
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    yield handler
-    controller.stop()
-
-
-class _Collect(Message):
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def handle_message(self, message):
-        self.messages.append(message)
 
 
 def test_email_send_goes_through_smtp_and_is_logged(users, contact_a, smtp):
