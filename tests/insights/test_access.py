@@ -105,7 +105,8 @@ def test_api_doors(demo, api_for):
     assert response.status_code == 200, response.content
     data = response.json()
     assert data["segment"] == CustomerScore.objects.get(contact=own).segment
-    assert len(data["churn_drivers"]) == 3 and data["churn_drivers"][0]["text"]
+    stored = CustomerScore.objects.get(contact=own).churn_drivers
+    assert len(data["churn_drivers"]) == len(stored) >= 1 and data["churn_drivers"][0]["text"]
     assert client.get(f"/api/v1/contacts/{other.pk}/scores").status_code == 404
     segments = client.get("/api/v1/insights/segments").json()
     assert (

@@ -224,8 +224,11 @@ def churn(
         "horizon_days": horizon_days,
         "train_cutoff": model.train_cutoff,
         "test_cutoff": model.test_cutoff,
+        "kind": model.kind,
         "auc": model.auc,
+        "boosted_auc": model.boosted_auc,
         "baseline_auc": model.baseline_auc,
+        "fallback": model.fallback,
         "brier": model.brier,
         "base_rate": model.base_rate,
         "trained_on": model.trained_on,
@@ -244,6 +247,8 @@ def churn(
         f"trained on {model.trained_on} customers at {model.train_cutoff}, tested on "
         f"{model.tested_on} at {model.test_cutoff}"
     )
+    if model.fallback:
+        out.print(model.fallback, style="yellow", markup=False)
     table = shown.sort("churn_risk", descending=True).with_columns(
         pl.col("drivers")
         .list.eval(pl.element().struct.field("feature"))

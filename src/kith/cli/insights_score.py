@@ -123,6 +123,8 @@ def _print_metrics(run: Any) -> None:
                 "brier": _fmt(churn.get("brier")),
             },
         )
+        if churn.get("fallback"):
+            table.add_row(_("Churn model"), str(churn["fallback"]))
     elif churn:
         table.add_row(_("Churn AUC"), str(churn.get("skipped", "")))
     table.add_row(_("Recommendation hit rate at 5"), _fmt(metrics.get("hit_rate_at_5")))

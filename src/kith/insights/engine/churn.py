@@ -4,8 +4,11 @@ A customer is *active* at a date when they bought in the year before it, and *ch
 such a customer then makes no purchase in the next horizon_days. The model is a gradient
 boosting classifier over purchase, support, interaction and deal features, fitted and measured
 on two consecutive time windows before as_of so it is judged on a future it did not see, and
-compared with the obvious baseline (days since the last purchase alone). A score's drivers are
-the features whose replacement by the population median moves that customer's risk the most.
+compared with the obvious baseline (days since the last purchase alone). When the boosted model
+does not beat that baseline on the held-out window (a small base, few signals), the baseline is
+kept instead: a logistic curve over recency alone, which ranks customers exactly as recency does
+and turns it into a calibrated risk; the model says which one it is and why. A score's drivers
+are the features whose replacement by the population median moves that customer's risk the most.
 """
 
 from __future__ import annotations
@@ -182,6 +185,28 @@ def churn_label(transactions: pl.DataFrame, *, as_of: date, horizon_days: int = 
     )
 
 
+class RecencyModel:
+    """The recency baseline as a model: P(churn) = logistic(a + b·log1p(days since last
+    purchase)), fitted on one window. Monotone in recency, so its AUC is the baseline's."""
+
+    def __init__(self, seed: int = 0) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        self._fit = LogisticRegression(C=1e4, random_state=seed)
+
+    def fit(self, x: NDArray[np.float64], labels: NDArray[Any]) -> RecencyModel:
+        self._fit.fit(np.log1p(np.nan_to_num(x, nan=ACTIVE_DAYS)), labels)
+        return self
+
+    def predict_proba(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(
+            self._fit.predict_proba(np.log1p(np.nan_to_num(x, nan=ACTIVE_DAYS))), np.float64
+        )
+
+
+RECENCY = ["recency_days"]
+
+
 @dataclass
 class ChurnModel:
     """A churn model and its record on the latest window it did not see.
@@ -191,6 +216,10 @@ class ChurnModel:
     after test_cutoff. With refit (the default) `model` is then fitted again on the test window
     so scores use the freshest behaviour; the figures describe the same recipe one window back.
     calibration holds (mean predicted risk, observed churn rate, customers) per decile of risk.
+
+    kind is "boosted" (gradient boosting over every feature) or "recency" (the baseline kept
+    because the boosted model's held-out AUC, boosted_auc, did not beat baseline_auc; fallback
+    says so in words). auc, calibration and brier are those of the model kept.
     """
 
     model: Any
@@ -206,6 +235,9 @@ class ChurnModel:
     horizon_days: int = 90
     base_rate: float = 0.0
     medians: dict[str, float] = field(default_factory=dict)
+    kind: str = "boosted"
+    boosted_auc: float = float("nan")
+    fallback: str = ""
 
 
 def _labelled(
@@ -296,12 +328,32 @@ def churn_train(
         raise ValueError(
             f"churn training needs customers active before {train_cutoff} and {test_cutoff}"
         )
-    evaluated = _fit(train, names, seed)
-    predicted = _predict(evaluated, _matrix(test, names))
     observed = test["churned"].to_numpy()
     both = observed.min() != observed.max()
-    model = _fit(test, names, seed) if refit else evaluated
+    evaluated = _fit(train, names, seed)
+    predicted = _predict(evaluated, _matrix(test, names))
+    boosted_auc = float(roc_auc_score(observed, predicted)) if both else float("nan")
+    baseline_auc = (
+        float(roc_auc_score(observed, test["recency_days"].to_numpy())) if both else float("nan")
+    )
+    kind, fallback = "boosted", ""
+    if both and not boosted_auc > baseline_auc:
+        # The boosted model adds nothing over recency on the window it did not see: keep the
+        # baseline, never show a model as better than it measured.
+        kind, names = "recency", RECENCY
+        fallback = (
+            f"gradient boosting scored AUC {boosted_auc:.3f} on the held-out window, not above "
+            f"{baseline_auc:.3f} for recency alone: the recency baseline is used"
+        )
+        evaluated = _recency_fit(train, seed)
+        predicted = _predict(evaluated, _matrix(test, names))
     scored = test if refit else train
+    if not refit:
+        model = evaluated
+    elif kind == "recency":
+        model = _recency_fit(test, seed)
+    else:
+        model = _fit(test, names, seed)
     medians = {
         n: float(np.nanmedian(v)) if np.isfinite(v).any() else 0.0
         for n, v in zip(names, _matrix(scored, names).T, strict=True)
@@ -312,9 +364,7 @@ def churn_train(
         train_cutoff=train_cutoff,
         test_cutoff=test_cutoff,
         auc=float(roc_auc_score(observed, predicted)) if both else float("nan"),
-        baseline_auc=float(roc_auc_score(observed, test["recency_days"].to_numpy()))
-        if both
-        else float("nan"),
+        baseline_auc=baseline_auc,
         calibration=calibration_by_decile(predicted, observed),
         brier=float(brier_score_loss(observed, predicted)),
         trained_on=min(train.height, TRAIN_ROWS),
@@ -322,7 +372,17 @@ def churn_train(
         horizon_days=horizon_days,
         base_rate=float(observed.mean()),
         medians=medians,
+        kind=kind,
+        boosted_auc=boosted_auc,
+        fallback=fallback,
     )
+
+
+def _recency_fit(frame: pl.DataFrame, seed: int) -> RecencyModel:
+    labels = frame["churned"].to_numpy()
+    if labels.min() == labels.max():
+        raise ValueError("churn training needs both churned and retained customers in a window")
+    return RecencyModel(seed).fit(_matrix(frame, RECENCY), labels)
 
 
 def churn_score(model: ChurnModel, features: pl.DataFrame) -> pl.DataFrame:
