@@ -213,9 +213,35 @@ def _recommend_chunk(
     )
 
 
-def hit_rate_at_k(lines: pl.DataFrame, *, split_date: date, k: int = 5) -> float:
+def popular_products(lines: pl.DataFrame, *, k: int = 5, pool: int = 200) -> pl.DataFrame:
+    """The popularity baseline: per customer, the k products with the most distinct buyers that
+    the customer has not bought yet (customer_id, product_id, rank), from the `pool` most popular."""
+    normalised = _lines_normalise(lines)
+    bought = normalised.select("customer_id", "product_id").unique()
+    popular = (
+        bought.group_by("product_id")
+        .agg(pl.len().alias("buyers"))
+        .sort(["buyers", "product_id"], descending=[True, False])
+        .head(pool)
+        .with_row_index("rank")
+    )
+    return (
+        bought.select("customer_id")
+        .unique()
+        .join(popular.select("product_id", "rank"), how="cross")
+        .join(bought, on=["customer_id", "product_id"], how="anti")
+        .sort(["customer_id", "rank"])
+        .group_by("customer_id", maintain_order=True)
+        .head(k)
+    )
+
+
+def hit_rate_at_k(
+    lines: pl.DataFrame, *, split_date: date, k: int = 5, baseline: bool = False
+) -> float:
     """Share of customers for whom at least one of the k products recommended from the lines
-    before split_date is among the products they buy for the first time on or after it.
+    before split_date is among the products they buy for the first time on or after it
+    (baseline=True: the popularity baseline's recommendations instead of the item model's).
 
     Only customers who bought before split_date and buy something new afterwards are counted:
     the others could not have a hit.
@@ -223,7 +249,8 @@ def hit_rate_at_k(lines: pl.DataFrame, *, split_date: date, k: int = 5) -> float
     normalised = _lines_normalise(lines)
     before = normalised.filter(pl.col("at") < split_date)
     after = normalised.filter(pl.col("at") >= split_date).select("customer_id", "product_id")
-    recommended = recommend_products(before, k=k).select("customer_id", "product_id")
+    recommend = popular_products if baseline else recommend_products
+    recommended = recommend(before, k=k).select("customer_id", "product_id")
     bought_before = before.select("customer_id", "product_id").unique()
     new_after = after.unique().join(bought_before, on=["customer_id", "product_id"], how="anti")
     evaluated = (
