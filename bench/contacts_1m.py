@@ -98,8 +98,10 @@ def _deep_cursor(user) -> tuple[str, int, int]:
 
     visible = visible_to(Contact.objects.all(), user=user, module="contacts")
     total = visible.count()
-    middle = visible.order_by("sort_name", "pk").values_list("sort_name", "pk")[total // 2]
-    expected_next = visible.order_by("sort_name", "pk").values_list("pk", flat=True)[total // 2 + 1]
+    middle = visible.order_by("order_name", "pk").values_list("order_name", "pk")[total // 2]
+    expected_next = visible.order_by("order_name", "pk").values_list("pk", flat=True)[
+        total // 2 + 1
+    ]
     cursor = cursor_encode(middle[0], middle[1], "n")
     return cursor, total // 2, expected_next
 

@@ -145,7 +145,13 @@ def test_unknown_size_is_a_field_error(db):
 def _stored(contact: Contact) -> dict:
     return {
         "names": (contact.full_name, contact.first_name, contact.last_name, contact.title),
-        "keys": (contact.sort_name, contact.first_key, contact.last_key, contact.search_text),
+        "keys": (
+            contact.sort_name,
+            contact.order_name,
+            contact.first_key,
+            contact.last_key,
+            contact.search_text,
+        ),
         "primaries": (contact.primary_email, contact.primary_phone),
         "record": (
             contact.lifecycle_stage,

@@ -25,7 +25,7 @@ from kith.identity.models import User
 CONTACT_ATTRS = (
     "id", "owner_id", "team_id", "first_name", "last_name", "full_name", "title", "company_id",
     "lifecycle_stage", "source_channel", "custom", "primary_email", "primary_phone",
-    "sort_name", "first_key", "last_key", "search_text",
+    "sort_name", "order_name", "first_key", "last_key", "search_text",
 )  # fmt: skip
 POINT_ATTRS = ("contact_id", "kind", "label", "value", "is_primary")
 ADDRESS_ATTRS = ("contact_id", "kind", "line1", "line2", "city", "region", "postal_code", "country")

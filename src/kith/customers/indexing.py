@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from kith.core.collation import collation_key
 from kith.core.text import digits, fold, has_cjk
 from kith.customers.normalise import phone_national_digits
 
@@ -30,6 +31,17 @@ def display_name(*, first_name: str, last_name: str) -> str:
     return " ".join(p for p in (first_name, last_name) if p)
 
 
+def _family_first(*, first_name: str, last_name: str, full_name: str) -> str:
+    # CJK names sort and prefix-match as written ("王伟明"), others family name first.
+    return full_name if has_cjk(full_name) or not last_name else f"{last_name} {first_name}"
+
+
+def contact_order_name(*, first_name: str, last_name: str, full_name: str) -> str:
+    """The key a contact sorts by in lists and exports (kith.core.collation)."""
+    source = _family_first(first_name=first_name, last_name=last_name, full_name=full_name)
+    return collation_key(source) or collation_key(full_name)
+
+
 def contact_index_fields(
     *,
     first_name: str,
@@ -40,7 +52,7 @@ def contact_index_fields(
     socials: Iterable[str] = (),
     company_name: str = "",
 ) -> dict[str, str]:
-    """sort_name, first_key, last_key and search_text for a contact.
+    """sort_name, order_name, first_key, last_key and search_text for a contact.
 
     `emails` normalised, `phones` in E.164. search_text holds folded names, emails, social handles,
     phone digits (E.164 and national) and the company name, for substring search.
@@ -51,8 +63,7 @@ def contact_index_fields(
         national = phone_national_digits(phone)
         if national:
             phone_keys.append(national)
-    # CJK names sort and prefix-match as written ("王伟明"), others family name first.
-    sort_source = full_name if has_cjk(full_name) or not last_name else f"{last_name} {first_name}"
+    sort_source = _family_first(first_name=first_name, last_name=last_name, full_name=full_name)
     parts = [
         fold(full_name),
         fold(f"{first_name} {last_name}"),
@@ -63,6 +74,9 @@ def contact_index_fields(
     ]
     return {
         "sort_name": fold(sort_source)[:200] or fold(full_name)[:200],
+        "order_name": contact_order_name(
+            first_name=first_name, last_name=last_name, full_name=full_name
+        ),
         "first_key": fold(first_name)[:100],
         "last_key": fold(last_name)[:100],
         "search_text": " | ".join(dict.fromkeys(p for p in parts if p)),
@@ -70,8 +84,9 @@ def contact_index_fields(
 
 
 def company_index_fields(*, name: str, domain: str = "") -> dict[str, str]:
-    """sort_name and search_text for a company."""
+    """sort_name, order_name and search_text for a company."""
     return {
         "sort_name": fold(name)[:200],
+        "order_name": collation_key(name),
         "search_text": " | ".join(p for p in (fold(name), domain) if p),
     }

@@ -31,8 +31,10 @@ class Company(OwnedRecord):
     )
     tags = models.ManyToManyField("core.Tag", blank=True, related_name="+")
     custom = models.JSONField(default=dict, blank=True)
-    # Folded name for accent/case-insensitive sorting and prefix search (see core.text.fold).
+    # Folded name for accent/case-insensitive matching and prefix search (see core.text.fold).
     sort_name = models.CharField(max_length=200, editable=False, default="")
+    # The order lists and exports sort by: pinyin, the Vietnamese alphabet (core.collation).
+    order_name = models.CharField(max_length=600, editable=False, default="")
     # Folded name + domain, indexed for substring search (FTS5 trigram / pg_trgm).
     search_text = models.TextField(editable=False, default="")
 
@@ -41,8 +43,9 @@ class Company(OwnedRecord):
         verbose_name_plural = _("companies")
         indexes = [
             models.Index(fields=["sort_name", "id"], name="company_sort_idx"),
-            models.Index(fields=["team", "sort_name", "id"], name="company_team_sort_idx"),
-            models.Index(fields=["owner", "sort_name", "id"], name="company_owner_sort_idx"),
+            models.Index(fields=["order_name", "id"], name="company_order_idx"),
+            models.Index(fields=["team", "order_name", "id"], name="company_team_order_idx"),
+            models.Index(fields=["owner", "order_name", "id"], name="company_owner_order_idx"),
             models.Index(fields=["domain"], name="company_domain_idx"),
         ]
 
@@ -94,7 +97,10 @@ class Contact(OwnedRecord):
     # Denormalised primaries so list pages need no join.
     primary_email = models.CharField(max_length=254, blank=True, editable=False)
     primary_phone = models.CharField(max_length=20, blank=True, editable=False)
+    # Folded family-name-first name: dedupe's exact and prefix key (not the display order).
     sort_name = models.CharField(max_length=200, editable=False, default="")
+    # The order lists and exports sort by: pinyin, the Vietnamese alphabet (core.collation).
+    order_name = models.CharField(max_length=600, editable=False, default="")
     # Folded first/last name keys for prefix search of short queries ("王", "Li").
     first_key = models.CharField(max_length=100, editable=False, default="")
     last_key = models.CharField(max_length=100, editable=False, default="")
@@ -105,10 +111,11 @@ class Contact(OwnedRecord):
         verbose_name_plural = _("contacts")
         indexes = [
             models.Index(fields=["sort_name", "id"], name="contact_sort_idx"),
-            models.Index(fields=["team", "sort_name", "id"], name="contact_team_sort_idx"),
-            models.Index(fields=["owner", "sort_name", "id"], name="contact_owner_sort_idx"),
+            models.Index(fields=["order_name", "id"], name="contact_order_idx"),
+            models.Index(fields=["team", "order_name", "id"], name="contact_team_order_idx"),
+            models.Index(fields=["owner", "order_name", "id"], name="contact_owner_order_idx"),
             models.Index(
-                fields=["lifecycle_stage", "sort_name", "id"], name="contact_stage_sort_idx"
+                fields=["lifecycle_stage", "order_name", "id"], name="contact_stage_order_idx"
             ),
             models.Index(fields=["created_at", "id"], name="contact_created_idx"),
             models.Index(fields=["first_key"], name="contact_first_key_idx"),

@@ -319,7 +319,8 @@ def _person_rows(context: ContactBuildContext, person: PersonSpec, batch: Contac
         contact_id, owner_id, team_id, person.first_name, person.last_name, person.full_name,
         person.title, company_id, person.stage, person.channel, custom,
         emails[0].value if emails else "", phones[0].value if phones else "",
-        keys["sort_name"], keys["first_key"], keys["last_key"], keys["search_text"],
+        keys["sort_name"], keys["order_name"], keys["first_key"], keys["last_key"],
+        keys["search_text"],
     )  # fmt: skip
     batch.contacts.append(contact)
     batch.points += [

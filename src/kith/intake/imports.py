@@ -655,6 +655,7 @@ def _contacts_write(
                     c.emails[0].value if c.emails else "",
                     c.phones[0].value if c.phones else "",
                     keys["sort_name"],
+                    keys["order_name"],
                     keys["first_key"],
                     keys["last_key"],
                     keys["search_text"],

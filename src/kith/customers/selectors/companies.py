@@ -59,7 +59,7 @@ def companies_export(
     return (
         companies.select_related("owner", "parent")
         .defer("search_text", "parent__search_text", "owner__password")
-        .order_by("sort_name", "pk")
+        .order_by("order_name", "pk")
         .iterator(chunk_size=batch)
     )
 
@@ -90,11 +90,11 @@ def company_get(*, user: User, company_id: int) -> Company:
     """One company with parent, owner, team, tags, its visible subsidiaries and its first
     COMPANY_CONTACTS_SHOWN visible contacts (`visible_contacts`)."""
     visible_contacts = visible_to(Contact.objects.all(), user=user, module="contacts").order_by(
-        "sort_name", "pk"
+        "order_name", "pk"
     )[:COMPANY_CONTACTS_SHOWN]
     visible_subsidiaries = visible_to(
         Company.objects.all(), user=user, module="companies"
-    ).order_by("sort_name")
+    ).order_by("order_name", "pk")
     company = (
         _company_rows(visible_to(Company.objects.all(), user=user, module="companies"))
         .prefetch_related(

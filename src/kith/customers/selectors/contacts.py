@@ -136,4 +136,4 @@ def contacts_export(
     """Every contact of the filtered list, for export; needs the export right. Streams in batches."""
     require(user, "contacts", "export")
     contacts = _contacts_filtered(user=user, filters=filters or ContactFilters())
-    return _contact_rows(contacts).order_by("sort_name", "pk").iterator(chunk_size=batch)
+    return _contact_rows(contacts).order_by("order_name", "pk").iterator(chunk_size=batch)

@@ -22,14 +22,14 @@ M = TypeVar("M", bound=Model)
 # Ids are given in creation order, so "created" sorts by id: the one order that the trigram
 # index can also hand over (see kith.customers.search.paginate_search).
 CONTACT_SORTS: dict[str, Ordering] = {
-    "name": Ordering("sort_name"),
-    "-name": Ordering("sort_name", descending=True),
+    "name": Ordering("order_name"),
+    "-name": Ordering("order_name", descending=True),
     "created": Ordering("id"),
     "-created": NEWEST,
 }
 COMPANY_SORTS: dict[str, Ordering] = {
-    "name": Ordering("sort_name"),
-    "-name": Ordering("sort_name", descending=True),
+    "name": Ordering("order_name"),
+    "-name": Ordering("order_name", descending=True),
     "created": Ordering("id"),
     "-created": NEWEST,
 }

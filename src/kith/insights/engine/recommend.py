@@ -139,12 +139,19 @@ _RECOMMENDATION_SCHEMA = {
 }
 
 
-def recommend_products(lines: pl.DataFrame, *, k: int = 5, neighbours: int = 50) -> pl.DataFrame:
+def recommend_products(
+    lines: pl.DataFrame,
+    *,
+    k: int = 5,
+    neighbours: int = 50,
+    customers: pl.Series | None = None,
+) -> pl.DataFrame:
     """Up to k products per customer they have not bought yet, best first.
 
     score is the sum of the product's similarities to everything the customer bought (reason
     "similar"); a customer with fewer than k such products gets the most popular products they
-    have not bought (reason "popular", score 0). rank starts at 1.
+    have not bought (reason "popular", score 0). rank starts at 1. With `customers` (ids), the
+    similarities still come from every line but only those customers are given recommendations.
     """
     normalised = _lines_normalise(lines)
     if normalised.height == 0:
@@ -152,12 +159,22 @@ def recommend_products(lines: pl.DataFrame, *, k: int = 5, neighbours: int = 50)
     purchases = _purchase_matrix(normalised)
     similarity = _item_similarity(purchases, neighbours)
     popular = np.argsort(-similarity.buyers, kind="stable")[: k + _POPULAR_EXTRA]
-    frames = []
-    x = purchases.matrix
+    x, ids = purchases.matrix, purchases.customer_ids
+    if customers is not None:
+        wanted = np.flatnonzero(np.isin(ids, customers.cast(pl.Int64).to_numpy()))
+        x, ids = x[wanted], ids[wanted]
+    frames = [pl.DataFrame(schema=_RECOMMENDATION_SCHEMA)]
     for start in range(0, x.shape[0], _CUSTOMER_CHUNK):  # chunks of 100,000 customers
         chunk = x[start : start + _CUSTOMER_CHUNK]
         frames.append(
-            _recommend_chunk(chunk, similarity.matrix, popular, k, purchases, offset=start)
+            _recommend_chunk(
+                chunk,
+                similarity.matrix,
+                popular,
+                k,
+                customer_ids=ids[start : start + _CUSTOMER_CHUNK],
+                product_ids=purchases.product_ids,
+            )
         )
     return pl.concat(frames)
 
@@ -167,9 +184,9 @@ def _recommend_chunk(
     similarity: sp.csr_matrix,
     popular: NDArray[np.intp],
     k: int,
-    purchases: _Purchases,
     *,
-    offset: int,
+    customer_ids: NDArray[np.int64],
+    product_ids: NDArray[np.int64],
 ) -> pl.DataFrame:
     scores = sp.csr_matrix(chunk @ similarity)
     scores = scores - scores.multiply(chunk)  # nothing the customer already bought
@@ -203,8 +220,8 @@ def _recommend_chunk(
     rank = np.arange(all_rows.size) - starts + 1
     return pl.DataFrame(
         {
-            "customer_id": purchases.customer_ids[all_rows + offset],
-            "product_id": purchases.product_ids[all_cols],
+            "customer_id": customer_ids[all_rows],
+            "product_id": product_ids[all_cols],
             "score": all_scores,
             "rank": rank.astype(np.int32),
             "reason": np.where(reason == 0, "similar", "popular"),
@@ -213,11 +230,17 @@ def _recommend_chunk(
     )
 
 
-def popular_products(lines: pl.DataFrame, *, k: int = 5, pool: int = 200) -> pl.DataFrame:
-    """The popularity baseline: per customer, the k products with the most distinct buyers that
-    the customer has not bought yet (customer_id, product_id, rank), from the `pool` most popular."""
+def popular_products(
+    lines: pl.DataFrame, *, k: int = 5, pool: int = 200, customers: pl.Series | None = None
+) -> pl.DataFrame:
+    """The popularity baseline: per customer (of `customers`, default all), the k products with
+    the most distinct buyers that the customer has not bought yet (customer_id, product_id,
+    rank), from the `pool` most popular."""
     normalised = _lines_normalise(lines)
     bought = normalised.select("customer_id", "product_id").unique()
+    people = bought.select("customer_id").unique()
+    if customers is not None:
+        people = people.filter(pl.col("customer_id").is_in(customers.cast(pl.Int64).implode()))
     popular = (
         bought.group_by("product_id")
         .agg(pl.len().alias("buyers"))
@@ -226,9 +249,7 @@ def popular_products(lines: pl.DataFrame, *, k: int = 5, pool: int = 200) -> pl.
         .with_row_index("rank")
     )
     return (
-        bought.select("customer_id")
-        .unique()
-        .join(popular.select("product_id", "rank"), how="cross")
+        people.join(popular.select("product_id", "rank"), how="cross")
         .join(bought, on=["customer_id", "product_id"], how="anti")
         .sort(["customer_id", "rank"])
         .group_by("customer_id", maintain_order=True)
@@ -249,8 +270,6 @@ def hit_rate_at_k(
     normalised = _lines_normalise(lines)
     before = normalised.filter(pl.col("at") < split_date)
     after = normalised.filter(pl.col("at") >= split_date).select("customer_id", "product_id")
-    recommend = popular_products if baseline else recommend_products
-    recommended = recommend(before, k=k).select("customer_id", "product_id")
     bought_before = before.select("customer_id", "product_id").unique()
     new_after = after.unique().join(bought_before, on=["customer_id", "product_id"], how="anti")
     evaluated = (
@@ -260,6 +279,12 @@ def hit_rate_at_k(
     )
     if evaluated.height == 0:
         return 0.0
+    if baseline:
+        recommended = popular_products(before, k=k, customers=evaluated["customer_id"])
+    else:
+        # Only the customers who can count: at 1M customers most buy nothing new afterwards.
+        recommended = recommend_products(before, k=k, customers=evaluated["customer_id"])
+    recommended = recommended.select("customer_id", "product_id")
     hits = recommended.join(new_after, on=["customer_id", "product_id"], how="semi")
     return hits["customer_id"].n_unique() / evaluated.height
 
