@@ -61,6 +61,8 @@ def people(users):
         ("王伟明", {"wang"}),
         ("伟明", {"wang"}),  # two characters: a given-name prefix
         ("王伟", {"wang"}),  # two characters: a full-name prefix
+        ("明", {"wang"}),  # one character inside the name
+        ("王 明", {"wang"}),
         ("ＷＡＮＧ", set()),  # full-width Latin folds to "wang", which is not in these names
         ("nguyen", {"nguyen"}),
         ("Nguyễn Văn", {"nguyen"}),
@@ -90,6 +92,22 @@ def test_search_companies_and_scope(users, people):
         people["wang"],
         people["hidden"],
     }
+
+
+def test_one_and_two_character_chinese_words_are_found_anywhere_in_a_name(users, people):
+    # Written as one string (an import's Name column): no first or last name to prefix-match.
+    xiaoming = make_contact(by=users.rep_a, full_name="张小明")
+    jinyuan = make_company(by=users.rep_a, name="上海金源贸易有限公司")
+    staff = make_contact(by=users.rep_a, full_name="Lily Chen", company_id=jinyuan.pk)
+    assert customers_search(user=users.rep_a, query="小明").contacts == [xiaoming]
+    found = customers_search(user=users.rep_a, query="金源")
+    assert (found.companies, found.contacts) == ([jinyuan], [staff])
+    page = contacts_list(user=users.rep_a, filters=ContactFilters(q="小明"))
+    assert page.items == [xiaoming]
+    page = contacts_list(user=users.rep_a, filters=ContactFilters(q="明"), sort="name")
+    assert page.items == [people["wang"], xiaoming]  # wáng before zhāng
+    # A token never joins two words: 明张 is in no name.
+    assert customers_search(user=users.rep_a, query="明张").contacts == []
 
 
 def test_search_filter_in_list_uses_the_same_rules(users, people):

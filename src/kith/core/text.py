@@ -60,3 +60,29 @@ def is_cjk(ch: str) -> bool:
 
 def has_cjk(text: str) -> bool:
     return any(is_cjk(ch) for ch in text)
+
+
+# Brackets around a one- or two-character CJK token in search_text ("⟦小明⟧"): three characters
+# or more, so the trigram indexes (which need three) find the short words Chinese names are
+# made of, and a bracket no one types, so a token never matches across two words.
+CJK_TOKEN_OPEN, CJK_TOKEN_CLOSE = "\u27e6", "\u27e7"
+_CJK_RUN = re.compile(
+    "[\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af\u3040-\u30ff\U00020000-\U0002fa1f]+"
+)
+
+
+def cjk_token(word: str) -> str:
+    """The search_text token of a one- or two-character CJK word: "小明" -> "⟦小明⟧"."""
+    return f"{CJK_TOKEN_OPEN}{word}{CJK_TOKEN_CLOSE}"
+
+
+def cjk_tokens(*texts: str) -> str:
+    """Every one- and two-character piece of the CJK runs in `texts` as tokens, space-separated
+    ("王小明" -> "⟦王⟧ ⟦小⟧ ⟦明⟧ ⟦王小⟧ ⟦小明⟧"); "" when there is no CJK."""
+    pieces: dict[str, None] = {}
+    for text in texts:
+        for run in _CJK_RUN.findall(fold(text)):
+            for size in (1, 2):
+                for start in range(len(run) - size + 1):
+                    pieces[cjk_token(run[start : start + size])] = None
+    return " ".join(pieces)

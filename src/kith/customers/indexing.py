@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kith.core.collation import collation_key
-from kith.core.text import digits, fold, has_cjk
+from kith.core.text import cjk_tokens, digits, fold, has_cjk
 from kith.customers.normalise import phone_national_digits
 
 # Letters only Vietnamese uses; their presence means the family name is written first.
@@ -71,6 +71,7 @@ def contact_index_fields(
         *(fold(s) for s in socials),
         *phone_keys,
         fold(company_name),
+        cjk_tokens(full_name, company_name),
     ]
     return {
         "sort_name": fold(sort_source)[:200] or fold(full_name)[:200],
@@ -88,5 +89,5 @@ def company_index_fields(*, name: str, domain: str = "") -> dict[str, str]:
     return {
         "sort_name": fold(name)[:200],
         "order_name": collation_key(name),
-        "search_text": " | ".join(p for p in (fold(name), domain) if p),
+        "search_text": " | ".join(p for p in (fold(name), domain, cjk_tokens(name)) if p),
     }

@@ -1,7 +1,9 @@
 """Substring search over contacts and companies, backed by an index on both databases.
 
 Queries of 3+ characters use the trigram index (SQLite FTS5 `trigram`, PostgreSQL `pg_trgm`).
-Shorter ones ("王", "Li") match the start of a first name, last name or full name through
+One- and two-character Chinese words ("王", "小明") are looked up as the bracketed tokens
+search_text holds for every such piece of a name (kith.core.text.cjk_tokens), through the same
+index. Other short words ("Li") match the start of a first name, last name or full name through
 B-tree range scans. Phone-like queries are reduced to digits, so any format finds the number.
 """
 
@@ -18,7 +20,7 @@ from django.db import connection
 from django.db.models import Model, Q, QuerySet
 
 from kith.core.pagination import Ordering, Page, cursor_decode, cursor_encode, paginate
-from kith.core.text import digits, fold
+from kith.core.text import cjk_token, digits, fold, is_cjk
 
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{5,}$")
 # Highest code point: appended to a prefix it bounds a B-tree range scan ("li" <= x < "li\U0010ffff").
@@ -42,10 +44,18 @@ def search_terms(query: str) -> SearchTerms:
     raw = (query or "").strip()
     if _PHONE_LIKE.match(raw) and len(digits(raw)) >= 5:
         return SearchTerms(long=(_phone_needle(raw),), short=())
-    words = fold(raw).split()
+    words = [_cjk_word(w) for w in fold(raw).split()]
     long = tuple(w for w in words if len(w) >= 3)
     short = tuple(w for w in words if len(w) < 3)
     return SearchTerms(long=long, short=short)
+
+
+def _cjk_word(word: str) -> str:
+    """A one- or two-character Chinese word ("小明", "王") as the token search_text holds for it,
+    so the trigram index finds it anywhere in a name, not only at its start."""
+    if len(word) <= 2 and all(is_cjk(ch) for ch in word):
+        return cjk_token(word)
+    return word
 
 
 def _phone_needle(raw: str) -> str:

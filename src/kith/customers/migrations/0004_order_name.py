@@ -4,33 +4,49 @@ from django.conf import settings
 from django.db import migrations, models
 
 from kith.core.collation import collation_key
+from kith.core.text import cjk_tokens
 from kith.customers.indexing import contact_order_name
 from kith.customers.search_index import sqlite_triggers_restore
 
 BATCH = 5000
 
 
+def _with_tokens(search_text: str, tokens: str) -> str:
+    if not tokens or tokens in search_text:
+        return search_text
+    return f"{search_text} | {tokens}" if search_text else tokens
+
+
 def order_names_fill(apps, schema_editor):
-    """Every existing contact's and company's order_name, in batches by id."""
-    for label, key in (
-        (
-            "Contact",
-            lambda c: contact_order_name(
-                first_name=c.first_name, last_name=c.last_name, full_name=c.full_name
-            ),
-        ),
-        ("Company", lambda c: collation_key(c.name)),
+    """Every existing contact's and company's order_name, and the short CJK words of their
+    names added to search_text, in batches by id."""
+    contact_model = apps.get_model("customers", "Contact")
+    company_model = apps.get_model("customers", "Company")
+    for model, fields in (
+        (contact_model, ["first_name", "last_name", "full_name", "search_text", "company"]),
+        (company_model, ["name", "search_text"]),
     ):
-        model = apps.get_model("customers", label)
-        fields = ["first_name", "last_name", "full_name"] if label == "Contact" else ["name"]
         last = 0
         while True:
-            rows = list(model.objects.filter(pk__gt=last).order_by("pk").only(*fields)[:BATCH])
+            rows = list(
+                model.objects.filter(pk__gt=last)
+                .order_by("pk")
+                .select_related(*(["company"] if model is contact_model else []))
+                .only(*fields, *(["company__name"] if model is contact_model else []))[:BATCH]
+            )
             if not rows:
                 break
             for row in rows:
-                row.order_name = key(row)
-            model.objects.bulk_update(rows, ["order_name"], batch_size=500)
+                if model is contact_model:
+                    row.order_name = contact_order_name(
+                        first_name=row.first_name, last_name=row.last_name, full_name=row.full_name
+                    )
+                    company = row.company.name if row.company_id else ""
+                    row.search_text = _with_tokens(row.search_text, cjk_tokens(row.full_name, company))
+                else:
+                    row.order_name = collation_key(row.name)
+                    row.search_text = _with_tokens(row.search_text, cjk_tokens(row.name))
+            model.objects.bulk_update(rows, ["order_name", "search_text"], batch_size=500)
             last = rows[-1].pk
 
 
