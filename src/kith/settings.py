@@ -166,3 +166,11 @@ KITH_SERVICE_FORM_RATE = int(os.environ.get("KITH_SERVICE_FORM_RATE", "5"))
 KITH_SERVICE_FORM_WINDOW = int(os.environ.get("KITH_SERVICE_FORM_WINDOW", "600"))
 KITH_SERVICE_CSAT_DAYS = int(os.environ.get("KITH_SERVICE_CSAT_DAYS", "14"))
 KITH_SERVICE_INTAKE_USER = os.environ.get("KITH_SERVICE_INTAKE_USER", "")
+
+# Imports: a file of at most KITH_IMPORT_MAX_MB megabytes and KITH_IMPORT_MAX_ROWS rows; one up to
+# KITH_IMPORT_READ_INLINE_KB is read while the user waits, a larger one by the worker.
+KITH_IMPORT_MAX_MB = int(os.environ.get("KITH_IMPORT_MAX_MB", "50"))
+KITH_IMPORT_MAX_ROWS = int(os.environ.get("KITH_IMPORT_MAX_ROWS", "1000000"))
+KITH_IMPORT_READ_INLINE_KB = int(os.environ.get("KITH_IMPORT_READ_INLINE_KB", "512"))
+# Django keeps an upload above this in a temporary file, not in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

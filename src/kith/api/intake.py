@@ -48,6 +48,7 @@ class PreviewOut(Schema):
     valid: int
     checked: int
     errors: list[RowErrorOut]
+    numbers: list[int] = Field(..., description="the file row number of each of rows")
 
 
 class MappingIn(Schema):
@@ -63,7 +64,9 @@ def import_upload(
     kind: Form[str] = "contacts",
     on_duplicate: Form[str] = "skip",
 ) -> Any:
-    """Upload a CSV, XLSX or vCard file; the column mapping is guessed (see the preview)."""
+    """Upload a CSV, XLSX or vCard file; the column mapping is guessed (see the preview). A
+    large file is read by the worker: its status is "reading" until the preview is ready."""
+    imports.upload_size_check(file.size or 0)
     job = imports.import_create(
         by=request.auth,
         kind=kind,
@@ -95,6 +98,12 @@ def import_mapping(request: ApiRequest, job_id: int, payload: MappingIn) -> Any:
 def import_run(request: ApiRequest, job_id: int) -> Any:
     """Queue the import for the background worker; poll its status."""
     return Status(202, imports.import_queue(by=request.auth, job_id=job_id))
+
+
+@router.post("/imports/{int:job_id}/resume", response={202: ImportOut, **ERRORS}, tags=["imports"])
+def import_resume(request: ApiRequest, job_id: int) -> Any:
+    """Queue an import that stopped part-way again, from the row after the last one finished."""
+    return Status(202, imports.import_resume(by=request.auth, job_id=job_id))
 
 
 @router.post("/imports/{int:job_id}/undo", response={200: ImportOut, **ERRORS}, tags=["imports"])

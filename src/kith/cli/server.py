@@ -64,8 +64,8 @@ def worker(
     if schedules:
         # Due work is enqueued before the first poll, so --batch runs it too.
         schedules_enqueue_due()
-        if not batch:
-            _schedule_thread_start(interval=SCHEDULE_POLL_SECONDS)
+    if not batch:
+        _schedule_thread_start(interval=SCHEDULE_POLL_SECONDS, schedules=schedules)
     call_command(
         "db_worker",
         queue_name=queue,
@@ -80,21 +80,24 @@ def worker(
 SCHEDULE_POLL_SECONDS = 5.0
 
 
-def _schedule_thread_start(*, interval: float) -> None:
-    """Enqueue due schedules every `interval` seconds beside the task loop (a daemon thread,
-    so it ends with the worker)."""
+def _schedule_thread_start(*, interval: float, schedules: bool = True) -> None:
+    """Beat (kith.core.workers), and enqueue due schedules and dispatch domain events, every
+    `interval` seconds beside the task loop (a daemon thread, so it ends with the worker)."""
     import threading
 
     from django.db import connection
 
     from kith.core.events import events_dispatch
     from kith.core.schedules import schedules_enqueue_due
+    from kith.core.workers import worker_beat
 
     def loop() -> None:
         stop = threading.Event()
-        while not stop.wait(interval):
+        while True:  # a beat at once, so a page sees the worker as soon as it starts
             try:
-                schedules_enqueue_due()
+                worker_beat()
+                if schedules:
+                    schedules_enqueue_due()
                 events_dispatch()
             except Exception:  # a failed round is retried on the next one
                 import logging
@@ -102,5 +105,7 @@ def _schedule_thread_start(*, interval: float) -> None:
                 logging.getLogger("kith.schedules").exception("enqueueing schedules failed")
             finally:
                 connection.close()
+            if stop.wait(interval):
+                break
 
     threading.Thread(target=loop, name="kith-schedules", daemon=True).start()

@@ -143,3 +143,8 @@ class CoreConfig(KithAppConfig):
         schedule_register(
             name="core.events_prune", every=timedelta(days=1), task=tasks.events_prune_task
         )
+        schedule_register(
+            name="core.worker_beats_prune",
+            every=timedelta(days=1),
+            task=tasks.worker_beats_prune_task,
+        )

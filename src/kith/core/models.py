@@ -109,6 +109,17 @@ class ScheduleRun(models.Model):
         return self.name
 
 
+class WorkerBeat(models.Model):
+    """The last sign of life of each running `kith worker` (one row per host and process), so
+    a page can say when queued work waits for a worker that is not running."""
+
+    worker = models.CharField(max_length=120, unique=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.worker
+
+
 class PublicFormPost(models.Model):
     """One post of a public form (web-to-lead, support), kept for the per-address rate limit.
 

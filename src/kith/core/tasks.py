@@ -12,6 +12,14 @@ def public_form_posts_prune_task() -> int:
 
 
 @task()
+def worker_beats_prune_task() -> int:
+    """Forget workers gone for a day."""
+    from kith.core.workers import worker_beats_prune
+
+    return worker_beats_prune()
+
+
+@task()
 def events_prune_task() -> int:
     """Drop domain events delivered more than 30 days ago."""
     from kith.core.events import events_prune

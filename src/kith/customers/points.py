@@ -9,6 +9,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from kith.core.text import clean
+from kith.customers.countries import country_code
 from kith.customers.models import Address, ContactPoint
 from kith.customers.normalise import email_normalise, phone_normalise, social_normalise
 
@@ -73,7 +74,9 @@ def points_clean(
 def addresses_clean(
     items: Iterable[Mapping[str, Any]], errors: dict[str, str]
 ) -> list[dict[str, str]]:
-    """Addresses with a first line and, when given, a two-letter ISO country code."""
+    """Addresses with a first line and, when given, a country (stored as its two-letter ISO
+    code; a name in English, Chinese or Vietnamese is read as its code). A country alone is a
+    valid partial address: where someone is, without a street."""
     result: list[dict[str, str]] = []
     kinds = set(Address.Kind.values)
     for index, item in enumerate(items):
@@ -81,15 +84,18 @@ def addresses_clean(
         if not any(row[name] for name in ADDRESS_FIELDS if name != "kind"):
             continue
         row["kind"] = row["kind"] or Address.Kind.WORK
-        row["country"] = row["country"].upper()
         if row["kind"] not in kinds:
             errors[f"addresses.{index}.kind"] = _("Choose a valid address type.")
-        if not row["line1"]:
+        country_only = not any(row[n] for n in ADDRESS_FIELDS if n not in ("kind", "country"))
+        if not row["line1"] and not country_only:
             errors[f"addresses.{index}.line1"] = _("Enter the first address line.")
-        if row["country"] and (len(row["country"]) != 2 or not row["country"].isalpha()):
-            errors[f"addresses.{index}.country"] = _(
-                "Use a two-letter country code such as VN, CN or US."
-            )
+        if row["country"]:
+            code = country_code(row["country"])
+            if code is None:
+                errors[f"addresses.{index}.country"] = _(
+                    "Use a country name or a two-letter code such as VN, CN or US."
+                )
+            row["country"] = code or row["country"][:2].upper()
         for name, limit in (
             ("line1", 200),
             ("line2", 200),

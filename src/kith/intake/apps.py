@@ -1,5 +1,7 @@
 """Import and export, duplicate detection and merge."""
 
+from datetime import timedelta
+
 from django.utils.translation import gettext_lazy as _
 
 from kith.core.apps import RECORD_GRANTS, AccessModule, KithAppConfig, NavEntry, RecordPanel
@@ -29,3 +31,13 @@ class IntakeConfig(KithAppConfig):
         ),
     )
     cli_commands = ("kith.cli.intake:register",)
+
+    def ready(self) -> None:
+        from kith.core.schedules import schedule_register
+        from kith.intake import tasks
+
+        schedule_register(
+            name="intake.imports_stalled_fail",
+            every=timedelta(minutes=1),
+            task=tasks.imports_stalled_fail_task,
+        )

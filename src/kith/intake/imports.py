@@ -11,11 +11,13 @@ a row that fails goes to the error file with its reason, the others are imported
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -45,11 +47,14 @@ from kith.identity.models import User
 from kith.intake import imports_records as records
 from kith.intake.exporting import cell_neutralise
 from kith.intake.models import ImportJob, ImportUpdate, MappingTemplate
-from kith.intake.reading import Table, TableError, table_read
+from kith.intake.reading import Table, TableError, table_pack, table_read, table_unpack
 
 Progress = Callable[[int, int], None]
 BATCH = 2000
 PREVIEW_VALIDATE = 10_000
+# A running import whose run has not beaten for this long was killed (worker stopped, server
+# restarted): it is marked failed, and can be undone or resumed.
+STALLED_AFTER = dt.timedelta(minutes=10)
 
 CONTACT_FIELDS: dict[str, tuple[str, ...]] = {
     # field: header synonyms (folded, separators removed)
@@ -143,6 +148,8 @@ class Preview:
     checked: int
     errors: list[RowError] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)
+    # The file row number of each of `rows` (blank lines are skipped, so not always i + 2).
+    numbers: list[int] = field(default_factory=list)
 
 
 def _job_for(*, by: User, job_id: int) -> ImportJob:
@@ -150,7 +157,41 @@ def _job_for(*, by: User, job_id: int) -> ImportJob:
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is None or (job.created_by_id != by.pk and not by.is_superuser):
         raise NotFound(_("This import does not exist."))
+    _stalled_fail(job)
     return job
+
+
+def _stalled_fail(job: ImportJob, *, now: Any = None) -> bool:
+    """Mark a running import whose run stopped beating as failed; True when it did."""
+    if job.status != ImportJob.Status.RUNNING:
+        return False
+    now = now or timezone.now()
+    if (job.heartbeat_at or job.created_at) > now - STALLED_AFTER:
+        return False
+    # Only the first viewer's UPDATE sees it still running (a second worker may be reading it).
+    updated = ImportJob.objects.filter(
+        pk=job.pk, status=ImportJob.Status.RUNNING, heartbeat_at=job.heartbeat_at
+    ).update(
+        status=ImportJob.Status.FAILED,
+        finished_at=now,
+        message=_(
+            "The import stopped after %(done)s of %(total)s rows (the worker running it ended). "
+            "Undo what it wrote, or resume it from row %(next)s."
+        )
+        % {"done": job.processed, "total": job.total, "next": job.processed + 1},
+    )
+    if updated:
+        job.refresh_from_db()
+    return bool(updated)
+
+
+def imports_stalled_fail(*, now: Any = None) -> int:
+    """Mark every stalled running import as failed (the worker's schedule; pages do it too)."""
+    now = now or timezone.now()
+    running = ImportJob.objects.filter(status=ImportJob.Status.RUNNING).only(
+        "pk", "status", "heartbeat_at", "created_at", "processed", "total"
+    )
+    return sum(_stalled_fail(job, now=now) for job in running)
 
 
 def import_create(
@@ -170,30 +211,91 @@ def import_create(
     require(by, kind, "create")
     if on_duplicate not in ImportJob.OnDuplicate.values:
         raise FieldError.one("on_duplicate", _("Choose skip, merge or create."))
+    upload_size_check(len(content))
+    if not content:
+        raise FieldError.one("file", _("The file is empty."))
+    job = ImportJob(
+        kind=kind,
+        filename=filename[:255],
+        content=content,
+        on_duplicate=on_duplicate,
+        created_by=by,
+        team_id=by.team_id,
+    )
+    if len(content) > settings.KITH_IMPORT_READ_INLINE_KB * 1024:
+        # A large file is read by the worker, so no request waits minutes for an XLSX.
+        if mapping:
+            job.mapping = mapping
+        job.status = ImportJob.Status.READING
+        job.save()
+        from kith.intake.tasks import import_read_task
+
+        transaction.on_commit(lambda: import_read_task.enqueue(job.pk))
+        return job
     try:
-        table = table_read(content, filename=filename)
+        table = _read(content, filename)
     except TableError as exc:
         raise FieldError.one("file", _(exc.template) % exc.params) from exc
-    guessed = mapping_guess(table.header, kind)
+    _table_attach(job, table, by=by, mapping=mapping)
+    job.save()
+    return job
+
+
+def upload_size_check(size: int) -> None:
+    """Refuse a file larger than KITH_IMPORT_MAX_MB, naming both sizes."""
+    limit = settings.KITH_IMPORT_MAX_MB
+    if size > limit * 1024 * 1024:
+        raise FieldError.one(
+            "file",
+            _("The file is %(size).1f MB; Kith imports files of at most %(limit)s MB.")
+            % {"size": size / (1024 * 1024), "limit": limit},
+        )
+
+
+def _read(content: bytes, filename: str) -> Table:
+    return table_read(content, filename=filename, max_rows=settings.KITH_IMPORT_MAX_ROWS)
+
+
+def _table_attach(
+    job: ImportJob, table: Table, *, by: User, mapping: dict[str, str] | None
+) -> None:
+    """Keep the table read from the job's file, with the mapping guessed for its columns (a
+    saved mapping of the same columns, or `mapping` the caller gave)."""
+    guessed = mapping_guess(table.header, job.kind)
     if not mapping:
         # A file with the same columns as one whose mapping the user saved: use that mapping.
-        for template in mapping_templates(by=by, kind=kind)[::-1][:50]:
+        for template in mapping_templates(by=by, kind=job.kind)[::-1][:50]:
             if set(template.mapping) == set(table.header):
                 guessed.update(template.mapping)
                 break
     if mapping:
-        mapping_check(mapping, table.header, kind)
+        mapping_check(mapping, table.header, job.kind)
         guessed.update(mapping)
-    return ImportJob.objects.create(
-        kind=kind,
-        filename=filename[:255],
-        content=content,
-        mapping=guessed,
-        on_duplicate=on_duplicate,
-        created_by=by,
-        team_id=by.team_id,
-        total=len(table.rows),
-    )
+    job.mapping = guessed
+    job.total = len(table.rows)
+    job.table_data = table_pack(table)
+    job.status = ImportJob.Status.UPLOADED
+
+
+def import_read(*, job_id: int) -> ImportJob:
+    """Read the file of an import waiting in READING (the worker's task): the import then
+    waits for its preview, or fails with what is wrong with the file. Idempotent."""
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if job.status != ImportJob.Status.READING:
+        return job
+    try:
+        table = _read(bytes(job.content), job.filename)
+        _table_attach(job, table, by=job.created_by, mapping=job.mapping or None)
+    except (TableError, FieldError) as exc:
+        job.status = ImportJob.Status.FAILED
+        job.message = (
+            _(exc.template) % exc.params
+            if isinstance(exc, TableError)
+            else "; ".join(exc.errors.values())
+        )
+        job.finished_at = timezone.now()
+    job.save()
+    return job
 
 
 def mapping_check(mapping: dict[str, str], header: Sequence[str], kind: str) -> None:
@@ -246,10 +348,22 @@ def import_mapping_set(
 
 
 def _table(job: ImportJob) -> Table:
+    """The job's table, as read once when the file came in (an older job is read and kept)."""
+    if job.table_data:
+        return table_unpack(bytes(job.table_data))
+    if job.status == ImportJob.Status.READING:
+        raise FieldError.one("file", _("The file is still being read; try again in a moment."))
     try:
-        return table_read(bytes(job.content), filename=job.filename)
+        table = _read(bytes(job.content), job.filename)
     except TableError as exc:
         raise FieldError.one("file", _(exc.template) % exc.params) from exc
+    job.table_data = table_pack(table)
+    job.save(update_fields=["table_data"])
+    return table
+
+
+def _undecodable_message() -> str:
+    return _("This row holds bytes that are not UTF-8 and was not imported; fix it in the file.")
 
 
 # --- cleaning ---------------------------------------------------------------------------------
@@ -389,12 +503,19 @@ def import_preview(*, by: User, job_id: int, limit: int = 20) -> Preview:
     errors: list[RowError] = []
     valid = 0
     checked = min(len(table.rows), PREVIEW_VALIDATE)
+    undecodable = set(table.undecodable)
+    first_column = table.header[0] if table.header else ""
+    errors += [
+        RowError(number, first_column, _undecodable_message())
+        for number in table.numbers[:checked]
+        if number in undecodable
+    ]
     if job.kind in records.CHECKS:
         for item in records.CHECKS[job.kind](
             by, table.header, table.rows[:checked], table.numbers[:checked], job.mapping
         ):
             errors += [RowError(item.number, column, message) for column, message in item.problems]
-            valid += not item.problems
+            valid += not item.problems and item.number not in undecodable
     else:
         clean_row = contact_row_clean if job.kind == ImportJob.Kind.CONTACTS else company_row_clean
         for number, row in zip(table.numbers[:checked], table.rows[:checked], strict=True):
@@ -402,7 +523,7 @@ def import_preview(*, by: User, job_id: int, limit: int = 20) -> Preview:
             if result is None:
                 errors += [RowError(number, column, message) for column, message in problems]
             else:
-                valid += 1
+                valid += number not in undecodable
     return Preview(
         header=table.header,
         mapping=job.mapping,
@@ -410,8 +531,9 @@ def import_preview(*, by: User, job_id: int, limit: int = 20) -> Preview:
         total=len(table.rows),
         valid=valid,
         checked=checked,
-        errors=errors,
+        errors=sorted(errors, key=lambda e: e.row),
         warnings=table.warnings,
+        numbers=table.numbers[:limit],
     )
 
 
@@ -431,6 +553,22 @@ def import_queue(*, by: User, job_id: int) -> ImportJob:
     return job
 
 
+def import_resume(*, by: User, job_id: int) -> ImportJob:
+    """Queue a failed import again from the row after the last one it finished (what it wrote
+    stays; its error file goes on)."""
+    from kith.intake.tasks import import_run_task
+
+    job = _job_for(by=by, job_id=job_id)
+    if job.status != ImportJob.Status.FAILED or not 0 < job.processed < job.total:
+        raise FieldError.one("status", _("Only an import that stopped part-way can resume."))
+    job.status = ImportJob.Status.QUEUED
+    job.message = ""
+    job.finished_at = None
+    job.save(update_fields=["status", "message", "finished_at"])
+    transaction.on_commit(lambda: import_run_task.enqueue(job.pk, by.pk))
+    return job
+
+
 def import_run(*, by: User, job_id: int, progress: Progress | None = None) -> ImportJob:
     """Import every valid row; failing rows go to the error file. Batches of BATCH rows are
     each one transaction; a failure of the database stops the job as failed, and undo removes
@@ -440,24 +578,42 @@ def import_run(*, by: User, job_id: int, progress: Progress | None = None) -> Im
         raise FieldError.one("status", _("This import has already run."))
     require(by, job.kind, "create")
     table = _table(job)
+    # A resumed import goes on after the rows its earlier run finished, keeping their errors.
+    resumed = job.processed
     job.status = ImportJob.Status.RUNNING
     job.total = len(table.rows)
-    job.save(update_fields=["status", "total"])
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=["status", "total", "heartbeat_at"])
     errors_out = io.StringIO()
+    if resumed and job.errors_csv:
+        errors_out.write(job.errors_csv)
     writer = csv.writer(errors_out)
-    writer.writerow([_("row"), _("column"), _("error"), *table.header])
+    if not errors_out.tell():
+        writer.writerow([_("row"), _("column"), _("error"), *table.header])
     run = {
         ImportJob.Kind.CONTACTS: _contacts_batch,
         ImportJob.Kind.COMPANIES: _companies_batch,
     }.get(job.kind, _records_batch)  # type: ignore[arg-type]
+    undecodable = set(table.undecodable)
+    first_column = table.header[0] if table.header else ""
     try:
-        for start, end in _batches(job, table):
-            chunk = table.rows[start:end]
-            numbers = table.numbers[start:end]
-            failures = run(job, by, table.header, chunk, numbers=numbers)
+        for start, end in _batches(job, table, start=resumed):
+            chunk, numbers = table.rows[start:end], table.numbers[start:end]
+            if undecodable.intersection(numbers):
+                for number, row in zip(numbers, chunk, strict=True):
+                    if number in undecodable:
+                        cells = (cell_neutralise(c) for c in row)
+                        writer.writerow([number, first_column, _undecodable_message(), *cells])
+                        job.error_count += 1
+                kept = [i for i, n in enumerate(numbers) if n not in undecodable]
+                chunk, numbers = [chunk[i] for i in kept], [numbers[i] for i in kept]
+            failures = run(job, by, table.header, chunk, numbers=numbers) if chunk else []
             for number, column, message, row in failures:
                 writer.writerow([number, column, message, *(cell_neutralise(c) for c in row)])
             job.processed = end
+            job.heartbeat_at = timezone.now()
+            # The error file so far goes with the counts, so a killed run can resume.
+            job.errors_csv = errors_out.getvalue() if job.error_count else ""
             job.save(
                 update_fields=[
                     "processed",
@@ -466,6 +622,8 @@ def import_run(*, by: User, job_id: int, progress: Progress | None = None) -> Im
                     "skipped_count",
                     "error_count",
                     "created_ranges",
+                    "heartbeat_at",
+                    "errors_csv",
                 ]
             )
             if progress:
@@ -488,13 +646,12 @@ def import_run(*, by: User, job_id: int, progress: Progress | None = None) -> Im
 Failure = tuple[int, str, str, Sequence[str]]
 
 
-def _batches(job: ImportJob, table: Table) -> Iterable[tuple[int, int]]:
-    """(start, end) of each batch of about BATCH rows; in an order file a batch never splits
-    the rows of one order number (they are one order with several lines)."""
+def _batches(job: ImportJob, table: Table, *, start: int = 0) -> Iterable[tuple[int, int]]:
+    """(start, end) of each batch of about BATCH rows from row index `start`; in an order file
+    a batch never splits the rows of one order number (they are one order with several lines)."""
     number_column = next(
         (i for i, c in enumerate(table.header) if job.mapping.get(c) == "number"), None
     )
-    start = 0
     while start < len(table.rows):
         end = min(start + BATCH, len(table.rows))
         if job.kind == ImportJob.Kind.ORDERS and number_column is not None:
@@ -896,9 +1053,15 @@ def import_undo(*, by: User, job_id: int) -> ImportJob:
 
 
 def import_jobs(*, by: User, limit: int = 50) -> list[ImportJob]:
+    """The user's recent imports (a stalled running one shows as failed)."""
+    imports_stalled_fail()
+    return _import_jobs(by=by, limit=limit)
+
+
+def _import_jobs(*, by: User, limit: int = 50) -> list[ImportJob]:
     """The user's imports, newest first (all of them for superusers)."""
     require(by, "imports", "read")
-    jobs = ImportJob.objects.defer("content", "errors_csv").order_by("-pk")
+    jobs = ImportJob.objects.defer("content", "errors_csv", "table_data").order_by("-pk")
     if not by.is_superuser:
         jobs = jobs.filter(created_by=by)
     return list(jobs[:limit])

@@ -35,6 +35,7 @@ class ImportJob(models.Model):
         INTERACTIONS = "interactions", _("Interactions")
 
     class Status(models.TextChoices):
+        READING = "reading", _("Reading the file")
         UPLOADED = "uploaded", _("Uploaded")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
@@ -53,6 +54,9 @@ class ImportJob(models.Model):
     )
     filename = models.CharField(_("file"), max_length=255)
     content = models.BinaryField()
+    # The table read from `content`, once (zlib-compressed JSON, see kith.intake.tables): the
+    # preview and the run use it instead of reading an XLSX again on every request.
+    table_data = models.BinaryField(null=True, blank=True, editable=False)
     mapping = models.JSONField(default=dict)  # column header -> field name ("" = ignore)
     on_duplicate = models.CharField(
         _("duplicates"), max_length=8, choices=OnDuplicate.choices, default=OnDuplicate.SKIP
@@ -74,10 +78,15 @@ class ImportJob(models.Model):
     created_ranges = models.JSONField(default=list)
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the run after every batch: a running job whose beat stops was killed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["created_by", "-id"], name="intake_job_user_idx")]
+        indexes = [
+            models.Index(fields=["created_by", "-id"], name="intake_job_user_idx"),
+            models.Index(fields=["status", "heartbeat_at"], name="intake_job_beat_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.filename

@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import unicodedata
-from dataclasses import dataclass, field
+import zipfile
+import zlib
+from dataclasses import asdict, dataclass, field
 
 # A cell longer than this is refused (a sign of a broken file: an unclosed quote swallowing
 # the rest of it), rather than stored.
 MAX_CELL = 10_000
 MAX_COLUMNS = 200
+# Rows of data read at most (kith.settings.KITH_IMPORT_MAX_ROWS passes the configured limit).
+MAX_ROWS = 1_000_000
+# An XLSX is a zip: refuse one that unpacks to more than this, or far more than its size (a
+# "zip bomb" of a few hundred KB that takes minutes and gigabytes to read).
+MAX_UNPACKED = 1024 * 1024 * 1024
+MAX_RATIO = 250
+# A sheet whose formatting reaches row 1,048,576 yields every empty row: stop after this many
+# blank rows in a row, the table has ended.
+BLANK_RUN_END = 10_000
 _SNIFF_BYTES = 64 * 1024
 
 
@@ -43,6 +55,27 @@ class Table:
     delimiter: str = ","
     # (row number as the user counts it, 1 = header, message) for rows the reader fixed up.
     warnings: list[tuple[int, str]] = field(default_factory=list)
+    # Rows of a UTF-8 file with a byte that is not UTF-8 (read as U+FFFD): not imported, named.
+    undecodable: list[int] = field(default_factory=list)
+
+
+def table_pack(table: Table) -> bytes:
+    """The table as compressed JSON, to store once it is read (see ImportJob.table_data)."""
+    return zlib.compress(json.dumps(asdict(table), ensure_ascii=False).encode(), 3)
+
+
+def table_unpack(data: bytes) -> Table:
+    values = json.loads(zlib.decompress(data))
+    values["warnings"] = [tuple(w) for w in values["warnings"]]
+    return Table(**values)
+
+
+def _rows_check(count: int, max_rows: int) -> None:
+    if count > max_rows:
+        raise TableError(
+            gettext_noop("The file has more than %(limit)s rows; split it into smaller files."),
+            limit=f"{max_rows:,}",
+        )
 
 
 def text_decode(content: bytes) -> tuple[str, str]:
@@ -56,6 +89,13 @@ def text_decode(content: bytes) -> tuple[str, str]:
         return content.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    text = content.decode("utf-8", errors="replace")
+    lines = text.count("\n") + 1
+    # A UTF-8 file with a stray byte or two (an edit in another program), not a file in another
+    # encoding, where nearly every non-ASCII line fails: read it as UTF-8, and csv_read names the
+    # rows that hold an unreadable byte instead of importing them as mojibake.
+    if sum(1 for line in text.splitlines() if "\ufffd" in line) <= max(1, lines // 100):
+        return text, "utf-8"
     from charset_normalizer import from_bytes
 
     best = from_bytes(content[: 512 * 1024]).best()
@@ -85,7 +125,7 @@ def delimiter_guess(sample: str) -> str:
         return best if counts[best] else ","
 
 
-def csv_read(content: bytes) -> Table:
+def csv_read(content: bytes, *, max_rows: int = MAX_ROWS) -> Table:
     text, encoding = text_decode(content)
     if not text.strip():
         raise TableError(gettext_noop("The file is empty."))
@@ -119,8 +159,11 @@ def csv_read(content: bytes) -> Table:
                     (number, f"has {len(row)} cells where the header has {width}")
                 )
                 row = (row + [""] * width)[:width] if len(row) < width else row
+            if any("\ufffd" in cell for cell in row):
+                table.undecodable.append(number)
             table.rows.append(row)
             table.numbers.append(number)
+            _rows_check(len(table.rows), max_rows)
     except csv.Error as exc:
         raise TableError(
             gettext_noop("Row %(row)s cannot be read as CSV (%(reason)s)."),
@@ -146,9 +189,29 @@ def _header_check(header: list[str]) -> None:
         seen.add(name)
 
 
-def xlsx_read(content: bytes) -> Table:
+def _unpacked_check(content: bytes) -> None:
+    """Refuse an XLSX that unpacks to far more than a table of its size could."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(content)).infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise TableError(gettext_noop("The file is not a readable XLSX workbook.")) from exc
+    unpacked = sum(m.file_size for m in members)
+    ratios = [m.file_size / max(m.compress_size, 1) for m in members if m.file_size > 1 << 20]
+    if unpacked > MAX_UNPACKED or any(r > MAX_RATIO for r in ratios):
+        raise TableError(
+            gettext_noop(
+                "The workbook unpacks to %(size)s MB from a %(packed)s KB file: it is not a plain "
+                "table. Save the sheet as CSV and import that."
+            ),
+            size=unpacked // (1 << 20),
+            packed=len(content) // 1024,
+        )
+
+
+def xlsx_read(content: bytes, *, max_rows: int = MAX_ROWS) -> Table:
     from openpyxl import load_workbook
 
+    _unpacked_check(content)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:
@@ -166,23 +229,30 @@ def xlsx_read(content: bytes) -> Table:
         width = len(header)
         rows = []
         numbers = []
+        blank_run = 0
         for number, values in enumerate(rows_iter, start=2):
             row = [_cell(v) for v in values[:width]]
             row += [""] * (width - len(row))
-            if any(c.strip() for c in row):
-                for cell in row:
-                    if len(cell) > MAX_CELL:
-                        raise TableError(
-                            gettext_noop(
-                                "Row %(row)s: a cell is %(length)s characters long (at most "
-                                "%(limit)s); is a quote left open?"
-                            ),
-                            row=number,
-                            length=len(cell),
-                            limit=MAX_CELL,
-                        )
-                rows.append(row)
-                numbers.append(number)
+            if not any(c.strip() for c in row):
+                blank_run += 1
+                if blank_run >= BLANK_RUN_END:
+                    break
+                continue
+            blank_run = 0
+            for cell in row:
+                if len(cell) > MAX_CELL:
+                    raise TableError(
+                        gettext_noop(
+                            "Row %(row)s: a cell is %(length)s characters long (at most "
+                            "%(limit)s); is a quote left open?"
+                        ),
+                        row=number,
+                        length=len(cell),
+                        limit=MAX_CELL,
+                    )
+            rows.append(row)
+            numbers.append(number)
+            _rows_check(len(rows), max_rows)
         return Table(header=header, rows=rows, numbers=numbers, encoding="xlsx", delimiter="")
     finally:
         book.close()
@@ -204,7 +274,7 @@ VCARD_COLUMNS = [
 ]  # fmt: skip
 
 
-def vcard_read(content: bytes) -> Table:
+def vcard_read(content: bytes, *, max_rows: int = MAX_ROWS) -> Table:
     import vobject
 
     text, encoding = text_decode(content)
@@ -214,6 +284,9 @@ def vcard_read(content: bytes) -> Table:
     try:
         for card in vobject.readComponents(text):
             rows.append(_vcard_row(card))
+            _rows_check(len(rows), max_rows)
+    except TableError:
+        raise
     except Exception as exc:
         raise TableError(
             gettext_noop("Card %(number)s cannot be read (%(reason)s)."),
@@ -259,13 +332,14 @@ def _joined(value: object) -> str:
     return str(value or "")
 
 
-def table_read(content: bytes, *, filename: str) -> Table:
-    """The table in an uploaded file, by its extension (and magic bytes for XLSX)."""
+def table_read(content: bytes, *, filename: str, max_rows: int = MAX_ROWS) -> Table:
+    """The table in an uploaded file, by its extension (and magic bytes for XLSX), of at most
+    `max_rows` rows of data."""
     name = filename.lower()
     if not content:
         raise TableError(gettext_noop("The file is empty."))
     if name.endswith((".xlsx", ".xlsm")) or content[:4] == b"PK\x03\x04":
-        return xlsx_read(content)
+        return xlsx_read(content, max_rows=max_rows)
     if name.endswith((".vcf", ".vcard")) or content.lstrip()[:11].upper() == b"BEGIN:VCARD":
-        return vcard_read(content)
-    return csv_read(content)
+        return vcard_read(content, max_rows=max_rows)
+    return csv_read(content, max_rows=max_rows)

@@ -15,6 +15,22 @@ def import_run_task(job_id: int, user_id: int) -> int:
 
 
 @task()
+def import_read_task(job_id: int) -> str:
+    """Read a large uploaded file once, in the worker."""
+    from kith.intake.imports import import_read
+
+    return import_read(job_id=job_id).status
+
+
+@task()
+def imports_stalled_fail_task() -> int:
+    """Mark running imports whose run stopped beating as failed (undo or resume them)."""
+    from kith.intake.imports import imports_stalled_fail
+
+    return imports_stalled_fail()
+
+
+@task()
 def dedupe_run_task(user_id: int, threshold: float = 0.9) -> int:
     from kith.identity.models import User
     from kith.intake.dedupe import dedupe_run_contacts

@@ -12,6 +12,7 @@ urlpatterns = [
     path("data/imports/<int:job_id>/progress/", intake.import_progress, name="import-progress"),
     path("data/imports/<int:job_id>/errors.csv", intake.import_errors, name="import-errors"),
     path("data/imports/<int:job_id>/undo/", intake.import_undo, name="import-undo"),
+    path("data/imports/<int:job_id>/resume/", intake.import_resume, name="import-resume"),
     path("data/duplicates/", intake.duplicate_list, name="duplicate-list"),
     path("data/duplicates/check/", intake.duplicate_check, name="duplicate-check"),
     path("data/merge/", intake.merge_review, name="merge-review"),

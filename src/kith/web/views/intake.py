@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kith.core.errors import FieldError, NotFound
+from kith.core.workers import worker_running
 from kith.customers import selectors as customer_selectors
 from kith.customers.models import Company, Contact
 from kith.identity.access import can, require, visible_to
@@ -28,7 +29,6 @@ from kith.web.views.contacts import _filter_form as contact_filter_form
 from kith.web.views.contacts import _filters as contact_filters
 from kith.web.views.errors import service_errors
 
-MAX_UPLOAD = 200 * 1024 * 1024
 # The list page that shows what an import of each kind wrote.
 RECORD_LISTS = {
     "contacts": "contact-list",
@@ -52,10 +52,10 @@ def import_list(request: HttpRequest) -> HttpResponse:
         kind = request.POST.get("kind", "contacts")
         if upload is None:
             errors["file"] = _("Choose a file.")
-        elif upload.size and upload.size > MAX_UPLOAD:
-            errors["file"] = _("The file is larger than 200 MB.")
         else:
             try:
+                # Refused before it is read into memory.
+                imports.upload_size_check(upload.size or 0)
                 job = imports.import_create(
                     by=request.user,
                     kind=kind,
@@ -80,13 +80,17 @@ def import_list(request: HttpRequest) -> HttpResponse:
 @service_errors
 def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = imports.import_get(by=request.user, job_id=job_id)
-    context: dict[str, Any] = {"job": job, "records_url": RECORD_LISTS.get(job.kind, "")}
+    context: dict[str, Any] = {
+        "records_url": RECORD_LISTS.get(job.kind, ""),
+        **_progress_context(job),
+    }
     if job.status == ImportJob.Status.UPLOADED:
         preview = imports.import_preview(by=request.user, job_id=job.pk)
         fields = imports.fields_for(job.kind)
         error_rows = {e.row for e in preview.errors}
         context.update(
             preview=preview,
+            preview_rows=list(zip(preview.numbers, preview.rows, strict=True)),
             columns=[(c, preview.mapping.get(c, "")) for c in preview.header],
             field_choices=[(f, imports.FIELD_LABELS.get(f, f)) for f in fields],
             policies=ImportJob.OnDuplicate.choices,
@@ -132,13 +136,33 @@ def import_run(request: HttpRequest, job_id: int) -> HttpResponse:
     return redirect("import-detail", job_id)
 
 
+# An import in these states is waiting for the worker; its page polls until it is not.
+WAITING = (ImportJob.Status.READING, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+
+
+def _progress_context(job: ImportJob) -> dict[str, Any]:
+    return {"job": job, "waiting": job.status in WAITING, "worker_running": worker_running()}
+
+
+@login_required
+@require_POST
+@service_errors
+def import_resume(request: HttpRequest, job_id: int) -> HttpResponse:
+    try:
+        imports.import_resume(by=request.user, job_id=job_id)
+    except FieldError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    return redirect("import-detail", job_id)
+
+
 @login_required
 @service_errors
 def import_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     """The progress fragment; it polls itself while the import is queued or running."""
     job = imports.import_get(by=request.user, job_id=job_id)
-    response = render(request, "web/intake/import_progress.html", {"job": job})
-    if job.status not in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING):
+    response = render(request, "web/intake/import_progress.html", _progress_context(job))
+    if job.status not in WAITING:
         # Finished: reload the whole page to show the summary and actions.
         response["HX-Refresh"] = "true"
     return response
