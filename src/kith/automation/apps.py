@@ -19,6 +19,7 @@ class AutomationConfig(KithAppConfig):
             _("automation"), {"admin": DefaultGrant("all", ("create", "edit", "delete"))}
         )
     }
+    api_routers = ("kith.api.automation:router",)
 
     def ready(self) -> None:
         from kith.automation import tasks
