@@ -4,7 +4,7 @@ from datetime import time, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
-from kith.core.apps import AccessModule, DefaultGrant, KithAppConfig
+from kith.core.apps import AccessModule, DefaultGrant, KithAppConfig, NavEntry
 
 
 class AutomationConfig(KithAppConfig):
@@ -20,6 +20,16 @@ class AutomationConfig(KithAppConfig):
         )
     }
     api_routers = ("kith.api.automation:router",)
+    url_modules = ("kith.web.urls_automation",)
+    nav_entries = (
+        NavEntry(
+            "automation",
+            _("Automation"),
+            "rule-list",
+            order=95,
+            url_prefixes=("rule", "subscription", "delivery", "inbound"),
+        ),
+    )
 
     def ready(self) -> None:
         from kith.automation import tasks
