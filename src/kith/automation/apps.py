@@ -4,7 +4,7 @@ from datetime import time, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
-from kith.core.apps import AccessModule, DefaultGrant, KithAppConfig, NavEntry
+from kith.core.apps import AccessModule, DefaultGrant, DemoLoader, KithAppConfig, NavEntry
 
 
 class AutomationConfig(KithAppConfig):
@@ -21,6 +21,7 @@ class AutomationConfig(KithAppConfig):
     }
     api_routers = ("kith.api.automation:router",)
     url_modules = ("kith.web.urls_automation",)
+    demo_loaders = (DemoLoader("kith.demo.automation:demo_automation_load", order=90),)
     nav_entries = (
         NavEntry(
             "automation",

@@ -63,7 +63,9 @@ def record_key(event: DomainEvent) -> str:
 def deliveries_for_event(event: DomainEvent) -> int:
     """Make a delivery of `event` for every active subscription that wants it; idempotent
     (unique on event and subscription). Returns how many subscriptions want it."""
-    wanted = [s for s in Subscription.objects.filter(is_active=True) if s.wants(event.name)]
+    # A new subscription gets what happens from then on, not the backlog queued before it.
+    active = Subscription.objects.filter(is_active=True, created_at__lte=event.created_at)
+    wanted = [s for s in active if s.wants(event.name)]
     if not wanted:
         return 0
     now = timezone.now()

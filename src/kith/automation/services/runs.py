@@ -42,7 +42,10 @@ ACTIVE = (RuleRun.Status.PENDING, RuleRun.Status.WAITING)
 def runs_for_event(event: DomainEvent) -> int:
     """Make a run of every active rule `event` triggers (idempotent: unique on rule and event);
     returns how many rules it triggers."""
-    rules = list(Rule.objects.filter(is_active=True, trigger=event.name))
+    # A rule reacts to what happens after it was made, not to a backlog queued before it.
+    rules = list(
+        Rule.objects.filter(is_active=True, trigger=event.name, created_at__lte=event.created_at)
+    )
     if not rules:
         return 0
     depth = int(event.payload.get(CAUSE_DEPTH_KEY, 0) or 0) + 1
