@@ -24,11 +24,17 @@ def demo_automation_load(context: DemoContext) -> None:
             trigger="contact.created",
             conditions={"all": [{"field": "lifecycle_stage", "op": "eq", "value": "customer"}]},
             actions=[
-                {"type": "send_email", "subject": "Welcome to us",
-                 "body": "Hello {{ first_name }}, thank you for choosing us."},
+                {
+                    "type": "send_email",
+                    "subject": "Welcome to us",
+                    "body": "Hello {{ first_name }}, thank you for choosing us.",
+                },
                 {"type": "wait", "days": 3},
-                {"type": "send_email", "subject": "How is it going?",
-                 "body": "Hello {{ first_name }}, may we help with anything?"},
+                {
+                    "type": "send_email",
+                    "subject": "How is it going?",
+                    "body": "Hello {{ first_name }}, may we help with anything?",
+                },
             ],
             is_active=False,  # on once KITH_EMAIL_HOST points at a mail server
         ),  # fmt: skip
@@ -37,8 +43,12 @@ def demo_automation_load(context: DemoContext) -> None:
             name="Deal won: thank the customer",
             trigger="deal.won",
             actions=[
-                {"type": "create_task", "title": "Call to thank for “{{ name }}”",
-                 "due_in_days": 1, "assignee": "record_owner"},
+                {
+                    "type": "create_task",
+                    "title": "Call to thank for “{{ name }}”",
+                    "due_in_days": 1,
+                    "assignee": "record_owner",
+                },
                 {"type": "notify_user", "user": "record_owner", "text": "Won: {{ name }}"},
             ],
         ),  # fmt: skip
@@ -48,8 +58,11 @@ def demo_automation_load(context: DemoContext) -> None:
             trigger="ticket.sla_breached",
             actions=[
                 {"type": "set_field", "field": "priority", "value": "urgent"},
-                {"type": "notify_user", "user": "record_owner",
-                 "text": "SLA breached on “{{ subject }}”"},
+                {
+                    "type": "notify_user",
+                    "user": "record_owner",
+                    "text": "SLA breached on “{{ subject }}”",
+                },
             ],
         ),  # fmt: skip
         rule_create(
