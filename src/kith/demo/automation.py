@@ -37,7 +37,7 @@ def demo_automation_load(context: DemoContext) -> None:
                 },
             ],
             is_active=False,  # on once KITH_EMAIL_HOST points at a mail server
-        ),  # fmt: skip
+        ),
         rule_create(
             by=admin,
             name="Deal won: thank the customer",
@@ -51,7 +51,7 @@ def demo_automation_load(context: DemoContext) -> None:
                 },
                 {"type": "notify_user", "user": "record_owner", "text": "Won: {{ name }}"},
             ],
-        ),  # fmt: skip
+        ),
         rule_create(
             by=admin,
             name="SLA breached: escalate",
@@ -64,7 +64,7 @@ def demo_automation_load(context: DemoContext) -> None:
                     "text": "SLA breached on “{{ subject }}”",
                 },
             ],
-        ),  # fmt: skip
+        ),
         rule_create(
             by=admin,
             name="Birthday wishes",
