@@ -79,6 +79,9 @@ class RuleRun(models.Model):
     record_model = models.CharField(max_length=64, blank=True)
     record_id = models.BigIntegerField(null=True, blank=True)
     depth = models.PositiveSmallIntegerField(default=1)
+    # The event's payload (ids and codes, no personal data), kept so a long wait outlives the
+    # event's pruning and a step needs no lookup.
+    payload = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     next_step = models.PositiveSmallIntegerField(default=0)
     resume_at = models.DateTimeField(null=True, blank=True)

@@ -160,7 +160,8 @@ def _result_record(
         if ok:
             delivery.status = Delivery.Status.DELIVERED
             delivery.delivered_at = now
-            subscriptions.exclude(failure_count=0).update(failure_count=0)
+            if delivery.subscription.failure_count:
+                subscriptions.update(failure_count=0)
         else:
             subscriptions.update(failure_count=F("failure_count") + 1)
             if now >= delivery.deadline_at:

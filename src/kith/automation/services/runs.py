@@ -64,6 +64,7 @@ def runs_for_event(event: DomainEvent) -> int:
                 record_model=event.model,
                 record_id=event.object_id,
                 depth=depth,
+                payload=event.payload,
                 status=RuleRun.Status.SKIPPED if looping else RuleRun.Status.PENDING,
                 error=(
                     _(
@@ -93,6 +94,7 @@ def _rule_failed(rule: Rule, *, reason: str, now: dt.datetime) -> None:
     Rule.objects.filter(pk=rule.pk).update(
         is_active=False, paused_at=now, paused_reason=message[:300]
     )
+    rule.is_active = False
     recipient = rule.created_by if rule.created_by_id else rule.owner
     if recipient is not None and recipient.is_active:
         notification_create(
@@ -105,10 +107,8 @@ def _rule_failed(rule: Rule, *, reason: str, now: dt.datetime) -> None:
         )
 
 
-def _context(run: RuleRun, now: dt.datetime) -> RunContext:
-    rule = run.rule
+def _context(run: RuleRun, rule: Rule, now: dt.datetime) -> RunContext:
     event_id = int(run.cause) if run.cause.isdigit() else None
-    event = DomainEvent.objects.filter(pk=event_id).first() if event_id else None
     record = (
         record_load(model=run.record_model, pk=run.record_id, user=rule.owner)
         if run.record_model
@@ -118,24 +118,23 @@ def _context(run: RuleRun, now: dt.datetime) -> RunContext:
         rule=rule,
         record=record,
         record_model=run.record_model,
-        payload=event.payload if event else {},
+        payload=run.payload or {},
         event_id=event_id,
         now=now,
     )
 
 
-def _advance(run_id: int, now: dt.datetime) -> bool:
+def _advance(run_id: int, rule: Rule, now: dt.datetime) -> bool:
     with transaction.atomic():
         run = (
-            RuleRun.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("rule", "rule__owner", "rule__created_by")
-            .filter(pk=run_id, status__in=ACTIVE, resume_at__lte=now, rule__is_active=True)
+            RuleRun.objects.select_for_update(skip_locked=True)
+            .filter(pk=run_id, status__in=ACTIVE, resume_at__lte=now)
             .first()
         )
         if run is None:
             return False
-        rule = run.rule
-        ctx = _context(run, now)
+        run.rule = rule
+        ctx = _context(run, rule, now)
         starting = run.status == RuleRun.Status.PENDING and run.next_step == 0
         if starting and not conditions_met(rule.conditions, record=ctx.record, payload=ctx.payload):
             run.status, run.finished_at = RuleRun.Status.SKIPPED, now
@@ -217,6 +216,7 @@ def _advance(run_id: int, now: dt.datetime) -> bool:
         run.save(update_fields=["status", "finished_at", "next_step"])
         if rule.failure_count:
             Rule.objects.filter(pk=rule.pk).update(failure_count=0)
+            rule.failure_count = 0
         return True
 
 
@@ -224,12 +224,19 @@ def rule_runs_advance(*, now: dt.datetime | None = None, limit: int = 200) -> in
     """Run up to `limit` due runs (new ones and waits whose time has come), oldest first;
     returns how many advanced."""
     now = now or timezone.now()
-    due = (
+    due = list(
         RuleRun.objects.filter(status__in=ACTIVE, resume_at__lte=now, rule__is_active=True)
         .order_by("id")
-        .values_list("id", flat=True)
+        .values_list("id", "rule_id")[:limit]
     )
-    return sum(1 for run_id in list(due[:limit]) if _advance(run_id, now))
+    # The rules of this batch, read once (a paused rule's runs wait for it to be turned on).
+    rules = Rule.objects.select_related("owner", "created_by").in_bulk({r for _i, r in due})
+    advanced = 0
+    for run_id, rule_id in due:
+        rule = rules[rule_id]
+        if rule.is_active and _advance(run_id, rule, now):  # a failure may pause it
+            advanced += 1
+    return advanced
 
 
 def _dated(raw: Any) -> dt.date | None:
