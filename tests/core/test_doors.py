@@ -95,6 +95,7 @@ def test_url_module_page_and_nav_entry(users, web_for):
         "Tickets",
         "Campaigns (soon)",
         "Insights",
+        "Automation",
         "Stamps",
         "Data",
     ]
@@ -139,6 +140,7 @@ def test_demo_loader_runs_after_kiths_own(db):
         "demo_engagement_load",
         "demo_service_load",
         "demo_insights_load",
+        "demo_automation_load",
         "stamps_load",
     ]
     assert summary.more["stamps"] == 1

@@ -21,13 +21,13 @@ class AutomationConfig(KithAppConfig):
     }
     api_routers = ("kith.api.automation:router",)
     url_modules = ("kith.web.urls_automation",)
-    demo_loaders = (DemoLoader("kith.demo.automation:demo_automation_load", order=90),)
+    demo_loaders = (DemoLoader("kith.demo.automation:demo_automation_load", order=45),)
     nav_entries = (
         NavEntry(
             "automation",
             _("Automation"),
             "rule-list",
-            order=95,
+            order=92,
             url_prefixes=("rule", "subscription", "delivery", "inbound"),
         ),
     )
