@@ -91,3 +91,21 @@ def test_only_admins_make_sources(users) -> None:
     with pytest.raises(FieldError) as bad:
         inbound_source_create(by=users.admin, name="x", target="lead", mapping={"nope": "n"})
     assert "nope" in bad.value.errors["mapping"]
+
+
+def test_old_bodies_are_pruned(users) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kith.automation.services.inbound import inbound_bodies_prune
+
+    source = inbound_source_create(
+        by=users.admin, name="Shop", target="lead", mapping={"full_name": "name"}
+    )
+    _post(source, {"name": "Old"})
+    _post(source, {"name": "New"})
+    old = InboundBody.objects.order_by("id").first()
+    InboundBody.objects.filter(pk=old.pk).update(received_at=timezone.now() - dt.timedelta(days=31))
+    assert inbound_bodies_prune() == 1
+    assert InboundBody.objects.count() == 1 and Lead.objects.count() == 2

@@ -60,3 +60,8 @@ class AutomationConfig(KithAppConfig):
             every=timedelta(days=1),
             task=tasks.deliveries_prune_task,
         )
+        schedule_register(
+            name="automation.inbound_bodies_prune",
+            every=timedelta(days=1),
+            task=tasks.inbound_bodies_prune_task,
+        )

@@ -204,6 +204,7 @@ class Delivery(models.Model):
             ),
             models.Index(fields=["subscription", "-id"], name="automation_delivery_log"),
             models.Index(fields=["status", "-id"], name="automation_delivery_status"),
+            models.Index(fields=["created_at"], name="automation_delivery_age"),
         ]
 
     def __str__(self) -> str:
@@ -271,7 +272,10 @@ class InboundBody(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["source", "-id"], name="automation_inbound_log")]
+        indexes = [
+            models.Index(fields=["source", "-id"], name="automation_inbound_log"),
+            models.Index(fields=["received_at"], name="automation_inbound_age"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.status}"

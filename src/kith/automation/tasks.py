@@ -3,7 +3,7 @@ registered in AutomationConfig.ready()."""
 
 from django_tasks import task
 
-from kith.automation.services import deliveries, runs
+from kith.automation.services import deliveries, inbound, runs
 
 
 @task()
@@ -34,3 +34,9 @@ def date_triggers_fire_task() -> int:
 def deliveries_prune_task() -> int:
     """Drop finished deliveries older than 30 days."""
     return deliveries.deliveries_prune()
+
+
+@task()
+def inbound_bodies_prune_task() -> int:
+    """Drop inbound webhook bodies older than 30 days."""
+    return inbound.inbound_bodies_prune()

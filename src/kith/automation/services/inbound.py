@@ -11,6 +11,7 @@ record_id}, which rules may trigger on.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from collections.abc import Callable, Mapping
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.automation.models import InboundBody, InboundSource
@@ -239,3 +241,10 @@ def inbound_body_retry(*, by: User, body_id: int) -> InboundResult:
     if body.status == InboundBody.Status.DONE:
         raise FieldError.one("body", _("This body was already turned into a record."))
     return _attempt(body.source, body)
+
+
+def inbound_bodies_prune(*, older_than: dt.timedelta = dt.timedelta(days=30)) -> int:
+    """Drop received bodies (they hold what the sender sent, often personal data) older than
+    `older_than`: the records made from them stay."""
+    cutoff = timezone.now() - older_than
+    return InboundBody.objects.filter(received_at__lt=cutoff).delete()[0]
