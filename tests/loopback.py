@@ -1,5 +1,6 @@
 """Loopback servers the tests start themselves: a real SMTP server (aiosmtpd) that keeps what
-it receives. Tests reach it through the `smtp` fixture of tests/conftest.py."""
+it receives (tests reach it through the `smtp` fixture of tests/conftest.py), and an HTTP
+receiver (ThreadingHTTPServer) recording the requests it gets, for webhooks."""
 
 from __future__ import annotations
 
@@ -42,3 +43,57 @@ class SmtpServer:
 
     def stop(self) -> None:
         self._controller.stop()
+
+
+class HttpRequestSeen:
+    """One request an HttpReceiver got: path, headers (lower-case names) and body."""
+
+    def __init__(self, path: str, headers: dict[str, str], body: bytes) -> None:
+        self.path = path
+        self.headers = headers
+        self.body = body
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body)
+
+
+class HttpReceiver:
+    """A running loopback HTTP server (ThreadingHTTPServer) that records every POST and answers
+    with the next status of `statuses` (then `default_status`); `url` is its address,
+    `stop()` shuts it down."""
+
+    def __init__(self, default_status: int = 200) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[HttpRequestSeen] = []
+        self.statuses: list[int] = []
+        self.default_status = default_status
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                receiver.requests.append(HttpRequestSeen(self.path, headers, body))
+                status = receiver.statuses.pop(0) if receiver.statuses else receiver.default_status
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # quiet tests
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = int(self._server.server_address[1])
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

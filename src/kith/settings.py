@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "kith.service",
     "kith.insights",
     "kith.intake",
+    "kith.automation",
     "kith.web",
 ]
 
@@ -131,6 +132,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Phone numbers typed without a country code are read in this region.
 KITH_DEFAULT_PHONE_REGION = os.environ.get("KITH_DEFAULT_PHONE_REGION", "US")
 KITH_PAGE_SIZE = int(os.environ.get("KITH_PAGE_SIZE", "50"))
+
+# Outgoing webhooks may go to private, loopback or link-local addresses only if allowed here:
+# "true" for all of them, or comma-separated networks ("10.1.0.0/16,127.0.0.1/32").
+KITH_WEBHOOKS_ALLOW_PRIVATE = os.environ.get("KITH_WEBHOOKS_ALLOW_PRIVATE", "")
 
 # Outgoing email (messages from a contact's page, reminders, CSAT requests): SMTP.
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

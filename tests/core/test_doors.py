@@ -53,11 +53,13 @@ def test_role_seeding_gives_todays_grants_and_the_apps_declared_ones(db):
     roles_ensure_defaults()  # idempotent
 
     expected = {(role, m): BEFORE[role] for role in BEFORE for m in KITH_MODULES}
+    # Automation (rules run as their owner, webhooks send every event out) is admins' only.
+    expected[("admin", "automation")] = ("all", ("create", "edit", "delete"))
     expected[("admin", "stamps")] = ("all", FULL)
     expected[("manager", "stamps")] = ("team", ("create",))
     expected[("sales_rep", "stamps")] = ("own", ())
     assert _seeded() == expected
-    assert list(MODULES) == [*KITH_MODULES, "stamps"]
+    assert list(MODULES) == [*KITH_MODULES, "automation", "stamps"]
     assert all(g.can_read for g in RoleGrant.objects.all())
 
 
@@ -93,6 +95,7 @@ def test_url_module_page_and_nav_entry(users, web_for):
         "Tickets",
         "Campaigns (soon)",
         "Insights",
+        "Automation",
         "Stamps",
         "Data",
     ]
@@ -137,6 +140,7 @@ def test_demo_loader_runs_after_kiths_own(db):
         "demo_engagement_load",
         "demo_service_load",
         "demo_insights_load",
+        "demo_automation_load",
         "stamps_load",
     ]
     assert summary.more["stamps"] == 1

@@ -128,3 +128,19 @@ def test_a_handler_is_given_up_after_max_attempts() -> None:
         assert delivery.last_error.startswith("KeyError")
     finally:
         HANDLERS.pop("test.broken", None)
+
+
+@pytest.mark.django_db
+def test_events_caused_at_a_depth_carry_it() -> None:
+    from kith.core.events import CAUSE_DEPTH_KEY, events_caused_at, events_record_many
+
+    with transaction.atomic():
+        tag = Tag.objects.create(name="caused")
+        plain = event_record(name="tag.created", record=tag, payload={"a": 1})
+        with events_caused_at(depth=2):
+            caused = event_record(name="tag.updated", record=tag, payload={"a": 1})
+            events_record_many(name="tag.touched", model=Tag, object_ids=[tag.pk])
+        after = event_record(name="tag.deleted", record=tag)
+    assert plain.payload == {"a": 1} and after.payload == {}
+    assert caused.payload == {"a": 1, CAUSE_DEPTH_KEY: 2}
+    assert DomainEvent.objects.get(name="tag.touched").payload == {CAUSE_DEPTH_KEY: 2}

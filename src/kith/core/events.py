@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,31 @@ from django.utils import timezone
 from kith.core.models import DomainEvent, EventDelivery
 
 EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
+
+# The payload key holding how deep in a chain of automatic reactions an event was caused
+# (an automation rule's action causing an event that fires a rule …); absent at depth 0.
+CAUSE_DEPTH_KEY = "cause_depth"
+_cause_depth: ContextVar[int] = ContextVar("kith_event_cause_depth", default=0)
+
+
+@contextmanager
+def events_caused_at(*, depth: int) -> Iterator[None]:
+    """Events recorded inside this block carry `depth` in their payload (CAUSE_DEPTH_KEY), so a
+    reaction to them (an automation rule) can tell it was caused by another reaction and stop a
+    loop. Used by the automation app around a rule's actions."""
+    token = _cause_depth.set(depth)
+    try:
+        yield
+    finally:
+        _cause_depth.reset(token)
+
+
+def _with_cause(payload: dict[str, Any] | None) -> dict[str, Any]:
+    depth = _cause_depth.get()
+    body = dict(payload or {})
+    if depth:
+        body[CAUSE_DEPTH_KEY] = depth
+    return body
 
 
 def event_record_check(name: str) -> None:
@@ -65,7 +92,7 @@ def event_record(
         model=model,
         object_id=object_id,
         actor_id=getattr(actor, "pk", None),
-        payload=payload or {},
+        payload=_with_cause(payload),
     )
 
 
@@ -109,7 +136,11 @@ def events_record_many(
     """The same event for many records of one model (a bulk tag or assignment), written in
     batches in the caller's transaction; returns how many were written."""
     event_record_check(name)
-    label, actor_id, body = model._meta.label_lower, getattr(actor, "pk", None), payload or {}
+    label, actor_id, body = (
+        model._meta.label_lower,
+        getattr(actor, "pk", None),
+        _with_cause(payload),
+    )
     rows = [
         DomainEvent(name=name, model=label, object_id=pk, actor_id=actor_id, payload=body)
         for pk in object_ids

@@ -1,0 +1,301 @@
+"""Rule runs: made for each event a rule's trigger names (or each record a date trigger finds),
+then advanced by the worker step by step.
+
+Each run advances in one transaction: its steps' effects, their log (RuleRunStep) and the run's
+progress commit together, so a worker killed mid-run repeats nothing it committed. A wait step
+saves `resume_at` and stops; `rule_runs_advance` picks the run up again once that time has come,
+even after a restart. Actions run as the rule's owner, inside `events_caused_at(depth)`, so the
+events they cause carry the depth; a rule reacting to an event deeper than MAX_DEPTH does not
+fire (the run is kept as skipped, saying why). After FAILURES_TO_PAUSE failed runs in a row the
+rule is paused and whoever made it is notified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from kith.automation.actions import ACTIONS, ActionFailed, RunContext, wait_until
+from kith.automation.conditions import conditions_met
+from kith.automation.models import Rule, RuleRun, RuleRunStep
+from kith.automation.records import record_load
+from kith.automation.triggers import DATE_TRIGGERS
+from kith.core.errors import KithError
+from kith.core.events import CAUSE_DEPTH_KEY, events_caused_at
+from kith.core.models import DomainEvent
+from kith.customers.models import Contact
+from kith.engagement.services import notification_create
+from kith.identity.access import visible_to
+from kith.sales.models import PurchaseSummary
+
+MAX_DEPTH = 3
+FAILURES_TO_PAUSE = 5
+ACTIVE = (RuleRun.Status.PENDING, RuleRun.Status.WAITING)
+
+
+def runs_for_event(event: DomainEvent) -> int:
+    """Make a run of every active rule `event` triggers (idempotent: unique on rule and event);
+    returns how many rules it triggers."""
+    # A rule reacts to what happens after it was made, not to a backlog queued before it.
+    rules = list(
+        Rule.objects.filter(is_active=True, trigger=event.name, created_at__lte=event.created_at)
+    )
+    if not rules:
+        return 0
+    depth = int(event.payload.get(CAUSE_DEPTH_KEY, 0) or 0) + 1
+    changed = set(event.payload.get("changed") or ())
+    now = timezone.now()
+    runs = []
+    for rule in rules:
+        if rule.trigger_field and rule.trigger_field not in changed:
+            continue
+        looping = depth > MAX_DEPTH
+        runs.append(
+            RuleRun(
+                rule=rule,
+                cause=str(event.id),
+                event_name=event.name,
+                record_model=event.model,
+                record_id=event.object_id,
+                depth=depth,
+                payload=event.payload,
+                status=RuleRun.Status.SKIPPED if looping else RuleRun.Status.PENDING,
+                error=(
+                    _(
+                        "Not run: caused by %(depth)s automatic reactions in a row (at most %(max)s)."
+                    )
+                    % {"depth": depth - 1, "max": MAX_DEPTH}
+                    if looping
+                    else ""
+                ),
+                resume_at=now,
+                finished_at=now if looping else None,
+            )
+        )
+    RuleRun.objects.bulk_create(runs, ignore_conflicts=True)
+    return len(runs)
+
+
+def _rule_failed(rule: Rule, *, reason: str, now: dt.datetime) -> None:
+    Rule.objects.filter(pk=rule.pk).update(failure_count=F("failure_count") + 1)
+    rule.refresh_from_db(fields=["failure_count", "is_active"])
+    if rule.failure_count < FAILURES_TO_PAUSE or not rule.is_active:
+        return
+    message = _("Paused after %(n)s failed runs in a row; the last: %(reason)s") % {
+        "n": rule.failure_count,
+        "reason": reason,
+    }
+    Rule.objects.filter(pk=rule.pk).update(
+        is_active=False, paused_at=now, paused_reason=message[:300]
+    )
+    rule.is_active = False
+    recipient = rule.created_by if rule.created_by_id else rule.owner
+    if recipient is not None and recipient.is_active:
+        notification_create(
+            recipient=recipient,
+            kind="automation",
+            text=(_("Rule “%(name)s”: %(message)s") % {"name": rule.name, "message": message})[
+                :300
+            ],
+            url=f"/automation/rules/{rule.pk}/",
+        )
+
+
+def _context(run: RuleRun, rule: Rule, now: dt.datetime) -> RunContext:
+    event_id = int(run.cause) if run.cause.isdigit() else None
+    record = (
+        record_load(model=run.record_model, pk=run.record_id, user=rule.owner)
+        if run.record_model
+        else None
+    )
+    return RunContext(
+        rule=rule,
+        record=record,
+        record_model=run.record_model,
+        payload=run.payload or {},
+        event_id=event_id,
+        now=now,
+    )
+
+
+def _advance(run_id: int, rule: Rule, now: dt.datetime) -> bool:
+    with transaction.atomic():
+        run = (
+            RuleRun.objects.select_for_update(skip_locked=True)
+            .filter(pk=run_id, status__in=ACTIVE, resume_at__lte=now)
+            .first()
+        )
+        if run is None:
+            return False
+        run.rule = rule
+        ctx = _context(run, rule, now)
+        starting = run.status == RuleRun.Status.PENDING and run.next_step == 0
+        if starting and not conditions_met(rule.conditions, record=ctx.record, payload=ctx.payload):
+            run.status, run.finished_at = RuleRun.Status.SKIPPED, now
+            run.save(update_fields=["status", "finished_at"])
+            return True
+        steps: list[RuleRunStep] = []
+        for index in range(run.next_step, len(rule.actions)):
+            config = rule.actions[index]
+            action = ACTIONS.get(config.get("type", ""))
+            try:
+                if action is None:
+                    raise ActionFailed(
+                        _("Unknown action “%(type)s”.") % {"type": config.get("type")}
+                    )
+                if action.run is None:  # a wait
+                    until = wait_until(ctx, config, since=now)
+                    if until > now:
+                        steps.append(
+                            RuleRunStep(
+                                run=run,
+                                index=index,
+                                action="wait",
+                                status=RuleRunStep.Status.WAITING,
+                                detail=_("Waiting until %(moment)s.")
+                                % {"moment": until.isoformat(timespec="minutes")},
+                            )
+                        )
+                        RuleRunStep.objects.bulk_create(steps)
+                        run.status, run.resume_at, run.next_step = (
+                            RuleRun.Status.WAITING,
+                            until,
+                            index + 1,
+                        )
+                        run.save(update_fields=["status", "resume_at", "next_step"])
+                        return True
+                    detail = _("The time to wait for has passed.")
+                else:
+                    with transaction.atomic(), events_caused_at(depth=run.depth):
+                        detail = action.run(ctx, config)
+            except (ActionFailed, KithError) as error:
+                reason = str(error)[:300] or type(error).__name__
+                steps.append(
+                    RuleRunStep(
+                        run=run,
+                        index=index,
+                        action=config.get("type", "")[:32],
+                        status=RuleRunStep.Status.FAILED,
+                        detail=reason,
+                    )
+                )
+                RuleRunStep.objects.bulk_create(steps)
+                run.status, run.error, run.finished_at = RuleRun.Status.FAILED, reason, now
+                run.next_step = index
+                run.save(update_fields=["status", "error", "finished_at", "next_step"])
+                _rule_failed(rule, reason=reason, now=now)
+                return True
+            steps.append(
+                RuleRunStep(
+                    run=run,
+                    index=index,
+                    action=config["type"],
+                    status=RuleRunStep.Status.OK,
+                    detail=str(detail)[:500],
+                )
+            )
+            # The next step sees what this one changed.
+            ctx.record = (
+                record_load(model=run.record_model, pk=run.record_id, user=rule.owner)
+                if run.record_model
+                else None
+            )
+            ctx.extra.clear()
+        RuleRunStep.objects.bulk_create(steps)
+        run.status, run.finished_at, run.next_step = (
+            RuleRun.Status.DONE,
+            now,
+            len(rule.actions),
+        )
+        run.save(update_fields=["status", "finished_at", "next_step"])
+        if rule.failure_count:
+            Rule.objects.filter(pk=rule.pk).update(failure_count=0)
+            rule.failure_count = 0
+        return True
+
+
+def rule_runs_advance(*, now: dt.datetime | None = None, limit: int = 200) -> int:
+    """Run up to `limit` due runs (new ones and waits whose time has come), oldest first;
+    returns how many advanced."""
+    now = now or timezone.now()
+    due = list(
+        RuleRun.objects.filter(status__in=ACTIVE, resume_at__lte=now, rule__is_active=True)
+        .order_by("id")
+        .values_list("id", "rule_id")[:limit]
+    )
+    # The rules of this batch, read once (a paused rule's runs wait for it to be turned on).
+    rules = Rule.objects.select_related("owner", "created_by").in_bulk({r for _i, r in due})
+    advanced = 0
+    for run_id, rule_id in due:
+        rule = rules[rule_id]
+        if rule.is_active and _advance(run_id, rule, now):  # a failure may pause it
+            advanced += 1
+    return advanced
+
+
+def _dated(raw: Any) -> dt.date | None:
+    return parse_date(str(raw)) if raw else None
+
+
+def _date_matches(rule: Rule, today: dt.date) -> list[int]:
+    owner_contacts = visible_to(Contact.objects.all(), user=rule.owner, module="contacts")
+    if rule.trigger == "date.days_since_last_order":
+        day = today - dt.timedelta(days=rule.trigger_days)
+        start = dt.datetime.combine(day, dt.time(0), tzinfo=timezone.get_current_timezone())
+        return list(
+            PurchaseSummary.objects.filter(contact__in=owner_contacts)
+            .values("contact_id")
+            .annotate(last=Max("last_at"))
+            .filter(last__gte=start, last__lt=start + dt.timedelta(days=1))
+            .values_list("contact_id", flat=True)
+        )
+    key = rule.trigger_field.removeprefix("custom.")
+    target = today + dt.timedelta(days=rule.trigger_days)
+    matches = []
+    rows = owner_contacts.filter(custom__has_key=key).values_list("id", "custom")
+    for contact_id, custom in rows.iterator(chunk_size=2000):
+        value = _dated((custom or {}).get(key))
+        if value is None:
+            continue
+        if rule.trigger == "date.birthday":
+            if (value.month, value.day) == (target.month, target.day):
+                matches.append(contact_id)
+        elif value == target:
+            matches.append(contact_id)
+    return matches
+
+
+def date_triggers_fire(*, today: dt.date | None = None) -> int:
+    """Make today's runs of every active date-triggered rule (idempotent per rule, record and
+    day); returns how many runs there are for today."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    total = 0
+    rules = Rule.objects.filter(is_active=True, trigger__in=list(DATE_TRIGGERS)).select_related(
+        "owner"
+    )
+    for rule in rules:
+        ids = _date_matches(rule, today)
+        RuleRun.objects.bulk_create(
+            [
+                RuleRun(
+                    rule=rule,
+                    cause=f"date:{today.isoformat()}:{contact_id}",
+                    event_name=rule.trigger,
+                    record_model="customers.contact",
+                    record_id=contact_id,
+                    resume_at=now,
+                )
+                for contact_id in ids
+            ],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+        total += len(ids)
+    return total
