@@ -88,6 +88,7 @@ def test_the_public_link_and_old_csat_links(client, users, records) -> None:
     token = services.public_token_make(survey_id=survey.pk)
     page = client.get(f"/survey/{token}/?lang=zh-hans")
     assert "您对我们的帮助满意吗" in page.content.decode()
+    assert ">发送</button>" in page.content.decode()  # the page's own words translated too
     bad = client.post(f"/survey/{token}/", {"q1": "9", "lang": "zh-hans"})
     assert bad.status_code == 422
     ok = client.post(f"/survey/{token}/", {"q1": "5", "q2": "很好", "lang": "zh-hans"})

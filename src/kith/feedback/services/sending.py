@@ -107,9 +107,10 @@ def survey_email_send(*, request_id: int, now: datetime | None = None) -> bool:
             f'text-decoration:none">{escape(label)}</a>'
             for label, url in options
         )
+        on_page = _("Answer on the survey page")
         html = (
             f"<p>{escape(question)}</p><p>{links}</p>"
-            f'<p><a href="{escape(page)}">{escape(_("Answer on the survey page"))}</a></p>'
+            f'<p><a href="{escape(page)}">{escape(on_page)}</a></p>'
         )
     message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
     message.attach_alternative(html, "text/html")
