@@ -117,3 +117,19 @@ def test_the_report_shows_how_many_follow_ups_closed_and_how_fast(users, records
     mine = selectors.follow_up_stats(user=users.rep_b, start=start, end=end)
     assert (mine.opened, mine.closed) == (1, 0)
     assert second.owner_id == users.rep_b.pk
+
+
+def test_a_negative_interaction_without_contact_id_finds_its_contact(users, records) -> None:
+    from kith.engagement.services import interaction_create
+
+    note = interaction_create(
+        by=users.rep_a, kind="email", contact=records.contact_a, subject="Phàn nàn"
+    )
+    with transaction.atomic():
+        event_record(name="sentiment.scored", record=note,
+                     payload={"label": "negative", "score": 0.81, "source": "email"})  # fmt: skip
+    _deliver_twice()
+    follow_up = FollowUp.objects.get()
+    assert (follow_up.contact_id, follow_up.owner_id, follow_up.key) == (
+        records.contact_a.pk, users.rep_a.pk, f"sentiment:engagement.interaction:{note.pk}",
+    )  # fmt: skip

@@ -97,3 +97,23 @@ def test_report_input_is_checked_and_gated(users, answered) -> None:
     with pytest.raises(Forbidden):
         next(selectors.responses_export_rows(user=outsider))
     assert selectors.responses_list(user=outsider).items == []
+
+
+def test_the_report_takes_the_same_queries_whatever_the_data(users, records, answered) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import make_contact
+
+    counts = []
+    for _round in range(2):
+        with CaptureQueriesContext(connection) as ctx:
+            selectors.score_report(
+                user=users.rep_a, kind="nps", start=NOV, end=NOV + timedelta(days=30)
+            )
+        counts.append(len(ctx.captured_queries))
+        for n in range(3):
+            contact = make_contact(by=users.rep_a2)
+            _at(answer_as(survey=answered, contact=contact, answers={1: n}, agent_id=users.rep_a2.pk),
+                NOV + timedelta(days=n + 6))  # fmt: skip
+    assert counts[0] == counts[1] <= 12

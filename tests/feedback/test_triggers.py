@@ -119,6 +119,9 @@ def test_relationship_surveys_ask_customers_every_n_months(users, records) -> No
     from kith.customers.models import Contact
 
     Contact.objects.filter(pk=records.contact_a.pk).update(lifecycle_stage="customer")
+    from kith.core.schedules import SCHEDULES
+
+    assert SCHEDULES["feedback.relationship_surveys"].every == timedelta(days=1)
     survey = make_survey(by=users.admin, kind="nps", trigger="schedule", every_months=6)
     assert services.relationship_surveys_send() == 1
     assert services.relationship_surveys_send() == 0  # asked already this period

@@ -5,8 +5,21 @@ and source, one follow-up per response or scored text), so a repeat changes noth
 from __future__ import annotations
 
 from kith.core.models import DomainEvent
+from kith.engagement.models import Interaction
 from kith.feedback import services
-from kith.feedback.models import Survey
+from kith.feedback.models import Survey, SurveyResponse
+
+
+def _contact_of(model: str, object_id: int) -> int | None:
+    """The contact a scored record is about, for the records of this layer and below."""
+    if model == "customers.contact":
+        return object_id
+    rows = {"engagement.interaction": Interaction, "feedback.surveyresponse": SurveyResponse}
+    source = rows.get(model)
+    if source is None:
+        return None
+    found = source.objects.filter(pk=object_id).values_list("contact_id", flat=True).first()
+    return int(found) if found is not None else None
 
 
 def ticket_resolved_handle(event: DomainEvent) -> None:
@@ -50,11 +63,12 @@ def survey_answered_handle(event: DomainEvent) -> None:
 
 def sentiment_scored_handle(event: DomainEvent) -> None:
     """A strongly negative customer text ({label, score, source, contact_id}) opens one
-    follow-up task for the contact's owner."""
+    follow-up task for the contact's owner; without contact_id, the contact of the scored
+    record (a contact, interaction or survey answer)."""
     payload = event.payload or {}
     contact_id = payload.get("contact_id")
-    if contact_id is None and event.model == "customers.contact":
-        contact_id = event.object_id
+    if contact_id is None and event.object_id is not None:
+        contact_id = _contact_of(event.model, event.object_id)
     try:
         score = float(payload.get("score") or 0)
     except (TypeError, ValueError):
