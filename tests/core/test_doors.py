@@ -32,6 +32,7 @@ KITH_MODULES = (
     "products",
     "orders",
     "tickets",
+    "feedback",
     "imports",
 )
 BEFORE = {
@@ -91,6 +92,7 @@ def test_url_module_page_and_nav_entry(users, web_for):
         "Deals",
         "Orders",
         "Tickets",
+        "Feedback",
         "Campaigns (soon)",
         "Insights",
         "Stamps",
@@ -136,6 +138,7 @@ def test_demo_loader_runs_after_kiths_own(db):
         "demo_sales_load",
         "demo_engagement_load",
         "demo_service_load",
+        "demo_feedback_load",
         "demo_insights_load",
         "stamps_load",
     ]
