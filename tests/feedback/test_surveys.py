@@ -208,3 +208,13 @@ def test_survey_update_checks_version_and_keeps_questions_once_answered(users, r
             questions=[{"kind": "text", "texts": {"en": "New"}}],
         )  # fmt: skip
     assert set(exc.value.errors) == {"questions"}
+
+
+def test_a_custom_surveys_csat_question_counts_as_csat(users, records) -> None:
+    survey = make_survey(by=users.rep_a, kind="custom", questions=[
+        {"kind": "text", "texts": {"en": "Your order number?"}},
+        {"kind": "csat", "texts": {"en": "Satisfied?"}, "required": True},
+    ])  # fmt: skip
+    response = answer_as(survey=survey, contact=records.contact_a, answers={1: "A-17", 2: 1})
+    assert (response.kind, response.score, response.comment) == ("csat", 1, "A-17")
+    assert DomainEvent.objects.get(name="survey.answered").payload["kind"] == "csat"

@@ -7,8 +7,8 @@ responses, and the follow-ups a poor answer opens.
   one-to-one `SurveyResponse.request` (or, for anonymous surveys, `answered_at`) holds that.
 - An anonymous survey's responses keep no contact, company or request: only the team of the
   survey (for who may read them) and the channel.
-- `SurveyResponse.score` is the answer to the survey's first scored question (NPS 0–10, CSAT
-  1–5, CES 1–7), copied so the dashboards aggregate one indexed column.
+- `SurveyResponse.score` is the answer to the survey's first NPS, CSAT or CES question (0–10,
+  1–5, 1–7) and `kind` its scale, copied so the dashboards aggregate one indexed column.
 """
 
 from __future__ import annotations
@@ -166,7 +166,9 @@ class SurveyResponse(OwnedRecord):
     )
     channel = models.CharField(max_length=10, choices=SurveyRequest.Channel.choices)
     language = models.CharField(max_length=10, default="en")
-    kind = models.CharField(max_length=10, choices=Survey.Kind.choices)  # the survey's, copied
+    # The scale of `score`: its question's (a custom survey's CSAT question counts as CSAT),
+    # else the survey's kind.
+    kind = models.CharField(max_length=10, choices=Survey.Kind.choices)
     score = models.SmallIntegerField(null=True, blank=True)
     comment = models.TextField(blank=True)  # the first free-text answer ("why?"), copied
     source_model = models.CharField(max_length=64, blank=True)

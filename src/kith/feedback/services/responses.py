@@ -113,6 +113,7 @@ class CleanAnswers:
     rows: list[SurveyAnswer]
     score: int | None
     comment: str
+    kind: str = ""  # the scale of `score` (nps, csat, ces), "" without one
 
 
 def _position(key: Any) -> int | None:
@@ -203,6 +204,7 @@ def answers_clean(
         rows=rows,
         score=scored[0].number if scored else None,
         comment=texts[0].text[:2000] if texts else "",
+        kind=scored[0].question.kind if scored else "",
     )
 
 
@@ -231,7 +233,7 @@ def _response_create(
         team_id=(request.team_id or team_id) if keep and request else team_id,
         channel=channel,
         language=language,
-        kind=survey.kind,
+        kind=clean.kind or survey.kind,
         score=clean.score,
         comment=clean.comment,
         source_model=request.source_model if keep and request else "",
@@ -246,7 +248,7 @@ def _response_create(
         name="survey.answered",
         record=response,
         payload={
-            "survey_id": survey.pk, "kind": survey.kind, "score": clean.score,
+            "survey_id": survey.pk, "kind": response.kind, "score": clean.score,
             "contact_id": response.contact_id, "source_model": response.source_model,
             "source_id": response.source_id,
         },
