@@ -32,6 +32,7 @@ KITH_MODULES = (
     "products",
     "orders",
     "tickets",
+    "feedback",
     "imports",
 )
 BEFORE = {
@@ -93,6 +94,7 @@ def test_url_module_page_and_nav_entry(users, web_for):
         "Deals",
         "Orders",
         "Tickets",
+        "Feedback",
         "Campaigns (soon)",
         "Insights",
         "Automation",
@@ -139,6 +141,7 @@ def test_demo_loader_runs_after_kiths_own(db):
         "demo_sales_load",
         "demo_engagement_load",
         "demo_service_load",
+        "demo_feedback_load",
         "demo_insights_load",
         "demo_automation_load",
         "stamps_load",

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from kith.engagement import selectors, services
 from kith.engagement.timeline import TIMELINE_SOURCES
+from kith.feedback import services as feedback
 from kith.identity.access import MODULES
 from kith.identity.models import Role, RoleGrant, Scope
 from kith.identity.services import api_token_create, user_create
@@ -40,7 +41,12 @@ def _items_of_each_kind(*, by, contact, funnel, product, label):
     )
     ticket = service.ticket_create(by=by, subject=f"{label} ticket", contact_id=contact.pk)
     service.ticket_transition(by=by, ticket_id=ticket.pk, status="resolved")
-    service.csat_submit(token=service.csat_token_make(ticket_id=ticket.pk), score=4)
+    # The ticket's CSAT survey (feedback's), answered through its signed link.
+    request, _made = feedback.survey_request_open(
+        survey=feedback.csat_survey_ensure(owner_id=by.pk), contact=contact,
+        source_model="service.ticket", source_id=ticket.pk, agent_id=by.pk, team_id=by.team_id,
+    )  # fmt: skip
+    feedback.survey_answer(token=feedback.request_token_make(request_id=request.pk), answers={1: 4})
 
 
 def test_every_timeline_item_is_filtered_by_the_viewers_scope(users, teams, contact_a, client):
@@ -62,11 +68,11 @@ def test_every_timeline_item_is_filtered_by_the_viewers_scope(users, teams, cont
             found[item.kind] = found.get(item.kind, 0) + 1
         return found
 
-    assert {"interaction", "change", "comment", "order", "deal", "ticket", "csat"} <= set(
+    assert {"interaction", "change", "comment", "order", "deal", "ticket", "survey"} <= set(
         TIMELINE_SOURCES
     )
     admin, rep_a, desk = counts(users.admin), counts(users.rep_a), counts(desk_b)
-    for kind in ("interaction", "deal", "ticket", "csat"):  # one per team
+    for kind in ("interaction", "deal", "ticket", "survey"):  # one per team
         assert (admin[kind], rep_a[kind], desk[kind]) == (2, 1, 1), kind
     # Orders belong to the contact's owner and team (team A), whoever keyed them in.
     assert (admin["order"], rep_a["order"], desk.get("order", 0)) == (2, 2, 0)

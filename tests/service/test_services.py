@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.core import signing
+from django.db import transaction
 from django.test import override_settings
 
 from kith.core.errors import FieldError, NotFound
+from kith.core.events import events_dispatch
 from kith.customers.models import ContactPoint
 from kith.customers.services import custom_field_create
 from kith.engagement.models import Notification
@@ -261,39 +262,40 @@ def test_support_email_opens_then_threads_replies(users, desk) -> None:
 
 
 # --- CSAT ----------------------------------------------------------------------------------------
+# The survey is feedback's (tests/feedback/test_triggers.py); its survey.answered event brings the
+# score back onto the ticket and the contact's summary.
 
 
 def test_csat_answer_lands_on_ticket_and_contact(users, desk) -> None:
     contact = make_contact(by=users.rep_a)
     first = make_ticket(by=users.rep_a, contact_id=contact.pk)
     second = make_ticket(by=users.rep_a, contact_id=contact.pk)
-    services.csat_submit(
-        token=services.csat_token_make(ticket_id=first.pk), score="2", comment="slow"
-    )
-    services.csat_submit(token=services.csat_token_make(ticket_id=second.pk), score=5)
-    services.csat_submit(token=services.csat_token_make(ticket_id=second.pk), score=4)
+    services.ticket_csat_record(ticket_id=first.pk, score=2)
+    services.ticket_csat_record(ticket_id=second.pk, score=5)
+    services.ticket_csat_record(ticket_id=second.pk, score=4)
+    services.ticket_csat_record(ticket_id=second.pk, score=4)  # delivered twice: no change
     first.refresh_from_db()
-    assert (first.csat_score, first.csat_comment) == (2, "slow")
+    assert first.csat_score == 2
     summary = ContactCsat.objects.get(contact=contact)
     assert (summary.answers, summary.score_total, summary.latest_score) == (2, 6, 4)
     assert summary.average == 3.0
+    assert TicketEvent.objects.filter(kind="csat").count() == 3
 
 
-def test_csat_refuses_bad_scores_tampered_and_expired_links(users, desk) -> None:
+def test_csat_refuses_bad_scores_and_ignores_other_surveys(users, desk) -> None:
+    from kith.core.events import event_record
+
     ticket = make_ticket(by=users.rep_a)
-    token = services.csat_token_make(ticket_id=ticket.pk)
     with pytest.raises(FieldError) as exc:
-        services.csat_submit(token=token, score="9")
+        services.ticket_csat_record(ticket_id=ticket.pk, score=9)
     assert "score" in exc.value.errors
-    tampered = signing.dumps({"t": ticket.pk + 1}, salt="something else")
-    with pytest.raises(FieldError) as exc:
-        services.csat_submit(token=tampered, score=5)
-    assert exc.value.errors == {"token": "This survey link is not valid."}
-    with pytest.raises(FieldError):
-        services.csat_submit(token=token[:-2] + "xx", score=5)
-    with override_settings(KITH_SERVICE_CSAT_DAYS=-1), pytest.raises(FieldError) as exc:
-        services.csat_submit(token=token, score=5)
-    assert exc.value.errors == {"token": "This survey link has expired."}
+    assert services.ticket_csat_record(ticket_id=ticket.pk + 99, score=5) is None
+    with transaction.atomic():
+        for kind, model in (("nps", "service.ticket"), ("csat", "sales.order")):
+            event_record(name="survey.answered", payload={
+                "kind": kind, "score": 5, "source_model": model, "source_id": ticket.pk,
+            })  # fmt: skip
+    events_dispatch()
     ticket.refresh_from_db()
     assert ticket.csat_score is None
 

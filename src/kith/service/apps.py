@@ -33,11 +33,12 @@ class ServiceConfig(KithAppConfig):
     demo_loaders = (DemoLoader("kith.demo.service:demo_service_load", order=30),)
 
     def ready(self) -> None:
+        from kith.core.events import event_handler_register
         from kith.core.schedules import schedule_register
         from kith.engagement.mail import inbound_mail_handler_register
         from kith.engagement.records import record_kind_register
         from kith.engagement.timeline import timeline_source_register
-        from kith.service import selectors, tasks
+        from kith.service import selectors, services, tasks
         from kith.service.mail import support_mail_handle
 
         record_kind_register(model="service.ticket", get=selectors.ticket_ref)
@@ -46,7 +47,12 @@ class ServiceConfig(KithAppConfig):
         timeline_source_register(
             kind="ticket", label=_("Tickets"), fetch=selectors.tickets_for_timeline
         )
-        timeline_source_register(kind="csat", label=_("CSAT"), fetch=selectors.csat_for_timeline)
+        # CSAT scores come back from feedback's survey (its answers are on the timeline there).
+        event_handler_register(
+            name="service.csat_from_survey",
+            events={"survey.answered"},
+            handler=services.csat_answered_handle,
+        )
         schedule_register(
             name="service.tickets_breach_check",
             every=timedelta(minutes=1),

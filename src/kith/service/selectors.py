@@ -369,29 +369,6 @@ def tickets_for_timeline(
     ]
 
 
-def csat_for_timeline(
-    *, user: User, contact_id: int, before: TimelineCursor | None, limit: int
-) -> Iterable[TimelineItem]:
-    """A contact's CSAT answers (on visible tickets), newest first."""
-    tickets = _tickets(user).filter(contact_id=contact_id, csat_at__isnull=False)
-    if before is not None:
-        tickets = tickets.filter(before.q(kind="csat", at_field="csat_at"))
-    return [
-        TimelineItem(
-            kind="csat",
-            at=t.csat_at,
-            key=t.pk,
-            title=_("Satisfaction %(score)d/5 on ticket %(ref)s")
-            % {"score": t.csat_score or 0, "ref": t.reference},
-            summary=t.csat_comment[:200],
-            url=f"/tickets/{t.pk}/",
-            icon="csat",
-        )
-        for t in tickets.order_by("-csat_at", "-id")[:limit]
-        if t.csat_at is not None
-    ]
-
-
 def ticket_ref(*, user: User, record_id: int) -> RecordRef:
     """A ticket as a record engagement can be about (interactions, comments, follows); its
     contact and company only when the user may see them too. NotFound if the ticket is not

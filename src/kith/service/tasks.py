@@ -15,9 +15,3 @@ def tickets_breach_check_task() -> int:
 def support_submissions_prune_task() -> int:
     """Drop the support-form rate-limit rows older than a day."""
     return services.support_submissions_prune()
-
-
-@task()
-def csat_request_send_task(ticket_id: int) -> bool:
-    """Email the satisfaction survey of a resolved ticket."""
-    return services.csat_request_send(ticket_id=ticket_id)

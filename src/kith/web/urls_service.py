@@ -1,4 +1,4 @@
-"""Pages of service: tickets, slas, service metrics and the csat page."""
+"""Pages of service: tickets, slas, and service metrics (the CSAT page is feedback's)."""
 
 from django.urls import path
 
@@ -24,5 +24,4 @@ urlpatterns = [
         name="company-tickets-panel",
     ),
     path("support/", service.support_public, name="support-public"),
-    path("csat/<str:token>/", service.csat_answer, name="csat-answer"),
 ]

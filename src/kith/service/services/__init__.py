@@ -15,14 +15,7 @@ from kith.service.services.calendars import (
     sla_policy_create,
     sla_policy_for,
 )
-from kith.service.services.csat import (
-    CSAT_SALT,
-    csat_request_send,
-    csat_submit,
-    csat_token_make,
-    csat_token_read,
-    csat_url,
-)
+from kith.service.services.csat import csat_answered_handle, ticket_csat_record
 from kith.service.services.requesters import intake_user
 from kith.service.services.support_form import (
     RateLimited,
@@ -42,7 +35,6 @@ from kith.service.services.tickets import (
 )
 
 __all__ = [
-    "CSAT_SALT",
     "REFERENCE",
     "TICKET_FIELDS",
     "TRANSITIONS",
@@ -50,11 +42,7 @@ __all__ = [
     "Status",
     "calendar_clock",
     "calendar_create",
-    "csat_request_send",
-    "csat_submit",
-    "csat_token_make",
-    "csat_token_read",
-    "csat_url",
+    "csat_answered_handle",
     "intake_user",
     "ip_hash",
     "sla_policy_create",
@@ -63,6 +51,7 @@ __all__ = [
     "support_form_submit",
     "support_submissions_prune",
     "ticket_create",
+    "ticket_csat_record",
     "ticket_reply",
     "ticket_transition",
     "ticket_update",

@@ -279,7 +279,12 @@ def ticket_status_event_record(ticket: Ticket, event: TicketEvent) -> None:
     moved = {"from_status": event.old_value, "to_status": event.new_value}
     event_record(name="ticket.status_changed", record=ticket, actor=event.actor, payload=moved)
     if event.new_value == Status.RESOLVED:
-        event_record(name="ticket.resolved", record=ticket, actor=event.actor, payload=moved)
+        # Who the feedback survey goes to and is credited to: ids and codes only.
+        resolved = {
+            **moved, "contact_id": ticket.contact_id, "owner_id": ticket.owner_id,
+            "team_id": ticket.team_id, "channel": ticket.channel,
+        }  # fmt: skip
+        event_record(name="ticket.resolved", record=ticket, actor=event.actor, payload=resolved)
     elif event.old_value in (Status.RESOLVED, Status.CLOSED) and event.new_value == Status.OPEN:
         event_record(name="ticket.reopened", record=ticket, actor=event.actor, payload=moved)
 
@@ -318,7 +323,8 @@ def status_set(ticket: Ticket, status: str, *, actor: User | None, now: datetime
 def ticket_transition(
     *, by: User, ticket_id: int, status: str, now: datetime | None = None
 ) -> Ticket:
-    """Move a ticket to `status` if TRANSITIONS allow it; resolving sends the CSAT request."""
+    """Move a ticket to `status` if TRANSITIONS allow it; resolving makes feedback send
+    its CSAT survey (through the ticket.resolved event)."""
     now = now or timezone.now()
     ticket = _ticket_for_write(by=by, ticket_id=ticket_id)
     if status not in TRANSITIONS.get(ticket.status, frozenset()):
@@ -331,12 +337,6 @@ def ticket_transition(
     ticket.save()
     event.save()
     ticket_status_event_record(ticket, event)
-    if status == Status.RESOLVED:
-        from kith.service.tasks import csat_request_send_task
-
-        ticket_id_ = ticket.pk
-        # Sent by the worker: a slow or failing mail server must not fail the agent's click.
-        transaction.on_commit(lambda: csat_request_send_task.enqueue(ticket_id_))
     return ticket
 
 

@@ -47,18 +47,3 @@ class PublicSupportForm(forms.Form):
     )
     # The honeypot: hidden from people by CSS, filled in by bots.
     website_url = forms.CharField(required=False, label=_("Leave this empty"))
-
-
-class CsatForm(forms.Form):
-    score = forms.TypedChoiceField(
-        label=_("How satisfied are you with our help?"),
-        coerce=int,
-        choices=[(n, str(n)) for n in range(1, 6)],
-        widget=forms.RadioSelect,
-        required=False,
-    )
-    comment = forms.CharField(
-        label=_("Anything you want to tell us? (optional)"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-    )

@@ -1,5 +1,5 @@
 """Service pages: tickets (list, detail, create, edit, reply, status), SLA policies, service
-metrics, the contact/company ticket panels, and the public support form and CSAT page."""
+metrics, the contact/company ticket panels, and the public support form (the CSAT page is feedback's)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from kith.identity import selectors as identity_selectors
 from kith.identity.access import require
 from kith.service import selectors, services
 from kith.service.models import Priority, Ticket
-from kith.web.forms.service import CsatForm, PublicSupportForm, ReplyForm, TicketForm
+from kith.web.forms.service import PublicSupportForm, ReplyForm, TicketForm
 from kith.web.views.errors import service_errors
 from kith.web.views.lists import list_template, with_vary
 
@@ -309,32 +309,3 @@ def support_public(request: HttpRequest) -> HttpResponse:
             context["thanks"] = True
             context["ticket"] = ticket
     return render(request, "web/service/support_public.html", context, status=status)
-
-
-def csat_answer(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        ticket_id = services.csat_token_read(token=token)
-    except FieldError as exc:
-        context = {"error": exc.errors["token"]}
-        return render(request, "web/service/csat_public.html", context, status=410)
-    ticket = Ticket.objects.filter(pk=ticket_id).only("pk", "subject", "csat_score").first()
-    if ticket is None:
-        raise Http404(_("Not found."))
-    initial = {"score": request.GET.get("score")} if request.method == "GET" else None
-    form = CsatForm(request.POST or None, initial=initial)
-    status = 200
-    context = {"form": form, "ticket": ticket, "thanks": False}
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.csat_submit(
-                token=token,
-                score=form.cleaned_data.get("score") or "",
-                comment=form.cleaned_data.get("comment") or "",
-            )
-        except FieldError as exc:
-            for key, message in exc.errors.items():
-                form.add_error(key if key in form.fields else None, message)
-            status = 422
-        else:
-            context["thanks"] = True
-    return render(request, "web/service/csat_public.html", context, status=status)
