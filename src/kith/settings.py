@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "kith.service",
     "kith.insights",
     "kith.intake",
+    "kith.marketing",
     "kith.web",
 ]
 

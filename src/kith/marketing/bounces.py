@@ -1,0 +1,2 @@
+def bounce_mail_handle(mailbox, message):
+    raise NotImplementedError
