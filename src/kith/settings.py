@@ -167,3 +167,7 @@ KITH_SERVICE_FORM_RATE = int(os.environ.get("KITH_SERVICE_FORM_RATE", "5"))
 KITH_SERVICE_FORM_WINDOW = int(os.environ.get("KITH_SERVICE_FORM_WINDOW", "600"))
 KITH_SERVICE_CSAT_DAYS = int(os.environ.get("KITH_SERVICE_CSAT_DAYS", "14"))
 KITH_SERVICE_INTAKE_USER = os.environ.get("KITH_SERVICE_INTAKE_USER", "")
+
+# Marketing: the mailto of List-Unsubscribe (default: the campaign's From); the mailbox with
+# purpose "bounces" should receive this address's mail (unsubscribe replies and DSNs).
+KITH_MARKETING_UNSUBSCRIBE_EMAIL = os.environ.get("KITH_MARKETING_UNSUBSCRIBE_EMAIL", "")

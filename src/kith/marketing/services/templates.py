@@ -1,0 +1,96 @@
+"""Email template writes: a template and its versions per language, each checked by parsing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kith.core.errors import FieldError
+from kith.core.validation import text_clean
+from kith.identity.access import require
+from kith.identity.models import User
+from kith.marketing.models import LANGUAGES, EmailTemplate, EmailTemplateVersion
+from kith.marketing.sandbox import TemplateError, template_parse
+
+LANGUAGE_CODES = tuple(code for code, _label in LANGUAGES)
+
+
+def _versions_clean(versions: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    errors: dict[str, str] = {}
+    clean: dict[str, dict[str, str]] = {}
+    if not versions:
+        errors["versions"] = _("Write the message in at least one language.")
+    for language, parts in versions.items():
+        where = f"versions.{language}"
+        if language not in LANGUAGE_CODES:
+            errors[where] = _("Choose one of: %(choices)s.") % {
+                "choices": ", ".join(LANGUAGE_CODES)
+            }
+            continue
+        row = {
+            "subject": text_clean(
+                parts.get("subject"),
+                field=f"{where}.subject",
+                limit=200,
+                errors=errors,
+                required=True,
+            ),
+            "html": text_clean(
+                parts.get("html"), field=f"{where}.html", limit=200_000, errors=errors
+            ),
+            "text": text_clean(
+                parts.get("text"),
+                field=f"{where}.text",
+                limit=100_000,
+                errors=errors,
+                required=True,
+            ),
+        }
+        for part, source in row.items():
+            try:
+                template_parse(source)
+            except TemplateError as bad:
+                errors[f"{where}.{part}"] = str(bad)
+        clean[language] = row
+    if errors:
+        raise FieldError(errors)
+    return clean
+
+
+def template_create(
+    *, by: User, name: str, versions: Mapping[str, Mapping[str, Any]]
+) -> EmailTemplate:
+    """A template with its language versions {"en": {"subject", "html", "text"}, "vi": …}."""
+    require(by, "marketing", "create")
+    errors: dict[str, str] = {}
+    name = text_clean(name, field="name", limit=120, errors=errors, required=True)
+    if not errors and EmailTemplate.objects.filter(name=name).exists():
+        errors["name"] = _("A template with this name exists.")
+    if errors:
+        raise FieldError(errors)
+    clean = _versions_clean(versions)
+    with transaction.atomic():
+        template = EmailTemplate.objects.create(name=name)
+        EmailTemplateVersion.objects.bulk_create(
+            [EmailTemplateVersion(template=template, language=k, **v) for k, v in clean.items()]
+        )
+    return template
+
+
+def template_update(
+    *, by: User, template_id: int, versions: Mapping[str, Mapping[str, Any]]
+) -> EmailTemplate:
+    """Replace the given language versions of a template (others stay)."""
+    require(by, "marketing", "edit")
+    clean = _versions_clean(versions)
+    with transaction.atomic():
+        template = EmailTemplate.objects.select_for_update().get(pk=template_id)
+        for language, parts in clean.items():
+            EmailTemplateVersion.objects.update_or_create(
+                template=template, language=language, defaults=parts
+            )
+        template.save(update_fields=["updated_at"])
+    return template
