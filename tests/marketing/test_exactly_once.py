@@ -122,7 +122,10 @@ def test_killed_worker_resumes_and_each_address_gets_one_message(users, template
     kith = [str(Path(sys.executable).with_name("kith")), "marketing", "send", str(campaign.pk)]
     try:
         inbox.worker = subprocess.Popen(
-            [*kith, "--batch", str(BATCH)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            [*kith, "--batch", str(BATCH)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         returncode = inbox.worker.wait(timeout=600)
         assert inbox.killed.is_set(), inbox.worker.stderr.read().decode()[-2000:]
@@ -149,7 +152,10 @@ def test_killed_worker_resumes_and_each_address_gets_one_message(users, template
 
     _read_back(url)
     rows = CampaignRecipient.objects.filter(campaign=campaign)
-    assert Counter(rows.values_list("state", flat=True)) == {"sent": len(treated), "held_out": len(held)}
+    assert Counter(rows.values_list("state", flat=True)) == {
+        "sent": len(treated),
+        "held_out": len(held),
+    }
     # Claimed twice: the message the first worker died on and the rest of its batch.
     assert rows.filter(attempts=2).count() == BATCH - (KILL_AT - 1) % BATCH
     assert Campaign.objects.get(pk=campaign.pk).status == "sent"

@@ -18,7 +18,12 @@ SIMULATIONS = 1500
 
 @pytest.mark.parametrize(
     ("p_holdout", "effect", "n_t", "n_c"),
-    [(0.05, 0.0, 3000, 600), (0.05, 0.02, 3000, 600), (0.2, -0.03, 2000, 2000), (0.01, 0.005, 9000, 1000)],
+    [
+        (0.05, 0.0, 3000, 600),
+        (0.05, 0.02, 3000, 600),
+        (0.2, -0.03, 2000, 2000),
+        (0.01, 0.005, 9000, 1000),
+    ],
 )
 def test_conversion_interval_coverage(p_holdout, effect, n_t, n_c) -> None:
     rng = np.random.default_rng(20261204)

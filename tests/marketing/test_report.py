@@ -36,7 +36,9 @@ def test_funnel_and_measured_lift(users, template, django_assert_max_num_queries
     treated = [r for r in rows if not r.is_holdout]
     holdout = [r for r in rows if r.is_holdout]
     now = timezone.now()
-    CampaignRecipient.objects.filter(pk__in=[r.pk for r in treated]).update(state="sent", sent_at=now)
+    CampaignRecipient.objects.filter(pk__in=[r.pk for r in treated]).update(
+        state="sent", sent_at=now
+    )
     CampaignRecipient.objects.filter(pk__in=[r.pk for r in treated[:60]]).update(opened_at=now)
     CampaignRecipient.objects.filter(pk__in=[r.pk for r in treated[:2]]).update(bounced_at=now)
     product = make_product(by=users.admin)
@@ -50,7 +52,13 @@ def test_funnel_and_measured_lift(users, template, django_assert_max_num_queries
         report = campaign_report(campaign=campaign)
     a, held = report.rows
     assert (a.group, held.group) == ("A", "holdout")
-    assert (a.audience, a.sent, a.delivered, a.opened, a.bounced) == (len(treated), len(treated), len(treated) - 2, 60, 2)
+    assert (a.audience, a.sent, a.delivered, a.opened, a.bounced) == (
+        len(treated),
+        len(treated),
+        len(treated) - 2,
+        60,
+        2,
+    )
     assert (a.converted, held.converted) == (len(buyers_t), len(buyers_c))
     assert a.revenue_minor == 2000 * len(buyers_t)
     assert held.sent == 0

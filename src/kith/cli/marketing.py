@@ -49,7 +49,8 @@ def send(
         campaign = campaign_start(by=None, campaign_id=campaign.pk)
     if campaign.status != Campaign.Status.SENDING:
         err.print(
-            _("The campaign is %(status)s, not sending.") % {"status": campaign.get_status_display()},
+            _("The campaign is %(status)s, not sending.")
+            % {"status": campaign.get_status_display()},
             style="red",
         )
         raise typer.Exit(1)
@@ -71,7 +72,9 @@ def send(
             reclaim_after=timedelta(seconds=reclaim_after),
             progress=progress,
         )
-    out.print(_("Sent %(sent)d, failed %(failed)d.") % {"sent": result.sent, "failed": result.failed})
+    out.print(
+        _("Sent %(sent)d, failed %(failed)d.") % {"sent": result.sent, "failed": result.failed}
+    )
 
 
 @marketing_app.command()
@@ -85,7 +88,9 @@ def refresh() -> None:
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=out
     ) as bar:
         task = bar.add_task(_("Refreshing segments"), total=None)
-        count = segments_refresh(progress=lambda done, total: bar.update(task, completed=done, total=total))
+        count = segments_refresh(
+            progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
     out.print(_("%(count)d segments refreshed.") % {"count": count})
 
 

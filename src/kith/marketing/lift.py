@@ -36,7 +36,7 @@ class Lift:
 
     @property
     def verdict(self) -> str:
-        """"no_effect" when the interval spans 0 (or a group is empty), else "raised"/"lowered"."""
+        """ "no_effect" when the interval spans 0 (or a group is empty), else "raised"/"lowered"."""
         if self.n_treated == 0 or self.n_holdout == 0 or not np.isfinite(self.low):
             return "no_effect"
         if self.low > 0:

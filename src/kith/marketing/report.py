@@ -23,7 +23,17 @@ from kith.marketing.models import Campaign, CampaignRecipient
 from kith.sales.models import Order
 from kith.sales.money import minor_digits, money_format
 
-FUNNEL = ("audience", "sent", "delivered", "opened", "clicked", "converted", "revenue", "unsubscribed", "bounced")
+FUNNEL = (
+    "audience",
+    "sent",
+    "delivered",
+    "opened",
+    "clicked",
+    "converted",
+    "revenue",
+    "unsubscribed",
+    "bounced",
+)
 
 
 @dataclass
@@ -116,7 +126,16 @@ def campaign_report(*, campaign: Campaign) -> CampaignReport:
     treated_revenue: list[int] = []
     holdout_revenue: list[int] = []
     converted_t = converted_c = 0
-    for contact_id, variant_id, holdout, state, opened, clicked, bounced, unsubscribed in per_contact:
+    for (
+        contact_id,
+        variant_id,
+        holdout,
+        state,
+        opened,
+        clicked,
+        bounced,
+        unsubscribed,
+    ) in per_contact:
         group = "holdout" if holdout else keys.get(variant_id, "-")
         row = rows.setdefault(group, FunnelRow(group))
         row.audience += 1
@@ -140,7 +159,10 @@ def campaign_report(*, campaign: Campaign) -> CampaignReport:
         rows=sorted(rows.values(), key=lambda r: (r.group == "holdout", r.group)), currency=currency
     )
     report.conversion = conversion_lift(
-        converted_t=converted_t, n_t=len(treated_revenue), converted_c=converted_c, n_c=len(holdout_revenue)
+        converted_t=converted_t,
+        n_t=len(treated_revenue),
+        converted_c=converted_c,
+        n_c=len(holdout_revenue),
     )
     scale = 10 ** minor_digits(currency) if currency else 1
     report.revenue = revenue_lift(
@@ -156,5 +178,3 @@ def campaign_report(*, campaign: Campaign) -> CampaignReport:
         ]
     )
     return report
-
-

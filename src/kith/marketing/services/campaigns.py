@@ -267,6 +267,7 @@ def campaign_winner_pick(
     with transaction.atomic():
         campaign = for_write(Campaign, module="marketing", by=by, pk=campaign_id, right="edit")
         variants = list(campaign.variants.all())
+        winner: CampaignVariant | None
         if variant_key is None:
             column = "opened_at" if campaign.winner_metric == "open" else "clicked_at"
 

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parseaddr
 from typing import Any
 
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kith.core.errors import FieldError
+from kith.core.errors import FieldError, NotFound
 from kith.core.validation import text_clean
-from kith.identity.access import require
+from kith.customers.models import Contact
+from kith.identity.access import require, visible_to
 from kith.identity.models import User
 from kith.marketing.models import LANGUAGES, EmailTemplate, EmailTemplateVersion
-from kith.marketing.sandbox import TemplateError, template_parse
+from kith.marketing.sandbox import TemplateError, template_parse, template_render
 
 LANGUAGE_CODES = tuple(code for code, _label in LANGUAGES)
 
@@ -94,3 +99,57 @@ def template_update(
             )
         template.save(update_fields=["updated_at"])
     return template
+
+
+@dataclass(frozen=True)
+class Preview:
+    language: str
+    subject: str
+    html: str
+    text: str
+
+
+def template_preview(
+    *, by: User, template_id: int, contact_id: int, language: str | None = None
+) -> Preview:
+    """The template rendered for one contact `by` sees, in the contact's language (or
+    `language`), as the contact would get it (links shown untracked)."""
+    from kith.marketing.personalisation import contexts_for
+
+    require(by, "marketing", "read")
+    contact = (
+        visible_to(Contact.objects.all(), user=by, module="contacts").filter(pk=contact_id).first()
+    )
+    if contact is None:
+        raise NotFound(_("Not found."))
+    template = EmailTemplate.objects.filter(pk=template_id).first()
+    if template is None:
+        raise NotFound(_("Not found."))
+    context = contexts_for([contact.pk])[contact.pk]
+    versions = {v.language: v for v in template.versions.all()}
+    wanted = language or str(context["language"])
+    version = versions.get(wanted) or versions.get("en") or next(iter(versions.values()))
+    link = settings.KITH_BASE_URL + "/"
+    context = {**context, "unsubscribe_url": link, "preferences_url": link}
+    return Preview(
+        language=version.language,
+        subject=template_render(version.subject, context).strip(),
+        html=template_render(version.html, context, html=True) if version.html else "",
+        text=template_render(version.text, context),
+    )
+
+
+def template_test_send(*, by: User, template_id: int, contact_id: int, to: str) -> Preview:
+    """Send the preview for a contact to `to` (the marketer's own address), marked as a test."""
+    if "@" not in parseaddr(to or "")[1]:
+        raise FieldError.one("to", _("Enter an email address."))
+    preview = template_preview(by=by, template_id=template_id, contact_id=contact_id)
+    message = EmailMultiAlternatives(
+        subject=_("[Test] %(subject)s") % {"subject": preview.subject},
+        body=preview.text,
+        to=[parseaddr(to)[1]],
+    )
+    if preview.html:
+        message.attach_alternative(preview.html, "text/html")
+    message.send()
+    return preview
