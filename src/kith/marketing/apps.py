@@ -20,7 +20,7 @@ class MarketingConfig(KithAppConfig):
         NavEntry(
             "marketing",
             _("Marketing"),
-            None,
+            "campaign-list",
             order=75,
             url_prefixes=("campaign", "segment", "template"),
         ),
