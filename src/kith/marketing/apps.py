@@ -4,7 +4,7 @@ from datetime import time, timedelta
 
 from django.utils.translation import gettext_lazy as _
 
-from kith.core.apps import RECORD_GRANTS, AccessModule, KithAppConfig, NavEntry
+from kith.core.apps import RECORD_GRANTS, AccessModule, DemoLoader, KithAppConfig, NavEntry
 
 
 class MarketingConfig(KithAppConfig):
@@ -26,6 +26,7 @@ class MarketingConfig(KithAppConfig):
         ),
     )
     cli_commands = ("kith.cli.marketing:register",)
+    demo_loaders = (DemoLoader("kith.demo.marketing:demo_marketing_load", order=50),)
 
     def ready(self) -> None:
         from kith.core.schedules import schedule_register
