@@ -41,6 +41,7 @@ from django.db.models.lookups import (
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kith.core.errors import FieldError
 from kith.core.models import Tag
@@ -69,41 +70,45 @@ class RuleField:
     choices: tuple[str, ...] = ()
 
 
-def _scored(column: str) -> RuleField:
-    return RuleField(column, "number", NUMBER_OPS)
+def _scored(label: Any) -> RuleField:
+    return RuleField(label, "number", NUMBER_OPS)
 
 
 FIELDS: dict[str, RuleField] = {
-    "full_name": RuleField("name", "text", TEXT_OPS),
-    "title": RuleField("job title", "text", TEXT_OPS),
+    "full_name": RuleField(gettext_lazy("name"), "text", TEXT_OPS),
+    "title": RuleField(gettext_lazy("job title"), "text", TEXT_OPS),
     "lifecycle_stage": RuleField(
-        "lifecycle stage", "choice", CHOICE_OPS, tuple(Contact.Stage.values)
+        gettext_lazy("lifecycle stage"), "choice", CHOICE_OPS, tuple(Contact.Stage.values)
     ),
     "source_channel": RuleField(
-        "source channel", "choice", CHOICE_OPS, tuple(Contact.Channel.values)
+        gettext_lazy("source channel"), "choice", CHOICE_OPS, tuple(Contact.Channel.values)
     ),
-    "company.name": RuleField("company", "text", TEXT_OPS),
-    "company.industry": RuleField("industry", "text", TEXT_OPS),
-    "company.size": RuleField("company size", "text", TEXT_OPS),
-    "country": RuleField("country", "text", ("eq", "ne", "in", "not_in")),
-    "language": RuleField("language", "choice", ("eq", "ne"), ("en", "zh-hans", "vi")),
-    "tag": RuleField("tag", "tag", ("has", "has_not")),
-    "consent": RuleField("consent", "consent", ("granted", "not_granted")),
-    "segment": RuleField("segment", "segment", ("in", "not_in")),
-    "created_days": RuleField("days since created", "number", NUMBER_OPS),
-    "order_count": RuleField("orders", "number", NUMBER_OPS),
-    "order_total": RuleField("total spent (major units)", "number", NUMBER_OPS),
-    "last_purchase_days": RuleField("days since last purchase", "number", ("lte", "gt")),
-    "ticket_count": RuleField("tickets", "number", NUMBER_OPS),
-    "open_ticket_count": RuleField("open tickets", "number", NUMBER_OPS),
-    "csat_latest": RuleField("latest CSAT score", "number", NUMBER_OPS),
-    "rfm_segment": RuleField("RFM segment", "text", ("eq", "ne", "in", "not_in")),
-    "clv": _scored("clv"),
-    "p_alive": _scored("p_alive"),
-    "churn_risk": _scored("churn_risk"),
-    "recency_days": _scored("recency_days"),
-    "frequency": _scored("frequency"),
-    "monetary": _scored("monetary"),
+    "company.name": RuleField(gettext_lazy("company"), "text", TEXT_OPS),
+    "company.industry": RuleField(gettext_lazy("industry"), "text", TEXT_OPS),
+    "company.size": RuleField(gettext_lazy("company size"), "text", TEXT_OPS),
+    "country": RuleField(gettext_lazy("country"), "text", ("eq", "ne", "in", "not_in")),
+    "language": RuleField(
+        gettext_lazy("language"), "choice", ("eq", "ne"), ("en", "zh-hans", "vi")
+    ),
+    "tag": RuleField(gettext_lazy("tag"), "tag", ("has", "has_not")),
+    "consent": RuleField(gettext_lazy("consent"), "consent", ("granted", "not_granted")),
+    "segment": RuleField(gettext_lazy("segment"), "segment", ("in", "not_in")),
+    "created_days": RuleField(gettext_lazy("days since created"), "number", NUMBER_OPS),
+    "order_count": RuleField(gettext_lazy("orders"), "number", NUMBER_OPS),
+    "order_total": RuleField(gettext_lazy("total spent (major units)"), "number", NUMBER_OPS),
+    "last_purchase_days": RuleField(
+        gettext_lazy("days since last purchase"), "number", ("lte", "gt")
+    ),
+    "ticket_count": RuleField(gettext_lazy("tickets"), "number", NUMBER_OPS),
+    "open_ticket_count": RuleField(gettext_lazy("open tickets"), "number", NUMBER_OPS),
+    "csat_latest": RuleField(gettext_lazy("latest CSAT score"), "number", NUMBER_OPS),
+    "rfm_segment": RuleField(gettext_lazy("RFM segment"), "text", ("eq", "ne", "in", "not_in")),
+    "clv": _scored(gettext_lazy("customer lifetime value")),
+    "p_alive": _scored(gettext_lazy("probability still active")),
+    "churn_risk": _scored(gettext_lazy("churn risk")),
+    "recency_days": _scored(gettext_lazy("days since last purchase (scored)")),
+    "frequency": _scored(gettext_lazy("purchases (scored)")),
+    "monetary": _scored(gettext_lazy("total spent (scored)")),
 }
 SCORE_COLUMNS = {"clv", "p_alive", "churn_risk", "recency_days", "frequency", "monetary"}
 COMPARE: dict[str, Callable[[Any, Any], Any]] = {

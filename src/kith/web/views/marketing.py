@@ -242,7 +242,7 @@ def _chart(report: Any) -> dict[str, Any]:
         "labels": {
             "conversion": _("Conversion lift (points)"),
             "revenue": _("Revenue per recipient lift"),
-            "interval": _("95 % interval"),
+            "interval": _("Confidence interval (95 %)"),
             "estimate": _("Estimate"),
             "sent": _("Sent"),
             "opened": _("Opened"),
