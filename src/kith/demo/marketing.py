@@ -1,6 +1,6 @@
 """Demo data of marketing: templates in three languages, dynamic and static segments (refreshed,
 so they have a size history), and two past campaigns with a holdout whose outcomes are generated
-with a known true effect: "Spring sale" raised conversion (treated recipients buy with a 20-point
+with a known true effect: "Spring sale" raised conversion (treated recipients buy with a 15-point
 higher chance within the window), "Newsletter" had none. The campaign pages then measure those
 effects from the orders — the lift is real in the data, not written into a report."""
 
@@ -48,7 +48,7 @@ NEWSLETTER = {
     }
 }
 # (name, template, days ago, holdout %, true conversion lift in the window)
-PAST = (("Spring sale", "spring", 60, 40, 0.20), ("Newsletter", "news", 30, 40, 0.0))
+PAST = (("Spring sale", "spring", 60, 40, 0.15), ("Newsletter", "news", 30, 40, 0.0))
 BASE_RATE = 0.05
 
 
@@ -98,6 +98,8 @@ def demo_marketing_load(context: DemoContext) -> None:
             holdout_percent=holdout,
             attribution_days=7,
         )
+        # A fixed seed: the same demo draws the same holdout every time it is loaded.
+        type(campaign).objects.filter(pk=campaign.pk).update(seed=f"{context.seed:x}{key}"[:32])
         campaigns.campaign_start(by=admin, campaign_id=campaign.pk, now=started)
         rows = list(CampaignRecipient.objects.filter(campaign=campaign).order_by("pk"))
         recipients += len(rows)
