@@ -296,3 +296,22 @@ def test_rep_cannot_start_another_teams_campaign(users, template, everyone):
             by=users.rep_b, name="x", template_ids=[template.pk], segment_ids=[everyone.pk]
         )
     assert campaign is None
+
+
+def test_bounce_mailbox_files_a_dsn_through_the_inbound_handler(users, template, everyone, smtp):
+    from kith.engagement.mail import message_record
+    from kith.engagement.models import Mailbox
+
+    bulk_contacts(users.admin, 1)
+    campaign = _campaign(users, template, [everyone], holdout_percent=0)
+    campaigns.campaign_start(by=users.admin, campaign_id=campaign.pk)
+    delivery.campaign_send(campaign=campaign)
+    recipient = CampaignRecipient.objects.get(campaign=campaign)
+    mailbox = Mailbox.objects.create(
+        name="Bounces", host="127.0.0.1", username="bounces", purpose="bounces", owner=users.admin
+    )
+    entry = message_record(
+        mailbox=mailbox, uidvalidity=1, uid=1, raw=_dsn(recipient.email, recipient.message_id)
+    )
+    assert (entry.status, entry.filed_as) == ("filed", "hard bounce 5.1.1")
+    assert Suppression.objects.filter(email=recipient.email).exists()

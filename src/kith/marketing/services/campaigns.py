@@ -42,6 +42,11 @@ from kith.marketing.rules import consent_granted_q
 from kith.marketing.services.segments import segment_contacts
 
 VARIANT_KEYS = "ABCDE"
+EVENT_OF = {
+    "paused": "campaign.paused",
+    "sending": "campaign.resumed",
+    "cancelled": "campaign.cancelled",
+}
 
 
 def draw(seed: str, campaign_id: int, contact_id: int, purpose: str) -> float:
@@ -238,7 +243,7 @@ def _status_move(by: User, campaign_id: int, allowed: tuple[str, ...], to: str) 
             campaign.finished_at = timezone.now()
             fields.append("finished_at")
         campaign.save(update_fields=fields)
-        event_record(name=f"campaign.{to}", record=campaign, actor=by)
+        event_record(name=EVENT_OF[to], record=campaign, actor=by)
     return campaign
 
 
