@@ -33,6 +33,7 @@ KITH_MODULES = (
     "orders",
     "tickets",
     "imports",
+    "marketing",
 )
 BEFORE = {
     "admin": ("all", FULL),
@@ -82,7 +83,7 @@ def test_url_module_page_and_nav_entry(users, web_for):
     assert page.status_code == 200
     html = page.content.decode()
     assert "<h1>0 stamps</h1>" in html
-    # Today's nav in today's order (campaigns coming soon), the door app's entry at its order.
+    # Today's nav in today's order, the door app's entry at its order.
     assert _nav(html) == [
         "Contacts",
         "Companies",
@@ -91,7 +92,7 @@ def test_url_module_page_and_nav_entry(users, web_for):
         "Deals",
         "Orders",
         "Tickets",
-        "Campaigns (soon)",
+        "Campaigns",
         "Insights",
         "Stamps",
         "Data",
@@ -137,6 +138,7 @@ def test_demo_loader_runs_after_kiths_own(db):
         "demo_engagement_load",
         "demo_service_load",
         "demo_insights_load",
+        "demo_marketing_load",
         "stamps_load",
     ]
     assert summary.more["stamps"] == 1

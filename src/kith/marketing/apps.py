@@ -18,10 +18,10 @@ class MarketingConfig(KithAppConfig):
     url_modules = ("kith.web.urls_marketing",)
     nav_entries = (
         NavEntry(
-            "marketing",
-            _("Marketing"),
+            "campaigns",
+            _("Campaigns"),
             "campaign-list",
-            order=75,
+            order=80,
             url_prefixes=("campaign", "segment", "template"),
         ),
     )
