@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "kith.insights",
     "kith.intake",
     "kith.automation",
+    "kith.marketing",
     "kith.web",
 ]
 
@@ -180,3 +181,6 @@ KITH_IMPORT_MAX_ROWS = int(os.environ.get("KITH_IMPORT_MAX_ROWS", "1000000"))
 KITH_IMPORT_READ_INLINE_KB = int(os.environ.get("KITH_IMPORT_READ_INLINE_KB", "512"))
 # Django keeps an upload above this in a temporary file, not in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Marketing: the mailto of List-Unsubscribe (default: the campaign's From); the mailbox with
+# purpose "bounces" should receive this address's mail (unsubscribe replies and DSNs).
+KITH_MARKETING_UNSUBSCRIBE_EMAIL = os.environ.get("KITH_MARKETING_UNSUBSCRIBE_EMAIL", "")

@@ -34,6 +34,7 @@ KITH_MODULES = (
     "tickets",
     "feedback",
     "imports",
+    "marketing",
 )
 BEFORE = {
     "admin": ("all", FULL),
@@ -60,7 +61,8 @@ def test_role_seeding_gives_todays_grants_and_the_apps_declared_ones(db):
     expected[("manager", "stamps")] = ("team", ("create",))
     expected[("sales_rep", "stamps")] = ("own", ())
     assert _seeded() == expected
-    assert list(MODULES) == [*KITH_MODULES, "automation", "stamps"]
+    # INSTALLED_APPS order: automation comes before marketing.
+    assert list(MODULES) == [*KITH_MODULES[:-1], "automation", "marketing", "stamps"]
     assert all(g.can_read for g in RoleGrant.objects.all())
 
 
@@ -85,7 +87,7 @@ def test_url_module_page_and_nav_entry(users, web_for):
     assert page.status_code == 200
     html = page.content.decode()
     assert "<h1>0 stamps</h1>" in html
-    # Today's nav in today's order (campaigns coming soon), the door app's entry at its order.
+    # Today's nav in today's order, the door app's entry at its order.
     assert _nav(html) == [
         "Contacts",
         "Companies",
@@ -95,7 +97,7 @@ def test_url_module_page_and_nav_entry(users, web_for):
         "Orders",
         "Tickets",
         "Feedback",
-        "Campaigns (soon)",
+        "Campaigns",
         "Insights",
         "Automation",
         "Stamps",
@@ -144,6 +146,7 @@ def test_demo_loader_runs_after_kiths_own(db):
         "demo_feedback_load",
         "demo_insights_load",
         "demo_automation_load",
+        "demo_marketing_load",
         "stamps_load",
     ]
     assert summary.more["stamps"] == 1

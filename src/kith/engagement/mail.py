@@ -61,6 +61,7 @@ class InboundMessage:
     date: datetime | None = None
     in_reply_to: str = ""
     references: list[str] = field(default_factory=list)
+    raw: bytes = b""  # the message as received (a bounce handler reads its DSN parts)
 
 
 MailHandler = Callable[[Mailbox, InboundMessage], str]
@@ -141,6 +142,7 @@ def message_parse(raw: bytes) -> InboundMessage:
         date=date,
         in_reply_to=(_ids(parsed["In-Reply-To"]) or [""])[0],
         references=_ids(parsed["References"]),
+        raw=raw,
     )
 
 

@@ -267,6 +267,7 @@ class Mailbox(models.Model):
     class Purpose(models.TextChoices):
         TIMELINE = "timeline", _("File on contact timelines")
         SUPPORT = "support", _("Support tickets")
+        BOUNCES = "bounces", _("Campaign bounces")
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     host = models.CharField(_("IMAP host"), max_length=253)

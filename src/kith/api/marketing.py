@@ -1,0 +1,428 @@
+"""API v1: segments (CRUD, live count of rules, members, static-list members), email templates
+(versions per language, preview), campaigns (create, start, pause, resume, cancel, A/B winner,
+report with funnel and lift) and their recipients. Reads go through kith.marketing.selectors and
+writes through kith.marketing.services, which apply the permission gate: a segment or campaign
+outside the caller's scope is a 404, and counts cover only the contacts the caller sees."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from ninja import Field, Query, Router, Schema, Status
+
+from kith.api.auth import ApiRequest
+from kith.api.schemas import ERRORS, ErrorOut, Ref, user_ref
+from kith.identity.access import require
+from kith.marketing import selectors
+from kith.marketing.models import Campaign, CampaignRecipient, EmailTemplate, Segment
+from kith.marketing.report import campaign_report
+from kith.marketing.services import campaigns, segments, templates
+
+router = Router(tags=["marketing"])
+
+MAX_PAGE_SIZE = 200
+NOT_SENT: Any = None
+
+
+class PageParams(Schema):
+    cursor: str | None = Field(None, description="next_cursor or prev_cursor of a previous page")
+    limit: int = Field(settings.KITH_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class SegmentOut(Schema):
+    id: int
+    name: str
+    kind: str
+    rules: dict[str, Any]
+    size: int
+    refreshed_at: datetime | None
+    owner: Ref
+    version: int
+    created_at: datetime
+
+    @staticmethod
+    def resolve_owner(segment: Segment) -> dict[str, Any]:
+        return user_ref(segment.owner)
+
+
+class SegmentPage(Schema):
+    items: list[SegmentOut]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+class SegmentIn(Schema):
+    name: str
+    kind: str = Field("dynamic", description="dynamic or static")
+    rules: dict[str, Any] = Field(default_factory=dict, description="see kith.marketing.rules")
+
+
+class SegmentPatch(Schema):
+    version: int
+    name: str = NOT_SENT
+    rules: dict[str, Any] = NOT_SENT
+
+
+class RulesIn(Schema):
+    rules: dict[str, Any]
+
+
+class CountOut(Schema):
+    count: int
+
+
+class ContactRefOut(Schema):
+    id: int
+    full_name: str
+    primary_email: str
+
+
+class ContactPage(Schema):
+    items: list[ContactRefOut]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+class MembersIn(Schema):
+    contact_ids: list[int] = Field(default_factory=list)
+    emails: str = Field("", description="addresses, one a line or comma separated (a file's text)")
+
+
+class MembersOut(Schema):
+    added: int
+    found: int = 0
+    unknown: int = 0
+
+
+@router.get("/segments", response={200: SegmentPage, **ERRORS}, tags=["segments"])
+def segments_list(request: ApiRequest, params: Query[PageParams]) -> Any:
+    """Segments the caller sees, by name."""
+    page = selectors.segments_list(user=request.auth, cursor=params.cursor, limit=params.limit)
+    return {"items": page.items, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor}
+
+
+@router.post("/segments", response={201: SegmentOut, **ERRORS}, tags=["segments"])
+def segment_create(request: ApiRequest, payload: SegmentIn) -> Any:
+    segment = segments.segment_create(by=request.auth, **payload.model_dump())
+    return Status(201, selectors.segment_get(user=request.auth, segment_id=segment.pk))
+
+
+@router.get("/segments/{int:segment_id}", response={200: SegmentOut, **ERRORS}, tags=["segments"])
+def segment_detail(request: ApiRequest, segment_id: int) -> Any:
+    return selectors.segment_get(user=request.auth, segment_id=segment_id)
+
+
+@router.patch(
+    "/segments/{int:segment_id}",
+    response={200: SegmentOut, 409: ErrorOut, **ERRORS},
+    tags=["segments"],
+)
+def segment_update(request: ApiRequest, segment_id: int, payload: SegmentPatch) -> Any:
+    changes = payload.model_dump(exclude_unset=True)
+    version = changes.pop("version")
+    segments.segment_update(
+        by=request.auth, segment_id=segment_id, changes=changes, version=version
+    )
+    return selectors.segment_get(user=request.auth, segment_id=segment_id)
+
+
+@router.delete("/segments/{int:segment_id}", response={204: None, **ERRORS}, tags=["segments"])
+def segment_delete(request: ApiRequest, segment_id: int) -> Any:
+    segments.segment_delete(by=request.auth, segment_id=segment_id)
+    return Status(204, None)
+
+
+@router.post("/segments/count", response={200: CountOut, **ERRORS}, tags=["segments"])
+def rules_count(request: ApiRequest, payload: RulesIn) -> Any:
+    """How many of the contacts the caller sees match these rules now (the live count)."""
+    require(request.auth, "marketing", "read")
+    return {"count": selectors.rules_count(user=request.auth, rules=payload.rules)}
+
+
+@router.get(
+    "/segments/{int:segment_id}/members", response={200: ContactPage, **ERRORS}, tags=["segments"]
+)
+def segment_members(request: ApiRequest, segment_id: int, params: Query[PageParams]) -> Any:
+    """The segment's contacts now that the caller sees, by name."""
+    segment = selectors.segment_get(user=request.auth, segment_id=segment_id)
+    page = selectors.segment_members(
+        user=request.auth, segment=segment, cursor=params.cursor, limit=params.limit
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor}
+
+
+@router.post(
+    "/segments/{int:segment_id}/members", response={200: MembersOut, **ERRORS}, tags=["segments"]
+)
+def segment_members_add(request: ApiRequest, segment_id: int, payload: MembersIn) -> Any:
+    """Add contacts to a static list by id and/or by email address."""
+    added = segments.segment_members_add(
+        by=request.auth, segment_id=segment_id, contact_ids=payload.contact_ids
+    )
+    result = {"added": added, "found": 0, "unknown": 0}
+    if payload.emails:
+        by_email = segments.segment_emails_add(
+            by=request.auth, segment_id=segment_id, text=payload.emails
+        )
+        result = {**by_email, "added": added + by_email["added"]}
+    return result
+
+
+class VersionIn(Schema):
+    subject: str
+    html: str = ""
+    text: str
+
+
+class TemplateIn(Schema):
+    name: str
+    versions: dict[str, VersionIn] = Field(..., description="language (en, zh-hans, vi) → parts")
+
+
+class TemplateOut(Schema):
+    id: int
+    name: str
+    languages: list[str]
+
+    @staticmethod
+    def resolve_languages(template: EmailTemplate) -> list[str]:
+        return sorted(v.language for v in template.versions.all())
+
+
+class PreviewOut(Schema):
+    language: str
+    subject: str
+    html: str
+    text: str
+
+
+@router.get("/email-templates", response={200: list[TemplateOut], **ERRORS}, tags=["campaigns"])
+def templates_list(request: ApiRequest) -> Any:
+    require(request.auth, "marketing", "read")
+    return selectors.templates_list()
+
+
+@router.post("/email-templates", response={201: TemplateOut, **ERRORS}, tags=["campaigns"])
+def template_create(request: ApiRequest, payload: TemplateIn) -> Any:
+    versions = {k: v.model_dump() for k, v in payload.versions.items()}
+    template = templates.template_create(by=request.auth, name=payload.name, versions=versions)
+    return Status(201, template)
+
+
+@router.get(
+    "/email-templates/{int:template_id}/preview",
+    response={200: PreviewOut, **ERRORS},
+    tags=["campaigns"],
+)
+def template_preview(
+    request: ApiRequest, template_id: int, contact_id: int, language: str | None = None
+) -> Any:
+    """The template as this contact would get it (their language unless `language`)."""
+    return templates.template_preview(
+        by=request.auth, template_id=template_id, contact_id=contact_id, language=language
+    )
+
+
+class CampaignIn(Schema):
+    name: str
+    template_ids: list[int] = Field(..., description="one per A/B variant (A, B, …)")
+    segment_ids: list[int]
+    exclusion_ids: list[int] = Field(default_factory=list)
+    purpose: str = "marketing"
+    holdout_percent: int = 10
+    test_percent: int = 100
+    winner_metric: str = "click"
+    scheduled_at: datetime | None = None
+    rate_per_minute: int = 6000
+    attribution_days: int = 7
+    from_email: str = ""
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    status: str
+    purpose: str
+    holdout_percent: int
+    test_percent: int
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    rate_per_minute: int
+    attribution_days: int
+    owner: Ref
+    created_at: datetime
+
+    @staticmethod
+    def resolve_owner(campaign: Campaign) -> dict[str, Any]:
+        return user_ref(campaign.owner)
+
+
+class CampaignPage(Schema):
+    items: list[CampaignOut]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+class RecipientOut(Schema):
+    id: int
+    contact_id: int
+    email: str
+    language: str
+    variant: str | None
+    is_holdout: bool
+    state: str
+    sent_at: datetime | None
+    opened_at: datetime | None
+    clicked_at: datetime | None
+    bounced_at: datetime | None
+    unsubscribed_at: datetime | None
+
+    @staticmethod
+    def resolve_variant(recipient: CampaignRecipient) -> str | None:
+        return recipient.variant.key if recipient.variant else None
+
+
+class RecipientPage(Schema):
+    items: list[RecipientOut]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+class RecipientParams(PageParams):
+    state: str = Field("", description=", ".join(CampaignRecipient.State.values))
+
+
+class FunnelOut(Schema):
+    group: str
+    audience: int
+    sent: int
+    delivered: int
+    opened: int
+    clicked: int
+    converted: int
+    revenue_minor: int
+    unsubscribed: int
+    bounced: int
+
+
+class LiftOut(Schema):
+    estimate: float
+    low: float | None
+    high: float | None
+    treated: float
+    holdout: float
+    n_treated: int
+    n_holdout: int
+    verdict: str
+
+
+class ReportOut(Schema):
+    currency: str
+    funnel: list[FunnelOut]
+    conversion_lift: LiftOut
+    revenue_lift: LiftOut
+    verdict: str
+
+
+class WinnerIn(Schema):
+    variant_key: str | None = Field(None, description="None: the best on the campaign's metric")
+
+
+@router.get("/campaigns", response={200: CampaignPage, **ERRORS}, tags=["campaigns"])
+def campaigns_list(request: ApiRequest, params: Query[PageParams]) -> Any:
+    """Campaigns the caller sees, newest first."""
+    page = selectors.campaigns_list(user=request.auth, cursor=params.cursor, limit=params.limit)
+    return {"items": page.items, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor}
+
+
+@router.post("/campaigns", response={201: CampaignOut, **ERRORS}, tags=["campaigns"])
+def campaign_create(request: ApiRequest, payload: CampaignIn) -> Any:
+    campaign = campaigns.campaign_create(by=request.auth, **payload.model_dump())
+    return Status(201, selectors.campaign_get(user=request.auth, campaign_id=campaign.pk))
+
+
+@router.get(
+    "/campaigns/{int:campaign_id}", response={200: CampaignOut, **ERRORS}, tags=["campaigns"]
+)
+def campaign_detail(request: ApiRequest, campaign_id: int) -> Any:
+    return selectors.campaign_get(user=request.auth, campaign_id=campaign_id)
+
+
+def _action(name: str, service: Any, doc: str) -> None:
+    def view(request: ApiRequest, campaign_id: int) -> Any:
+        service(by=request.auth, campaign_id=campaign_id)
+        return selectors.campaign_get(user=request.auth, campaign_id=campaign_id)
+
+    view.__doc__ = doc
+    view.__name__ = f"campaign_{name}"
+    router.post(
+        f"/campaigns/{{int:campaign_id}}/{name}",
+        response={200: CampaignOut, **ERRORS},
+        tags=["campaigns"],
+        operation_id=f"campaign_{name}",
+    )(view)
+
+
+_action("start", campaigns.campaign_start, "Freeze the audience (holdout drawn) and send.")
+_action("pause", campaigns.campaign_pause, "Stop handing out new messages.")
+_action("resume", campaigns.campaign_resume, "Carry on sending a paused campaign.")
+_action("cancel", campaigns.campaign_cancel, "Send nothing more.")
+
+
+@router.post(
+    "/campaigns/{int:campaign_id}/winner", response={200: CampaignOut, **ERRORS}, tags=["campaigns"]
+)
+def campaign_winner(request: ApiRequest, campaign_id: int, payload: WinnerIn) -> Any:
+    """Give the A/B winner to the recipients waiting for it."""
+    campaigns.campaign_winner_pick(
+        by=request.auth, campaign_id=campaign_id, variant_key=payload.variant_key
+    )
+    return selectors.campaign_get(user=request.auth, campaign_id=campaign_id)
+
+
+def _lift(lift: Any) -> dict[str, Any]:
+    def finite(value: float) -> float | None:
+        return value if value == value else None  # NaN → null
+
+    return {
+        "estimate": lift.estimate, "low": finite(lift.low), "high": finite(lift.high),
+        "treated": lift.treated, "holdout": lift.holdout, "n_treated": lift.n_treated,
+        "n_holdout": lift.n_holdout, "verdict": lift.verdict,
+    }  # fmt: skip
+
+
+@router.get(
+    "/campaigns/{int:campaign_id}/report", response={200: ReportOut, **ERRORS}, tags=["campaigns"]
+)
+def campaign_report_get(request: ApiRequest, campaign_id: int) -> Any:
+    """The funnel per variant and holdout, and the lift of conversion and revenue per
+    recipient against the holdout with 95 % intervals."""
+    campaign = selectors.campaign_get(user=request.auth, campaign_id=campaign_id)
+    report = campaign_report(campaign=campaign)
+    return {
+        "currency": report.currency,
+        "funnel": [vars(row) for row in report.rows],
+        "conversion_lift": _lift(report.conversion),
+        "revenue_lift": _lift(report.revenue),
+        "verdict": report.verdict,
+    }
+
+
+@router.get(
+    "/campaigns/{int:campaign_id}/recipients",
+    response={200: RecipientPage, **ERRORS},
+    tags=["campaigns"],
+)
+def campaign_recipients(
+    request: ApiRequest, campaign_id: int, params: Query[RecipientParams]
+) -> Any:
+    """The campaign's recipients whose contact the caller sees, in audience order."""
+    campaign = selectors.campaign_get(user=request.auth, campaign_id=campaign_id)
+    page = selectors.campaign_recipients(
+        user=request.auth, campaign=campaign, state=params.state or None,
+        cursor=params.cursor, limit=params.limit,
+    )  # fmt: skip
+    return {"items": page.items, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor}
