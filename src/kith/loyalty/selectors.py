@@ -125,6 +125,10 @@ class MemberCard:
     referred_count: int = 0
     referred_revenue_minor: int = 0
 
+    @property
+    def referred_revenue(self) -> str:
+        return self.membership.programme.money(self.referred_revenue_minor)
+
 
 def member_card(
     *, membership: Membership, now: datetime | None = None, history: int = 10

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
-from kith.core.errors import FieldError
+from kith.core.errors import FieldError, NotFound
 from kith.core.events import event_record
 from kith.customers.models import Contact, Relationship
 from kith.customers.services.relationships import relationship_create
@@ -110,7 +110,8 @@ def _contact_for(by: User, contact_id: int) -> Contact:
 
 
 def membership_visible(*, by: User, membership_id: int, right: str = "read") -> Membership:
-    """A membership whose contact `by` may see in loyalty (else FieldError/NotFound)."""
+    """A membership whose contact `by` may see in loyalty; NotFound otherwise (outside the
+    scope is the same as missing), Forbidden without the right."""
     require(by, "loyalty", right)
     visible = visible_to(Contact.objects.all(), user=by, module="loyalty").values("pk")
     membership = (
@@ -119,7 +120,7 @@ def membership_visible(*, by: User, membership_id: int, right: str = "read") -> 
         .first()
     )
     if membership is None:
-        raise FieldError.one("membership_id", _("This membership does not exist."))
+        raise NotFound(_("Not found."))
     return membership
 
 
