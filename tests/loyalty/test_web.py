@@ -34,7 +34,7 @@ def member(users, records):
 def test_the_contact_panel_shows_tier_balance_history_expiry_and_progress(
     users, records, member, web_for, django_assert_max_num_queries
 ):
-    scheme, membership = member
+    _scheme, _membership = member
     web = web_for(users.rep_a)
     assert "contact-loyalty-panel" in [p.url_name for p in record_panels("contact")]
     with django_assert_max_num_queries(16):
