@@ -109,6 +109,7 @@ def test_the_member_s_own_page_by_signed_link_in_their_language(
     assert page.status_code == 200
     assert page["Content-Language"] == "vi" and '<html lang="vi">' in html
     assert "$5 off" in html and membership.referral_code in html
+    assert "Số dư" in html and "Mời bạn bè" in html  # the page speaks the member's language
     assert client.get(f"/m/{token}x/").status_code == 410
     referral = client.get(f"/r/{membership.referral_code}/")
     assert referral.status_code == 200 and membership.referral_code in referral.content.decode()
