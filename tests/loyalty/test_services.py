@@ -298,3 +298,56 @@ def test_programme_and_rule_input_errors_name_the_field(users):
         services.tier_create(by=users.admin, programme_id=scheme.programme.pk, name="Tin",
                              position=3, threshold=500)  # fmt: skip
     assert set(tier.value.errors) == {"threshold"}
+
+
+def test_downstream_referrals_and_their_revenue(users, records, scheme):
+    from kith.loyalty.selectors import member_card, top_advocates
+
+    root = services.membership_enrol(
+        by=users.admin, programme_id=scheme.programme.pk, contact_id=records.contact_a.pk
+    )
+    parent = root
+    chain = []
+    for i in range(3):  # root → m0 → m1 → m2, each ordering $10 × (i + 1)
+        contact = make_contact(by=users.admin, full_name=f"Friend {i}")
+        member = services.membership_enrol(
+            by=users.admin, programme_id=scheme.programme.pk, contact_id=contact.pk,
+            referral_code=parent.referral_code,
+        )  # fmt: skip
+        services.order_points_earn(
+            order_fact(order_id=10 + i, contact_id=contact.pk, total_minor=1000 * (i + 1), at=T0)
+        )
+        chain.append(member)
+        parent = member
+    card = member_card(membership=Membership.objects.get(pk=root.pk))
+    assert (card.referred_count, card.referred_revenue_minor) == (1, 1000)
+    assert (card.downstream_count, card.downstream_revenue_minor) == (3, 6000)
+    assert card.downstream_revenue == "60.00 USD"
+    [first, second, third] = top_advocates(user=users.admin, programme_id=scheme.programme.pk)
+    assert (first.membership_id, first.referred, first.revenue_minor) == (root.pk, 1, 1000)
+    assert {second.membership_id, third.membership_id} == {chain[0].pk, chain[1].pk}
+
+
+def test_the_birthday_bonus_once_a_year_and_the_nightly_schedules(users, records, scheme):
+    from datetime import date
+
+    from kith.core.schedules import SCHEDULES
+    from kith.customers.models import Contact
+
+    services.earning_rule_create(by=users.admin, programme_id=scheme.programme.pk, kind="bonus",
+                                 event="birthday", points=200)  # fmt: skip
+    member = services.membership_enrol(
+        by=users.admin, programme_id=scheme.programme.pk, contact_id=records.contact_a.pk
+    )
+    services.membership_enrol(
+        by=users.admin, programme_id=scheme.programme.pk, contact_id=records.contact_b.pk
+    )
+    Contact.objects.filter(pk=records.contact_a.pk).update(custom={"birthday": "1990-07-14"})
+    Contact.objects.filter(pk=records.contact_b.pk).update(custom={"birthday": "1988-02-29"})
+    assert services.birthday_bonuses_award(today=date(2027, 7, 13)) == 0
+    assert services.birthday_bonuses_award(today=date(2027, 7, 14)) == 1
+    assert services.birthday_bonuses_award(today=date(2027, 7, 14)) == 0  # once a year
+    assert services.birthday_bonuses_award(today=date(2027, 2, 28)) == 1  # a leap-day birthday
+    assert _balance_ok(member.pk) == 200
+    for name in ("loyalty.points_expire", "loyalty.tiers_evaluate", "loyalty.birthday_bonuses"):
+        assert SCHEDULES[name].every == timedelta(days=1)

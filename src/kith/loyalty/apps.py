@@ -55,3 +55,7 @@ class LoyaltyConfig(KithAppConfig):
             name="loyalty.tiers_evaluate", every=timedelta(days=1), task=tasks.tiers_evaluate_task,
             at=time(2, 30),
         )  # fmt: skip
+        schedule_register(
+            name="loyalty.birthday_bonuses", every=timedelta(days=1),
+            task=tasks.birthday_bonuses_task, at=time(6, 0),
+        )  # fmt: skip

@@ -124,17 +124,58 @@ class MemberCard:
     entries: list[PointsEntry] = field(default_factory=list)
     referred_count: int = 0
     referred_revenue_minor: int = 0
+    downstream_count: int = 0  # everyone referred, and whom they referred, … (DOWNSTREAM_DEPTH)
+    downstream_revenue_minor: int = 0
+
+    @property
+    def downstream_revenue(self) -> str:
+        return self.membership.programme.money(self.downstream_revenue_minor)
 
     @property
     def referred_revenue(self) -> str:
         return self.membership.programme.money(self.referred_revenue_minor)
 
 
+DOWNSTREAM_DEPTH = 6
+
+
+def referral_levels(membership_id: int, depth: int = DOWNSTREAM_DEPTH) -> list[list[int]]:
+    """The members a member referred (level 0), those they referred (level 1), …: one indexed
+    query per level, at most `depth` levels; a member is counted once even in a cycle."""
+    seen, levels, frontier = {membership_id}, [], [membership_id]
+    for _level in range(depth):
+        found = [
+            pk
+            for pk in Membership.objects.filter(referred_by_id__in=frontier).values_list(
+                "pk", flat=True
+            )
+            if pk not in seen
+        ]
+        if not found:
+            break
+        seen.update(found)
+        levels.append(found)
+        frontier = found
+    return levels
+
+
+def _spend_of(membership_ids: list[int]) -> int:
+    """Order spend of these members, net of reversals (minor units)."""
+    if not membership_ids:
+        return 0
+    total = PointsEntry.objects.filter(
+        membership_id__in=membership_ids,
+        source__in=(PointsEntry.Source.ORDER, PointsEntry.Source.REVERSAL),
+    ).aggregate(total=Coalesce(Sum("spend_minor"), 0))["total"]
+    return int(total)
+
+
 def member_card(
     *, membership: Membership, now: datetime | None = None, history: int = 10
 ) -> MemberCard:
     """The card of a membership read already through the gate (or the signed link): tier
-    progress, points expiring within 30 days, latest entries, referrals. Six small queries."""
+    progress, points expiring within 30 days, latest entries, referrals (direct and
+    downstream): a handful of small indexed queries, plus one per referral level."""
     now = now or timezone.now()
     tiers = list(Tier.objects.filter(programme_id=membership.programme_id).order_by("position"))
     value = qualifying_value(membership, now)
@@ -155,20 +196,19 @@ def member_card(
         .values_list("points", "taken_sum", "expires_at")
     )  # fmt: skip
     lots = list(soon)
-    referred = Membership.objects.filter(referred_by=membership).aggregate(
-        count=Count("pk", distinct=True),
-    )["count"]
-    revenue = PointsEntry.objects.filter(
-        membership__referred_by=membership,
-        source__in=(PointsEntry.Source.ORDER, PointsEntry.Source.REVERSAL),
-    ).aggregate(total=Coalesce(Sum("spend_minor"), 0))["total"]
+    levels = referral_levels(membership.pk)
+    direct = levels[0] if levels else []
+    everyone = [pk for level in levels for pk in level]
+    revenue = _spend_of(direct)
+    downstream = _spend_of(everyone)
     return MemberCard(
         membership=membership, qualifying=value, next_tier=next_tier, to_next=to_next,
         progress_percent=min(100, progress),
         expiring_points=sum(points - taken for points, taken, _ in lots),
         expiring_first=min((at for _, _, at in lots if at is not None), default=None),
         entries=list(PointsEntry.objects.filter(membership=membership).order_by("-at", "-id")[:history]),
-        referred_count=int(referred or 0), referred_revenue_minor=int(revenue or 0),
+        referred_count=len(direct), referred_revenue_minor=revenue,
+        downstream_count=len(everyone), downstream_revenue_minor=downstream,
     )  # fmt: skip
 
 

@@ -15,3 +15,8 @@ def points_expire_task() -> int:
 @task()
 def tiers_evaluate_task() -> int:
     return services.tiers_evaluate()
+
+
+@task()
+def birthday_bonuses_task() -> int:
+    return services.birthday_bonuses_award()

@@ -9,6 +9,7 @@ from kith.loyalty.services.earning import (
 )
 from kith.loyalty.services.ledger import points_expire
 from kith.loyalty.services.members import (
+    birthday_bonuses_award,
     member_token_make,
     member_token_read,
     member_url,
@@ -31,6 +32,7 @@ __all__ = [
     "BackfillResult",
     "OrderFact",
     "OrderLineFact",
+    "birthday_bonuses_award",
     "earning_rule_create",
     "member_token_make",
     "member_token_read",

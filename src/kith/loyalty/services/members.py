@@ -3,13 +3,14 @@ link to a member's own page."""
 
 from __future__ import annotations
 
+import calendar
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -227,6 +228,41 @@ def points_bonus_award(
     return bonus_rule_award(
         membership, event=event, reference=reference, at=timezone.now(), actor=by
     )
+
+
+BIRTHDAY_FIELD = "birthday"  # the contacts' custom date field (YYYY-MM-DD) the bonus reads
+
+
+def birthday_bonuses_award(*, today: date | None = None) -> int:
+    """The nightly birthday bonus: members whose contact's custom `birthday` date falls on
+    `today` (29 February: on 28 February in other years) get their programme's birthday bonus,
+    once a year. Returns how many were awarded."""
+    today = today or timezone.localdate()
+    days = [f"-{today:%m-%d}"]
+    if (today.month, today.day) == (2, 28) and not calendar.isleap(today.year):
+        days.append("-02-29")
+    programmes = EarningRule.objects.filter(
+        kind=EarningRule.Kind.BONUS, event=EarningRule.Event.BIRTHDAY, is_active=True,
+        programme__is_active=True,
+    ).values("programme_id")  # fmt: skip
+    born = Q()
+    for suffix in days:
+        born |= Q(**{f"custom__{BIRTHDAY_FIELD}__endswith": suffix})
+    contacts = Contact.objects.filter(born).values("pk")
+    awarded = 0
+    members = Membership.objects.filter(programme_id__in=programmes, contact_id__in=contacts)
+    at = timezone.now()
+    for membership_id in members.values_list("pk", flat=True).iterator(chunk_size=2000):
+        with transaction.atomic():
+            membership = membership_lock(membership_id)
+            key = f"{EarningRule.Event.BIRTHDAY}:{membership.pk}:{today.year}"
+            if PointsEntry.objects.filter(source_key=key).exists():
+                continue
+            entry = bonus_rule_award(
+                membership, event=EarningRule.Event.BIRTHDAY, reference=str(today.year), at=at
+            )
+            awarded += entry is not None
+    return awarded
 
 
 # --- tiers -----------------------------------------------------------------------------------
