@@ -14,6 +14,11 @@ urlpatterns = [
         name="contact-loyalty-panel",
     ),
     path(
+        "contacts/<int:contact_id>/network/",
+        loyalty.contact_network_page,
+        name="contact-network",
+    ),
+    path(
         "loyalty/members/<int:membership_id>/adjust/",
         loyalty.member_adjust,
         name="loyalty-member-adjust",

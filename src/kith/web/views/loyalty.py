@@ -20,6 +20,7 @@ from kith.customers import selectors as customer_selectors
 from kith.identity.access import can, require
 from kith.loyalty import selectors, services
 from kith.loyalty.models import Membership, Programme
+from kith.loyalty.selectors.network import contact_network
 from kith.web.views.errors import service_errors
 
 
@@ -188,3 +189,13 @@ def referral_page(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404(_("Not found."))
     context = {"programme": membership.programme, "code": membership.referral_code}
     return render(request, "web/loyalty/referral_public.html", context)
+
+
+@login_required
+@service_errors
+def contact_network_page(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = customer_selectors.contact_get(user=request.user, contact_id=contact_id)
+    network = contact_network(user=request.user, contact=contact)
+    graph = {"nodes": network.nodes, "edges": network.edges}
+    context = {"contact": contact, "network": network, "graph": graph}
+    return render(request, "web/loyalty/network.html", context)
