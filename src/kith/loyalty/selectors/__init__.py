@@ -8,13 +8,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from kith.core.errors import NotFound
 from kith.core.pagination import Ordering, Page, paginate
-from kith.customers.models import Contact
-from kith.identity.access import require, visible_to
+from kith.identity.access import require
 from kith.identity.models import User
 from kith.loyalty.models import (
     Membership,
@@ -24,15 +23,19 @@ from kith.loyalty.models import (
     Reward,
     Tier,
 )
-from kith.loyalty.services.members import membership_visible, qualifying_value, tier_for
+from kith.loyalty.services.members import (
+    members_visible,
+    membership_visible,
+    qualifying_value,
+    tier_for,
+)
 
 EXPIRING_DAYS = 30
 
 
 def _members(user: User) -> QuerySet[Membership]:
     require(user, "loyalty", "read")
-    visible = visible_to(Contact.objects.all(), user=user, module="loyalty").values("pk")
-    return Membership.objects.filter(contact_id__in=visible)
+    return members_visible(user)
 
 
 def programmes_list(*, user: User) -> list[Programme]:
@@ -280,26 +283,32 @@ def programme_dashboard(*, user: User, programme_id: int, months: int = 12) -> D
     since = (timezone.now() - timedelta(days=31 * months)).replace(
         day=1, hour=0, minute=0, second=0, microsecond=0
     )
-    monthly: dict[str, dict[str, object]] = {}
-    rows = entries.filter(at__gte=since).values_list("at", "points", "source")
-    for at, points, source in rows.iterator(chunk_size=5000):
-        month = timezone.localtime(at).strftime("%Y-%m")
-        bucket = monthly.setdefault(
-            month, {"month": month, "issued": 0, "redeemed": 0, "expired": 0}
+    monthly: dict[str, dict[str, int]] = {}
+    rows = (
+        entries.filter(at__gte=since)
+        .annotate(month=TruncMonth("at"))
+        .values("month", "source")
+        .annotate(
+            credit=Coalesce(Sum("points", filter=Q(points__gt=0)), 0),
+            debit=Coalesce(Sum("points", filter=Q(points__lt=0)), 0),
         )
-        if points > 0 and source != PointsEntry.Source.REVERSAL:
-            bucket["issued"] = int(bucket["issued"]) + points  # type: ignore[call-overload]
-        elif source == PointsEntry.Source.REDEMPTION:
-            bucket["redeemed"] = int(bucket["redeemed"]) - points  # type: ignore[call-overload]
-        elif source == PointsEntry.Source.EXPIRY:
-            bucket["expired"] = int(bucket["expired"]) - points  # type: ignore[call-overload]
+    )
+    for row in rows:
+        month = row["month"].strftime("%Y-%m")
+        bucket = monthly.setdefault(month, {"issued": 0, "redeemed": 0, "expired": 0})
+        if row["source"] != PointsEntry.Source.REVERSAL:
+            bucket["issued"] += int(row["credit"])
+        if row["source"] == PointsEntry.Source.REDEMPTION:
+            bucket["redeemed"] -= int(row["debit"])
+        elif row["source"] == PointsEntry.Source.EXPIRY:
+            bucket["expired"] -= int(row["debit"])
     return Dashboard(
         programme=programme, members=sum(t.members for t in per_tier), per_tier=per_tier,
         issued=issued, redeemed=redeemed, expired=-int(sums["expired"]),
         reversed=-int(sums["reversed"]), outstanding=int(outstanding),
         liability_minor=Decimal(int(outstanding)) * programme.point_value_minor,
         redemption_rate=(redeemed / issued) if issued else 0.0,
-        months=[monthly[key] for key in sorted(monthly)],
+        months=[{"month": key, **monthly[key]} for key in sorted(monthly)],
     )  # fmt: skip
 
 

@@ -53,23 +53,26 @@ def orders_backfill_chunk(orders: list[OrderFact], *, result: BackfillResult) ->
 
 
 def _programme_chunk(programme: Programme, facts: list[OrderFact], result: BackfillResult) -> None:
-    keys = {f"order:{fact.order_id}" for fact in facts}
-    done = set(PointsEntry.objects.filter(source_key__in=keys).values_list("source_key", flat=True))
-    todo = [fact for fact in facts if f"order:{fact.order_id}" not in done]
-    result.skipped += len(facts) - len(todo)
-    if not todo:
-        return
-    contact_ids = sorted({fact.contact_id for fact in todo})
+    # Lock the members first, then look for what earned already: a live order event for one
+    # of them waits for this chunk (or this chunk for it) instead of racing its check.
+    contact_ids = sorted({fact.contact_id for fact in facts})
     members = {
         m.contact_id: m
         for m in Membership.objects.select_for_update(of=("self",))
         .select_related("tier")
         .filter(programme=programme, contact_id__in=contact_ids)
     }
+    keys = {f"order:{fact.order_id}" for fact in facts}
+    done = set(PointsEntry.objects.filter(source_key__in=keys).values_list("source_key", flat=True))
+    todo = [fact for fact in facts if f"order:{fact.order_id}" not in done]
+    result.skipped += len(facts) - len(todo)
+    if not todo:
+        return
     first_at: dict[int, datetime] = {}
     for fact in todo:
-        if fact.contact_id not in members and fact.contact_id not in first_at:
-            first_at[fact.contact_id] = min(f.at for f in todo if f.contact_id == fact.contact_id)
+        if fact.contact_id not in members:
+            known = first_at.get(fact.contact_id)
+            first_at[fact.contact_id] = fact.at if known is None else min(known, fact.at)
     if first_at:
         entry_tier = (
             Tier.objects.filter(programme=programme, threshold=0).order_by("position").first()

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -21,8 +21,8 @@ from kith.core.errors import FieldError, NotFound
 from kith.core.events import event_record
 from kith.customers.models import Contact, Relationship
 from kith.customers.services.relationships import relationship_create
-from kith.identity.access import require, visible_to
-from kith.identity.models import User
+from kith.identity.access import grant_for, require, visible_to
+from kith.identity.models import Scope, User
 from kith.loyalty.models import EarningRule, Membership, PointsEntry, Programme, Tier
 from kith.loyalty.services.ledger import (
     credit_expiry,
@@ -110,15 +110,24 @@ def _contact_for(by: User, contact_id: int) -> Contact:
     return contact
 
 
+def members_visible(user: User) -> QuerySet[Membership]:
+    """The memberships whose contact `user` may see in loyalty (the loyalty grant's scope
+    over the contact's owner and team); none without the read right."""
+    grant = grant_for(user, "loyalty")
+    if grant is None or not grant.can_read:
+        return Membership.objects.none()
+    if grant.scope == Scope.ALL:  # no IN (every contact) subquery for the managers
+        return Membership.objects.all()
+    visible = visible_to(Contact.objects.all(), user=user, module="loyalty").values("pk")
+    return Membership.objects.filter(contact_id__in=visible)
+
+
 def membership_visible(*, by: User, membership_id: int, right: str = "read") -> Membership:
     """A membership whose contact `by` may see in loyalty; NotFound otherwise (outside the
     scope is the same as missing), Forbidden without the right."""
     require(by, "loyalty", right)
-    visible = visible_to(Contact.objects.all(), user=by, module="loyalty").values("pk")
     membership = (
-        Membership.objects.select_related("programme", "tier")
-        .filter(pk=membership_id, contact_id__in=visible)
-        .first()
+        members_visible(by).select_related("programme", "tier").filter(pk=membership_id).first()
     )
     if membership is None:
         raise NotFound(_("Not found."))
@@ -252,7 +261,7 @@ def birthday_bonuses_award(*, today: date | None = None) -> int:
     awarded = 0
     members = Membership.objects.filter(programme_id__in=programmes, contact_id__in=contacts)
     at = timezone.now()
-    for membership_id in members.values_list("pk", flat=True).iterator(chunk_size=2000):
+    for membership_id in list(members.values_list("pk", flat=True)):
         with transaction.atomic():
             membership = membership_lock(membership_id)
             key = f"{EarningRule.Event.BIRTHDAY}:{membership.pk}:{today.year}"
@@ -365,7 +374,7 @@ def tiers_evaluate(*, now: datetime | None = None) -> int:
         members = Membership.objects.filter(programme=programme).values_list(
             "pk", "tier_id", "below_tier_since"
         )
-        for pk, tier_id, below in members.iterator(chunk_size=2000):
+        for pk, tier_id, below in list(members):  # read first: the loop writes
             target = tier_for(tiers, int(values.get(pk) or 0))
             if (rank.get(target.pk, -1) if target else -1) == rank.get(
                 tier_id, -1
