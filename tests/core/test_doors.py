@@ -32,6 +32,7 @@ KITH_MODULES = (
     "products",
     "orders",
     "tickets",
+    "loyalty",
     "imports",
 )
 BEFORE = {
@@ -53,11 +54,15 @@ def test_role_seeding_gives_todays_grants_and_the_apps_declared_ones(db):
     roles_ensure_defaults()  # idempotent
 
     expected = {(role, m): BEFORE[role] for role in BEFORE for m in KITH_MODULES}
+    # Loyalty: setting programmes up is for administrators and managers.
+    expected[("admin", "loyalty_programmes")] = ("all", FULL)
+    expected[("manager", "loyalty_programmes")] = ("all", FULL)
+    expected[("sales_rep", "loyalty_programmes")] = ("all", ())
     expected[("admin", "stamps")] = ("all", FULL)
     expected[("manager", "stamps")] = ("team", ("create",))
     expected[("sales_rep", "stamps")] = ("own", ())
     assert _seeded() == expected
-    assert list(MODULES) == [*KITH_MODULES, "stamps"]
+    assert list(MODULES) == [*KITH_MODULES[:-1], "loyalty_programmes", "imports", "stamps"]
     assert all(g.can_read for g in RoleGrant.objects.all())
 
 
@@ -91,6 +96,7 @@ def test_url_module_page_and_nav_entry(users, web_for):
         "Deals",
         "Orders",
         "Tickets",
+        "Loyalty",
         "Campaigns (soon)",
         "Insights",
         "Stamps",
@@ -114,6 +120,7 @@ def test_record_panel_is_on_the_contact_page(users, web_for):
         "contact-sales-panel",
         "contact-insights-panel",
         "contact-tickets-panel",
+        "contact-loyalty-panel",
         "contact-tasks-panel",
         "contact-duplicates-panel",
         "contact-stamps-panel",
@@ -136,6 +143,7 @@ def test_demo_loader_runs_after_kiths_own(db):
         "demo_sales_load",
         "demo_engagement_load",
         "demo_service_load",
+        "demo_loyalty_load",
         "demo_insights_load",
         "stamps_load",
     ]

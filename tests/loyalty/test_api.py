@@ -84,6 +84,12 @@ def test_a_rep_sees_and_changes_only_their_team_s_members(users, records, scheme
                       {"points": 5, "reason": "x"}, content_type="application/json")  # fmt: skip
     assert hidden.status_code == 404
     assert Membership.objects.get(pk=theirs.pk).balance == 0
+    # Setting programmes up is for managers: a rep reads them but may not add a reward.
+    assert api.get("/api/v1/loyalty/programmes").status_code == 200
+    refused = api.post(f"/api/v1/loyalty/programmes/{scheme.programme.pk}/rewards",
+                       {"name": "Free", "kind": "voucher", "cost_points": 1, "value_minor": 1},
+                       content_type="application/json")  # fmt: skip
+    assert refused.status_code == 403
     assert (
         api.get("/api/v1/loyalty/members", headers={"Authorization": "Bearer nope"}).status_code
         == 401

@@ -45,7 +45,7 @@ def _user(name: str) -> Any:
         err.print(_("No such user: pass --user."), style="red", markup=False)
         raise typer.Exit(2)
     try:
-        require(by, "loyalty", "edit")
+        require(by, "loyalty_programmes", "edit")
     except KithError as exc:
         err.print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from exc

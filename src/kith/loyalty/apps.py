@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from kith.core.apps import (
     RECORD_GRANTS,
     AccessModule,
+    DefaultGrant,
     DemoLoader,
     KithAppConfig,
     NavEntry,
@@ -20,7 +21,19 @@ class LoyaltyConfig(KithAppConfig):
     verbose_name = "Loyalty"
     default_auto_field = "django.db.models.BigAutoField"
 
-    access_modules = {"loyalty": AccessModule(_("loyalty"), RECORD_GRANTS)}
+    access_modules = {
+        # Members, their points and redemptions: record grants over the member's contact.
+        "loyalty": AccessModule(_("loyalty"), RECORD_GRANTS),
+        # Setting programmes up (tiers, rules, rewards) and bulk jobs: managers only.
+        "loyalty_programmes": AccessModule(
+            _("loyalty programmes"),
+            {
+                "admin": DefaultGrant("all", ("create", "edit", "delete", "export")),
+                "manager": DefaultGrant("all", ("create", "edit", "delete", "export")),
+                "sales_rep": DefaultGrant("all", ()),
+            },
+        ),
+    }
     api_routers = ("kith.api.loyalty:router",)
     url_modules = ("kith.web.urls_loyalty",)
     nav_entries = (
@@ -29,7 +42,7 @@ class LoyaltyConfig(KithAppConfig):
     record_panels = (
         RecordPanel("contact", "contact-loyalty-panel", _("Loyalty"), "side", order=45),
     )
-    demo_loaders = (DemoLoader("kith.demo.loyalty:demo_loyalty_load", order=40),)
+    demo_loaders = (DemoLoader("kith.demo.loyalty:demo_loyalty_load", order=35),)
     cli_commands = ("kith.cli.loyalty:register",)
     personal_data = ("kith.loyalty.personal_data",)
 

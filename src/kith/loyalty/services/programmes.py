@@ -45,7 +45,7 @@ def programme_create(
     grace_days: int = 30,
 ) -> Programme:
     """A programme; one active programme per currency (an order's currency picks it)."""
-    require(by, "loyalty", "create")
+    require(by, "loyalty_programmes", "create")
     errors: dict[str, str] = {}
     name = text_clean(name, field="name", limit=120, errors=errors, required=True)
     currency = currency_clean(currency, field="currency", errors=errors)
@@ -88,7 +88,7 @@ def tier_create(
     benefits: str = "",
 ) -> Tier:
     """A tier reached at `threshold` (points, or spend in minor units, over the window)."""
-    require(by, "loyalty", "edit")
+    require(by, "loyalty_programmes", "edit")
     errors: dict[str, str] = {}
     programme = Programme.objects.filter(pk=programme_id).first()
     if programme is None:
@@ -130,7 +130,7 @@ def earning_rule_create(
     points: int = 0,
 ) -> EarningRule:
     """A multiplier for one product's or category's lines, or a bonus for an event."""
-    require(by, "loyalty", "edit")
+    require(by, "loyalty_programmes", "edit")
     errors: dict[str, str] = {}
     if not Programme.objects.filter(pk=programme_id).exists():
         errors["programme_id"] = _("This programme does not exist.")
@@ -172,7 +172,7 @@ def reward_create(
     valid_days: int = 90,
 ) -> Reward:
     """A reward of the catalogue."""
-    require(by, "loyalty", "edit")
+    require(by, "loyalty_programmes", "edit")
     errors: dict[str, str] = {}
     if not Programme.objects.filter(pk=programme_id).exists():
         errors["programme_id"] = _("This programme does not exist.")
