@@ -5,6 +5,7 @@ language, the referral page; the gate and query counts."""
 from __future__ import annotations
 
 from datetime import timedelta
+from email.header import decode_header, make_header
 
 import pytest
 from django.test import Client
@@ -114,3 +115,24 @@ def test_the_member_s_own_page_by_signed_link_in_their_language(
     referral = client.get(f"/r/{membership.referral_code}/")
     assert referral.status_code == 200 and membership.referral_code in referral.content.decode()
     assert client.get("/r/NOPE/").status_code == 404
+
+
+def test_the_member_gets_their_link_by_email_in_their_language(
+    users, records, member, web_for, smtp
+):
+    _scheme, membership = member
+    done = web_for(users.rep_a).post(f"/loyalty/members/{membership.pk}/send-link/")
+    assert done.status_code == 302
+    [message] = smtp.messages
+    assert message["To"] == "wang.weiming@example.cn"
+    assert str(make_header(decode_header(message["Subject"]))) == "Điểm Rewards của bạn"
+    body = message.get_payload(decode=True).decode()
+    token = services.member_token_make(membership_id=membership.pk)
+    assert f"/m/{token}/" in body and f"/r/{membership.referral_code}/" in body
+    from kith.engagement.models import Interaction
+
+    assert Interaction.objects.filter(contact=records.contact_a, kind="email").count() == 1
+    assert (
+        web_for(users.rep_b).post(f"/loyalty/members/{membership.pk}/send-link/").status_code == 404
+    )
+    assert len(smtp.messages) == 1

@@ -352,6 +352,12 @@ def member_bonus(request: ApiRequest, membership_id: int, payload: BonusIn) -> A
     return Status(201, entry)
 
 
+@router.post("/loyalty/members/{int:membership_id}/send-link", response={204: None, **ERRORS})
+def member_link_send(request: ApiRequest, membership_id: int) -> Any:
+    services.member_link_send(by=request.auth, membership_id=membership_id)
+    return Status(204, None)
+
+
 @router.post(
     "/loyalty/members/{int:membership_id}/redemptions", response={201: RedemptionOut, **ERRORS}
 )

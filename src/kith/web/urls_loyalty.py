@@ -23,6 +23,11 @@ urlpatterns = [
         loyalty.member_adjust,
         name="loyalty-member-adjust",
     ),
+    path(
+        "loyalty/members/<int:membership_id>/send-link/",
+        loyalty.member_link_send,
+        name="loyalty-member-link-send",
+    ),
     path("loyalty/enrol/", loyalty.member_enrol, name="loyalty-member-enrol"),
     path("m/<str:token>/", loyalty.member_page, name="loyalty-member-page"),
     path("r/<str:code>/", loyalty.referral_page, name="loyalty-referral"),

@@ -10,6 +10,7 @@ from kith.loyalty.services.earning import (
 from kith.loyalty.services.ledger import points_expire
 from kith.loyalty.services.members import (
     birthday_bonuses_award,
+    member_link_send,
     member_token_make,
     member_token_read,
     member_url,
@@ -34,6 +35,7 @@ __all__ = [
     "OrderLineFact",
     "birthday_bonuses_award",
     "earning_rule_create",
+    "member_link_send",
     "member_token_make",
     "member_token_read",
     "member_url",

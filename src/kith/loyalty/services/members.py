@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
@@ -21,6 +21,8 @@ from kith.core.errors import FieldError, NotFound
 from kith.core.events import event_record
 from kith.customers.models import Contact, Relationship
 from kith.customers.services.relationships import relationship_create
+from kith.engagement.models import Interaction
+from kith.engagement.services import email_send
 from kith.identity.access import grant_for, require, visible_to
 from kith.identity.models import Scope, User
 from kith.loyalty.models import EarningRule, Membership, PointsEntry, Programme, Tier
@@ -411,6 +413,23 @@ def member_url(*, membership_id: int) -> str:
     """The absolute address of a member's own page."""
     token = member_token_make(membership_id=membership_id)
     return str(settings.KITH_BASE_URL + reverse("loyalty-member-page", args=[token]))
+
+
+def member_link_send(*, by: User, membership_id: int) -> Interaction:
+    """Email a member the link to their own page, in their language, through the contact's
+    email (logged as an interaction); FieldError "to_address" when the contact has none."""
+    membership = membership_visible(by=by, membership_id=membership_id, right="edit")
+    language = membership.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        subject = _("Your %(programme)s points") % {"programme": membership.programme.name}
+        body = _(
+            "Your balance, tier, rewards and history are on your own page:\n%(url)s\n\n"
+            "Invite a friend with your referral link and you both earn bonus points:\n%(referral)s\n"
+        ) % {
+            "url": member_url(membership_id=membership.pk),
+            "referral": referral_url(code=membership.referral_code),
+        }
+    return email_send(by=by, contact=membership.contact_id, subject=subject, body=body)
 
 
 def referral_url(*, code: str) -> str:

@@ -149,6 +149,21 @@ def member_adjust(request: HttpRequest, membership_id: int) -> HttpResponse:
     return redirect("contact-detail", contact_id=membership.contact_id)
 
 
+@login_required
+@require_POST
+@service_errors
+def member_link_send(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = selectors.membership_get(user=request.user, membership_id=membership_id)
+    try:
+        services.member_link_send(by=request.user, membership_id=membership.pk)
+    except FieldError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The member's link was emailed."))
+    return redirect("contact-detail", contact_id=membership.contact_id)
+
+
 def member_page(request: HttpRequest, token: str) -> HttpResponse:
     """The member's own page: no sign-in, the signed link is the key; in their language."""
     try:
