@@ -136,3 +136,15 @@ def test_the_member_gets_their_link_by_email_in_their_language(
         web_for(users.rep_b).post(f"/loyalty/members/{membership.pk}/send-link/").status_code == 404
     )
     assert len(smtp.messages) == 1
+
+
+def test_points_entries_are_on_the_contact_timeline(users, records, member):
+    from kith.engagement import selectors as engagement_selectors
+
+    _contact, page = engagement_selectors.contact_timeline(
+        user=users.rep_a, contact_id=records.contact_a.pk, limit=50
+    )
+    points = [item for item in page.items if item.kind == "points"]
+    assert [item.title for item in points] == [
+        "-100 loyalty points: redemption", "+120 loyalty points: order",
+    ]  # fmt: skip

@@ -49,7 +49,8 @@ class LoyaltyConfig(KithAppConfig):
     def ready(self) -> None:
         from kith.core.events import event_handler_register
         from kith.core.schedules import schedule_register
-        from kith.loyalty import tasks
+        from kith.engagement.timeline import timeline_source_register
+        from kith.loyalty import selectors, tasks
         from kith.loyalty.services import earning
 
         event_handler_register(
@@ -60,6 +61,9 @@ class LoyaltyConfig(KithAppConfig):
             name="loyalty.points_reversed_for_order", events={"order.cancelled", "order.refunded"},
             handler=earning.on_order_undone,
         )  # fmt: skip
+        timeline_source_register(
+            kind="points", label=_("Loyalty points"), fetch=selectors.points_for_timeline
+        )
         schedule_register(
             name="loyalty.points_expire", every=timedelta(days=1), task=tasks.points_expire_task,
             at=time(2, 0),

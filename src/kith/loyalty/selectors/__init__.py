@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -10,10 +11,12 @@ from decimal import Decimal
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kith.core.errors import NotFound
 from kith.core.pagination import Ordering, Page, paginate
-from kith.identity.access import require
+from kith.engagement.timeline import TimelineCursor, TimelineItem
+from kith.identity.access import can, require
 from kith.identity.models import User
 from kith.loyalty.models import (
     Membership,
@@ -357,3 +360,30 @@ def referred_members(*, user: User, membership_id: int, limit: int = 50) -> list
         _members(user).filter(referred_by_id=membership_id).select_related("contact", "tier")
         .order_by("-joined_at", "-id")[:limit]
     )  # fmt: skip
+
+
+def points_for_timeline(
+    *, user: User, contact_id: int, before: TimelineCursor | None, limit: int
+) -> Iterable[TimelineItem]:
+    """A contact's points entries as timeline items, newest first (points_entry_member_idx);
+    only for users who may read loyalty."""
+    if not can(user, "loyalty", "read"):
+        return []
+    entries = PointsEntry.objects.filter(
+        membership__in=members_visible(user).filter(contact_id=contact_id)
+    )
+    if before is not None:
+        entries = entries.filter(before.q(kind="points", at_field="at"))
+    sources = dict(PointsEntry.Source.choices)
+    return [
+        TimelineItem(
+            kind="points",
+            at=e.at,
+            key=e.pk,
+            title=_("%(points)s loyalty points: %(source)s")
+            % {"points": f"{e.points:+d}", "source": sources.get(e.source, e.source)},
+            summary=e.reason,
+            icon="points",
+        )
+        for e in entries.order_by("-at", "-id")[:limit]
+    ]
