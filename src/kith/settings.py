@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "kith.sales",
     "kith.service",
     "kith.feedback",
+    "kith.loyalty",
     "kith.insights",
     "kith.intake",
     "kith.automation",
@@ -122,6 +123,7 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/sortablejs", NODE_MODULES / "sortablejs"),
     ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
+    ("vendor/cytoscape", NODE_MODULES / "cytoscape" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -33,9 +33,19 @@ KITH_MODULES = (
     "orders",
     "tickets",
     "feedback",
+    "loyalty",
     "imports",
     "marketing",
 )
+# Every module in INSTALLED_APPS order (the door app's "stamps" last).
+EXPECTED_MODULES = [
+    *KITH_MODULES[: KITH_MODULES.index("imports")],
+    "loyalty_programmes",
+    "imports",
+    "automation",
+    "marketing",
+    "stamps",
+]
 BEFORE = {
     "admin": ("all", FULL),
     "manager": ("all", FULL),
@@ -57,12 +67,15 @@ def test_role_seeding_gives_todays_grants_and_the_apps_declared_ones(db):
     expected = {(role, m): BEFORE[role] for role in BEFORE for m in KITH_MODULES}
     # Automation (rules run as their owner, webhooks send every event out) is admins' only.
     expected[("admin", "automation")] = ("all", ("create", "edit", "delete"))
+    # Loyalty: setting programmes up is for administrators and managers.
+    expected[("admin", "loyalty_programmes")] = ("all", FULL)
+    expected[("manager", "loyalty_programmes")] = ("all", FULL)
+    expected[("sales_rep", "loyalty_programmes")] = ("all", ())
     expected[("admin", "stamps")] = ("all", FULL)
     expected[("manager", "stamps")] = ("team", ("create",))
     expected[("sales_rep", "stamps")] = ("own", ())
     assert _seeded() == expected
-    # INSTALLED_APPS order: automation comes before marketing.
-    assert list(MODULES) == [*KITH_MODULES[:-1], "automation", "marketing", "stamps"]
+    assert list(MODULES) == EXPECTED_MODULES
     assert all(g.can_read for g in RoleGrant.objects.all())
 
 
@@ -97,6 +110,7 @@ def test_url_module_page_and_nav_entry(users, web_for):
         "Orders",
         "Tickets",
         "Feedback",
+        "Loyalty",
         "Campaigns",
         "Insights",
         "Automation",
@@ -121,6 +135,7 @@ def test_record_panel_is_on_the_contact_page(users, web_for):
         "contact-sales-panel",
         "contact-insights-panel",
         "contact-tickets-panel",
+        "contact-loyalty-panel",
         "contact-tasks-panel",
         "contact-duplicates-panel",
         "contact-stamps-panel",
@@ -144,6 +159,7 @@ def test_demo_loader_runs_after_kiths_own(db):
         "demo_engagement_load",
         "demo_service_load",
         "demo_feedback_load",
+        "demo_loyalty_load",
         "demo_insights_load",
         "demo_automation_load",
         "demo_marketing_load",

@@ -112,9 +112,16 @@ def order_create(
         row.order = order
     OrderLine.objects.bulk_create(rows)
     changes_record(instance=order, actor=by, before=None, after={})
+    # The lines (ids, amounts, category codes: no personal data) let loyalty earn per product.
+    lines_payload = [
+        {"product_id": r.product_id, "quantity": r.quantity, "amount_minor": r.quantity * r.unit_price_minor,
+         "category": products[r.product_id].category}
+        for r in rows
+    ]  # fmt: skip
     event_record(
         name="order.created", record=order, actor=by,
-        payload={"contact_id": contact.pk, "total_minor": order.total_minor, "currency": currency, "status": status},
+        payload={"contact_id": contact.pk, "total_minor": order.total_minor, "currency": currency, "status": status,
+                 "ordered_at": order.ordered_at.isoformat(), "lines": lines_payload},
     )  # fmt: skip
     purchase_summaries_refresh(contact_ids=[contact.pk])
     return order

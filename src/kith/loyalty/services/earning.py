@@ -1,0 +1,199 @@
+"""Points for orders, from the sales domain events (loyalty never imports sales).
+
+`order.created` earns (its payload carries the contact, total, currency, status and lines);
+`order.cancelled` / `order.refunded` reverse exactly what that order earned, the referral
+bonuses included. Both are idempotent: every entry has a unique source key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from kith.core.models import DomainEvent
+from kith.loyalty.models import EarningRule, Membership, PointsEntry, Programme
+from kith.loyalty.services.ledger import credit_expiry, daily_cap, entry_append, membership_lock
+from kith.loyalty.services.members import bonus_rule_award, membership_join, membership_tier_refresh
+
+EARNING_STATUSES = frozenset({"pending", "paid", "shipped"})  # sales' Order.COUNTED
+
+
+@dataclass(frozen=True)
+class OrderLineFact:
+    product_id: int
+    quantity: int
+    amount_minor: int
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class OrderFact:
+    """What loyalty knows of an order (from an event payload or the backfill)."""
+
+    order_id: int
+    contact_id: int
+    currency: str
+    total_minor: int
+    at: datetime
+    lines: tuple[OrderLineFact, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A programme's line multipliers: product id → %, category → %."""
+
+    products: Mapping[int, int]
+    categories: Mapping[str, int]
+
+    @classmethod
+    def of(cls, programme_id: int) -> Rules:
+        rows = EarningRule.objects.filter(programme_id=programme_id, is_active=True).exclude(
+            kind=EarningRule.Kind.BONUS
+        )
+        products: dict[int, int] = {}
+        categories: dict[str, int] = {}
+        for rule in rows:
+            if rule.kind == EarningRule.Kind.PRODUCT and rule.product_id is not None:
+                products[rule.product_id] = max(
+                    products.get(rule.product_id, 0), rule.multiplier_percent
+                )
+            elif rule.kind == EarningRule.Kind.CATEGORY:
+                key = rule.category.casefold()
+                categories[key] = max(categories.get(key, 0), rule.multiplier_percent)
+        return cls(products=products, categories=categories)
+
+
+def order_base_points(programme: Programme, rules: Rules, order: OrderFact) -> int:
+    """Points before the tier multiplier and the daily limit: per line, its amount in currency
+    units × points per unit × the product's (else category's) multiplier, rounded down; an
+    order without lines earns on its total."""
+    per_unit, unit = programme.points_per_unit, programme.unit_minor
+    if not order.lines:
+        return max(0, order.total_minor) * per_unit // unit
+    points = 0
+    for line in order.lines:
+        percent = rules.products.get(line.product_id) or rules.categories.get(
+            line.category.casefold(), 100
+        )
+        points += max(0, line.amount_minor) * per_unit * percent // (unit * 100)
+    return points
+
+
+def order_fact_from_event(event: DomainEvent) -> OrderFact | None:
+    payload: dict[str, Any] = event.payload or {}
+    try:
+        lines = tuple(
+            OrderLineFact(
+                product_id=int(line["product_id"]),
+                quantity=int(line["quantity"]),
+                amount_minor=int(line["amount_minor"]),
+                category=str(line.get("category") or ""),
+            )
+            for line in payload.get("lines") or ()
+        )
+        at = parse_datetime(str(payload.get("ordered_at") or "")) or event.created_at
+        return OrderFact(
+            order_id=int(event.object_id or 0), contact_id=int(payload["contact_id"]),
+            currency=str(payload["currency"]), total_minor=int(payload["total_minor"]), at=at,
+            lines=lines,
+        )  # fmt: skip
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def order_points_earn(order: OrderFact, *, rules: Rules | None = None) -> PointsEntry | None:
+    """Earn the order's points in the active programme of its currency (enrolling the contact
+    on a first order); once per order. None: no programme, or nothing to earn."""
+    programme = Programme.objects.filter(currency=order.currency, is_active=True).first()
+    if programme is None:
+        return None
+    with transaction.atomic():
+        membership, _joined = membership_join(
+            programme=programme, contact_id=order.contact_id, at=order.at
+        )
+        membership = membership_lock(membership.pk)
+        key = f"order:{order.order_id}"
+        if PointsEntry.objects.filter(source_key=key).exists():
+            return None
+        first_order = not PointsEntry.objects.filter(
+            membership=membership, source=PointsEntry.Source.ORDER
+        ).exists()
+        base = order_base_points(programme, rules or Rules.of(programme.pk), order)
+        multiplier = membership.tier.multiplier_percent if membership.tier else 100
+        points = daily_cap(membership, base * multiplier // 100, order.at)
+        entry = None
+        if points > 0:
+            entry, _created = entry_append(
+                membership, source=PointsEntry.Source.ORDER, points=points, at=order.at, key=key,
+                order_id=order.order_id, spend_minor=order.total_minor, tier_points=points,
+                expires_at=credit_expiry(membership, order.at),
+            )  # fmt: skip
+        if first_order and membership.referred_by_id is not None:
+            _referral_bonuses(membership, order)
+        membership_tier_refresh(membership, now=max(order.at, timezone.now()), nightly=False)
+        return entry
+
+
+def _referral_bonuses(membership: Membership, order: OrderFact) -> None:
+    """Both the referred member and their referrer earn the referral bonus on the first order."""
+    assert membership.referred_by_id is not None
+    bonus_rule_award(
+        membership, event=EarningRule.Event.REFERRAL, reference="referred", at=order.at,
+        order_id=order.order_id, source=PointsEntry.Source.REFERRAL,
+    )  # fmt: skip
+    referrer = membership_lock(membership.referred_by_id)
+    bonus_rule_award(
+        referrer, event=EarningRule.Event.REFERRAL, reference=f"referrer-{membership.pk}",
+        at=order.at, order_id=order.order_id, source=PointsEntry.Source.REFERRAL,
+    )  # fmt: skip
+
+
+def order_points_reverse(*, order_id: int, reason: str, at: datetime | None = None) -> int:
+    """Take back what an order earned (its points and the referral bonuses it triggered),
+    once; its own lot first. Points already spent cannot be taken back below 0: the reversal
+    then takes what is left (the tier points are taken back in full). Returns points reversed."""
+    at = at or timezone.now()
+    reversed_points = 0
+    with transaction.atomic():
+        earned = list(
+            PointsEntry.objects.filter(order_id=order_id, points__gt=0)
+            .exclude(source=PointsEntry.Source.REVERSAL)
+            .order_by("membership_id", "id")
+        )
+        for entry in earned:
+            membership = membership_lock(entry.membership_id)
+            points = min(entry.points, membership.balance)
+            _reversal, created = entry_append(
+                membership, source=PointsEntry.Source.REVERSAL, points=-points, at=at,
+                key=f"{entry.source_key or entry.pk}:reversal", order_id=order_id,
+                spend_minor=-entry.spend_minor, tier_points=-entry.tier_points, reason=reason,
+                reverses=entry, lot_first=entry.pk,
+            )  # fmt: skip
+            if created:
+                reversed_points += points
+    return reversed_points
+
+
+# --- the event handlers (registered in LoyaltyConfig.ready) -----------------------------------
+
+
+def on_order_created(event: DomainEvent) -> None:
+    payload = event.payload or {}
+    if payload.get("status", "paid") not in EARNING_STATUSES:
+        return
+    order = order_fact_from_event(event)
+    if order is not None and order.order_id:
+        order_points_earn(order)
+
+
+def on_order_undone(event: DomainEvent) -> None:
+    if event.object_id:
+        reason = _("Order cancelled") if event.name == "order.cancelled" else _("Order refunded")
+        order_points_reverse(order_id=int(event.object_id), reason=str(reason))
