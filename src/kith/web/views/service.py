@@ -23,7 +23,7 @@ from kith.customers import selectors as customer_selectors
 from kith.identity import selectors as identity_selectors
 from kith.identity.access import require
 from kith.service import selectors, services
-from kith.service.models import Priority, Ticket
+from kith.service.models import Priority, Ticket, TicketEvent
 from kith.web.forms.service import CsatForm, PublicSupportForm, ReplyForm, TicketForm
 from kith.web.views.errors import service_errors
 from kith.web.views.lists import list_template, with_vary
@@ -153,13 +153,21 @@ def ticket_edit(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return render(request, "web/service/ticket_form.html", context, status=status)
 
 
+# The messages of a ticket's conversation (the rest of its events are its history).
+CONVERSATION = frozenset(
+    {TicketEvent.Kind.REPLY, TicketEvent.Kind.NOTE, TicketEvent.Kind.CUSTOMER_REPLY}
+)
+
+
 @login_required
 @service_errors
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = selectors.ticket_get(user=request.user, ticket_id=ticket_id)
+    events = selectors.ticket_events(ticket=ticket)
     context = {
         "ticket": ticket,
-        "events": selectors.ticket_events(ticket=ticket),
+        "history": [e for e in events if e.kind not in CONVERSATION],
+        "conversation": [e for e in events if e.kind in CONVERSATION],
         "clocks": selectors.ticket_sla(ticket=ticket),
         "transitions": [
             (s, Ticket.Status(s).label)
@@ -175,14 +183,16 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @require_POST
 @service_errors
 def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    internal = request.POST.get("action") == "note"
+    write = services.ticket_note if internal else services.ticket_reply
     try:
-        services.ticket_reply(
-            by=request.user, ticket_id=ticket_id, text=request.POST.get("text", "")
-        )
+        write(by=request.user, ticket_id=ticket_id, text=request.POST.get("text", ""))
     except FieldError as exc:
         messages.error(request, "; ".join(exc.errors.values()))
     else:
-        messages.success(request, _("Reply recorded."))
+        messages.success(
+            request, _("Internal note added.") if internal else _("Reply sent to the customer.")
+        )
     return redirect("ticket-detail", ticket_id=ticket_id)
 
 
