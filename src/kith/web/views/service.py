@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from kith.core.errors import FieldError, StaleEdit
+from kith.core.errors import FieldError, Forbidden, NotFound, StaleEdit
 from kith.customers import selectors as customer_selectors
 from kith.identity import selectors as identity_selectors
 from kith.identity.access import require
@@ -88,12 +88,33 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _chosen(request: HttpRequest, name: str, initial: dict[str, Any], get: Any) -> Any:
+    """The record a picker shows as chosen: the posted one, else the initial one (if visible)."""
+    value = _int(request.POST.get(name)) if request.method == "POST" else initial.get(name)
+    if not value:
+        return None
+    try:
+        return get(user=request.user, pk=value)
+    except (NotFound, Forbidden):
+        return None
+
+
 def _ticket_form(request: HttpRequest, initial: dict[str, Any], editing: bool) -> TicketForm:
+    contact = _chosen(
+        request, "contact_id", initial,
+        lambda user, pk: customer_selectors.contact_get(user=user, contact_id=pk),
+    )  # fmt: skip
+    company = _chosen(
+        request, "company_id", initial,
+        lambda user, pk: customer_selectors.company_get(user=user, company_id=pk),
+    )  # fmt: skip
     return TicketForm(
         request.POST if request.method == "POST" else None,
         initial=initial,
         owners=identity_selectors.users_assignable(user=request.user, module="tickets"),
         editing=editing,
+        contact=contact,
+        company=company,
     )
 
 
