@@ -303,14 +303,32 @@ class DealStageChange(models.Model):
 
 class Order(OwnedRecord):
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PLACED = "placed", _("Placed")
         PAID = "paid", _("Paid")
-        SHIPPED = "shipped", _("Shipped")
+        FULFILLED = "fulfilled", _("Fulfilled")
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
 
-    # Cancelled and refunded orders are no purchase: the summary and analytics skip them.
-    COUNTED = (Status.PENDING, Status.PAID, Status.SHIPPED)
+    # Cancelled and refunded orders are no purchase: the summary and analytics skip them; a
+    # partially refunded one counts with what was kept (total_minor - refunded_minor).
+    COUNTED = (Status.PLACED, Status.PAID, Status.FULFILLED, Status.PARTIALLY_REFUNDED)
+    # Lines, customer, date, channel and currency may change until the order is fulfilled.
+    EDITABLE = (Status.PLACED, Status.PAID)
+    # Where each status may go (kith.sales.services.orders); cancelled and refunded are final.
+    TRANSITIONS: dict[str, tuple[str, ...]] = {
+        Status.PLACED: (Status.PAID, Status.CANCELLED),
+        Status.PAID: (
+            Status.FULFILLED,
+            Status.CANCELLED,
+            Status.REFUNDED,
+            Status.PARTIALLY_REFUNDED,
+        ),
+        Status.FULFILLED: (Status.REFUNDED, Status.PARTIALLY_REFUNDED),
+        Status.PARTIALLY_REFUNDED: (Status.REFUNDED, Status.PARTIALLY_REFUNDED),
+        Status.CANCELLED: (),
+        Status.REFUNDED: (),
+    }
 
     # Orders are the second-biggest table: every index is paid for on each bulk import. The
     # composite indexes below start with contact, team and owner, so the foreign keys need no
@@ -342,8 +360,11 @@ class Order(OwnedRecord):
     number = models.CharField(_("number"), max_length=40, blank=True)
     ordered_at = models.DateTimeField(_("date"))
     status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PAID
+        _("status"), max_length=20, choices=Status.choices, default=Status.PAID
     )
+    # Refunded so far (minor units, ≤ total_minor); the reason of the last cancel or refund.
+    refunded_minor = models.BigIntegerField(_("refunded"), default=0, db_default=0)
+    status_reason = models.CharField(_("reason"), max_length=200, blank=True, db_default="")
     channel = models.CharField(
         _("channel"), max_length=12, choices=Channel.choices, default=Channel.WEB_FORM
     )
@@ -366,6 +387,22 @@ class Order(OwnedRecord):
     @property
     def total_display(self) -> str:
         return money_format(self.total_minor, self.currency)
+
+    @property
+    def kept_minor(self) -> int:
+        """What the customer paid and kept: the total less refunds."""
+        return self.total_minor - self.refunded_minor
+
+    @property
+    def refunded_display(self) -> str:
+        return money_format(self.refunded_minor, self.currency)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    def next_statuses(self) -> tuple[str, ...]:
+        return self.TRANSITIONS.get(self.status, ())
 
 
 class OrderLine(models.Model):

@@ -40,6 +40,8 @@ urlpatterns = [
     path("orders/new/", orders.order_create, name="order-create"),
     path("orders/new/line/", orders.order_line_row, name="order-line-row"),
     path("orders/<int:order_id>/", orders.order_detail, name="order-detail"),
+    path("orders/<int:order_id>/edit/", orders.order_edit, name="order-edit"),
+    path("orders/<int:order_id>/status/", orders.order_status, name="order-status"),
     # Panels on the contact and company pages
     path(
         "contacts/<int:contact_id>/sales/", orders.contact_sales_panel, name="contact-sales-panel"

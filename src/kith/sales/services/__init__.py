@@ -17,8 +17,11 @@ from kith.sales.services.deals import DEAL_FIELDS, deal_create, deal_delete, dea
 from kith.sales.services.leads import LEAD_FIELDS, lead_create, lead_delete, lead_update
 from kith.sales.services.orders import (
     LineInput,
+    order_cancel,
     order_create,
+    order_refund,
     order_status_set,
+    order_update,
     purchase_summaries_refresh,
 )
 from kith.sales.services.orders_import import ImportResult, OrderImport, orders_import
@@ -56,8 +59,11 @@ __all__ = [
     "lead_create",
     "lead_delete",
     "lead_update",
+    "order_cancel",
     "order_create",
+    "order_refund",
     "order_status_set",
+    "order_update",
     "orders_import",
     "pipeline_create",
     "pipeline_delete",
