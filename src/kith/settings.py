@@ -108,6 +108,7 @@ LANGUAGES = [("en", _("English")), ("zh-hans", "简体中文"), ("vi", "Tiếng 
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("KITH_TIME_ZONE", "UTC")
 USE_I18N = True
+FORMAT_MODULE_PATH = ["kith.web.formats"]  # thousands grouped in vi and zh-hans
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -197,6 +197,32 @@ class Product(models.Model):
         return money_format(self.price_minor, self.currency)
 
 
+class ExchangeRate(models.Model):
+    """One unit of `currency` is worth `rate` units of `base`, from `day` on (until a later
+    rate of the same pair). Admins maintain them; an order in another currency than a product's
+    prices its lines at the rate of the order's day (kith.sales.services.rates)."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    base = models.CharField(_("into"), max_length=3)
+    rate = models.DecimalField(_("rate"), max_digits=24, decimal_places=10)
+    day = models.DateField(_("valid from"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "base", "day"], name="exchange_rate_unique")
+        ]
+        indexes = [models.Index(fields=["-day", "-id"], name="exchange_rate_day_idx")]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} {self.base} ({self.day})"
+
+
 class Deal(OwnedRecord):
     name = models.CharField(_("name"), max_length=200)
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")

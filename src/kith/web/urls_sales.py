@@ -35,6 +35,7 @@ urlpatterns = [
     # Products and orders
     path("products/", orders.product_list, name="product-list"),
     path("products/new/", orders.product_create, name="product-create"),
+    path("products/rates/", orders.exchange_rates, name="exchange-rates"),
     path("products/<int:product_id>/edit/", orders.product_edit, name="product-edit"),
     path("orders/", orders.order_list, name="order-list"),
     path("orders/new/", orders.order_create, name="order-create"),

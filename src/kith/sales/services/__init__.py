@@ -32,6 +32,7 @@ from kith.sales.services.pipelines import (
     pipeline_update,
 )
 from kith.sales.services.products import product_create, product_update
+from kith.sales.services.rates import exchange_rate_on, exchange_rate_set, money_convert
 from kith.sales.services.webforms import (
     PUBLIC_FORM,
     webform_create,
@@ -55,10 +56,13 @@ __all__ = [
     "deal_delete",
     "deal_move",
     "deal_update",
+    "exchange_rate_on",
+    "exchange_rate_set",
     "lead_convert",
     "lead_create",
     "lead_delete",
     "lead_update",
+    "money_convert",
     "order_cancel",
     "order_create",
     "order_refund",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -19,6 +19,7 @@ from kith.identity.access import for_write, require, visible_to
 from kith.identity.models import User
 from kith.sales.models import Channel, Order, OrderLine, Product, PurchaseSummary
 from kith.sales.money import money_format
+from kith.sales.services.rates import money_convert
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,12 @@ def purchase_summaries_refresh(*, contact_ids: Iterable[int]) -> int:
     return len(ids)
 
 
-def _lines_check(lines: Sequence[LineInput], errors: dict[str, str]) -> list[OrderLine]:
-    """Unsaved OrderLines for `lines` (a missing unit price is the product's price in the order's
-    currency, set by the caller); bad ones go to `errors` as lines.<n>.<field>."""
+def _lines_check(
+    lines: Sequence[LineInput], errors: dict[str, str], *, currency: str, day: date
+) -> list[OrderLine]:
+    """Unsaved OrderLines for `lines`; bad ones go to `errors` as lines.<n>.<field>. A line
+    without a unit price gets the product's price, converted into the order's `currency` at the
+    exchange rate of `day` when the product is priced in another one."""
     if not lines:
         errors["lines"] = _("An order needs at least one line.")
     products = Product.objects.in_bulk([line.product_id for line in lines])
@@ -67,16 +71,25 @@ def _lines_check(lines: Sequence[LineInput], errors: dict[str, str]) -> list[Ord
             errors[f"lines.{index}.unit_price_minor"] = _("The price cannot be negative.")
     if errors:
         return []
-    return [
-        OrderLine(
-            product_id=line.product_id,
-            quantity=line.quantity,
-            unit_price_minor=line.unit_price_minor
-            if line.unit_price_minor is not None
-            else products[line.product_id].price_minor,
+    rows = []
+    for index, line in enumerate(lines):
+        price = line.unit_price_minor
+        if price is None:
+            product = products[line.product_id]
+            price = money_convert(
+                minor=product.price_minor, currency=product.currency, into=currency, day=day
+            )
+            if price is None:
+                errors[f"lines.{index}.unit_price_minor"] = _(
+                    "%(sku)s is priced in %(from)s and there is no %(from)s → %(to)s exchange "
+                    "rate for %(day)s: type the unit price, or ask an admin to add the rate "
+                    "(Products → Exchange rates)."
+                ) % {"sku": product.sku, "from": product.currency, "to": currency, "day": day}
+                continue
+        rows.append(
+            OrderLine(product_id=line.product_id, quantity=line.quantity, unit_price_minor=price)
         )
-        for line in lines
-    ]
+    return rows
 
 
 def _contact_check(*, by: User, contact_id: int, errors: dict[str, str]) -> Contact | None:
@@ -108,7 +121,8 @@ def order_create(
     choice_check(channel, Channel.values, field="channel", errors=errors)
     currency = currency_clean(currency, field="currency", errors=errors)
     number = text_clean(number, field="number", limit=40, errors=errors)
-    rows = _lines_check(lines, errors)
+    ordered_at = ordered_at or timezone.now()
+    rows = _lines_check(lines, errors, currency=currency, day=timezone.localdate(ordered_at))
     if errors:
         raise FieldError(errors)
     assert contact is not None
@@ -116,7 +130,7 @@ def order_create(
         contact=contact,
         owner_id=contact.owner_id,
         team_id=contact.team_id,
-        ordered_at=ordered_at or timezone.now(),
+        ordered_at=ordered_at,
         status=status,
         channel=channel,
         currency=currency,
@@ -187,13 +201,35 @@ def order_update(
     if "channel" in changes:
         order.channel = str(changes["channel"])
         choice_check(order.channel, Channel.values, field="channel", errors=errors)
+    old_currency = order.currency
     if "currency" in changes:
         order.currency = currency_clean(str(changes["currency"]), field="currency", errors=errors)
     if "number" in changes:
         order.number = text_clean(
             str(changes["number"] or ""), field="number", limit=40, errors=errors
         )
-    rows = _lines_check(lines, errors) if lines is not None else None
+    day = timezone.localdate(order.ordered_at)
+    rows = None
+    if lines is not None:
+        rows = _lines_check(lines, errors, currency=order.currency, day=day)
+    elif order.currency != old_currency and not errors:
+        # Same lines in another currency: their prices are converted, never relabelled.
+        rows = []
+        for line in order.lines.all():
+            price = money_convert(
+                minor=line.unit_price_minor, currency=old_currency, into=order.currency, day=day
+            )
+            if price is None:
+                errors["currency"] = _(
+                    "There is no %(from)s → %(to)s exchange rate for %(day)s: change the lines' "
+                    "prices too, or ask an admin to add the rate."
+                ) % {"from": old_currency, "to": order.currency, "day": day}
+                break
+            rows.append(
+                OrderLine(
+                    product_id=line.product_id, quantity=line.quantity, unit_price_minor=price
+                )
+            )
     if errors:
         raise FieldError(errors)
     if rows is not None:

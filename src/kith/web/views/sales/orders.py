@@ -3,18 +3,21 @@ the contact and company pages."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kith.core.audit import history_for
 from kith.core.errors import FieldError, StaleEdit
 from kith.customers import selectors as customer_selectors
-from kith.identity.access import require
+from kith.identity.access import is_admin, require
 from kith.sales import selectors, services
 from kith.sales.models import Channel, Order, Product
 from kith.sales.money import minor_digits, money_format, money_parse
@@ -82,6 +85,41 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
                 messages.success(request, _("Product saved."))
                 return redirect("product-list")
     return render(request, "web/sales/product_form.html", {"form": form, "product": product})
+
+
+@login_required
+@service_errors
+def exchange_rates(request: HttpRequest) -> HttpResponse:
+    """The exchange rates orders convert catalogue prices with; admins add one here."""
+    errors: dict[str, str] = {}
+    values = {"currency": "USD", "base": "", "rate": "", "day": timezone.localdate().isoformat()}
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "").strip() for k in values}
+        try:
+            day = date.fromisoformat(values["day"])
+        except ValueError:
+            errors["day"] = _("Enter a date such as 2026-12-01.")
+        if not errors:
+            try:
+                services.exchange_rate_set(
+                    by=request.user, currency=values["currency"], base=values["base"],
+                    rate=values["rate"], day=day,
+                )  # fmt: skip
+            except FieldError as exc:
+                errors = dict(exc.errors)
+            else:
+                messages.success(request, _("Exchange rate saved."))
+                return redirect("exchange-rates")
+    try:
+        page = selectors.exchange_rates_list(
+            user=request.user, cursor=request.GET.get("cursor") or None,
+            limit=settings.KITH_PAGE_SIZE,
+        )  # fmt: skip
+    except FieldError:
+        page = selectors.exchange_rates_list(user=request.user, limit=settings.KITH_PAGE_SIZE)
+    context = {"page": page, "rates": page.items, "values": values, "errors": errors,
+               "can_edit": is_admin(request.user)}  # fmt: skip
+    return render(request, "web/sales/exchange_rates.html", context, status=400 if errors else 200)
 
 
 @login_required
