@@ -173,7 +173,9 @@ def test_bad_phone_and_address_errors_land_on_their_fields(web_for, users):
         },
     )
     errors = response.context["form"].errors
-    assert errors["phones-0-value"] == ["“12” is not a valid phone number."]
+    (phone_error,) = errors["phones-0-value"]
+    assert phone_error.startswith("“12” is not a valid phone number in US")
+    assert "with its country code, e.g. +84 912 345 678" in phone_error
     assert errors["addresses-0-line1"] == ["Enter the first address line."]
     assert errors["addresses-0-country"] == ["Use a two-letter country code such as VN, CN or US."]
     assert not Contact.objects.filter(full_name="Lê Minh").exists()
