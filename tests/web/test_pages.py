@@ -112,7 +112,9 @@ def test_contact_detail_shows_everything(web_for, users, records):
     assert ">vip</span>" in html
     assert "Newsletter" in html and "Granted" in html
     assert "李娜" in html and "spouse of" in html
-    assert "Created the record" in html
+    # History is shown once, in the timeline panel (main column), not as a card (#17).
+    assert 'class="history"' not in html
+    assert html.index("data-contact-main") < html.index("data-contact-side")
 
 
 def test_company_detail_lists_contacts_and_subsidiaries(web_for, users, records):
