@@ -86,7 +86,7 @@ def test_chinese_ui_list_filter_and_detail(page: Page, live_server, users, wang,
     page.get_by_role("button", name="简体中文").click()
     expect(page.locator("nav.modules")).to_contain_text("联系人")
 
-    page.get_by_role("link", name="联系人", exact=True).click()
+    page.locator("nav.modules").get_by_role("link", name="联系人", exact=True).click()
     expect(page.locator("h1")).to_have_text("联系人")
     rows = page.locator("#record-table tbody tr")
     expect(rows).to_have_count(2)
