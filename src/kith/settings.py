@@ -112,6 +112,7 @@ LANGUAGES = [("en", _("English")), ("zh-hans", "简体中文"), ("vi", "Tiếng 
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("KITH_TIME_ZONE", "UTC")
 USE_I18N = True
+FORMAT_MODULE_PATH = ["kith.web.formats"]  # thousands grouped in vi and zh-hans
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -124,6 +125,7 @@ STATICFILES_DIRS = [
     ("vendor/sortablejs", NODE_MODULES / "sortablejs"),
     ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
     ("vendor/cytoscape", NODE_MODULES / "cytoscape" / "dist"),
+    ("vendor/swagger-ui", NODE_MODULES / "swagger-ui-dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

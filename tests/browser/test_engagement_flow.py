@@ -27,7 +27,8 @@ def test_log_a_call_and_get_a_task_reminder(page: Page, live_server, users, scre
 
     panel = page.locator("#timeline-panel")
     expect(panel.get_by_role("heading", name="Timeline")).to_be_visible()
-    panel.get_by_text("Log an interaction").click()
+    # The composer is open: the day's work comes first on a contact's page (#17).
+    expect(panel.locator("[data-composer]")).to_have_attribute("open", "")
     panel.get_by_label("Kind").select_option("call")
     panel.get_by_label("Direction").select_option("out")
     panel.get_by_label("Channel").fill("zalo")
@@ -38,7 +39,7 @@ def test_log_a_call_and_get_a_task_reminder(page: Page, live_server, users, scre
 
     item = page.locator(".timeline-item", has_text="Call (outbound): Giá sỉ cho 20 thùng")
     expect(item).to_be_visible()
-    expect(item).to_contain_text("zalo · 7:00 · Connected")
+    expect(item).to_contain_text("zalo · 7 minutes · Connected")  # in words, not "7:00"
     screenshot("timeline-call")
     call = Interaction.objects.get()
     assert (call.contact_id, call.duration_seconds, call.outcome) == (lan.pk, 420, "connected")

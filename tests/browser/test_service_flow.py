@@ -4,6 +4,7 @@ customer follows the link in the CSAT email (captured by a local SMTP server) an
 from __future__ import annotations
 
 import re
+from email.header import decode_header, make_header
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -40,8 +41,12 @@ def test_support_form_resolve_and_csat(page: Page, live_server, users, smtp, set
     page.get_by_role("link", name=re.compile("Không đăng nhập được")).click()
     expect(page.locator("[data-status]")).to_have_text("New")
     page.get_by_label("Reply").fill("Chúng tôi đã đặt lại mật khẩu.")
-    page.get_by_role("button", name="Record reply").click()
+    page.get_by_role("button", name="Send reply").click()
     expect(page.locator("[data-status]")).to_have_text("Open")
+    expect(page.locator("[data-thread] [data-message=reply]")).to_contain_text("đặt lại mật khẩu")
+    (sent,) = smtp.messages
+    subject = str(make_header(decode_header(sent["Subject"])))
+    assert sent["To"] == "nam@example.org" and subject == f"Re: Không đăng nhập được [#{ticket.pk}]"
     # The activity panel (loaded by htmx): log the call back and leave a comment.
     activity = page.locator("#record-activity")
     activity.get_by_text("Log an interaction").click()
@@ -59,7 +64,7 @@ def test_support_form_resolve_and_csat(page: Page, live_server, users, smtp, set
     events_dispatch()
     request = SurveyRequest.objects.get(source_model="service.ticket", source_id=ticket.pk)
     assert feedback.survey_email_send(request_id=request.pk) is True
-    (mail,) = smtp.messages
+    mail = smtp.messages[-1]  # after the agent's emailed replies
     assert mail["To"] == "nam@example.org"
     text = next(p for p in mail.walk() if p.get_content_type() == "text/plain")
     body = text.get_payload(decode=True).decode()

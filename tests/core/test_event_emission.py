@@ -58,7 +58,11 @@ def test_deal_won_order_refund_and_ticket_resolve_emit_their_events(users) -> No
     order = sales.order_create(by=users.admin, contact_id=contact.pk, lines=[LineInput(tea.pk, 2)])
     mark = _last_id()
     sales.order_status_set(
-        by=users.admin, order_id=order.pk, status="refunded", version=order.version
+        by=users.admin,
+        order_id=order.pk,
+        status="refunded",
+        version=order.version,
+        reason="Damaged",
     )
     refunded = {name: payload for name, _m, _i, payload in _events(mark)}
     assert refunded["order.status_changed"]["to_status"] == "refunded"

@@ -15,7 +15,7 @@ from tests.sales.factories import make_deal, make_product
 
 
 def _close(deal: Deal, stage_id: int, at: datetime, by) -> None:
-    services.deal_move(by=by, deal_id=deal.pk, stage_id=stage_id, now=at)
+    services.deal_move(by=by, deal_id=deal.pk, stage_id=stage_id, now=at, lost_reason="Budget")
 
 
 def test_forecast_exact_values(users, funnel):

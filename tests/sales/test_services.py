@@ -430,8 +430,9 @@ def test_order_create_updates_summary(users):
     assert summary.first_at == datetime(2025, 3, 1, 10, tzinfo=UTC)
     assert summary.last_at == datetime(2025, 6, 1, 10, tzinfo=UTC)
     services.order_status_set(
-        by=users.rep_a, order_id=first.pk, version=first.version, status="cancelled"
-    )
+        by=users.rep_a, order_id=first.pk, version=first.version, status="cancelled",
+        reason="Out of stock",
+    )  # fmt: skip
     summary = PurchaseSummary.objects.get(contact=contact)
     assert (summary.order_count, summary.total_minor) == (1, 900)
     assert summary.first_at == datetime(2025, 6, 1, 10, tzinfo=UTC)

@@ -36,7 +36,7 @@ def _order(users: Any, funnel: Any) -> tuple[Any, Any]:
         by=users.rep_a, contact_id=contact.pk, lines=[LineInput(tea.pk, 1)]
     )
     return order, lambda **kw: services.order_status_set(
-        by=users.rep_a, order_id=order.pk, status="cancelled", **kw
+        by=users.rep_a, order_id=order.pk, status="cancelled", reason="Ordered twice", **kw
     )
 
 
@@ -76,10 +76,15 @@ def test_api_order_status_needs_the_version(api_for, users):
     url = f"/api/v1/orders/{order.pk}/status"
     missing = client.post(url, {"status": "cancelled"}, content_type="application/json")
     assert missing.status_code == 422
-    done = client.post(url, {"status": "cancelled", "version": 1}, content_type="application/json")
+    done = client.post(
+        url, {"status": "cancelled", "version": 1, "reason": "Twice"},
+        content_type="application/json",
+    )  # fmt: skip
     assert done.status_code == 200, done.content
     assert (done.json()["status"], done.json()["version"]) == ("cancelled", 2)
-    stale = client.post(url, {"status": "refunded", "version": 1}, content_type="application/json")
+    stale = client.post(
+        url, {"status": "refunded", "version": 1, "reason": "x"}, content_type="application/json"
+    )
     assert stale.status_code == 409
     assert Order.objects.get(pk=order.pk).status == "cancelled"
 

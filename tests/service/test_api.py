@@ -9,9 +9,9 @@ from tests.factories import make_contact
 from tests.service.factories import make_ticket
 
 
-def test_ticket_crud_transition_events(api_for, users, desk):
+def test_ticket_crud_transition_events(api_for, users, desk, smtp):
     client = api_for(users.rep_a)
-    contact = make_contact(by=users.rep_a)
+    contact = make_contact(by=users.rep_a, emails=["vpn@example.org"])
     created = client.post(
         "/api/v1/tickets",
         {"subject": "VPN down", "contact_id": contact.pk, "priority": "urgent"},

@@ -94,8 +94,9 @@ def test_update_records_old_and_new_and_recomputes_sla(users, desk) -> None:
     assert changed == {"priority": ("normal", "urgent"), "owner": ("Ann", "rep_a2")}
 
 
-def test_reply_stops_first_response_clock_and_opens(users, desk) -> None:
-    ticket = make_ticket(by=users.rep_a)
+def test_reply_stops_first_response_clock_and_opens(users, desk, smtp) -> None:
+    contact = make_contact(by=users.rep_a, full_name="Ngô Bảo", emails=["bao@example.vn"])
+    ticket = make_ticket(by=users.rep_a, contact_id=contact.pk)
     at = MONDAY_10 + timedelta(minutes=30)
     services.ticket_reply(by=users.rep_a, ticket_id=ticket.pk, text="On it", now=at)
     ticket.refresh_from_db()

@@ -103,7 +103,7 @@ def test_public_support_form(client, users, desk):
     assert ok.status_code == 200 and ticket.reference in ok.content.decode()
 
 
-def test_metrics_per_team_agent_and_month_with_filters(client, users, desk):
+def test_metrics_per_team_agent_and_month_with_filters(client, users, desk, smtp):
     import json
     import re
     from datetime import timedelta
@@ -112,7 +112,8 @@ def test_metrics_per_team_agent_and_month_with_filters(client, users, desk):
     from tests.service.factories import MONDAY_10
 
     # Team A: rep_a answers in 1 h and resolves in 3 h (CSAT 5); rep_a2's ticket breaches.
-    one = make_ticket(by=users.rep_a, subject="One")
+    asker = make_contact(by=users.rep_a, full_name="Asker", emails=["asker@example.org"])
+    one = make_ticket(by=users.rep_a, subject="One", contact_id=asker.pk)
     services.ticket_reply(by=users.rep_a, ticket_id=one.pk, text="On it",
                           now=MONDAY_10 + timedelta(hours=1))  # fmt: skip
     services.ticket_transition(by=users.rep_a, ticket_id=one.pk, status="resolved",

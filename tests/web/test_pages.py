@@ -109,7 +109,9 @@ def test_contact_detail_shows_everything(web_for, users, records):
     assert ">vip</span>" in html
     assert "Newsletter" in html and "Granted" in html
     assert "李娜" in html and "spouse of" in html
-    assert "Created the record" in html
+    # History is shown once, in the timeline panel (main column), not as a card (#17).
+    assert 'class="history"' not in html
+    assert html.index("data-contact-main") < html.index("data-contact-side")
 
 
 def test_company_detail_lists_contacts_and_subsidiaries(web_for, users, records):
@@ -144,10 +146,10 @@ def test_search_with_empty_query_renders_the_search_form(web_for, users):
 def test_company_options_for_the_picker(web_for, users, records):
     response = web_for(users.rep_a).get(reverse("company-options"), {"q": "hoa"})
     html = response.content.decode()
-    assert (
-        f'<option value="{records.company_a.pk}" selected>Hoa Sen Trading (hoasen.vn)</option>'
-        in html
-    )
+    # A match is offered, never chosen for the user (#17: it silently became the company).
+    assert f'<option value="{records.company_a.pk}">Hoa Sen Trading (hoasen.vn)</option>' in html
+    assert "selected" not in html
+    assert '<option value="">— choose one of the matches —</option>' in html
     assert "Bắc Giang" not in html  # team B's company
 
 

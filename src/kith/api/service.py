@@ -237,8 +237,18 @@ def ticket_transition(request: ApiRequest, ticket_id: int, payload: TransitionIn
     "/tickets/{int:ticket_id}/replies", response={200: TicketOut, **ERRORS}, tags=["tickets"]
 )
 def ticket_reply(request: ApiRequest, ticket_id: int, payload: ReplyIn) -> Any:
-    """Record an agent's reply; the first one stops the first-response clock."""
+    """Email an agent's reply to the ticket's contact (threaded, so the answer comes back on
+    this ticket); the first reply sent stops the first-response clock."""
     services.ticket_reply(by=request.auth, ticket_id=ticket_id, text=payload.text)
+    return selectors.ticket_get(user=request.auth, ticket_id=ticket_id)
+
+
+@router.post(
+    "/tickets/{int:ticket_id}/notes", response={200: TicketOut, **ERRORS}, tags=["tickets"]
+)
+def ticket_note(request: ApiRequest, ticket_id: int, payload: ReplyIn) -> Any:
+    """Add an internal note: never emailed, and no response for the SLA."""
+    services.ticket_note(by=request.auth, ticket_id=ticket_id, text=payload.text)
     return selectors.ticket_get(user=request.auth, ticket_id=ticket_id)
 
 

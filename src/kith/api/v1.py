@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 
 from kith.api import errors
 from kith.api.auth import session_auth, token_auth
+from kith.api.docs import LocalSwagger
 from kith.core.doors import api_routers
 
 api = NinjaAPI(
@@ -15,6 +16,7 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api-v1",
     auth=[token_auth, session_auth],
+    docs=LocalSwagger(),
 )
 errors.install(api)
 for router in api_routers():

@@ -50,7 +50,8 @@ def _special_use(domain: str) -> bool:
 def phone_normalise(raw: str, region: str | None = None) -> str:
     """The number in E.164 ("+84 912 345 678", "0912345678" in VN -> "+84912345678").
 
-    Numbers without a country code are read in `region` (default: KITH_DEFAULT_PHONE_REGION).
+    Numbers without a country code are read in `region` (an ISO country code; default:
+    KITH_DEFAULT_PHONE_REGION). The error of a refused number says how to write it.
     """
     value = clean(raw)
     if not value:
@@ -58,13 +59,30 @@ def phone_normalise(raw: str, region: str | None = None) -> str:
     international = _international_digits(value)
     if international is not None:
         return international
+    region = (region or settings.KITH_DEFAULT_PHONE_REGION or "US").upper()
     try:
-        number = phonenumbers.parse(value, region or settings.KITH_DEFAULT_PHONE_REGION)
+        number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError(_("“%(value)s” is not a phone number.") % {"value": value}) from exc
+        raise ValueError(_phone_help(value, region)) from exc
     if not phonenumbers.is_possible_number(number) or not phonenumbers.is_valid_number(number):
-        raise ValueError(_("“%(value)s” is not a valid phone number.") % {"value": value})
+        raise ValueError(_phone_help(value, region))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _phone_help(value: str, region: str) -> str:
+    """Why `value` was refused and how to write it: with its country code, or for the region
+    it was read in (an example of each)."""
+    example = phonenumbers.example_number(region)
+    local = (
+        phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+        if example is not None
+        else ""
+    )
+    return _(
+        "“%(value)s” is not a valid phone number in %(region)s (numbers without a country code "
+        "are read there, e.g. %(local)s). Write it with its country code, e.g. +84 912 345 678, "
+        "or choose the contact's country."
+    ) % {"value": value, "region": region, "local": local or "—"}
 
 
 # "+84 90-123 4567", "(+86) 138 0013 8000": a "+", then digits and the usual separators only.

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+import phonenumbers
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from kith.core.text import clean
@@ -36,13 +39,20 @@ class PointInput:
 
 
 def points_clean(
-    kind: str, items: Iterable[str | Mapping[str, Any]], errors: dict[str, str]
+    kind: str,
+    items: Iterable[str | Mapping[str, Any]],
+    errors: dict[str, str],
+    *,
+    region: str | None = None,
 ) -> list[PointInput]:
     """Normalised, de-duplicated points of one kind; exactly one is primary when any exist.
 
     Items are plain values or {"value", "label", "is_primary"}; problems go into `errors`.
+    Phone numbers without a country code are read in `region` (see phone_region_choose).
     """
     normalise = NORMALISERS[kind]
+    if kind == ContactPoint.Kind.PHONE and region:
+        normalise = partial(phone_normalise, region=region)
     result: list[PointInput] = []
     seen: set[str] = set()
     for index, item in enumerate(items):
@@ -109,3 +119,14 @@ def addresses_clean(
                 }
         result.append(row)
     return result
+
+
+def phone_region_choose(*candidates: str | None) -> str:
+    """The region local phone numbers are read in: the first valid two-letter country code
+    among `candidates` (the form's country picker, the contact's address country, the user's,
+    the team's), else KITH_DEFAULT_PHONE_REGION."""
+    for code in candidates:
+        value = (code or "").strip().upper()
+        if len(value) == 2 and value.isalpha() and phonenumbers.country_code_for_region(value):
+            return value
+    return str(settings.KITH_DEFAULT_PHONE_REGION or "US").upper()

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
+    # Where the team's local phone numbers are read (ISO country code; "" = the setting).
+    phone_region = models.CharField(_("phone region"), max_length=2, blank=True)
     lead = models.ForeignKey(
         "identity.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -76,6 +78,8 @@ class User(AbstractUser):
         Role, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     language = models.CharField(_("language"), max_length=8, blank=True)
+    # Where the user's local phone numbers are read (ISO country code; "" = the team's).
+    phone_region = models.CharField(_("phone region"), max_length=2, blank=True)
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

@@ -115,11 +115,13 @@ def reporting_currency() -> str:
 def orders_frame(
     *, currency: str, contacts_sql: tuple[str, Sequence[Any]] | None = None
 ) -> pl.DataFrame:
-    """Counted orders in `currency`: customer_id, at (Date), amount (major units), order_id."""
+    """Counted orders in `currency`: customer_id, at (Date), amount (major units, less what was
+    refunded), order_id."""
     where, params = _within("contact_id", contacts_sql)
     statuses = ", ".join(["%s"] * len(Order.COUNTED))
     frame = _fetch(
-        f"SELECT id, contact_id, {_day('ordered_at')}, total_minor FROM {_table(Order)}"  # noqa: S608
+        f"SELECT id, contact_id, {_day('ordered_at')}, total_minor - refunded_minor"  # noqa: S608
+        f" FROM {_table(Order)}"
         f" WHERE status IN ({statuses}) AND currency = %s{where}",
         [*Order.COUNTED, currency, *params],
         {"order_id": pl.Int64, "customer_id": pl.Int64, "at_day": pl.Date, "minor": pl.Int64},

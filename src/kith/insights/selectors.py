@@ -508,7 +508,7 @@ def _segment_revenue(
     totals = (
         orders.annotate(segment=Subquery(segments[:1]))
         .values("segment")
-        .annotate(total=Sum("total_minor"))
+        .annotate(total=Sum(F("total_minor") - F("refunded_minor")))
         .order_by("-total")
     )
     scale = 10.0 ** minor_digits(currency)

@@ -74,6 +74,8 @@ INTERACTION_FIELDS: dict[str, tuple[str, ...]] = {
 _DATE_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%d/%m/%Y %H:%M")
 _LEAD_STATUSES = frozenset(Lead.Status.values) - {Lead.Status.CONVERTED}
 _ORDER_STATUSES = frozenset(Order.Status.values)
+# Earlier names of two statuses, still accepted in files.
+_ORDER_STATUS_ALIASES = {"pending": Order.Status.PLACED, "shipped": Order.Status.FULFILLED}
 _KINDS = frozenset(Interaction.Kind.values)
 _DIRECTIONS = frozenset(Interaction.Direction.values)
 _OUTCOMES = frozenset(Interaction.Outcome.values)
@@ -284,8 +286,12 @@ def orders_check(
             if price < 0:
                 row.fail("unit_price", _("The price cannot be negative."))
         status = row.get("status").lower() or Order.Status.PAID
+        status = _ORDER_STATUS_ALIASES.get(status, status)
         if status not in _ORDER_STATUSES:
-            row.fail("status", _("Choose pending, paid, shipped, cancelled or refunded."))
+            row.fail(
+                "status",
+                _("Choose placed, paid, fulfilled, cancelled, refunded or partially_refunded."),
+            )
         item.values.update(
             number=row.text("number", 40),
             ordered_at=row.when("ordered_at") or timezone.now(),

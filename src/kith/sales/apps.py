@@ -64,13 +64,21 @@ class SalesConfig(KithAppConfig):
     )
 
     def ready(self) -> None:
+        from kith.core.events import event_handler_register
         from kith.engagement.mail import unknown_sender_handler_register
         from kith.engagement.records import record_kind_register
         from kith.engagement.timeline import timeline_source_register
         from kith.sales import records, selectors
         from kith.sales.mail import lead_from_email
+        from kith.sales.services.lifecycle import stage_on_order_event
 
         unknown_sender_handler_register(handler=lead_from_email)
+        # A lead or subscriber with a paid order becomes a customer (#17).
+        event_handler_register(
+            name="sales.contact_stage_from_orders",
+            events={"order.created", "order.updated", "order.status_changed", "orders.imported"},
+            handler=stage_on_order_event,
+        )
         record_kind_register(model="sales.deal", get=records.deal_ref)
         record_kind_register(model="sales.lead", get=records.lead_ref)
 

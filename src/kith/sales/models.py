@@ -197,6 +197,32 @@ class Product(models.Model):
         return money_format(self.price_minor, self.currency)
 
 
+class ExchangeRate(models.Model):
+    """One unit of `currency` is worth `rate` units of `base`, from `day` on (until a later
+    rate of the same pair). Admins maintain them; an order in another currency than a product's
+    prices its lines at the rate of the order's day (kith.sales.services.rates)."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    base = models.CharField(_("into"), max_length=3)
+    rate = models.DecimalField(_("rate"), max_digits=24, decimal_places=10)
+    day = models.DateField(_("valid from"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "base", "day"], name="exchange_rate_unique")
+        ]
+        indexes = [models.Index(fields=["-day", "-id"], name="exchange_rate_day_idx")]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} {self.base} ({self.day})"
+
+
 class Deal(OwnedRecord):
     name = models.CharField(_("name"), max_length=200)
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
@@ -303,14 +329,32 @@ class DealStageChange(models.Model):
 
 class Order(OwnedRecord):
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PLACED = "placed", _("Placed")
         PAID = "paid", _("Paid")
-        SHIPPED = "shipped", _("Shipped")
+        FULFILLED = "fulfilled", _("Fulfilled")
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
 
-    # Cancelled and refunded orders are no purchase: the summary and analytics skip them.
-    COUNTED = (Status.PENDING, Status.PAID, Status.SHIPPED)
+    # Cancelled and refunded orders are no purchase: the summary and analytics skip them; a
+    # partially refunded one counts with what was kept (total_minor - refunded_minor).
+    COUNTED = (Status.PLACED, Status.PAID, Status.FULFILLED, Status.PARTIALLY_REFUNDED)
+    # Lines, customer, date, channel and currency may change until the order is fulfilled.
+    EDITABLE = (Status.PLACED, Status.PAID)
+    # Where each status may go (kith.sales.services.orders); cancelled and refunded are final.
+    TRANSITIONS: dict[str, tuple[str, ...]] = {
+        Status.PLACED: (Status.PAID, Status.CANCELLED),
+        Status.PAID: (
+            Status.FULFILLED,
+            Status.CANCELLED,
+            Status.REFUNDED,
+            Status.PARTIALLY_REFUNDED,
+        ),
+        Status.FULFILLED: (Status.REFUNDED, Status.PARTIALLY_REFUNDED),
+        Status.PARTIALLY_REFUNDED: (Status.REFUNDED, Status.PARTIALLY_REFUNDED),
+        Status.CANCELLED: (),
+        Status.REFUNDED: (),
+    }
 
     # Orders are the second-biggest table: every index is paid for on each bulk import. The
     # composite indexes below start with contact, team and owner, so the foreign keys need no
@@ -342,8 +386,11 @@ class Order(OwnedRecord):
     number = models.CharField(_("number"), max_length=40, blank=True)
     ordered_at = models.DateTimeField(_("date"))
     status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PAID
+        _("status"), max_length=20, choices=Status.choices, default=Status.PAID
     )
+    # Refunded so far (minor units, ≤ total_minor); the reason of the last cancel or refund.
+    refunded_minor = models.BigIntegerField(_("refunded"), default=0, db_default=0)
+    status_reason = models.CharField(_("reason"), max_length=200, blank=True, db_default="")
     channel = models.CharField(
         _("channel"), max_length=12, choices=Channel.choices, default=Channel.WEB_FORM
     )
@@ -366,6 +413,22 @@ class Order(OwnedRecord):
     @property
     def total_display(self) -> str:
         return money_format(self.total_minor, self.currency)
+
+    @property
+    def kept_minor(self) -> int:
+        """What the customer paid and kept: the total less refunds."""
+        return self.total_minor - self.refunded_minor
+
+    @property
+    def refunded_display(self) -> str:
+        return money_format(self.refunded_minor, self.currency)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    def next_statuses(self) -> tuple[str, ...]:
+        return self.TRANSITIONS.get(self.status, ())
 
 
 class OrderLine(models.Model):

@@ -193,6 +193,7 @@ class TicketEvent(models.Model):
         CHANGED = "changed", _("Changed")
         STATUS = "status", _("Status changed")
         REPLY = "reply", _("Reply")
+        NOTE = "note", _("Internal note")
         CUSTOMER_REPLY = "customer_reply", _("Customer reply")
         BREACH = "breach", _("SLA breached")
         CSAT = "csat", _("CSAT answer")
@@ -206,10 +207,20 @@ class TicketEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     at = models.DateTimeField()
+    # The Message-ID (no angle brackets) of the email an agent's reply was sent as, or of the
+    # customer's email: a customer answering a reply is filed on this ticket by it.
+    message_id = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["ticket", "at", "id"], name="ticket_event_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "at", "id"], name="ticket_event_idx"),
+            models.Index(
+                fields=["message_id"],
+                name="ticket_event_message_idx",
+                condition=~models.Q(message_id=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind} {self.field}".strip()

@@ -35,11 +35,14 @@ urlpatterns = [
     # Products and orders
     path("products/", orders.product_list, name="product-list"),
     path("products/new/", orders.product_create, name="product-create"),
+    path("products/rates/", orders.exchange_rates, name="exchange-rates"),
     path("products/<int:product_id>/edit/", orders.product_edit, name="product-edit"),
     path("orders/", orders.order_list, name="order-list"),
     path("orders/new/", orders.order_create, name="order-create"),
     path("orders/new/line/", orders.order_line_row, name="order-line-row"),
     path("orders/<int:order_id>/", orders.order_detail, name="order-detail"),
+    path("orders/<int:order_id>/edit/", orders.order_edit, name="order-edit"),
+    path("orders/<int:order_id>/status/", orders.order_status, name="order-status"),
     # Panels on the contact and company pages
     path(
         "contacts/<int:contact_id>/sales/", orders.contact_sales_panel, name="contact-sales-panel"

@@ -28,6 +28,8 @@ class OrderOut(Schema):
     channel: str
     currency: str
     total_minor: int
+    refunded_minor: int
+    status_reason: str
     version: int
 
     @staticmethod
@@ -81,6 +83,22 @@ class OrderIn(Schema):
 class StatusIn(Schema):
     status: str = Field(..., description=", ".join(Order.Status.values))
     version: int = Field(..., description="the order's version you read (a stale one is a 409)")
+    reason: str = Field("", description="required to cancel or refund")
+    refund_minor: int | None = Field(
+        None, description="amount refunded now, minor units (default: all that is left)"
+    )
+
+
+class OrderUpdateIn(Schema):
+    """Only the fields sent change; `lines` replaces all lines. Placed and paid orders only."""
+
+    version: int = Field(..., description="the order's version you read (a stale one is a 409)")
+    contact_id: int | None = None
+    ordered_at: datetime | None = None
+    channel: str | None = None
+    currency: str | None = None
+    number: str | None = None
+    lines: list[LineIn] | None = Field(None, min_length=1)
 
 
 class ImportLineIn(Schema):
@@ -143,9 +161,30 @@ def order_create(request: ApiRequest, payload: OrderIn) -> Any:
     tags=["orders"],
 )
 def order_status_set(request: ApiRequest, order_id: int, payload: StatusIn) -> Any:
+    """Move the order: placed → paid → fulfilled; cancelled, refunded or partially refunded
+    with a reason (a refund of less than what is left is partial)."""
     services.order_status_set(
-        by=request.auth, order_id=order_id, status=payload.status, version=payload.version
-    )
+        by=request.auth, order_id=order_id, status=payload.status, version=payload.version,
+        reason=payload.reason, refund_minor=payload.refund_minor,
+    )  # fmt: skip
+    return selectors.order_get(user=request.auth, order_id=order_id)
+
+
+@router.patch(
+    "/orders/{int:order_id}",
+    response={200: OrderDetailOut, 409: ErrorOut, **ERRORS},
+    tags=["orders"],
+)
+def order_update(request: ApiRequest, order_id: int, payload: OrderUpdateIn) -> Any:
+    """Change an order that is not fulfilled yet."""
+    values = payload.model_dump(exclude_unset=True)
+    version = values.pop("version")
+    lines = values.pop("lines", None)
+    services.order_update(
+        by=request.auth, order_id=order_id, version=version,
+        lines=[services.LineInput(**line) for line in lines] if lines is not None else None,
+        **{k: v for k, v in values.items() if v is not None},
+    )  # fmt: skip
     return selectors.order_get(user=request.auth, order_id=order_id)
 
 

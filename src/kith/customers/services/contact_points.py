@@ -40,7 +40,12 @@ def contact_reindex(contact: Contact, points: Sequence[PointInput | ContactPoint
 
 
 def points_changed(
-    *, contact: Contact, changes: Mapping[str, Any], creating: bool, errors: dict[str, str]
+    *,
+    contact: Contact,
+    changes: Mapping[str, Any],
+    creating: bool,
+    errors: dict[str, str],
+    region: str | None = None,
 ) -> list[PointInput] | None:
     """The contact's whole set of points after `changes` (lists not named stay), or None when
     no list was named; problems are noted in `errors` keyed like "emails.0"."""
@@ -50,7 +55,7 @@ def points_changed(
     points: list[PointInput] = []
     for list_name, kind in POINT_LISTS.items():
         if list_name in changes:
-            points += points_clean(kind, changes[list_name] or (), errors)
+            points += points_clean(kind, changes[list_name] or (), errors, region=region)
         else:
             points += [
                 PointInput(kind=p.kind, value=p.value, label=p.label, is_primary=p.is_primary)

@@ -14,6 +14,7 @@ from kith.core.events import change_event_record
 from kith.core.validation import choice_check, text_clean, unknown_fields_check, version_check
 from kith.customers.indexing import display_name
 from kith.customers.models import Company, Contact
+from kith.customers.points import phone_region_choose
 from kith.customers.services.contact_points import (
     POINT_LISTS,
     addresses_changed,
@@ -32,6 +33,7 @@ CONTACT_FIELDS = frozenset(
     {
         "first_name", "last_name", "full_name", "title", "company_id", "lifecycle_stage",
         "source_channel", "owner_id", "emails", "phones", "socials", "tags", "custom", "addresses",
+        "phone_region",
     }
 )  # fmt: skip
 NAME_LIMITS = (("first_name", 100), ("last_name", 100), ("full_name", 200), ("title", 120))
@@ -110,6 +112,23 @@ def _company_apply(
         contact.company = company
 
 
+def _phone_region(*, by: User, contact: Contact, changes: Mapping[str, Any], creating: bool) -> str:
+    """Where the contact's local phone numbers are read: the form's country picker
+    (`phone_region`), the country of the contact's (new or current) addresses, the user's
+    region, the team's, the setting."""
+    addresses = changes.get("addresses")
+    if addresses is None and not creating:
+        addresses = list(contact.addresses.values("country"))
+    countries = [str((a or {}).get("country") or "") for a in addresses or ()]
+    team = by.team if by.team_id else None
+    return phone_region_choose(
+        str(changes.get("phone_region") or ""),
+        *countries,
+        by.phone_region,
+        team.phone_region if team is not None else "",
+    )
+
+
 def _contact_apply(
     *, by: User, contact: Contact, changes: Mapping[str, Any], creating: bool
 ) -> dict[str, Any]:
@@ -125,7 +144,13 @@ def _contact_apply(
     custom_apply(record=contact, model=MODEL, changes=changes, creating=creating, errors=errors)
     related: dict[str, Any] = {
         "points": points_changed(
-            contact=contact, changes=changes, creating=creating, errors=errors
+            contact=contact,
+            changes=changes,
+            creating=creating,
+            errors=errors,
+            region=_phone_region(by=by, contact=contact, changes=changes, creating=creating)
+            if changes.get("phones")
+            else None,
         ),
         "tags": tag_names_clean(changes["tags"], errors) if "tags" in changes else None,
         "addresses": addresses_changed(changes=changes, errors=errors),
@@ -170,14 +195,17 @@ def contact_create(
     tags: Iterable[str] = (),
     custom: Mapping[str, Any] | None = None,
     addresses: Iterable[Mapping[str, Any]] = (),
+    phone_region: str = "",
 ) -> Contact:
-    """Create a contact with its emails, phones, social handles, tags and addresses."""
+    """Create a contact with its emails, phones, social handles, tags and addresses; phone
+    numbers without a country code are read in `phone_region` (else see _phone_region)."""
     require(by, "contacts", "create")
     changes = {
         "full_name": full_name, "first_name": first_name, "last_name": last_name, "title": title,
         "company_id": company_id, "lifecycle_stage": lifecycle_stage, "source_channel": source_channel,
         "owner_id": owner_id, "emails": list(emails), "phones": list(phones), "socials": list(socials),
         "tags": list(tags), "custom": dict(custom or {}), "addresses": list(addresses),
+        "phone_region": phone_region,
     }  # fmt: skip
     contact = Contact(custom={})
     related = _contact_apply(by=by, contact=contact, changes=changes, creating=True)

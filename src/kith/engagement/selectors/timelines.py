@@ -7,8 +7,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kith.core.errors import NotFound
 from kith.core.models import ChangeRecord
@@ -41,6 +45,21 @@ ICONS = {
 }
 
 
+def duration_words(seconds: int) -> str:
+    """A call's length in words: 720 -> "12 minutes", 3900 -> "1 hour 5 minutes", 40 -> "40
+    seconds" (rounded to the minute from one minute on)."""
+    if seconds < 60:
+        return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+    minutes = (seconds + 30) // 60
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
+    if minutes:
+        parts.append(ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes})
+    return " ".join(parts)
+
+
 def _interaction_item(interaction: Interaction) -> TimelineItem:
     title = interaction.get_kind_display()
     if interaction.direction:
@@ -51,8 +70,7 @@ def _interaction_item(interaction: Interaction) -> TimelineItem:
     if interaction.channel:
         details.append(interaction.channel)
     if interaction.duration_seconds is not None:
-        minutes, seconds = divmod(interaction.duration_seconds, 60)
-        details.append(f"{minutes}:{seconds:02d}")
+        details.append(duration_words(interaction.duration_seconds))
     if interaction.outcome:
         details.append(interaction.get_outcome_display())
     return TimelineItem(
@@ -118,6 +136,18 @@ def interactions_for_timeline(
     return _with_participants(visible, contact_id, before, limit)
 
 
+def _field_label(model: str, name: str) -> tuple[str, dict[str, str]]:
+    """The translated label of a changed field and the names of its stored choice values
+    ("lifecycle_stage", "lead" → "Lifecycle stage", "Lead"); other fields read as their name."""
+    try:
+        field = apps.get_model(model)._meta.get_field(name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return name.replace("_", " "), {}
+    label = str(capfirst(getattr(field, "verbose_name", name)))
+    choices = {str(k): str(v) for k, v in getattr(field, "flatchoices", None) or ()}
+    return label, choices
+
+
 def _changes_page(
     *, model: str, object_id: int, before: TimelineCursor | None, limit: int
 ) -> list[TimelineItem]:
@@ -131,8 +161,11 @@ def _changes_page(
     )  # fmt: skip
     for change in rows.order_by("-at", "-id")[:limit]:
         if change.action == ChangeRecord.Action.UPDATE:
-            title = _("%(field)s changed") % {"field": change.field.replace("_", " ")}
-            summary = f"{change.old_value or '—'} → {change.new_value or '—'}"
+            label, choices = _field_label(model, change.field)
+            title = _("%(field)s changed") % {"field": label}
+            old = choices.get(change.old_value, change.old_value)
+            new = choices.get(change.new_value, change.new_value)
+            summary = f"{old or '—'} → {new or '—'}"
         else:
             title = str(change.get_action_display()).capitalize()
             summary = ""

@@ -28,7 +28,7 @@ from kith.sales.selectors.leads import LeadFilters, lead_get, leads_list
 from kith.sales.selectors.orders import OrderFilters, order_get, orders_list
 from kith.sales.selectors.panels import SalesPanel, company_sales_panel, contact_sales_panel
 from kith.sales.selectors.pipelines import pipeline_get, pipelines_all, stage_deal_counts
-from kith.sales.selectors.products import product_get, products_list
+from kith.sales.selectors.products import exchange_rates_list, product_get, products_list
 from kith.sales.selectors.timeline import deals_for_timeline, orders_for_timeline
 from kith.sales.selectors.webforms import webform_public, webforms_all
 
@@ -57,6 +57,7 @@ __all__ = [
     "deals_for_cards",
     "deals_for_timeline",
     "deals_list",
+    "exchange_rates_list",
     "lead_get",
     "leads_list",
     "order_get",

@@ -43,6 +43,7 @@ def orders_list(
         orders = orders.filter(owner_id=filters.owner_id)
     orders = orders.select_related("contact").only(
         "id", "number", "ordered_at", "status", "channel", "currency", "total_minor",
+        "refunded_minor", "status_reason",
         "contact_id", "owner_id", "team_id", "version", "contact__full_name",
     )  # fmt: skip
     return paginate(orders, ordering=ORDER_ORDERING, cursor=cursor, limit=limit)

@@ -9,9 +9,10 @@ from kith.core.errors import NotFound
 from kith.core.pagination import Ordering, Page, paginate
 from kith.identity.access import can
 from kith.identity.models import User
-from kith.sales.models import Product
+from kith.sales.models import ExchangeRate, Product
 
 PRODUCT_ORDERING = Ordering("name")
+RATE_ORDERING = Ordering("day", descending=True)
 
 
 def products_list(
@@ -32,3 +33,13 @@ def product_get(*, user: User, product_id: int) -> Product:
     if product is None or not can(user, "products", "read"):
         raise NotFound(_("Not found."))
     return product
+
+
+def exchange_rates_list(
+    *, user: User, cursor: str | None = None, limit: int = 50
+) -> Page[ExchangeRate]:
+    """The exchange rates, newest day first (readable by whoever reads products)."""
+    rates = (
+        ExchangeRate.objects.all() if can(user, "products", "read") else ExchangeRate.objects.none()
+    )
+    return paginate(rates, ordering=RATE_ORDERING, cursor=cursor, limit=limit)

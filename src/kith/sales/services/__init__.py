@@ -17,8 +17,11 @@ from kith.sales.services.deals import DEAL_FIELDS, deal_create, deal_delete, dea
 from kith.sales.services.leads import LEAD_FIELDS, lead_create, lead_delete, lead_update
 from kith.sales.services.orders import (
     LineInput,
+    order_cancel,
     order_create,
+    order_refund,
     order_status_set,
+    order_update,
     purchase_summaries_refresh,
 )
 from kith.sales.services.orders_import import ImportResult, OrderImport, orders_import
@@ -29,6 +32,7 @@ from kith.sales.services.pipelines import (
     pipeline_update,
 )
 from kith.sales.services.products import product_create, product_update
+from kith.sales.services.rates import exchange_rate_on, exchange_rate_set, money_convert
 from kith.sales.services.webforms import (
     PUBLIC_FORM,
     webform_create,
@@ -52,12 +56,18 @@ __all__ = [
     "deal_delete",
     "deal_move",
     "deal_update",
+    "exchange_rate_on",
+    "exchange_rate_set",
     "lead_convert",
     "lead_create",
     "lead_delete",
     "lead_update",
+    "money_convert",
+    "order_cancel",
     "order_create",
+    "order_refund",
     "order_status_set",
+    "order_update",
     "orders_import",
     "pipeline_create",
     "pipeline_delete",

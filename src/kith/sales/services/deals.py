@@ -251,13 +251,16 @@ def deal_move(
     *, by: User, deal_id: int, stage_id: int, lost_reason: str = "", now: datetime | None = None
 ) -> Deal:
     """Move a deal to another stage of its pipeline: records the stage change with the time
-    spent in the old stage, takes the new stage's probability and closes won/lost deals."""
+    spent in the old stage, takes the new stage's probability and closes won/lost deals. A
+    lost stage needs the `lost_reason`."""
     deal = for_write(Deal, module="deals", by=by, pk=deal_id, right="edit")
     stage = Stage.objects.filter(pk=stage_id, pipeline_id=deal.pipeline_id).first()
     if stage is None:
         raise FieldError.one("stage_id", _("Choose a stage of this deal's pipeline."))
     if stage.pk == deal.stage_id:
         return deal
+    if stage.outcome == Stage.Outcome.LOST and not clean(lost_reason):
+        raise FieldError.one("lost_reason", _("Say why the deal was lost."))
     now = now or timezone.now()
     before = _deal_snapshot(deal)
     old_stage = deal.stage
@@ -270,7 +273,7 @@ def deal_move(
     deal.stage_entered_at = now
     deal.closed_at = now if stage.outcome != Stage.Outcome.OPEN else None
     if stage.outcome == Stage.Outcome.LOST:
-        deal.lost_reason = clean(lost_reason)[:200] or deal.lost_reason
+        deal.lost_reason = clean(lost_reason)[:200]
     else:
         deal.lost_reason = ""
     deal.version += 1

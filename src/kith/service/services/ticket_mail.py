@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,7 +56,8 @@ def support_email_file(
             if seen is not None:
                 return seen, False
             replied = TicketEvent.objects.filter(
-                kind=TicketEvent.Kind.CUSTOMER_REPLY, field=message_id[:40]
+                Q(message_id=message_id) | Q(field=message_id[:40]),
+                kind=TicketEvent.Kind.CUSTOMER_REPLY,
             ).select_related("ticket")
             event = replied.first()
             if event is not None:
@@ -67,9 +69,21 @@ def support_email_file(
             target = Ticket.objects.filter(pk=int(match.group(1)), contact=contact).first()
         thread = [i for i in (in_reply_to, *references) if i]
         if target is None and thread:
+            # The customer answers the ticket's first message or a reply an agent sent from it.
             target = (
                 Ticket.objects.filter(message_id__in=thread, contact=contact).order_by("pk").first()
             )
+            if target is None:
+                sent = (
+                    TicketEvent.objects.filter(
+                        message_id__in=thread,
+                        kind=TicketEvent.Kind.REPLY,
+                        ticket__contact=contact,
+                    )
+                    .order_by("pk")
+                    .first()
+                )
+                target = sent.ticket if sent is not None else None
         if target is not None and target.status != Status.CLOSED:
             target = Ticket.objects.select_for_update(of=("self",)).get(pk=target.pk)
             events = [
@@ -78,6 +92,7 @@ def support_email_file(
                     kind=TicketEvent.Kind.CUSTOMER_REPLY,
                     # The Message-ID's start keeps a redelivered reply from being filed twice.
                     field=message_id[:40],
+                    message_id=message_id[:255],
                     new_value=body[:5000],
                     at=now,
                 )

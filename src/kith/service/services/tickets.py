@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from email.utils import make_msgid
 from typing import Any
 
+from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +18,7 @@ from kith.core.errors import FieldError, NotFound, StaleEdit
 from kith.core.events import event_record
 from kith.core.validation import text_clean
 from kith.customers.models import Company, Contact
+from kith.engagement.models import Mailbox
 from kith.identity.access import require, visible_to
 from kith.identity.models import User
 from kith.identity.selectors import users_assignable
@@ -304,8 +308,6 @@ def status_set(ticket: Ticket, status: str, *, actor: User | None, now: datetime
         ticket.paused_at = now
     if status == Status.RESOLVED:
         ticket.resolved_at = now
-        if ticket.first_responded_at is None:
-            ticket.first_responded_at = now
     elif status == Status.OPEN:
         ticket.resolved_at = None
     if status == Status.CLOSED:
@@ -340,15 +342,86 @@ def ticket_transition(
     return ticket
 
 
+def _reply_thread(ticket: Ticket) -> list[str]:
+    """The Message-IDs of the ticket's emails so far, oldest first (its first message, replies
+    sent and customer answers): the References of the next reply."""
+    ids = [ticket.message_id] if ticket.message_id else []
+    ids += (
+        TicketEvent.objects.filter(ticket=ticket)
+        .exclude(message_id="")
+        .order_by("at", "id")
+        .values_list("message_id", flat=True)
+    )
+    return [i for i in dict.fromkeys(ids) if i]
+
+
+def _reply_send(*, ticket: Ticket, by: User, body: str) -> str:
+    """Email the agent's reply to the ticket's contact, threaded on the earlier messages (the
+    customer's mail client answers In-Reply-To it, and the support mailbox files the answer on
+    this ticket); returns the Message-ID sent (no angle brackets)."""
+    address = ticket.contact.primary_email if ticket.contact is not None else ""
+    if not address:
+        raise FieldError.one(
+            "text",
+            _(
+                "This ticket has no customer email address to send the reply to: add a contact "
+                "with an email address, or write an internal note."
+            ),
+        )
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">").strip() or "kith.local"
+    message_id = make_msgid(domain=domain).strip("<>")
+    thread = _reply_thread(ticket)
+    headers = {"Message-ID": f"<{message_id}>"}
+    if thread:
+        headers["In-Reply-To"] = f"<{thread[-1]}>"
+        headers["References"] = " ".join(f"<{i}>" for i in thread)
+    support = (
+        Mailbox.objects.filter(
+            purpose=Mailbox.Purpose.SUPPORT, is_active=True, username__contains="@"
+        )
+        .order_by("pk")
+        .values_list("username", flat=True)
+        .first()
+    )
+    subject = (
+        ticket.subject
+        if ticket.reference in ticket.subject
+        else f"{ticket.subject} {ticket.reference}"
+    )
+    message = EmailMessage(
+        subject=f"Re: {subject}",
+        body=body,
+        to=[address],
+        reply_to=[support] if support else None,
+        headers=headers,
+    )
+    try:
+        message.send(fail_silently=False)
+    except OSError as exc:
+        raise FieldError.one(
+            "text", _("The mail server refused the message; the reply was not sent.")
+        ) from exc
+    return message_id
+
+
 @transaction.atomic
 def ticket_reply(*, by: User, ticket_id: int, text: str, now: datetime | None = None) -> Ticket:
-    """An agent's reply: the first one stops the first-response clock; a new ticket opens."""
+    """An agent's reply, emailed to the ticket's contact (SMTP, threaded by Message-ID). Only a
+    reply that was sent stops the first-response clock; a new ticket opens. A reply that cannot
+    be sent (no address, the server refuses) writes nothing."""
     now = now or timezone.now()
     ticket = _ticket_for_write(by=by, ticket_id=ticket_id)
     body = str(text or "").strip()
     if not body:
         raise FieldError.one("text", _("Write a reply."))
-    events = [ticket_event(ticket, TicketEvent.Kind.REPLY, actor=by, at=now, new=body[:5000])]
+    if ticket.status == Status.CLOSED:
+        raise FieldError.one(
+            "text", _("This ticket is closed: the customer's next message opens a new one.")
+        )
+    message_id = _reply_send(ticket=ticket, by=by, body=body)
+    reply = ticket_event(ticket, TicketEvent.Kind.REPLY, actor=by, at=now, new=body[:5000])
+    reply.message_id = message_id
+    events = [reply]
     if ticket.first_responded_at is None:
         ticket.first_responded_at = now
     if ticket.status == Status.NEW:
@@ -358,4 +431,17 @@ def ticket_reply(*, by: User, ticket_id: int, text: str, now: datetime | None = 
     event_record(name="ticket.replied", record=ticket, actor=by)
     for moved in events[1:]:
         ticket_status_event_record(ticket, moved)
+    return ticket
+
+
+@transaction.atomic
+def ticket_note(*, by: User, ticket_id: int, text: str, now: datetime | None = None) -> Ticket:
+    """An internal note on a ticket: seen by agents only, never emailed, and no response to the
+    customer (the SLA clocks do not move)."""
+    now = now or timezone.now()
+    ticket = _ticket_for_write(by=by, ticket_id=ticket_id)
+    body = str(text or "").strip()
+    if not body:
+        raise FieldError.one("text", _("Write a note."))
+    ticket_event(ticket, TicketEvent.Kind.NOTE, actor=by, at=now, new=body[:5000]).save()
     return ticket

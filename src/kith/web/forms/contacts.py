@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import phonenumbers
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +74,16 @@ class AddressRow:
     parts: list[forms.BoundField]
 
 
+def phone_region_choices() -> list[tuple[str, str]]:
+    """ "" (the address country, else the user's / team's region) and every region with its
+    calling code, the ones Kith's users call most first."""
+    first = ("VN", "CN", "US")
+    rest = sorted(r for r in phonenumbers.SUPPORTED_REGIONS if r not in first)
+    return [("", str(_("The address country, else my region")))] + [
+        (r, f"{r} (+{phonenumbers.country_code_for_region(r)})") for r in (*first, *rest)
+    ]
+
+
 class ContactForm(ServiceForm):
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     full_name = forms.CharField(
@@ -91,6 +102,11 @@ class ContactForm(ServiceForm):
     )
     owner = forms.TypedChoiceField(label=_("Owner"), coerce=int, empty_value=None, required=False)
     tags = TagsField()
+    # The country local phone numbers are read in (the service's phone_region); the contact's
+    # address country, the user's and the team's region come after it.
+    phone_region = forms.ChoiceField(
+        label=_("Phone numbers without +country code are from"), required=False, choices=()
+    )
 
     service_field_names = {"company_id": "company", "owner_id": "owner"}
 
@@ -108,6 +124,7 @@ class ContactForm(ServiceForm):
             company_choices.append((company.pk, company.name))
         self.fields["company"].widget.choices = company_choices
         self.fields["owner"].choices = [(u.pk, str(u)) for u in owners]
+        self.fields["phone_region"].choices = phone_region_choices()  # type: ignore[attr-defined]
         self.custom_names = custom_fields.add_fields(self, custom_fields_list)
         self._point_rows: dict[str, int] = {}
         for point in POINT_KINDS:
@@ -267,6 +284,7 @@ class ContactForm(ServiceForm):
         }
         for point in POINT_KINDS:
             kwargs[point.group] = self._points(point)
+        kwargs["phone_region"] = data.get("phone_region") or ""
         if data["owner"] is not None:
             kwargs["owner_id"] = data["owner"]
         if not only_changed:
@@ -275,6 +293,8 @@ class ContactForm(ServiceForm):
         changed = self._changed_groups()
         by_group = {"company": "company_id", "owner": "owner_id", "custom": "custom"}
         wanted = {by_group.get(group, group) for group in changed}
+        if "phones" in wanted:
+            wanted.add("phone_region")
         return {key: value for key, value in kwargs.items() if key in wanted}
 
     def form_field_for(self, key: str) -> str | None:

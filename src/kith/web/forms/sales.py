@@ -331,12 +331,24 @@ class OrderForm(ServiceForm):
     service_field_names = {"contact_id": "contact_id"}
     PICKERS = ("contact_id",)
 
-    def __init__(self, *args: Any, contact: Any = None, **kwargs: Any) -> None:
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        contact: Any = None,
+        editing: bool = False,
+        rows: list[OrderLineRow] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         choices: list[tuple[Any, str]] = [("", "—")]
         if contact is not None:
             choices.append((contact.pk, contact.full_name))
         self.fields["contact_id"].widget.choices = choices
+        if editing:  # the status moves on the order's page (pay, fulfil, cancel, refund)
+            del self.fields["status"]
+        self._initial_rows = rows
         self.rows = self._rows()
         self.line_inputs: list[Any] = []
 
@@ -345,7 +357,7 @@ class OrderForm(ServiceForm):
 
     def _rows(self) -> list[OrderLineRow]:
         if not self.is_bound:
-            return [OrderLineRow() for _n in range(3)]
+            return self._initial_rows or [OrderLineRow() for _n in range(3)]
         products = self.data.getlist("line_product")
         quantities = self.data.getlist("line_quantity")
         prices = self.data.getlist("line_price")

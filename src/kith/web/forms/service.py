@@ -14,19 +14,39 @@ from kith.web.forms.base import ServiceForm
 class TicketForm(ServiceForm):
     subject = forms.CharField(label=_("Subject"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
-    contact_id = forms.IntegerField(label=_("Contact ID"), required=False, min_value=1)
-    company_id = forms.IntegerField(label=_("Company ID"), required=False, min_value=1)
+    contact_id = forms.IntegerField(label=_("Contact"), required=False, widget=forms.Select)
+    company_id = forms.IntegerField(label=_("Company"), required=False, widget=forms.Select)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
     category = forms.CharField(label=_("Category"), max_length=80, required=False)
     channel = forms.ChoiceField(label=_("Channel"), choices=Ticket.Channel.choices)
     owner_id = forms.TypedChoiceField(label=_("Assignee"), coerce=int, choices=())
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, owners: Any, editing: bool = False, **kwargs: Any) -> None:
+    # Rendered by the record pickers, not by the generic field loop.
+    PICKERS = ("contact_id", "company_id")
+
+    def __init__(
+        self,
+        *args: Any,
+        owners: Any,
+        editing: bool = False,
+        contact: Any = None,
+        company: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner_id"].choices = [(u.pk, str(u)) for u in owners]  # type: ignore[attr-defined]
+        for name, record in (("contact_id", contact), ("company_id", company)):
+            chosen: list[tuple[Any, str]] = [("", "—")]
+            if record is not None:
+                chosen.append((record.pk, str(record)))
+            self.fields[name].widget.choices = chosen  # type: ignore[attr-defined]
         if editing:
             del self.fields["channel"]
+
+    def plain_fields(self) -> list[Any]:
+        """The visible fields the generic loop renders (all but the pickers)."""
+        return [f for f in self.visible_fields() if f.name not in self.PICKERS]
 
     def service_kwargs(self) -> dict[str, Any]:
         return {k: v for k, v in self.cleaned_data.items() if k != "version"}

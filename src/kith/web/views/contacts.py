@@ -27,7 +27,6 @@ from kith.web.forms.contacts import ContactForm, contact_initial
 from kith.web.forms.filters import ContactFilterForm
 from kith.web.panels import contact_panels
 from kith.web.views.errors import service_errors
-from kith.web.views.history import history_rows
 from kith.web.views.lists import list_template, safe_next, with_vary
 
 MODEL = "customers.contact"
@@ -101,7 +100,6 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = selectors.contact_get(user=request.user, contact_id=contact_id)
     custom_fields = selectors.custom_fields_for(model=MODEL)
-    history = selectors.contact_history(user=request.user, contact=contact)
     points: dict[str, list[Any]] = {"email": [], "phone": [], "social": []}
     for point in contact.point_list:
         points.setdefault(point.kind, []).append(point)
@@ -115,7 +113,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
         ],
         "relationships": selectors.contact_relationships(user=request.user, contact=contact),
         "consents": selectors.contact_consents(contact=contact),
-        "history": history_rows(history, model=Contact, custom_fields=custom_fields),
+        # History is one of the timeline's kinds (the main column), not a card of its own.
         "panels": contact_panels(),
         "link_choices": LINK_CHOICES,
     }

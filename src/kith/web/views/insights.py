@@ -116,10 +116,14 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @service_errors
 def insights_winback(request: HttpRequest) -> HttpResponse:
-    """One page of the win-back list (the dashboard's table, paged by htmx)."""
+    """One page of the win-back list: the table for the dashboard's htmx pager, a whole page
+    (title, styles) when opened directly."""
     winback = _winback(request)
     context = {"winback": winback, "winback_rows": _winback_rows(winback)}
-    return with_vary(render(request, "web/insights/_winback.html", context))
+    htmx = getattr(request, "htmx", None)
+    partial = htmx and not htmx.boosted and not htmx.history_restore_request
+    template = "web/insights/_winback.html" if partial else "web/insights/winback.html"
+    return with_vary(render(request, template, context))
 
 
 @login_required

@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from kith.core.errors import FieldError, StaleEdit
+from kith.core.errors import FieldError, Forbidden, NotFound, StaleEdit
 from kith.customers import selectors as customer_selectors
 from kith.identity import selectors as identity_selectors
 from kith.identity.access import require
 from kith.service import selectors, services
-from kith.service.models import Priority, Ticket
+from kith.service.models import Priority, Ticket, TicketEvent
 from kith.web.forms.service import PublicSupportForm, ReplyForm, TicketForm
 from kith.web.views.errors import service_errors
 from kith.web.views.lists import list_template, with_vary
@@ -88,12 +88,33 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _chosen(request: HttpRequest, name: str, initial: dict[str, Any], get: Any) -> Any:
+    """The record a picker shows as chosen: the posted one, else the initial one (if visible)."""
+    value = _int(request.POST.get(name)) if request.method == "POST" else initial.get(name)
+    if not value:
+        return None
+    try:
+        return get(user=request.user, pk=value)
+    except (NotFound, Forbidden):
+        return None
+
+
 def _ticket_form(request: HttpRequest, initial: dict[str, Any], editing: bool) -> TicketForm:
+    contact = _chosen(
+        request, "contact_id", initial,
+        lambda user, pk: customer_selectors.contact_get(user=user, contact_id=pk),
+    )  # fmt: skip
+    company = _chosen(
+        request, "company_id", initial,
+        lambda user, pk: customer_selectors.company_get(user=user, company_id=pk),
+    )  # fmt: skip
     return TicketForm(
         request.POST if request.method == "POST" else None,
         initial=initial,
         owners=identity_selectors.users_assignable(user=request.user, module="tickets"),
         editing=editing,
+        contact=contact,
+        company=company,
     )
 
 
@@ -153,13 +174,21 @@ def ticket_edit(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return render(request, "web/service/ticket_form.html", context, status=status)
 
 
+# The messages of a ticket's conversation (the rest of its events are its history).
+CONVERSATION = frozenset(
+    {TicketEvent.Kind.REPLY, TicketEvent.Kind.NOTE, TicketEvent.Kind.CUSTOMER_REPLY}
+)
+
+
 @login_required
 @service_errors
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = selectors.ticket_get(user=request.user, ticket_id=ticket_id)
+    events = selectors.ticket_events(ticket=ticket)
     context = {
         "ticket": ticket,
-        "events": selectors.ticket_events(ticket=ticket),
+        "history": [e for e in events if e.kind not in CONVERSATION],
+        "conversation": [e for e in events if e.kind in CONVERSATION],
         "clocks": selectors.ticket_sla(ticket=ticket),
         "transitions": [
             (s, Ticket.Status(s).label)
@@ -175,14 +204,16 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @require_POST
 @service_errors
 def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    internal = request.POST.get("action") == "note"
+    write = services.ticket_note if internal else services.ticket_reply
     try:
-        services.ticket_reply(
-            by=request.user, ticket_id=ticket_id, text=request.POST.get("text", "")
-        )
+        write(by=request.user, ticket_id=ticket_id, text=request.POST.get("text", ""))
     except FieldError as exc:
         messages.error(request, "; ".join(exc.errors.values()))
     else:
-        messages.success(request, _("Reply recorded."))
+        messages.success(
+            request, _("Internal note added.") if internal else _("Reply sent to the customer.")
+        )
     return redirect("ticket-detail", ticket_id=ticket_id)
 
 

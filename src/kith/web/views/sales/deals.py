@@ -172,10 +172,14 @@ def deal_list(request: HttpRequest) -> HttpResponse:
 def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
     deal = selectors.deal_get(user=request.user, deal_id=deal_id)
     history = history_for(model="sales.deal", object_id=deal.pk)
+    stages = list(Stage.objects.filter(pipeline_id=deal.pipeline_id).order_by("position"))
     context = {
         "deal": deal,
         "stays": selectors.deal_stage_history(deal=deal),
-        "stages": Stage.objects.filter(pipeline_id=deal.pipeline_id).order_by("position"),
+        "stages": stages,
+        # The won/lost buttons move to the pipeline's first won / lost stage.
+        "won_stage": next((s for s in stages if s.outcome == Stage.Outcome.WON), None),
+        "lost_stage": next((s for s in stages if s.outcome == Stage.Outcome.LOST), None),
         "history": history_rows(history, model=Deal, custom_fields=[]),
     }
     return render(request, "web/sales/deal_detail.html", context)
