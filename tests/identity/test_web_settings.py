@@ -14,6 +14,7 @@ from kith.core.models import CustomField
 from kith.customers import services as customer_services
 from kith.customers.models import Contact
 from kith.identity import services as identity_services
+from kith.identity.access import MODULES
 from kith.identity.models import Role, RoleGrant, Team, User
 from tests.conftest import PASSWORD
 from tests.factories import make_contact
@@ -242,6 +243,9 @@ def test_team_create_rename_and_lead(web_for, users, teams):
 
 def _grid_post(role: Role, **overrides: dict[str, object]) -> dict[str, str]:
     data = {"name": role.name}
+    # As the page posts it: every module's row, "own" where the role has no grant yet.
+    for module in MODULES:
+        data[f"{module}-scope"] = "own"
     for grant in role.grants.all():
         data[f"{grant.module}-scope"] = grant.scope
         for right in ("read", "create", "edit", "delete", "export"):
@@ -293,7 +297,10 @@ def test_role_grid_refuses_bad_scope_and_creates_roles(web_for, users):
     )
     assert response.status_code == 302
     support = Role.objects.get(slug="support")
-    assert support.grants.count() == RoleGrant.objects.filter(role__slug="manager").count()
+    # A grant on every module: the manager's where it has one (automation is admins' only).
+    assert support.grants.count() == len(MODULES)
+    manager = {g.module: g.scope for g in RoleGrant.objects.filter(role__slug="manager")}
+    assert {g.module: g.scope for g in support.grants.all() if g.module in manager} == manager
     response = admin.post(reverse("settings-role-list"), {"name": "S", "slug": "Bad Slug"})
     assert response.context["form"].errors["slug"] == [
         "Use up to 32 lower-case letters, digits and underscores."

@@ -69,7 +69,9 @@ def test_cancelled_and_refunded_orders_reverse_exactly_what_they_earned(users, r
     events_dispatch()
     membership = Membership.objects.get(contact=records.contact_a)
     assert _balance_ok(membership.pk) == 120
-    order_status_set(by=users.rep_a, order_id=second.pk, status="refunded", version=1)
+    order_status_set(
+        by=users.rep_a, order_id=second.pk, status="refunded", version=1, reason="Damaged"
+    )
     events_dispatch()
     events_dispatch()
     assert _balance_ok(membership.pk) == 40
@@ -77,7 +79,9 @@ def test_cancelled_and_refunded_orders_reverse_exactly_what_they_earned(users, r
     assert (reversal.points, reversal.tier_points, reversal.spend_minor) == (-80, -80, -8000)
     # The reversal took from the refunded order's own lot, not the older one.
     assert list(reversal.takes.values_list("lot__order_id", "points")) == [(second.pk, 80)]
-    order_status_set(by=users.rep_a, order_id=first.pk, status="cancelled", version=1)
+    order_status_set(
+        by=users.rep_a, order_id=first.pk, status="cancelled", version=1, reason="Changed mind"
+    )
     events_dispatch()
     assert _balance_ok(membership.pk) == 0
     assert services.order_points_reverse(order_id=first.pk, reason="again") == 0

@@ -120,7 +120,7 @@ def demo_loyalty_load(context: DemoContext) -> None:
         Contact.objects.exclude(pk__in=buyers).order_by("pk").values_list("pk", flat=True)[:40]
     )
     products = list(Product.objects.order_by("pk").values_list("pk", "price_minor", "category"))
-    referred = 0
+    referred = referral_orders = 0
     for i, contact_id in enumerate(newcomers):
         referrer = members[rng.randrange(len(members))] if members else None
         services.membership_enrol(
@@ -136,6 +136,7 @@ def demo_loyalty_load(context: DemoContext) -> None:
                 contact_id=contact_id,
                 lines=[LineInput(product_id=product_id, quantity=2)],
             )
+            referral_orders += 1
             # The worker would earn it from the order.created event; earn it now (once) so the
             # demo's figures are complete at once.
             services.order_points_earn(
@@ -180,5 +181,6 @@ def demo_loyalty_load(context: DemoContext) -> None:
     context.counts.update(
         {"loyalty_members": len(members), "loyalty_orders_earned": result.earned,
          "loyalty_redemptions": redeemed, "loyalty_referrals": referred,
+         "loyalty_referral_orders": referral_orders,
          "loyalty_points_expired": expired}
     )  # fmt: skip

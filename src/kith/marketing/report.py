@@ -12,16 +12,17 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
-from kith.marketing.lift import Lift, conversion_lift, revenue_lift
 from kith.marketing.models import Campaign, CampaignRecipient
 from kith.sales.models import Order
 from kith.sales.money import minor_digits, money_format
+
+if TYPE_CHECKING:  # NumPy and SciPy load with the first report, not with every web worker
+    from kith.marketing.lift import Lift
 
 FUNNEL = (
     "audience",
@@ -158,6 +159,10 @@ def campaign_report(*, campaign: Campaign) -> CampaignReport:
     report = CampaignReport(
         rows=sorted(rows.values(), key=lambda r: (r.group == "holdout", r.group)), currency=currency
     )
+    import numpy as np
+
+    from kith.marketing.lift import conversion_lift, revenue_lift
+
     report.conversion = conversion_lift(
         converted_t=converted_t,
         n_t=len(treated_revenue),

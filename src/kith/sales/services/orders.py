@@ -142,6 +142,7 @@ def order_create(
     OrderLine.objects.bulk_create(rows)
     changes_record(instance=order, actor=by, before=None, after={})
     # The lines (ids, amounts, category codes: no personal data) let loyalty earn per product.
+    products = Product.objects.in_bulk({r.product_id for r in rows})
     lines_payload = [
         {"product_id": r.product_id, "quantity": r.quantity, "amount_minor": r.quantity * r.unit_price_minor,
          "category": products[r.product_id].category}
