@@ -71,3 +71,20 @@ def test_new_contact_with_an_email_on_file_warns(users, records, web_for) -> Non
     assert "Possible duplicate: 王伟明 already on file." in page
     fresh = make_contact(by=users.rep_a, full_name="Nobody Else", emails=["nobody@example.org"])
     assert fresh.pk
+
+
+def test_each_score_says_what_it_means_and_drivers_compare(users, records, web_for) -> None:
+    from kith.insights.models import CustomerScore
+
+    CustomerScore.objects.create(
+        contact=records.contact_a, recency_days=338, frequency=2, monetary=120.0, r_score=1,
+        f_score=3, m_score=3, segment="promising", expected_purchases_90=0.1,
+        expected_purchases_365=0.4, p_alive=0.9, expected_spend=60.0, clv=40.0, churn_risk=0.49,
+        churn_drivers=[{"feature": "recency_days", "value": 338, "effect": -0.2}],
+        scored_at=timezone.now(),
+    )  # fmt: skip
+    html = web_for(users.rep_a).get(f"/contacts/{records.contact_a.pk}/scores/").content.decode()
+    for score in ("segment", "clv", "p_alive", "churn"):
+        assert f'data-explain="{score}"' in html, score
+    assert "Still buying (purchase rhythm)" in html and "Still active" not in html
+    assert "lowers the risk below a typical customer&#x27;s" in html

@@ -68,5 +68,11 @@ def driver_sentence(driver: dict[str, Any]) -> str:
         integral = value.is_integer() or abs(value) >= 1000
         value = f"{value:,.0f}" if integral else f"{value:,.2f}"
     effect = float(driver.get("effect") or 0)
-    direction = _("raises the risk") if effect > 0 else _("lowers the risk")
+    # Against a typical customer's risk: three "lowers" beside a 49 % risk is not a contradiction
+    # when the typical risk is higher, and the sentence says so.
+    direction = (
+        _("raises the risk above a typical customer's")
+        if effect > 0
+        else _("lowers the risk below a typical customer's")
+    )
     return f"{feature_name(str(driver.get('feature', '')))}: {value} ({direction})"
