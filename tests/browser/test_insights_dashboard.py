@@ -20,7 +20,7 @@ def test_dashboard_charts_and_contact_scores(page: Page, live_server, transactio
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_label("Password").press("Enter")
 
-    page.get_by_role("link", name="Insights").click()
+    page.locator("nav.modules").get_by_role("link", name="Insights").click()
     expect(page.locator("h1")).to_have_text("Insights")
     expect(page.locator("[data-run]")).to_contain_text("contacts")
     for chart in ("segments-chart", "clv-chart", "kpis-chart"):

@@ -45,7 +45,9 @@ def test_board_lost_reason_keyboard_move_and_deal_buttons(page: Page, live_serve
     expect(dialog.locator("[data-lost-error]")).to_be_visible()
     assert Deal.objects.get(pk=one.pk).stage_id == qualify.pk
     dialog.get_by_label("Lost reason").fill("Giá cao hơn đối thủ")
-    dialog.get_by_role("button", name="Move").click()
+    # The dragged card already sits in the column: wait for the server's answer itself.
+    with page.expect_response(lambda r: "/move/" in r.url and r.status == 200):
+        dialog.get_by_role("button", name="Move").click()
     expect(page.locator(f'.deal-cards[data-stage-id="{lost.pk}"] .deal-card')).to_have_count(1)
     moved = Deal.objects.get(pk=one.pk)
     assert (moved.stage_id, moved.lost_reason) == (lost.pk, "Giá cao hơn đối thủ")
@@ -56,7 +58,8 @@ def test_board_lost_reason_keyboard_move_and_deal_buttons(page: Page, live_serve
     expect(dialog).to_be_visible()
     expect(dialog.get_by_label("Stage")).to_be_focused()
     page.keyboard.press("ArrowDown")  # Qualify → Meeting
-    page.keyboard.press("Enter")
+    with page.expect_response(lambda r: "/move/" in r.url and r.status == 200):
+        page.keyboard.press("Enter")
     expect(page.locator(f'.deal-cards[data-stage-id="{meeting.pk}"] .deal-card')).to_have_count(1)
     assert Deal.objects.get(pk=two.pk).stage_id == meeting.pk
 

@@ -61,3 +61,18 @@ def test_the_contact_form_has_the_country_picker(web_for, users) -> None:
     )  # fmt: skip
     assert response.status_code == 302
     assert Contact.objects.get(full_name="Phạm Thu").primary_phone == "+84912345678"
+
+
+def test_an_import_row_with_country_vn_reads_vietnamese_numbers() -> None:
+    from kith.intake.imports import contact_row_clean
+
+    header = ["Name", "Phone", "Street", "City", "Country"]
+    mapping = {"Name": "full_name", "Phone": "phone", "Street": "line1", "City": "city",
+               "Country": "country"}  # fmt: skip
+    vn, errors = contact_row_clean(
+        ["Lan", "0912 345 678", "1 Lê Lợi", "Huế", "VN"], header, mapping
+    )
+    assert errors == []
+    assert vn is not None and [p.value for p in vn.phones] == ["+84912345678"]
+    _us, us_errors = contact_row_clean(["Tom", "0912 345 678", "", "", ""], header, mapping)
+    assert any(col == "Phone" and "country code" in msg for col, msg in us_errors), us_errors

@@ -13,6 +13,13 @@ from django.conf import settings
 LOCALES = ("zh_Hans", "vi")
 
 
+def _key(entry: dict[str, str]) -> str:
+    # A message with a context (pgettext) is "context\x04msgid" in a compiled catalog.
+    if "msgctxt" in entry:
+        return f"{entry['msgctxt']}\x04{entry['msgid']}"
+    return entry["msgid"]
+
+
 def po_entries(path: Path) -> dict[str, str]:
     """msgid -> msgstr (msgstr[0] for plurals) of a .po file; the header is left out."""
     entries: dict[str, str] = {}
@@ -23,7 +30,7 @@ def po_entries(path: Path) -> dict[str, str]:
             key, _space, literal = line.partition(" ")
             starts_entry = key in ("msgid", "msgctxt")
             if starts_entry and ("msgstr" in current or "msgstr[0]" in current):
-                entries[current["msgid"]] = current.get("msgstr", current.get("msgstr[0]", ""))
+                entries[_key(current)] = current.get("msgstr", current.get("msgstr[0]", ""))
                 current = {}
             current[key] = ast.literal_eval(literal)
         elif line.startswith('"') and key:
@@ -31,7 +38,7 @@ def po_entries(path: Path) -> dict[str, str]:
         elif line.startswith("msgstr["):
             key = ""
     if current.get("msgid"):
-        entries[current["msgid"]] = current.get("msgstr", current.get("msgstr[0]", ""))
+        entries[_key(current)] = current.get("msgstr", current.get("msgstr[0]", ""))
     entries.pop("", None)
     return entries
 

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from kith.core.errors import NotFound
 from kith.core.pagination import Ordering, Page, paginate
-from kith.identity.access import admin_require
+from kith.identity.access import admin_require, grant_for
 from kith.identity.access import users_assignable as users_assignable  # its old home
-from kith.identity.models import ApiToken, Role, RoleGrant, Team, User
+from kith.identity.models import ApiToken, Role, RoleGrant, Scope, Team, User
 from kith.identity.services import TOKEN_PREFIX, token_hash
 
 # Writing last_used_at on every request would turn every API read into a write.
@@ -47,6 +47,17 @@ def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
 def teams_all() -> QuerySet[Team]:
     """Every team with its lead, by name."""
     return Team.objects.select_related("lead").order_by("name")
+
+
+def teams_visible(*, user: User, module: str) -> QuerySet[Team]:
+    """The teams whose records `user` sees in `module` (for a team filter): all of them with
+    scope all, else the user's own team (none when the user has no team)."""
+    grant = grant_for(user, module)
+    if grant is None or not grant.can_read:
+        return Team.objects.none()
+    if grant.scope == Scope.ALL:
+        return teams_all()
+    return teams_all().filter(pk=user.team_id) if user.team_id else Team.objects.none()
 
 
 # --- administration (every function below refuses non-administrators) ----------------------

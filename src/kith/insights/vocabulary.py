@@ -5,20 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-# The engine's segment codes (kith.insights.engine.rfm.SEGMENTS) in the users' languages.
+# The engine's segment codes (kith.insights.engine.rfm.SEGMENTS) in the users' languages, in
+# their own context: "Lost" as a segment is not a lost deal ("Thất bại" = failure).
 SEGMENT_NAMES: dict[str, Any] = {
-    "champions": _("Champions"),
-    "loyal": _("Loyal"),
-    "potential_loyalists": _("Potential loyalists"),
-    "new": _("New customers"),
-    "promising": _("Promising"),
-    "need_attention": _("Need attention"),
-    "about_to_sleep": _("About to sleep"),
-    "at_risk": _("At risk"),
-    "cant_lose": _("Can't lose them"),
-    "hibernating": _("Hibernating"),
-    "lost": _("Lost"),
+    "champions": pgettext_lazy("RFM segment", "Champions"),
+    "loyal": pgettext_lazy("RFM segment", "Loyal"),
+    "potential_loyalists": pgettext_lazy("RFM segment", "Potential loyalists"),
+    "new": pgettext_lazy("RFM segment", "New customers"),
+    "promising": pgettext_lazy("RFM segment", "Promising"),
+    "need_attention": pgettext_lazy("RFM segment", "Need attention"),
+    "about_to_sleep": pgettext_lazy("RFM segment", "About to sleep"),
+    "at_risk": pgettext_lazy("RFM segment", "At risk"),
+    "cant_lose": pgettext_lazy("RFM segment", "Can't lose them"),
+    "hibernating": pgettext_lazy("RFM segment", "Hibernating"),
+    "lost": pgettext_lazy("RFM segment", "Lost"),
 }
 NO_PURCHASES = _("No purchases")
 
@@ -66,5 +68,11 @@ def driver_sentence(driver: dict[str, Any]) -> str:
         integral = value.is_integer() or abs(value) >= 1000
         value = f"{value:,.0f}" if integral else f"{value:,.2f}"
     effect = float(driver.get("effect") or 0)
-    direction = _("raises the risk") if effect > 0 else _("lowers the risk")
+    # Against a typical customer's risk: three "lowers" beside a 49 % risk is not a contradiction
+    # when the typical risk is higher, and the sentence says so.
+    direction = (
+        _("raises the risk above a typical customer's")
+        if effect > 0
+        else _("lowers the risk below a typical customer's")
+    )
     return f"{feature_name(str(driver.get('feature', '')))}: {value} ({direction})"

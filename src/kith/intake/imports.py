@@ -40,7 +40,7 @@ from kith.customers.bulk import (
 from kith.customers.indexing import company_index_fields, contact_index_fields, display_name
 from kith.customers.models import Company, Contact, ContactPoint
 from kith.customers.normalise import domain_normalise
-from kith.customers.points import addresses_clean, points_clean
+from kith.customers.points import addresses_clean, phone_region_choose, points_clean
 from kith.customers.search import search_index_batched
 from kith.identity.access import require, visible_to
 from kith.identity.models import User
@@ -433,15 +433,18 @@ def contact_row_clean(
     emails = points_clean(
         ContactPoint.Kind.EMAIL, [v for _c, v in values.get("email", [])], point_errors
     )
+    country = one("country", 2 + 100)
+    # A row with Country VN reads "0912 345 678" as a Vietnamese number.
     phones = points_clean(
-        ContactPoint.Kind.PHONE, [v for _c, v in values.get("phone", [])], point_errors
-    )
+        ContactPoint.Kind.PHONE, [v for _c, v in values.get("phone", [])], point_errors,
+        region=phone_region_choose(country),
+    )  # fmt: skip
     for key, message in point_errors.items():
         kind, _dot, index = key.partition(".")
         source = values["email" if kind == "emails" else "phone"]
         errors.append((source[int(index)][0], message))
     address = {name: one(name, 200) for name in ("line1", "city", "region", "postal_code")}
-    address["country"] = one("country", 2 + 100)
+    address["country"] = country
     address_errors: dict[str, str] = {}
     addresses = addresses_clean([address], address_errors) if any(address.values()) else []
     address_columns = [c for c, t in mapping.items() if t in address and t in values]

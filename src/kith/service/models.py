@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kith.core.models import OwnedRecord
 
@@ -91,7 +92,8 @@ class Ticket(OwnedRecord):
 
     class Status(models.TextChoices):
         NEW = "new", _("New")
-        OPEN = "open", _("Open")
+        # Contexts: the same English words mean other things elsewhere (a task is "Open").
+        OPEN = "open", pgettext_lazy("ticket status", "Open")
         PENDING = "pending", _("Pending")
         RESOLVED = "resolved", _("Resolved")
         CLOSED = "closed", _("Closed")
@@ -189,7 +191,7 @@ class TicketEvent(models.Model):
     """One change to a ticket: who, when, what, old → new (also replies and breaches)."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", _("Created")
+        CREATED = "created", pgettext_lazy("ticket event", "Created")
         CHANGED = "changed", _("Changed")
         STATUS = "status", _("Status changed")
         REPLY = "reply", _("Reply")

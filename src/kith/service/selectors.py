@@ -25,6 +25,7 @@ from kith.core.errors import NotFound
 from kith.core.pagination import Ordering, Page, paginate
 from kith.customers.models import Company, Contact
 from kith.engagement.records import RecordRef
+from kith.engagement.selectors import duration_words
 from kith.engagement.timeline import TimelineCursor, TimelineItem
 from kith.identity.access import visible_to
 from kith.identity.models import User
@@ -131,6 +132,11 @@ class SlaClock:
     breached: bool
     paused: bool
     seconds_left: int | None  # wall-clock seconds until due (negative: overdue); None: done
+
+    @property
+    def left_words(self) -> str:
+        """The time left in words in the active language ("6 ngày 18 giờ")."""
+        return duration_words(self.seconds_left or 0)
 
 
 def ticket_sla(*, ticket: Ticket, now: datetime | None = None) -> list[SlaClock]:

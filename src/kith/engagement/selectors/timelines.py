@@ -46,13 +46,19 @@ ICONS = {
 
 
 def duration_words(seconds: int) -> str:
-    """A call's length in words: 720 -> "12 minutes", 3900 -> "1 hour 5 minutes", 40 -> "40
-    seconds" (rounded to the minute from one minute on)."""
+    """A length of time in words, in the active language: 720 -> "12 minutes", 3900 -> "1 hour
+    5 minutes", 40 -> "40 seconds", 6 days 18 h 5 min -> "6 days 18 hours" (rounded to the
+    minute from one minute on; days drop the minutes)."""
+    seconds = max(0, int(seconds))
     if seconds < 60:
         return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
     minutes = (seconds + 30) // 60
     hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
     parts = []
+    if days:
+        parts.append(ngettext("%(n)d day", "%(n)d days", days) % {"n": days})
+        minutes = 0
     if hours:
         parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
     if minutes:

@@ -21,6 +21,7 @@ from kith.customers.models import Consent, Contact, Relationship
 from kith.customers.selectors import CONTACT_SORTS, ContactFilters
 from kith.identity import selectors as identity_selectors
 from kith.identity.access import require
+from kith.intake import dedupe
 from kith.web.export import csv_stream
 from kith.web.forms.base import tags_parse
 from kith.web.forms.contacts import ContactForm, contact_initial
@@ -140,6 +141,30 @@ def _visible_company(request: HttpRequest, company_id: int) -> Any:
         return None
 
 
+def _duplicates_warn(request: HttpRequest, contact: Contact) -> None:
+    """Warn on the new contact's page when it is likely someone already on file (the form's
+    live check may not have answered before Save was pressed)."""
+    points = list(contact.points.all())
+    candidates = dedupe.contact_duplicates_find(
+        user=request.user,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        full_name=contact.full_name,
+        emails=[p.value for p in points if p.kind == "email"],
+        phones=[p.value for p in points if p.kind == "phone"],
+        exclude_id=contact.pk,
+    )
+    if candidates:
+        names = ", ".join(c.record.full_name for c in candidates[:3])
+        messages.warning(
+            request,
+            _(
+                "Possible duplicate: %(names)s already on file. Check and merge them if they are the same person."
+            )
+            % {"names": names},
+        )
+
+
 @login_required
 @service_errors
 def contact_create(request: HttpRequest) -> HttpResponse:
@@ -161,6 +186,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("Contact “%(name)s” created.") % {"name": contact.full_name}
             )
+            _duplicates_warn(request, contact)
             return redirect("contact-detail", contact_id=contact.pk)
     return render(request, "web/contacts/form.html", {"form": form, "contact": None})
 

@@ -85,6 +85,8 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
     }
     context = {
         "run": run,
+        # The contacts this user sees (a rep: their scope), not everyone the run scored.
+        "scored_visible": summary.customers + summary.no_purchases,
         "quality": selectors.model_quality(run),
         "summary": summary,
         "grid_rows": [

@@ -285,7 +285,7 @@ def ticket_metrics(request: HttpRequest) -> HttpResponse:
         "start": start.date(),
         "end": (end - timedelta(days=1)).date(),
         "group": group,
-        "teams": identity_selectors.teams_all(),
+        "teams": identity_selectors.teams_visible(user=request.user, module="tickets"),
         "agents": identity_selectors.users_assignable(user=request.user, module="tickets"),
         "team_id": team_id,
         "agent_id": owner_id,

@@ -62,7 +62,7 @@ def _filter_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "deal_url": _deal_url(),
         "owners": identity_selectors.users_assignable(user=request.user, module="deals"),
-        "teams": identity_selectors.teams_all(),
+        "teams": identity_selectors.teams_visible(user=request.user, module="deals"),
         "query": request.GET.urlencode(),
     }
 
