@@ -19,6 +19,7 @@ from kith.marketing import selectors
 from kith.marketing.models import Campaign, CampaignRecipient, EmailTemplate, Segment
 from kith.marketing.report import campaign_report
 from kith.marketing.services import campaigns, segments, templates
+from kith.marketing.services.winback import winback_campaign_create
 
 router = Router(tags=["marketing"])
 
@@ -341,6 +342,13 @@ def campaigns_list(request: ApiRequest, params: Query[PageParams]) -> Any:
 @router.post("/campaigns", response={201: CampaignOut, **ERRORS}, tags=["campaigns"])
 def campaign_create(request: ApiRequest, payload: CampaignIn) -> Any:
     campaign = campaigns.campaign_create(by=request.auth, **payload.model_dump())
+    return Status(201, selectors.campaign_get(user=request.auth, campaign_id=campaign.pk))
+
+
+@router.post("/campaigns/winback", response={201: CampaignOut, **ERRORS}, tags=["campaigns"])
+def campaign_winback(request: ApiRequest) -> Any:
+    """A draft win-back campaign: high churn risk and high CLV, an offer, a 20 % holdout."""
+    campaign = winback_campaign_create(by=request.auth)
     return Status(201, selectors.campaign_get(user=request.auth, campaign_id=campaign.pk))
 
 
