@@ -82,7 +82,7 @@ def _attributed(campaign: Campaign) -> tuple[dict[int, int], dict[int, int], str
         .order_by()
     )
     rows = list(orders)
-    currencies = Counter()
+    currencies: Counter[str] = Counter()
     for row in rows:
         currencies[row["currency"]] += row["n"]
     currency = currencies.most_common(1)[0][0] if currencies else ""
@@ -177,4 +177,68 @@ def campaign_report(*, campaign: Campaign) -> CampaignReport:
             verdict_text(report.revenue, what=_("revenue per recipient"), unit=cash),
         ]
     )
+    return report
+
+
+@dataclass
+class ExposureReport:
+    exposed: int = 0
+    holdout: int = 0
+    converted_exposed: int = 0
+    converted_holdout: int = 0
+    currency: str = ""
+    conversion: Lift | None = None
+    revenue: Lift | None = None
+    verdict: str = ""
+
+
+def audience_export_report(*, export: Any) -> ExposureReport:
+    """The lift of an ad audience: contacts in the uploaded file (exposed) versus its holdout,
+    orders within the export's attribution window after it was made."""
+    from kith.marketing.models import AudienceExportMember
+
+    members = list(
+        AudienceExportMember.objects.filter(export=export).values_list("contact_id", "is_holdout")
+    )
+    end = export.created_at + timedelta(days=export.attribution_days)
+    rows = list(
+        Order.objects.filter(
+            contact_id__in=AudienceExportMember.objects.filter(export=export).values("contact_id"),
+            ordered_at__gte=export.created_at,
+            ordered_at__lt=end,
+            status__in=Order.COUNTED,
+        )
+        .values("contact_id", "currency")
+        .annotate(n=Count("id"), total=Sum("total_minor"))
+        .order_by()
+    )
+    currencies: Counter[str] = Counter()
+    for row in rows:
+        currencies[row["currency"]] += row["n"]
+    currency = currencies.most_common(1)[0][0] if currencies else ""
+    bought = {row["contact_id"] for row in rows}
+    revenue: dict[int, int] = defaultdict(int)
+    for row in rows:
+        if row["currency"] == currency:
+            revenue[row["contact_id"]] += row["total"] or 0
+    scale = 10 ** minor_digits(currency) if currency else 1
+    exposed = [pk for pk, held in members if not held]
+    holdout = [pk for pk, held in members if held]
+    report = ExposureReport(
+        exposed=len(exposed),
+        holdout=len(holdout),
+        converted_exposed=sum(pk in bought for pk in exposed),
+        converted_holdout=sum(pk in bought for pk in holdout),
+        currency=currency,
+    )
+    report.conversion = conversion_lift(
+        converted_t=report.converted_exposed, n_t=len(exposed),
+        converted_c=report.converted_holdout, n_c=len(holdout),
+    )  # fmt: skip
+    report.revenue = revenue_lift(
+        treated=np.asarray([revenue.get(pk, 0) for pk in exposed], dtype=float) / scale,
+        holdout=np.asarray([revenue.get(pk, 0) for pk in holdout], dtype=float) / scale,
+    )
+    points = lambda v: _("%(n).1f points") % {"n": 100 * v}  # noqa: E731
+    report.verdict = verdict_text(report.conversion, what=_("the conversion rate"), unit=points)
     return report

@@ -35,10 +35,11 @@ OFFER = {
 
 
 def _clv_threshold(quantile: float) -> float:
-    values = sorted(CustomerScore.objects.filter(clv__isnull=False).values_list("clv", flat=True))
+    scores = CustomerScore.objects.filter(clv__isnull=False).values_list("clv", flat=True)
+    values = sorted(float(v) for v in scores if v is not None)
     if not values:
         return 0.0
-    return round(float(values[min(len(values) - 1, int(quantile * len(values)))]), 2)
+    return round(values[min(len(values) - 1, int(quantile * len(values)))], 2)
 
 
 def winback_campaign_create(
