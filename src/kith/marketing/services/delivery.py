@@ -176,7 +176,14 @@ def campaign_send_batch(
     contexts = contexts_for(r.contact_id for r in batch)
     renderer = Renderer(campaign)
     smtp = (connection_factory or get_connection)()
-    smtp.open()
+    try:
+        smtp.open()
+    except OSError:
+        # Nothing went out: hand the batch back at once instead of waiting for the lease.
+        CampaignRecipient.objects.filter(id__in=[r.pk for r in batch], claim=claim).update(
+            state=State.PENDING, claim="", claimed_at=None
+        )
+        raise
     try:
         for recipient in batch:
             message = message_build(
