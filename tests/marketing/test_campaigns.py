@@ -327,4 +327,6 @@ def test_unreachable_server_hands_the_batch_back(users, template, everyone, sett
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
     with pytest.raises(OSError):
         delivery.campaign_send_batch(campaign=campaign)
-    assert set(CampaignRecipient.objects.filter(campaign=campaign).values_list("state", flat=True)) == {"pending"}
+    assert set(
+        CampaignRecipient.objects.filter(campaign=campaign).values_list("state", flat=True)
+    ) == {"pending"}
