@@ -50,7 +50,7 @@ def test_campaign_pages_and_scope(web_for, users, template, smtp, django_assert_
     web = web_for(users.rep_a)
     assert web.get("/campaigns/new/").status_code == 200
     created = web.post("/campaigns/new/", {
-        "name": "Tet", "template_ids": [template.pk], "segment_ids": [segment.pk], "purpose": "marketing",
+        "name": "Tet", "template_ids": [template.pk], "segment_ids": [segment.pk], "purpose": "marketing", "channel": "email",
         "holdout_percent": 20, "test_percent": 100, "rate_per_minute": 6000, "attribution_days": 7,
     })  # fmt: skip
     assert created.status_code == 302, created.content.decode()[:2000]

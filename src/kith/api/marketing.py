@@ -232,6 +232,7 @@ class CampaignIn(Schema):
     template_ids: list[int] = Field(..., description="one per A/B variant (A, B, …)")
     segment_ids: list[int]
     exclusion_ids: list[int] = Field(default_factory=list)
+    channel: str = Field("email", description="email or sms (through the SMS provider)")
     purpose: str = "marketing"
     holdout_percent: int = 10
     test_percent: int = 100
@@ -246,6 +247,7 @@ class CampaignOut(Schema):
     id: int
     name: str
     status: str
+    channel: str
     purpose: str
     holdout_percent: int
     test_percent: int

@@ -56,6 +56,10 @@ class CampaignForm(forms.Form):
     exclusion_ids = forms.TypedMultipleChoiceField(
         label=gettext_lazy("Leave out"), coerce=int, choices=(), required=False
     )
+    channel = forms.ChoiceField(
+        label=gettext_lazy("Channel"),
+        choices=(("email", gettext_lazy("Email")), ("sms", gettext_lazy("SMS"))),
+    )
     purpose = forms.ChoiceField(
         label=gettext_lazy("Purpose"),
         choices=(

@@ -1,0 +1,61 @@
+"""SMS campaigns through the provider interface, against a loopback HTTP provider: only contacts
+with SMS consent and a phone get a message, once, keyed by their Message-ID."""
+
+from __future__ import annotations
+
+import pytest
+
+from kith.core.errors import FieldError
+from kith.marketing.models import CampaignRecipient
+from kith.marketing.services import campaigns, delivery
+from kith.marketing.services.templates import template_create
+from tests.factories import make_contact
+from tests.loopback import HttpReceiver
+from tests.marketing.factories import grant, make_segment
+
+
+@pytest.fixture
+def provider(settings):
+    receiver = HttpReceiver()
+    settings.KITH_MARKETING_SMS_PROVIDER, settings.KITH_MARKETING_SMS_URL = "http", receiver.url
+    yield receiver
+    receiver.stop()
+
+
+def test_sms_campaign_goes_through_the_provider(users, provider, smtp):
+    texted = make_contact(
+        by=users.admin, full_name="Lan", first_name="Lan", phones=["+84 90 123 4567"]
+    )
+    grant(texted, channel="sms")
+    email_only = make_contact(
+        by=users.admin, full_name="Mai", emails=["mai@example.com"], phones=["+84 90 765 4321"]
+    )
+    grant(email_only)
+    no_phone = make_contact(by=users.admin, full_name="Bo", emails=["bo@example.com"])
+    grant(no_phone, channel="sms")
+    template = template_create(
+        by=users.admin,
+        name="SMS",
+        versions={"en": {"subject": "-", "text": "Hi {{ first_name }}, sale today"}},
+    )
+    segment = make_segment(by=users.admin, rules={})
+    campaign = campaigns.campaign_create(
+        by=users.admin, name="SMS", channel="sms", template_ids=[template.pk],
+        segment_ids=[segment.pk], holdout_percent=0,
+    )  # fmt: skip
+    campaigns.campaign_start(by=users.admin, campaign_id=campaign.pk)
+    assert delivery.campaign_send(campaign=campaign).sent == 1
+    recipient = CampaignRecipient.objects.get(campaign=campaign)
+    assert [p["json"] for p in provider.posts] == [
+        {"to": "+84901234567", "text": "Hi Lan, sale today", "reference": recipient.message_id}
+    ]
+    assert provider.posts[0]["headers"]["Idempotency-Key"] == recipient.message_id
+    assert recipient.state == "sent" and smtp.messages == []
+    with pytest.raises(FieldError):
+        campaigns.campaign_create(
+            by=users.admin,
+            name="x",
+            channel="pigeon",
+            template_ids=[template.pk],
+            segment_ids=[segment.pk],
+        )
