@@ -18,7 +18,7 @@ from kith.identity.access import require
 from kith.marketing import selectors
 from kith.marketing.models import Campaign, CampaignRecipient, EmailTemplate, Segment
 from kith.marketing.report import audience_export_report as exposure_report
-from kith.marketing.report import campaign_report
+from kith.marketing.report import campaign_report, channel_segment_report
 from kith.marketing.services import audiences, campaigns, segments, templates
 from kith.marketing.services.winback import winback_campaign_create
 
@@ -505,3 +505,27 @@ def audience_export_report(request: ApiRequest, export_id: int) -> Any:
         "currency": report.currency, "conversion_lift": _lift(report.conversion),
         "revenue_lift": _lift(report.revenue), "verdict": report.verdict,
     }  # fmt: skip
+
+
+class ChannelSegmentOut(Schema):
+    channel: str
+    segment: str
+    sent: int
+    opened: int
+    clicked: int
+    converted: int
+    click_rate: float
+    conversion_rate: float
+
+
+@router.get(
+    "/channel-report", response={200: list[ChannelSegmentOut], **ERRORS}, tags=["campaigns"]
+)
+def channel_report(request: ApiRequest, limit: int = 50) -> Any:
+    """Response and conversion by channel × segment over the caller's latest campaigns (up to
+    `limit`, at most 200): which channel works for which group."""
+    page = selectors.campaigns_list(user=request.auth, limit=max(1, min(limit, 200)))
+    return [
+        {**vars(row), "click_rate": row.click_rate, "conversion_rate": row.conversion_rate}
+        for row in channel_segment_report(campaigns=page.items)
+    ]

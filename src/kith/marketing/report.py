@@ -242,3 +242,63 @@ def audience_export_report(*, export: Any) -> ExposureReport:
     points = lambda v: _("%(n).1f points") % {"n": 100 * v}  # noqa: E731
     report.verdict = verdict_text(report.conversion, what=_("the conversion rate"), unit=points)
     return report
+
+
+@dataclass
+class ChannelSegmentRow:
+    channel: str
+    segment: str  # the segment's name; "" = every recipient
+    sent: int = 0
+    opened: int = 0
+    clicked: int = 0
+    converted: int = 0
+
+    @property
+    def conversion_rate(self) -> float:
+        return self.converted / self.sent if self.sent else 0.0
+
+    @property
+    def click_rate(self) -> float:
+        return self.clicked / self.sent if self.sent else 0.0
+
+
+def channel_segment_report(*, campaigns: list[Campaign]) -> list[ChannelSegmentRow]:
+    """Response and conversion of the sent messages of `campaigns` by channel × segment (the
+    segments the recipient is in as of the last refresh), plus a row per channel for everyone.
+    Conversion: an order within each campaign's attribution window after it started."""
+    from django.db.models import Exists, OuterRef
+
+    from kith.marketing.models import SegmentMember
+
+    rows: dict[tuple[str, str], ChannelSegmentRow] = {}
+    for campaign in campaigns:
+        if campaign.started_at is None:
+            continue
+        end = campaign.started_at + timedelta(days=campaign.attribution_days)
+        bought = Order.objects.filter(
+            contact=OuterRef("contact_id"),
+            ordered_at__gte=campaign.started_at,
+            ordered_at__lt=end,
+            status__in=Order.COUNTED,
+        )
+        sent = list(
+            CampaignRecipient.objects.filter(campaign=campaign, state=CampaignRecipient.State.SENT)
+            .annotate(converted=Exists(bought))
+            .values_list("contact_id", "opened_at", "clicked_at", "converted")
+        )
+        ids = [row[0] for row in sent]
+        segments: dict[int, list[str]] = defaultdict(list)
+        for contact_id, name in SegmentMember.objects.filter(contact_id__in=ids).values_list(
+            "contact_id", "segment__name"
+        ):
+            segments[contact_id].append(name)
+        for contact_id, opened, clicked, converted in sent:
+            for name in ["", *segments.get(contact_id, [])]:
+                row = rows.setdefault(
+                    (campaign.channel, name), ChannelSegmentRow(campaign.channel, name)
+                )
+                row.sent += 1
+                row.opened += opened is not None
+                row.clicked += clicked is not None
+                row.converted += bool(converted)
+    return sorted(rows.values(), key=lambda r: (r.channel, r.segment != "", -r.conversion_rate))
