@@ -61,8 +61,9 @@ class HttpRequestSeen:
 
 class HttpReceiver:
     """A running loopback HTTP server (ThreadingHTTPServer) that records every POST and answers
-    with the next status of `statuses` (then `default_status`); `url` is its address,
-    `stop()` shuts it down."""
+    with the next status of `statuses` (then `default_status`) and a JSON body
+    {"id": "msg-<n>"} (what a message provider answers); `url` is its address, `stop()`
+    shuts it down. Stands in for webhook receivers and SMS or chat providers."""
 
     def __init__(self, default_status: int = 200) -> None:
         import threading
@@ -80,10 +81,12 @@ class HttpReceiver:
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 receiver.requests.append(HttpRequestSeen(self.path, headers, body))
                 status = receiver.statuses.pop(0) if receiver.statuses else receiver.default_status
+                answer = f'{{"id": "msg-{len(receiver.requests)}"}}'.encode()
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(answer)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # quiet tests

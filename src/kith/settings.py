@@ -188,3 +188,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Marketing: the mailto of List-Unsubscribe (default: the campaign's From); the mailbox with
 # purpose "bounces" should receive this address's mail (unsubscribe replies and DSNs).
 KITH_MARKETING_UNSUBSCRIBE_EMAIL = os.environ.get("KITH_MARKETING_UNSUBSCRIBE_EMAIL", "")
+# SMS campaigns go through a provider adapter (kith.marketing.channels): its name ("http"), its
+# URL, and the name of the environment variable holding its token.
+KITH_MARKETING_SMS_PROVIDER = os.environ.get("KITH_MARKETING_SMS_PROVIDER", "http")
+KITH_MARKETING_SMS_URL = os.environ.get("KITH_MARKETING_SMS_URL", "")
+KITH_MARKETING_SMS_TOKEN_ENV = os.environ.get("KITH_MARKETING_SMS_TOKEN_ENV", "")

@@ -315,3 +315,33 @@ def test_bounce_mailbox_files_a_dsn_through_the_inbound_handler(users, template,
     )
     assert (entry.status, entry.filed_as) == ("filed", "hard bounce 5.1.1")
     assert Suppression.objects.filter(email=recipient.email).exists()
+
+
+def test_unreachable_server_hands_the_batch_back(users, template, everyone, settings):
+    from tests.loopback import free_port
+
+    bulk_contacts(users.admin, 3)
+    campaign = _campaign(users, template, [everyone], holdout_percent=0)
+    campaigns.campaign_start(by=users.admin, campaign_id=campaign.pk)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+    with pytest.raises(OSError):
+        delivery.campaign_send_batch(campaign=campaign)
+    assert set(
+        CampaignRecipient.objects.filter(campaign=campaign).values_list("state", flat=True)
+    ) == {"pending"}
+
+
+def test_personal_data_export_and_erase(users, template, everyone, smtp):
+    from kith.core.doors import personal_data_handlers
+
+    contact = bulk_contacts(users.admin, 1)[0]
+    campaign = _campaign(users, template, [everyone], holdout_percent=0)
+    campaigns.campaign_start(by=users.admin, campaign_id=campaign.pk)
+    delivery.campaign_send(campaign=campaign)
+    handler = personal_data_handlers()["kith.marketing.personal_data"]
+    data = handler.export(contact.pk)
+    assert data["campaign_messages"][0]["address"] == contact.primary_email
+    assert data["campaign_messages"][0]["state"] == "sent"
+    assert handler.erase(contact.pk)["campaign_recipients"] == 1
+    assert CampaignRecipient.objects.get(contact=contact).email == ""

@@ -50,7 +50,7 @@ def test_campaign_pages_and_scope(web_for, users, template, smtp, django_assert_
     web = web_for(users.rep_a)
     assert web.get("/campaigns/new/").status_code == 200
     created = web.post("/campaigns/new/", {
-        "name": "Tet", "template_ids": [template.pk], "segment_ids": [segment.pk], "purpose": "marketing",
+        "name": "Tet", "template_ids": [template.pk], "segment_ids": [segment.pk], "purpose": "marketing", "channel": "email",
         "holdout_percent": 20, "test_percent": 100, "rate_per_minute": 6000, "attribution_days": 7,
     })  # fmt: skip
     assert created.status_code == 302, created.content.decode()[:2000]
@@ -73,3 +73,10 @@ def test_campaign_pages_and_scope(web_for, users, template, smtp, django_assert_
     assert other.post(f"/campaigns/{campaign.pk}/cancel/").status_code == 404
     assert "Tet" not in other.get("/campaigns/").content.decode()
     assert campaigns
+
+
+def test_winback_button_makes_a_draft(web_for, users):
+    response = web_for(users.manager).post("/campaigns/winback/")
+    assert response.status_code == 302
+    campaign = Campaign.objects.get(name="Win-back")
+    assert response["Location"] == f"/campaigns/{campaign.pk}/" and campaign.status == "draft"

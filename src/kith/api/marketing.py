@@ -17,8 +17,10 @@ from kith.api.schemas import ERRORS, ErrorOut, Ref, user_ref
 from kith.identity.access import require
 from kith.marketing import selectors
 from kith.marketing.models import Campaign, CampaignRecipient, EmailTemplate, Segment
-from kith.marketing.report import campaign_report
-from kith.marketing.services import campaigns, segments, templates
+from kith.marketing.report import audience_export_report as exposure_report
+from kith.marketing.report import campaign_report, channel_segment_report
+from kith.marketing.services import audiences, campaigns, segments, templates
+from kith.marketing.services.winback import winback_campaign_create
 
 router = Router(tags=["marketing"])
 
@@ -230,6 +232,7 @@ class CampaignIn(Schema):
     template_ids: list[int] = Field(..., description="one per A/B variant (A, B, …)")
     segment_ids: list[int]
     exclusion_ids: list[int] = Field(default_factory=list)
+    channel: str = Field("email", description="email or sms (through the SMS provider)")
     purpose: str = "marketing"
     holdout_percent: int = 10
     test_percent: int = 100
@@ -244,6 +247,7 @@ class CampaignOut(Schema):
     id: int
     name: str
     status: str
+    channel: str
     purpose: str
     holdout_percent: int
     test_percent: int
@@ -344,6 +348,13 @@ def campaign_create(request: ApiRequest, payload: CampaignIn) -> Any:
     return Status(201, selectors.campaign_get(user=request.auth, campaign_id=campaign.pk))
 
 
+@router.post("/campaigns/winback", response={201: CampaignOut, **ERRORS}, tags=["campaigns"])
+def campaign_winback(request: ApiRequest) -> Any:
+    """A draft win-back campaign: high churn risk and high CLV, an offer, a 20 % holdout."""
+    campaign = winback_campaign_create(by=request.auth)
+    return Status(201, selectors.campaign_get(user=request.auth, campaign_id=campaign.pk))
+
+
 @router.get(
     "/campaigns/{int:campaign_id}", response={200: CampaignOut, **ERRORS}, tags=["campaigns"]
 )
@@ -426,3 +437,95 @@ def campaign_recipients(
         cursor=params.cursor, limit=params.limit,
     )  # fmt: skip
     return {"items": page.items, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor}
+
+
+class AudienceExportIn(Schema):
+    holdout_percent: int = 10
+    attribution_days: int = 30
+
+
+class AudienceExportOut(Schema):
+    id: int
+    name: str
+    segment_id: int | None
+    holdout_percent: int
+    exported: int
+    held_out: int
+    attribution_days: int
+    created_at: datetime
+
+
+class ExposureOut(Schema):
+    exposed: int
+    holdout: int
+    converted_exposed: int
+    converted_holdout: int
+    currency: str
+    conversion_lift: LiftOut
+    revenue_lift: LiftOut
+    verdict: str
+
+
+@router.post(
+    "/segments/{int:segment_id}/audience-exports",
+    response={201: AudienceExportOut, **ERRORS},
+    tags=["segments"],
+)
+def audience_export_create(request: ApiRequest, segment_id: int, payload: AudienceExportIn) -> Any:
+    """Freeze the segment's consented contacts into a customer-match audience with a holdout."""
+    export = audiences.audience_export_create(
+        by=request.auth, segment_id=segment_id, **payload.model_dump()
+    )
+    return Status(201, export)
+
+
+@router.get("/audience-exports/{int:export_id}/file", tags=["segments"])
+def audience_export_file(request: ApiRequest, export_id: int, platform: str = "google") -> Any:
+    """The upload file (CSV) of hashed emails and phones, holdout left out (google or meta)."""
+    from django.http import HttpResponse
+
+    text = audiences.audience_export_file(by=request.auth, export_id=export_id, platform=platform)
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audience-{export_id}-{platform}.csv"'
+    return response
+
+
+@router.get(
+    "/audience-exports/{int:export_id}/report",
+    response={200: ExposureOut, **ERRORS},
+    tags=["segments"],
+)
+def audience_export_report(request: ApiRequest, export_id: int) -> Any:
+    """Exposed versus holdout: the lift of conversion and revenue per contact with 95 % intervals."""
+    export = audiences.audience_export_get(by=request.auth, export_id=export_id)
+    report = exposure_report(export=export)
+    return {
+        "exposed": report.exposed, "holdout": report.holdout,
+        "converted_exposed": report.converted_exposed, "converted_holdout": report.converted_holdout,
+        "currency": report.currency, "conversion_lift": _lift(report.conversion),
+        "revenue_lift": _lift(report.revenue), "verdict": report.verdict,
+    }  # fmt: skip
+
+
+class ChannelSegmentOut(Schema):
+    channel: str
+    segment: str
+    sent: int
+    opened: int
+    clicked: int
+    converted: int
+    click_rate: float
+    conversion_rate: float
+
+
+@router.get(
+    "/channel-report", response={200: list[ChannelSegmentOut], **ERRORS}, tags=["campaigns"]
+)
+def channel_report(request: ApiRequest, limit: int = 50) -> Any:
+    """Response and conversion by channel × segment over the caller's latest campaigns (up to
+    `limit`, at most 200): which channel works for which group."""
+    page = selectors.campaigns_list(user=request.auth, limit=max(1, min(limit, 200)))
+    return [
+        {**vars(row), "click_rate": row.click_rate, "conversion_rate": row.conversion_rate}
+        for row in channel_segment_report(campaigns=page.items)
+    ]

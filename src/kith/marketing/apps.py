@@ -26,6 +26,7 @@ class MarketingConfig(KithAppConfig):
         ),
     )
     cli_commands = ("kith.cli.marketing:register",)
+    personal_data = ("kith.marketing.personal_data",)
     demo_loaders = (DemoLoader("kith.demo.marketing:demo_marketing_load", order=50),)
 
     def ready(self) -> None:

@@ -267,3 +267,38 @@ class CampaignRecipient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.contact_id} {self.state}"
+
+
+class AudienceExport(OwnedRecord):
+    """A segment frozen into a customer-match audience file for ad platforms, with a random
+    holdout kept out of the file so the ads' effect can be measured like a campaign's."""
+
+    segment = models.ForeignKey(Segment, null=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(_("name"), max_length=120)
+    holdout_percent = models.PositiveSmallIntegerField(_("holdout %"), default=10)
+    seed = models.CharField(max_length=32)
+    attribution_days = models.PositiveSmallIntegerField(_("attribution window (days)"), default=30)
+    exported = models.PositiveIntegerField(default=0)
+    held_out = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at", "id"], name="audience_export_created_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AudienceExportMember(models.Model):
+    """A contact of an audience export: in the file, or in its holdout."""
+
+    export = models.ForeignKey(AudienceExport, on_delete=models.CASCADE, related_name="members")
+    contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="+")
+    is_holdout = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["export", "contact"], name="audience_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.export_id}/{self.contact_id}"

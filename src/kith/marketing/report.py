@@ -83,7 +83,7 @@ def _attributed(campaign: Campaign) -> tuple[dict[int, int], dict[int, int], str
         .order_by()
     )
     rows = list(orders)
-    currencies = Counter()
+    currencies: Counter[str] = Counter()
     for row in rows:
         currencies[row["currency"]] += row["n"]
     currency = currencies.most_common(1)[0][0] if currencies else ""
@@ -183,3 +183,127 @@ def campaign_report(*, campaign: Campaign) -> CampaignReport:
         ]
     )
     return report
+
+
+@dataclass
+class ExposureReport:
+    exposed: int = 0
+    holdout: int = 0
+    converted_exposed: int = 0
+    converted_holdout: int = 0
+    currency: str = ""
+    conversion: Lift | None = None
+    revenue: Lift | None = None
+    verdict: str = ""
+
+
+def audience_export_report(*, export: Any) -> ExposureReport:
+    """The lift of an ad audience: contacts in the uploaded file (exposed) versus its holdout,
+    orders within the export's attribution window after it was made."""
+    from kith.marketing.models import AudienceExportMember
+
+    members = list(
+        AudienceExportMember.objects.filter(export=export).values_list("contact_id", "is_holdout")
+    )
+    end = export.created_at + timedelta(days=export.attribution_days)
+    rows = list(
+        Order.objects.filter(
+            contact_id__in=AudienceExportMember.objects.filter(export=export).values("contact_id"),
+            ordered_at__gte=export.created_at,
+            ordered_at__lt=end,
+            status__in=Order.COUNTED,
+        )
+        .values("contact_id", "currency")
+        .annotate(n=Count("id"), total=Sum("total_minor"))
+        .order_by()
+    )
+    currencies: Counter[str] = Counter()
+    for row in rows:
+        currencies[row["currency"]] += row["n"]
+    currency = currencies.most_common(1)[0][0] if currencies else ""
+    bought = {row["contact_id"] for row in rows}
+    revenue: dict[int, int] = defaultdict(int)
+    for row in rows:
+        if row["currency"] == currency:
+            revenue[row["contact_id"]] += row["total"] or 0
+    scale = 10 ** minor_digits(currency) if currency else 1
+    exposed = [pk for pk, held in members if not held]
+    holdout = [pk for pk, held in members if held]
+    report = ExposureReport(
+        exposed=len(exposed),
+        holdout=len(holdout),
+        converted_exposed=sum(pk in bought for pk in exposed),
+        converted_holdout=sum(pk in bought for pk in holdout),
+        currency=currency,
+    )
+    report.conversion = conversion_lift(
+        converted_t=report.converted_exposed, n_t=len(exposed),
+        converted_c=report.converted_holdout, n_c=len(holdout),
+    )  # fmt: skip
+    report.revenue = revenue_lift(
+        treated=np.asarray([revenue.get(pk, 0) for pk in exposed], dtype=float) / scale,
+        holdout=np.asarray([revenue.get(pk, 0) for pk in holdout], dtype=float) / scale,
+    )
+    points = lambda v: _("%(n).1f points") % {"n": 100 * v}  # noqa: E731
+    report.verdict = verdict_text(report.conversion, what=_("the conversion rate"), unit=points)
+    return report
+
+
+@dataclass
+class ChannelSegmentRow:
+    channel: str
+    segment: str  # the segment's name; "" = every recipient
+    sent: int = 0
+    opened: int = 0
+    clicked: int = 0
+    converted: int = 0
+
+    @property
+    def conversion_rate(self) -> float:
+        return self.converted / self.sent if self.sent else 0.0
+
+    @property
+    def click_rate(self) -> float:
+        return self.clicked / self.sent if self.sent else 0.0
+
+
+def channel_segment_report(*, campaigns: list[Campaign]) -> list[ChannelSegmentRow]:
+    """Response and conversion of the sent messages of `campaigns` by channel × segment (the
+    segments the recipient is in as of the last refresh), plus a row per channel for everyone.
+    Conversion: an order within each campaign's attribution window after it started."""
+    from django.db.models import Exists, OuterRef
+
+    from kith.marketing.models import SegmentMember
+
+    rows: dict[tuple[str, str], ChannelSegmentRow] = {}
+    for campaign in campaigns:
+        if campaign.started_at is None:
+            continue
+        end = campaign.started_at + timedelta(days=campaign.attribution_days)
+        bought = Order.objects.filter(
+            contact=OuterRef("contact_id"),
+            ordered_at__gte=campaign.started_at,
+            ordered_at__lt=end,
+            status__in=Order.COUNTED,
+        )
+        sent = list(
+            CampaignRecipient.objects.filter(campaign=campaign, state=CampaignRecipient.State.SENT)
+            .annotate(converted=Exists(bought))
+            .values_list("contact_id", "opened_at", "clicked_at", "converted")
+        )
+        ids = [row[0] for row in sent]
+        segments: dict[int, list[str]] = defaultdict(list)
+        for contact_id, name in SegmentMember.objects.filter(contact_id__in=ids).values_list(
+            "contact_id", "segment__name"
+        ):
+            segments[contact_id].append(name)
+        for contact_id, opened, clicked, converted in sent:
+            for name in ["", *segments.get(contact_id, [])]:
+                row = rows.setdefault(
+                    (campaign.channel, name), ChannelSegmentRow(campaign.channel, name)
+                )
+                row.sent += 1
+                row.opened += opened is not None
+                row.clicked += clicked is not None
+                row.converted += bool(converted)
+    return sorted(rows.values(), key=lambda r: (r.channel, r.segment != "", -r.conversion_rate))

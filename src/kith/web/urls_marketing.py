@@ -12,6 +12,7 @@ urlpatterns = [
     path("segments/<int:segment_id>/edit/", marketing.segment_edit, name="segment-edit"),
     path("campaigns/", marketing.campaign_list, name="campaign-list"),
     path("campaigns/new/", marketing.campaign_create, name="campaign-create"),
+    path("campaigns/winback/", marketing.campaign_winback, name="campaign-winback"),
     path("campaigns/<int:campaign_id>/", marketing.campaign_detail, name="campaign-detail"),
     path(
         "campaigns/<int:campaign_id>/recipients/",

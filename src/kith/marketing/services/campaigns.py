@@ -42,6 +42,9 @@ from kith.marketing.rules import consent_granted_q
 from kith.marketing.services.segments import segment_contacts
 
 VARIANT_KEYS = "ABCDE"
+CHANNELS = ("email", "sms")
+# The contact field holding the address of each channel.
+ADDRESS = {"email": "primary_email", "sms": "primary_phone"}
 EVENT_OF = {
     "paused": "campaign.paused",
     "sending": "campaign.resumed",
@@ -81,6 +84,7 @@ def campaign_create(
     segment_ids: Sequence[int],
     exclusion_ids: Sequence[int] = (),
     purpose: str = "marketing",
+    channel: str = "email",
     holdout_percent: int = 10,
     test_percent: int = 100,
     winner_metric: str = "click",
@@ -89,11 +93,13 @@ def campaign_create(
     attribution_days: int = 7,
     from_email: str = "",
 ) -> Campaign:
-    """A draft email campaign; one variant per template (A, B, …)."""
+    """A draft campaign on `channel` ("email", or "sms" through the SMS provider, which sends
+    each template's plain text); one variant per template (A, B, …)."""
     require(by, "marketing", "create")
     errors: dict[str, str] = {}
     name = text_clean(name, field="name", limit=120, errors=errors, required=True)
     choice_check(purpose, Consent.Purpose.values, field="purpose", errors=errors)
+    choice_check(channel, CHANNELS, field="channel", errors=errors)
     choice_check(winner_metric, ("open", "click"), field="winner_metric", errors=errors)
     holdout = _percent(holdout_percent, "holdout_percent", errors, top=90)
     test = _percent(test_percent, "test_percent", errors)
@@ -118,6 +124,7 @@ def campaign_create(
         campaign = Campaign.objects.create(
             name=name,
             purpose=purpose,
+            channel=channel,
             holdout_percent=holdout,
             test_percent=test,
             winner_metric=winner_metric,
@@ -153,12 +160,14 @@ def campaign_audience(campaign: Campaign, *, now: Any = None) -> QuerySet[Contac
     )
     for segment in campaign.exclusions.all():
         contacts = contacts.exclude(pk__in=segment_contacts(segment, now=now).values("pk"))
-    suppressed = Suppression.objects.filter(email=OuterRef("primary_email"))
-    return (
-        contacts.filter(consent_granted_q(channel=campaign.channel, purpose=campaign.purpose))
-        .exclude(primary_email="")
-        .filter(~Exists(suppressed))
-    )
+    contacts = contacts.filter(
+        consent_granted_q(channel=campaign.channel, purpose=campaign.purpose)
+    ).exclude(**{ADDRESS[campaign.channel]: ""})
+    if campaign.channel == "email":
+        contacts = contacts.filter(
+            ~Exists(Suppression.objects.filter(email=OuterRef("primary_email")))
+        )
+    return contacts
 
 
 def _message_id(campaign: Campaign, contact_id: int) -> str:
@@ -183,7 +192,9 @@ def campaign_start(*, by: User | None, campaign_id: int, now: Any = None) -> Cam
             raise FieldError.one("status", _("Only a draft or scheduled campaign can start."))
         variants = list(campaign.variants.order_by("key"))
         rows = list(
-            campaign_audience(campaign, now=now).order_by("pk").values_list("pk", "primary_email")
+            campaign_audience(campaign, now=now)
+            .order_by("pk")
+            .values_list("pk", ADDRESS[campaign.channel])
         )
         languages = languages_for(pk for pk, _email in rows)
         recipients = []
@@ -205,7 +216,7 @@ def campaign_start(*, by: User | None, campaign_id: int, now: Any = None) -> Cam
                 CampaignRecipient(
                     campaign=campaign,
                     contact_id=pk,
-                    email=address.lower(),
+                    email=address.lower() if campaign.channel == "email" else address,
                     language=languages[pk],
                     variant=variant,
                     is_holdout=holdout,

@@ -23,6 +23,7 @@ from kith.marketing.models import CampaignRecipient, Segment
 from kith.marketing.report import campaign_report
 from kith.marketing.rules import FIELDS
 from kith.marketing.services import campaigns, segments
+from kith.marketing.services.winback import winback_campaign_create
 from kith.web.views.errors import service_errors
 from kith.web.views.lists import list_template, with_vary
 
@@ -54,6 +55,10 @@ class CampaignForm(forms.Form):
     )
     exclusion_ids = forms.TypedMultipleChoiceField(
         label=gettext_lazy("Leave out"), coerce=int, choices=(), required=False
+    )
+    channel = forms.ChoiceField(
+        label=gettext_lazy("Channel"),
+        choices=(("email", gettext_lazy("Email")), ("sms", gettext_lazy("SMS"))),
     )
     purpose = forms.ChoiceField(
         label=gettext_lazy("Purpose"),
@@ -274,6 +279,15 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         "variants": list(campaign.variants.select_related("template")),
     }
     return render(request, "web/marketing/campaign_detail.html", context)
+
+
+@login_required
+@service_errors
+@require_POST
+def campaign_winback(request: HttpRequest) -> HttpResponse:
+    """Make the ready win-back campaign (a draft) and open it."""
+    campaign = winback_campaign_create(by=request.user)
+    return redirect("campaign-detail", campaign_id=campaign.pk)
 
 
 ACTIONS = {
