@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "kith.engagement",
     "kith.sales",
     "kith.service",
+    "kith.feedback",
     "kith.insights",
     "kith.intake",
     "kith.web",

@@ -1,0 +1,143 @@
+"""A shipped sentiment model of one language: linear experts over n-gram features, mixed by a
+domain router, loaded from an .npz file inside the package.
+
+File layout (written by tools/sentiment_train.py): `vocab` (the n-grams, UTF-8, one per line),
+`idf` (float32 per n-gram), `weights` (float32, one row per class of every expert, then one per
+router domain), `bias` (float32, same rows) and `meta` (JSON: the analyzer, the weighting —
+"binary" or "tfidf" —, each expert's classes and rows, the router's rows, the version).
+Scoring a text: x = its n-grams (binary, or sublinear tf-idf with unit length); every expert
+gives class probabilities softmax(Wx + b); the router gives P(domain | x); the result is their
+mixture over the labels negative / neutral / positive.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from kith.feedback.sentiment.features import ANALYZERS, gram_display
+
+LABELS = ("negative", "neutral", "positive")
+
+
+@dataclass(frozen=True)
+class Expert:
+    name: str
+    rows: np.ndarray  # rows of weights/bias, one per class
+    label_index: np.ndarray  # the LABELS index of each class
+
+
+class LanguageModel:
+    """One language's model, ready to score (see the module docstring)."""
+
+    def __init__(self, path: Path) -> None:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            vocab = bytes(data["vocab"]).decode("utf-8").split("\n")
+            self.idf = data["idf"].astype(np.float32)
+            weights = data["weights"].astype(np.float32)
+            bias = data["bias"].astype(np.float32)
+        self.language: str = meta["language"]
+        self.version: str = meta["version"]
+        self.weighting: str = meta["weighting"]
+        self.neutral_band: float = float(meta.get("neutral_band", 0.0))
+        self.analyzer = ANALYZERS[meta["analyzer"]]
+        # Word n-grams read better as drivers than the character n-grams inside words.
+        self.words_shown = meta["analyzer"] != "zh"
+        self.vocab = vocab
+        self.index = {gram: i for i, gram in enumerate(vocab)}
+        # Column-major so that the columns of a text's n-grams are cheap to gather.
+        self.weights_t = np.ascontiguousarray(weights.T)  # (n_grams, rows)
+        self.bias = bias
+        self.experts = [
+            Expert(
+                name=expert["name"],
+                rows=np.array(expert["rows"], dtype=np.intp),
+                label_index=np.array([LABELS.index(c) for c in expert["classes"]], dtype=np.intp),
+            )
+            for expert in meta["experts"]
+        ]
+        self.router_rows = np.array(meta.get("router_rows", []), dtype=np.intp)
+
+    def vectorize(self, texts: list[str]) -> sparse.csr_matrix:
+        """The feature matrix of `texts` (one row each, n-grams outside the vocabulary dropped)."""
+        index = self.index
+        indptr = [0]
+        indices: list[int] = []
+        values: list[float] = []
+        tfidf = self.weighting == "tfidf"
+        idf = self.idf
+        for text in texts:
+            counts = Counter(index[g] for g in self.analyzer(text) if g in index)
+            cols = list(counts)
+            indices.extend(cols)
+            if tfidf and cols:
+                row = (1.0 + np.log(np.fromiter(counts.values(), np.float32, len(cols)))) * idf[
+                    cols
+                ]
+                row /= float(np.sqrt(row @ row))
+                values.extend(row.tolist())
+            else:
+                values.extend([1.0] * len(cols))
+            indptr.append(len(indices))
+        return sparse.csr_matrix(
+            (np.array(values, dtype=np.float32), np.array(indices, dtype=np.int32), indptr),
+            shape=(len(texts), len(self.vocab)),
+        )
+
+    def probabilities(self, x: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """(P(label) per text over LABELS, P(domain) per text over the experts)."""
+        logits = np.asarray(x @ self.weights_t) + self.bias
+        n = x.shape[0]
+        if len(self.router_rows):
+            mix = _softmax(logits[:, self.router_rows])
+        else:
+            mix = np.ones((n, 1), dtype=np.float32)
+        probs = np.zeros((n, len(LABELS)), dtype=np.float64)
+        for k, expert in enumerate(self.experts):
+            p = _softmax(logits[:, expert.rows])
+            probs[:, expert.label_index] += mix[:, k : k + 1] * p
+        return probs, mix
+
+    def drivers(self, x_row: sparse.csr_matrix, label: int, mix: np.ndarray, top: int) -> list[str]:
+        """The n-grams of one text that pushed it most toward `label`, longest first among
+        overlapping ones ("送餐慢" rather than "送餐" and "慢")."""
+        cols = x_row.indices
+        if not len(cols):
+            return []
+        toward = np.zeros(len(cols), dtype=np.float32)
+        for k, expert in enumerate(self.experts):
+            block = self.weights_t[np.ix_(cols, expert.rows)]
+            hit = np.nonzero(expert.label_index == label)[0]
+            if len(hit):
+                toward += float(mix[k]) * (block[:, hit[0]] - block.mean(axis=1))
+            else:
+                toward -= float(mix[k]) * np.abs(block[:, 0] - block[:, 1]) / 2
+        toward *= x_row.data
+        order = np.argsort(-toward)
+        chosen: list[str] = []
+        for i in order[: top * 6]:
+            if toward[i] <= 0:
+                break
+            gram = self.vocab[cols[i]]
+            if self.words_shown and gram.startswith("~"):
+                continue
+            shown = gram_display(gram)
+            if not shown or any(shown in other for other in chosen):
+                continue
+            chosen = [other for other in chosen if other not in shown]
+            chosen.append(shown)
+            if len(chosen) == top:
+                break
+        return chosen
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)

@@ -1,0 +1,1 @@
+"""The feedback app's writes (one module per concept)."""
