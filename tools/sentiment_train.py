@@ -49,7 +49,8 @@ MODELS = ROOT / "src/kith/feedback/sentiment/models"
 EN_TEST = ROOT / "tests/feedback/data/en_rt_test.csv"
 SEED = 20261204
 VERSION = "2026.12.1"
-MAX_GRAMS = {"zh": 150_000, "vi": 150_000, "en": 120_000}
+# None: every n-gram in at least two training texts (waimai's short texts need their rare ones).
+MAX_GRAMS = {"zh": None, "vi": 150_000, "en": 120_000}
 # Spanish and Portuguese reviews in the Rotten Tomatoes file are not English.
 _ROMANCE = {"de", "la", "el", "y", "que", "una", "los", "las", "con", "por", "del", "es", "um",
             "em", "não", "mas", "seu", "sua", "uma", "da", "do", "e", "o"}  # fmt: skip
@@ -187,7 +188,8 @@ def expert_multi(x, labels, c, tune_x=None, tune_y=None, objective=None):
 
 
 SETTINGS = {
-    "zh": {"weighting": "binary", "c": 0.1, "neutral_band": 0.1},
+    # C per corpus, chosen by accuracy under 5-fold CV thresholds (hotel 0.1, delivery 0.3).
+    "zh": {"weighting": "binary", "c": {"hotel": 0.1, "delivery": 0.3}, "neutral_band": 0.1},
     "en": {"weighting": "binary", "c": 0.3, "neutral_band": 0.1},
     "vi": {"weighting": "tfidf", "c": 3.0, "neutral_band": 0.0},
 }
@@ -216,15 +218,16 @@ def train(language: str, data: Path, wheel: Path | None) -> dict:
     rows_w, rows_b, experts = [], [], []
     for corpus in sets:
         x = vectorizer.transform(corpus.train)
+        c = setting["c"][corpus.name] if isinstance(setting["c"], dict) else setting["c"]
         if setting["weighting"] == "binary":
-            classes, w, b = expert_binary(x, corpus.train_y, setting["c"])
+            classes, w, b = expert_binary(x, corpus.train_y, c)
         elif corpus.tune:
             classes, w, b = expert_multi(
-                x, corpus.train_y, setting["c"], vectorizer.transform(corpus.tune[0]),
+                x, corpus.train_y, c, vectorizer.transform(corpus.tune[0]),
                 corpus.tune[1], _balanced,
             )  # fmt: skip
         else:
-            classes, w, b = expert_multi(x, corpus.train_y, setting["c"], objective=accuracy_score)
+            classes, w, b = expert_multi(x, corpus.train_y, c, objective=accuracy_score)
         start = sum(len(r) for r in rows_w)
         experts.append({"name": corpus.name, "classes": classes,
                         "rows": list(range(start, start + len(classes)))})  # fmt: skip

@@ -26,7 +26,7 @@ EN_TEST = Path(__file__).parent / "data" / "en_rt_test.csv"
 # rounded down; the tests fail if a retrained model falls below.
 FLOORS = {
     # file: (language, accuracy, macro-F1)
-    "zh_chnsenticorp_htl.csv": ("zh", 0.909, 0.895),
+    "zh_chnsenticorp_htl.csv": ("zh", 0.911, 0.897),
     "zh_waimai_10k.csv": ("zh", 0.893, 0.878),
     "vi_uit_vsfc.csv": ("vi", 0.891, 0.752),
     "vi_vlsp2016_sa.csv": ("vi", 0.692, 0.692),
