@@ -74,11 +74,13 @@ def sentiments_score(
         x = model.vectorize([texts[i] for i in positions])
         probs, mix = model.probabilities(x)
         for row, i in enumerate(positions):
-            results[i] = _result(model, x, row, probs[row], mix[row], drivers)
+            results[i] = _result(model, x, row, probs[row], mix[row], drivers, texts[i])
     return [r for r in results if r is not None]
 
 
-def _result(model: LanguageModel, x, row: int, p: np.ndarray, mix: np.ndarray, drivers: bool):
+def _result(
+    model: LanguageModel, x, row: int, p: np.ndarray, mix: np.ndarray, drivers: bool, text: str
+) -> Sentiment:
     if x.indptr[row] == x.indptr[row + 1]:
         return Sentiment(model.language, "neutral", 1.0, [], model.version)
     neutral = LABELS.index("neutral")
@@ -89,5 +91,5 @@ def _result(model: LanguageModel, x, row: int, p: np.ndarray, mix: np.ndarray, d
     else:
         label = int(np.argmax(p))
         score = float(p[label])
-    shown = model.drivers(x[row], label, mix, DRIVERS_SHOWN) if drivers else []
+    shown = model.drivers(x[row], label, mix, DRIVERS_SHOWN, text) if drivers else []
     return Sentiment(model.language, LABELS[label], round(score, 4), shown, model.version)

@@ -13,6 +13,7 @@ mixture over the labels negative / neutral / positive.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,9 +105,12 @@ class LanguageModel:
             probs[:, expert.label_index] += mix[:, k : k + 1] * p
         return probs, mix
 
-    def drivers(self, x_row: sparse.csr_matrix, label: int, mix: np.ndarray, top: int) -> list[str]:
+    def drivers(
+        self, x_row: sparse.csr_matrix, label: int, mix: np.ndarray, top: int, text: str = ""
+    ) -> list[str]:
         """The n-grams of one text that pushed it most toward `label`, longest first among
-        overlapping ones ("送餐慢" rather than "送餐" and "慢")."""
+        overlapping ones ("送餐慢" rather than "送餐" and "慢"). Chinese n-grams that overlap in
+        `text` are joined into the phrase they cover ("太慢了" + "餐太慢" -> "餐太慢了")."""
         cols = x_row.indices
         if not len(cols):
             return []
@@ -127,6 +131,8 @@ class LanguageModel:
             gram = self.vocab[cols[i]]
             if self.words_shown and gram.startswith("~"):
                 continue
+            if not self.words_shown and not gram.isalnum():  # "净,服" reads as nothing
+                continue
             shown = gram_display(gram)
             if not shown or any(shown in other for other in chosen):
                 continue
@@ -134,7 +140,28 @@ class LanguageModel:
             chosen.append(shown)
             if len(chosen) == top:
                 break
+        if text and not self.words_shown:
+            return _spans_joined(text, chosen)
         return chosen
+
+
+def _spans_joined(text: str, grams: list[str]) -> list[str]:
+    """Join grams whose first occurrences overlap in the (normalised) text, in rank order."""
+    text = " ".join(unicodedata.normalize("NFKC", text).lower().split())
+    spans: list[list[int]] = []  # [start, end, rank of its best gram]
+    for rank, gram in enumerate(grams):
+        start = text.find(gram)
+        if start < 0:
+            continue
+        end = start + len(gram)
+        touching = [s for s in spans if s[0] < end and start < s[1]]
+        for s in touching:
+            start, end, rank = min(start, s[0]), max(end, s[1]), min(rank, s[2])
+            spans.remove(s)
+        spans.append([start, end, rank])
+    return [
+        text[a:b].strip(" ,.!?;:，。！？；：、") for a, b, _r in sorted(spans, key=lambda s: s[2])
+    ]
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
