@@ -134,3 +134,31 @@ def test_themes_page(users, records, web_for, django_assert_max_num_queries) -> 
     empty = web_for(users.rep_b).get("/feedback/themes/")
     assert "data-no-themes" in empty.content.decode()
     assert Interaction.objects.count() == 3
+
+
+def test_a_customer_reply_on_a_ticket_is_scored_through_engagement_texts(users) -> None:
+    from kith.service import services as service
+    from kith.service.models import TicketEvent
+    from tests.service.factories import MONDAY_10, make_desk
+
+    make_desk(by=users.admin)
+    ticket, _created = service.support_email_file(
+        sender="minh@example.org", sender_name="Minh", subject="Refund", body="Please refund",
+        message_id="<a1@mail>", now=MONDAY_10,
+    )  # fmt: skip
+    service.support_email_file(
+        sender="minh@example.org", sender_name="Minh", subject=f"Re: {ticket.reference} Refund",
+        body="Thầy ơi, giao hàng chậm quá, rất thất vọng", message_id="<a2@mail>",
+    )  # fmt: skip
+    reply = TicketEvent.objects.get(ticket=ticket, kind="customer_reply")
+    replied = DomainEvent.objects.get(name="ticket.customer_replied")
+    assert replied.payload == {"channel": "email", "ticket_event_id": reply.pk}
+    events_dispatch()
+    row = TextSentiment.objects.get(source_model="service.ticketevent", source_id=reply.pk)
+    assert (row.language, row.label) == ("vi", "negative")
+    assert (row.contact_id, row.owner_id) == (ticket.contact_id, ticket.owner_id)
+    # Delivered twice: still one row.
+    from kith.feedback.services.sentiment import ticket_reply_event_handle
+
+    ticket_reply_event_handle(replied)
+    assert TextSentiment.objects.filter(source_model="service.ticketevent").count() == 1

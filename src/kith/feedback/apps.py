@@ -25,10 +25,18 @@ class FeedbackConfig(KithAppConfig):
 
     def ready(self) -> None:
         from kith.core.events import event_handler_register
-        from kith.feedback.services.sentiment import interaction_event_handle
+        from kith.feedback.services.sentiment import (
+            interaction_event_handle,
+            ticket_reply_event_handle,
+        )
 
         event_handler_register(
             name="feedback.sentiment_of_interaction",
             events={"email.received", "interaction.logged"},
             handler=interaction_event_handle,
+        )
+        event_handler_register(
+            name="feedback.sentiment_of_ticket_reply",
+            events={"ticket.customer_replied"},
+            handler=ticket_reply_event_handle,
         )

@@ -2,7 +2,9 @@
 
 Sources (feedback may read engagement and customers, layer 4 and 3): inbound emails and
 interactions (notes, calls, chat) — `engagement.interaction` rows written by the customer or
-about them. Outbound emails are our own words and are not scored.
+about them — and texts other apps expose through kith.engagement.texts (a ticket's customer
+replies, "service.ticketevent", named in the ticket.customer_replied payload). Outbound emails
+are our own words and are not scored.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.utils import timezone
 from kith.core.events import event_record
 from kith.core.models import DomainEvent
 from kith.engagement.models import Interaction
+from kith.engagement.texts import CustomerText, customer_texts_read
 from kith.feedback.models import RescoreRun, TextSentiment
 from kith.feedback.sentiment import Sentiment, sentiments_score
 
@@ -29,19 +32,31 @@ def _text_of(interaction: Interaction) -> str:
     return " ".join(p for p in (interaction.subject, interaction.body[:TEXT_LIMIT]) if p).strip()
 
 
-def _scored(interaction: Interaction, got: Sentiment) -> TextSentiment:
-    return TextSentiment(
-        source_model=INTERACTION,
-        source_id=interaction.pk,
+def _source(interaction: Interaction) -> CustomerText:
+    return CustomerText(
+        model=INTERACTION,
+        id=interaction.pk,
+        text=_text_of(interaction),
+        at=interaction.occurred_at,
         contact_id=interaction.contact_id,
         owner_id=interaction.owner_id,
         team_id=interaction.team_id,
+    )
+
+
+def _scored(source: CustomerText, got: Sentiment) -> TextSentiment:
+    return TextSentiment(
+        source_model=source.model,
+        source_id=source.id,
+        contact_id=source.contact_id,
+        owner_id=source.owner_id,
+        team_id=source.team_id,
         language=got.language,
         label=got.label,
         score=got.score,
         drivers=got.drivers,
         model_version=got.model_version,
-        text_at=interaction.occurred_at,
+        text_at=source.at,
         scored_at=timezone.now(),
     )
 
@@ -60,34 +75,47 @@ def _upsert(rows: list[TextSentiment]) -> None:
 
 
 @transaction.atomic
-def interaction_sentiment_score(*, interaction_id: int) -> TextSentiment | None:
-    """Score one interaction's text and record `sentiment.scored` in the same transaction.
+def text_sentiment_score(*, source: CustomerText) -> TextSentiment | None:
+    """Score one customer text and record `sentiment.scored` in the same transaction.
 
-    Idempotent (one row per text, rewritten); None for outbound or empty texts and for an
-    interaction that no longer exists.
+    Idempotent: one row per source text, rewritten when scored again. None for an empty text.
     """
-    interaction = Interaction.objects.filter(pk=interaction_id).first()
-    if interaction is None or interaction.direction == Interaction.Direction.OUT:
-        return None
-    text = _text_of(interaction)
+    text = source.text[:TEXT_LIMIT].strip()
     if not text:
         return None
-    row = _scored(interaction, sentiments_score([text])[0])
-    _upsert([row])
-    saved = TextSentiment.objects.get(source_model=INTERACTION, source_id=interaction.pk)
+    _upsert([_scored(source, sentiments_score([text])[0])])
+    saved = TextSentiment.objects.get(source_model=source.model, source_id=source.id)
     event_record(
         name="sentiment.scored",
         record=saved,
-        payload={"label": saved.label, "score": saved.score, "source_model": INTERACTION,
-                 "source_id": interaction.pk},
+        payload={"label": saved.label, "score": saved.score, "source_model": source.model,
+                 "source_id": source.id},
     )  # fmt: skip
     return saved
+
+
+def interaction_sentiment_score(*, interaction_id: int) -> TextSentiment | None:
+    """Score one interaction's text (see text_sentiment_score); None for outbound ones and
+    for an interaction that no longer exists."""
+    interaction = Interaction.objects.filter(pk=interaction_id).first()
+    if interaction is None or interaction.direction == Interaction.Direction.OUT:
+        return None
+    return text_sentiment_score(source=_source(interaction))
 
 
 def interaction_event_handle(event: DomainEvent) -> None:
     """Handler of email.received and interaction.logged: score the interaction's text."""
     if event.model == INTERACTION and event.object_id:
         interaction_sentiment_score(interaction_id=event.object_id)
+
+
+def ticket_reply_event_handle(event: DomainEvent) -> None:
+    """Handler of ticket.customer_replied: score the reply its payload names."""
+    reply_id = (event.payload or {}).get("ticket_event_id")
+    if not reply_id:
+        return
+    for source in customer_texts_read(model="service.ticketevent", ids=[int(reply_id)]):
+        text_sentiment_score(source=source)
 
 
 @dataclass
@@ -141,7 +169,7 @@ def sentiments_rescore(
         keep = [(i, t) for i, t in zip(chunk, texts, strict=True) if t]
         scored = sentiments_score([t for _, t in keep]) if keep else []
         with transaction.atomic():
-            _upsert([_scored(i, got) for (i, _t), got in zip(keep, scored, strict=True)])
+            _upsert([_scored(_source(i), got) for (i, _t), got in zip(keep, scored, strict=True)])
             run.cursor = chunk[-1].pk
             run.done += len(chunk)
             run.save(update_fields=["cursor", "done"])
