@@ -91,5 +91,5 @@ def _result(
     else:
         label = int(np.argmax(p))
         score = float(p[label])
-    shown = model.drivers(x[row], label, mix, DRIVERS_SHOWN, text) if drivers else []
+    shown = model.drivers(x, row, label, mix, DRIVERS_SHOWN, text) if drivers else []
     return Sentiment(model.language, LABELS[label], round(score, 4), shown, model.version)

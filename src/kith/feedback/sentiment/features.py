@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 _WORDS = re.compile(r"[\w']+", re.UNICODE)
@@ -37,11 +38,16 @@ def word_grams(text: str) -> list[str]:
     grams.extend(f"{tokens[i]} {tokens[i + 1]}" for i in range(size - 1))
     grams.extend(f"{tokens[i]} {tokens[i + 1]} {tokens[i + 2]}" for i in range(size - 2))
     for token in tokens:
-        padded = f" {token} "
-        length = len(padded)
-        for n in range(1, 6):
-            grams.extend("~" + padded[i : i + n] for i in range(length - n + 1))
+        grams.extend(_in_word_grams(token))
     return grams
+
+
+@lru_cache(maxsize=200_000)
+def _in_word_grams(token: str) -> tuple[str, ...]:
+    # Words repeat across texts (syllables above all), so their n-grams are computed once.
+    padded = f" {token} "
+    length = len(padded)
+    return tuple("~" + padded[i : i + n] for n in range(1, 6) for i in range(length - n + 1))
 
 
 ANALYZERS: dict[str, Callable[[str], list[str]]] = {

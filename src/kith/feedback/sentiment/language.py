@@ -214,9 +214,7 @@ _EN_COMMON = frozenset(
 )
 
 
-def _is_han(ch: str) -> bool:
-    code = ord(ch)
-    return 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x2FA1F
+_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 
 
 def _vi_marked(word: str) -> bool:
@@ -228,9 +226,9 @@ def _vi_marked(word: str) -> bool:
 def language_detect(text: str) -> str:
     """ "en", "zh" or "vi" for `text`; "en" when nothing points elsewhere (empty, digits only)."""
     text = unicodedata.normalize("NFC", text)
-    han = sum(1 for ch in text if _is_han(ch))
+    han = len(_HAN.findall(text))
     words = _WORD.findall(text.lower())
-    latin = [w for w in words if not any(_is_han(ch) for ch in w)]
+    latin = [w for w in words if not _HAN.search(w)] if han else words
     if han and han >= len(latin):
         return "zh"
     vi = en = 0

@@ -64,32 +64,48 @@ class LanguageModel:
             for expert in meta["experts"]
         ]
         self.router_rows = np.array(meta.get("router_rows", []), dtype=np.intp)
+        # Per expert and label, how much each n-gram moves a text toward that label: the class's
+        # weight less the mean over the expert's classes (for a two-class expert, neutral is
+        # away from both poles). Precomputed so that drivers cost one gather per expert.
+        self.toward: list[np.ndarray] = []
+        for expert in self.experts:
+            cols = self.weights_t[:, expert.rows]
+            per_label = np.empty((len(LABELS), len(vocab)), dtype=np.float32)
+            for label in range(len(LABELS)):
+                hit = np.nonzero(expert.label_index == label)[0]
+                if len(hit):
+                    per_label[label] = cols[:, hit[0]] - cols.mean(axis=1)
+                else:
+                    per_label[label] = -np.abs(cols[:, 0] - cols[:, 1]) / 2
+            self.toward.append(per_label)
 
     def vectorize(self, texts: list[str]) -> sparse.csr_matrix:
         """The feature matrix of `texts` (one row each, n-grams outside the vocabulary dropped)."""
-        index = self.index
+        get = self.index.get
+        analyzer = self.analyzer
         indptr = [0]
         indices: list[int] = []
-        values: list[float] = []
-        tfidf = self.weighting == "tfidf"
-        idf = self.idf
+        counts: list[int] = []
         for text in texts:
-            counts = Counter(index[g] for g in self.analyzer(text) if g in index)
-            cols = list(counts)
-            indices.extend(cols)
-            if tfidf and cols:
-                row = (1.0 + np.log(np.fromiter(counts.values(), np.float32, len(cols)))) * idf[
-                    cols
-                ]
-                row /= float(np.sqrt(row @ row))
-                values.extend(row.tolist())
-            else:
-                values.extend([1.0] * len(cols))
+            for gram, n in Counter(analyzer(text)).items():
+                i = get(gram)
+                if i is not None:
+                    indices.append(i)
+                    counts.append(n)
             indptr.append(len(indices))
-        return sparse.csr_matrix(
-            (np.array(values, dtype=np.float32), np.array(indices, dtype=np.int32), indptr),
-            shape=(len(texts), len(self.vocab)),
+        cols = np.array(indices, dtype=np.int32)
+        if self.weighting == "tfidf":
+            values = (1.0 + np.log(np.array(counts, dtype=np.float32))) * self.idf[cols]
+        else:
+            values = np.ones(len(cols), dtype=np.float32)
+        x = sparse.csr_matrix(
+            (values, cols, np.array(indptr, dtype=np.int64)), shape=(len(texts), len(self.vocab))
         )
+        if self.weighting == "tfidf":
+            norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+            norms[norms == 0] = 1.0
+            x = sparse.csr_matrix(sparse.diags(1.0 / norms.astype(np.float32)) @ x)
+        return x
 
     def probabilities(self, x: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
         """(P(label) per text over LABELS, P(domain) per text over the experts)."""
@@ -106,26 +122,27 @@ class LanguageModel:
         return probs, mix
 
     def drivers(
-        self, x_row: sparse.csr_matrix, label: int, mix: np.ndarray, top: int, text: str = ""
+        self, x: sparse.csr_matrix, row: int, label: int, mix: np.ndarray, top: int, text: str = ""
     ) -> list[str]:
         """The n-grams of one text that pushed it most toward `label`, longest first among
         overlapping ones ("送餐慢" rather than "送餐" and "慢"). Chinese n-grams that overlap in
         `text` are joined into the phrase they cover ("太慢了" + "餐太慢" -> "餐太慢了")."""
-        cols = x_row.indices
+        start, end = x.indptr[row], x.indptr[row + 1]
+        cols, data = x.indices[start:end], x.data[start:end]
         if not len(cols):
             return []
         toward = np.zeros(len(cols), dtype=np.float32)
-        for k, expert in enumerate(self.experts):
-            block = self.weights_t[np.ix_(cols, expert.rows)]
-            hit = np.nonzero(expert.label_index == label)[0]
-            if len(hit):
-                toward += float(mix[k]) * (block[:, hit[0]] - block.mean(axis=1))
-            else:
-                toward -= float(mix[k]) * np.abs(block[:, 0] - block[:, 1]) / 2
-        toward *= x_row.data
-        order = np.argsort(-toward)
+        for k, per_label in enumerate(self.toward):
+            toward += float(mix[k]) * per_label[label, cols]
+        toward *= data
+        keep = top * 6
+        if len(toward) > keep:
+            best = np.argpartition(-toward, keep)[:keep]
+            order = best[np.argsort(-toward[best])]
+        else:
+            order = np.argsort(-toward)
         chosen: list[str] = []
-        for i in order[: top * 6]:
+        for i in order.tolist():
             if toward[i] <= 0:
                 break
             gram = self.vocab[cols[i]]
