@@ -33,18 +33,24 @@ def words(text: str) -> list[str]:
 def word_grams(text: str) -> list[str]:
     """Word 1–3-grams and, marked with "~", character 1–5-grams of each space-padded word."""
     tokens = words(text)
+    grams = token_grams(tokens)
+    for token in tokens:
+        grams.extend(in_word_grams(token))
+    return grams
+
+
+def token_grams(tokens: list[str]) -> list[str]:
+    """Word 1–3-grams of a token list, joined by one space."""
     size = len(tokens)
     grams = list(tokens)
     grams.extend(f"{tokens[i]} {tokens[i + 1]}" for i in range(size - 1))
     grams.extend(f"{tokens[i]} {tokens[i + 1]} {tokens[i + 2]}" for i in range(size - 2))
-    for token in tokens:
-        grams.extend(_in_word_grams(token))
     return grams
 
 
 @lru_cache(maxsize=200_000)
-def _in_word_grams(token: str) -> tuple[str, ...]:
-    # Words repeat across texts (syllables above all), so their n-grams are computed once.
+def in_word_grams(token: str) -> tuple[str, ...]:
+    """Character 1–5-grams of " token ", marked with "~" (cached: words repeat across texts)."""
     padded = f" {token} "
     length = len(padded)
     return tuple("~" + padded[i : i + n] for n in range(1, 6) for i in range(length - n + 1))

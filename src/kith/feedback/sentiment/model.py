@@ -21,7 +21,14 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from kith.feedback.sentiment.features import ANALYZERS, gram_display
+from kith.feedback.sentiment.features import (
+    ANALYZERS,
+    gram_display,
+    in_word_grams,
+    token_grams,
+    word_grams,
+    words,
+)
 
 LABELS = ("negative", "neutral", "positive")
 
@@ -50,6 +57,7 @@ class LanguageModel:
         self.analyzer = ANALYZERS[meta["analyzer"]]
         # Word n-grams read better as drivers than the character n-grams inside words.
         self.words_shown = meta["analyzer"] != "zh"
+        self._word_columns: dict[str, list[int]] = {}  # token -> its in-word n-grams' columns
         self.vocab = vocab
         self.index = {gram: i for i, gram in enumerate(vocab)}
         # Column-major so that the columns of a text's n-grams are cheap to gather.
@@ -86,12 +94,24 @@ class LanguageModel:
         indptr = [0]
         indices: list[int] = []
         counts: list[int] = []
+        by_word = analyzer is word_grams
         for text in texts:
-            for gram, n in Counter(analyzer(text)).items():
-                i = get(gram)
-                if i is not None:
-                    indices.append(i)
-                    counts.append(n)
+            if by_word:
+                # Same counts as Counter(word_grams(text)) mapped to columns, with each word's
+                # in-word n-gram columns looked up once per model (words repeat).
+                tokens = words(text)
+                columns = [i for i in map(get, token_grams(tokens)) if i is not None]
+                for token in tokens:
+                    columns.extend(self._word_columns_of(token))
+                counted = Counter(columns)
+                indices.extend(counted)
+                counts.extend(counted.values())
+            else:
+                for gram, n in Counter(analyzer(text)).items():
+                    i = get(gram)
+                    if i is not None:
+                        indices.append(i)
+                        counts.append(n)
             indptr.append(len(indices))
         cols = np.array(indices, dtype=np.int32)
         if self.weighting == "tfidf":
@@ -106,6 +126,15 @@ class LanguageModel:
             norms[norms == 0] = 1.0
             x = sparse.csr_matrix(sparse.diags(1.0 / norms.astype(np.float32)) @ x)
         return x
+
+    def _word_columns_of(self, token: str) -> list[int]:
+        found = self._word_columns.get(token)
+        if found is None:
+            get = self.index.get
+            found = [i for i in map(get, in_word_grams(token)) if i is not None]
+            if len(self._word_columns) < 500_000:
+                self._word_columns[token] = found
+        return found
 
     def probabilities(self, x: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
         """(P(label) per text over LABELS, P(domain) per text over the experts)."""
