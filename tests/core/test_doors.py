@@ -32,6 +32,7 @@ KITH_MODULES = (
     "products",
     "orders",
     "tickets",
+    "feedback",
     "imports",
 )
 BEFORE = {
@@ -91,6 +92,7 @@ def test_url_module_page_and_nav_entry(users, web_for):
         "Deals",
         "Orders",
         "Tickets",
+        "Feedback",
         "Campaigns (soon)",
         "Insights",
         "Stamps",
@@ -114,6 +116,7 @@ def test_record_panel_is_on_the_contact_page(users, web_for):
         "contact-sales-panel",
         "contact-insights-panel",
         "contact-tickets-panel",
+        "contact-sentiment-panel",
         "contact-tasks-panel",
         "contact-duplicates-panel",
         "contact-stamps-panel",
