@@ -136,6 +136,7 @@ def test_record_panel_is_on_the_contact_page(users, web_for):
         "contact-insights-panel",
         "contact-tickets-panel",
         "contact-loyalty-panel",
+        "contact-sentiment-panel",
         "contact-tasks-panel",
         "contact-duplicates-panel",
         "contact-stamps-panel",

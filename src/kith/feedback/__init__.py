@@ -1,0 +1,1 @@
+"""Feedback: surveys, answers and the sentiment of every customer text."""

@@ -1,4 +1,5 @@
-"""Feedback: surveys (NPS, CSAT, CES, custom) on every channel, answers, closing the loop."""
+"""Feedback: surveys (NPS, CSAT, CES, custom) on every channel, answers, closing the loop, and
+the sentiment of every customer text."""
 
 from datetime import timedelta
 
@@ -30,7 +31,9 @@ class FeedbackConfig(KithAppConfig):
     )
     record_panels = (
         RecordPanel("company", "company-feedback-panel", _("Feedback"), "side", order=45),
+        RecordPanel("contact", "contact-sentiment-panel", _("Sentiment"), "side", order=45),
     )
+    cli_commands = ("kith.cli.sentiment:register",)
     demo_loaders = (DemoLoader("kith.demo.feedback:demo_feedback_load", order=35),)
     personal_data = ("kith.feedback.personal_data",)
 
@@ -39,6 +42,10 @@ class FeedbackConfig(KithAppConfig):
         from kith.core.schedules import schedule_register
         from kith.engagement.timeline import timeline_source_register
         from kith.feedback import handlers, selectors, tasks
+        from kith.feedback.services.sentiment import (
+            interaction_event_handle,
+            ticket_reply_event_handle,
+        )
 
         timeline_source_register(
             kind="survey", label=_("Survey answers"), fetch=selectors.responses_for_timeline
@@ -72,4 +79,14 @@ class FeedbackConfig(KithAppConfig):
             name="feedback.relationship_surveys",
             every=timedelta(days=1),
             task=tasks.relationship_surveys_send_task,
+        )
+        event_handler_register(
+            name="feedback.sentiment_of_interaction",
+            events={"email.received", "interaction.logged"},
+            handler=interaction_event_handle,
+        )
+        event_handler_register(
+            name="feedback.sentiment_of_ticket_reply",
+            events={"ticket.customer_replied"},
+            handler=ticket_reply_event_handle,
         )

@@ -236,6 +236,10 @@ def audience_export_report(*, export: Any) -> ExposureReport:
         converted_holdout=sum(pk in bought for pk in holdout),
         currency=currency,
     )
+    import numpy as np
+
+    from kith.marketing.lift import conversion_lift, revenue_lift
+
     report.conversion = conversion_lift(
         converted_t=report.converted_exposed, n_t=len(exposed),
         converted_c=report.converted_holdout, n_c=len(holdout),

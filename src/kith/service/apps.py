@@ -37,11 +37,13 @@ class ServiceConfig(KithAppConfig):
         from kith.core.schedules import schedule_register
         from kith.engagement.mail import inbound_mail_handler_register
         from kith.engagement.records import record_kind_register
+        from kith.engagement.texts import customer_text_register
         from kith.engagement.timeline import timeline_source_register
         from kith.service import selectors, services, tasks
         from kith.service.mail import support_mail_handle
 
         record_kind_register(model="service.ticket", get=selectors.ticket_ref)
+        customer_text_register(model="service.ticketevent", read=selectors.ticket_replies_read)
         inbound_mail_handler_register(purpose="support", handler=support_mail_handle)
 
         timeline_source_register(

@@ -26,6 +26,7 @@ from kith.core.pagination import Ordering, Page, paginate
 from kith.customers.models import Company, Contact
 from kith.engagement.records import RecordRef
 from kith.engagement.selectors import duration_words
+from kith.engagement.texts import CustomerText
 from kith.engagement.timeline import TimelineCursor, TimelineItem
 from kith.identity.access import visible_to
 from kith.identity.models import User
@@ -410,3 +411,25 @@ def ticket_ref(*, user: User, record_id: int) -> RecordRef:
         contact_id=contact_id,
         company_id=company_id,
     )
+
+
+def ticket_replies_read(ids: list[int]) -> list[CustomerText]:
+    """Customer replies (TicketEvent kind customer_reply) by id, as engagement's CustomerText,
+    for the apps above to read (kith.engagement.texts); system-side, no user filter."""
+    rows = (
+        TicketEvent.objects.filter(pk__in=ids, kind=TicketEvent.Kind.CUSTOMER_REPLY)
+        .select_related("ticket")
+        .only("id", "new_value", "at", "ticket__contact_id", "ticket__owner_id", "ticket__team_id")
+    )
+    return [
+        CustomerText(
+            model="service.ticketevent",
+            id=e.pk,
+            text=e.new_value,
+            at=e.at,
+            contact_id=e.ticket.contact_id,
+            owner_id=e.ticket.owner_id,
+            team_id=e.ticket.team_id,
+        )
+        for e in rows
+    ]

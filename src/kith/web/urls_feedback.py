@@ -1,11 +1,18 @@
 """Pages of feedback: surveys (builder, detail, QR code), answers, the dashboard, the CSV export,
-the company panel, and the public survey pages (per-recipient link, public link / QR)."""
+the company panel, the public survey pages (per-recipient link, public link / QR), and the
+sentiment themes and the contact's sentiment panel."""
 
 from django.urls import path
 
-from kith.web.views import feedback
+from kith.web.views import feedback, feedback_sentiment
 
 urlpatterns = [
+    path("feedback/themes/", feedback_sentiment.sentiment_themes_page, name="sentiment-themes"),
+    path(
+        "contacts/<int:contact_id>/sentiment/",
+        feedback_sentiment.contact_sentiment_panel,
+        name="contact-sentiment-panel",
+    ),
     path("feedback/", feedback.survey_list, name="survey-list"),
     path("feedback/new/", feedback.survey_create, name="survey-create"),
     path("feedback/dashboard/", feedback.feedback_dashboard, name="feedback-dashboard"),

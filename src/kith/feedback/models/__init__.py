@@ -1,5 +1,7 @@
-"""Feedback's data, one module per concept: surveys, their requests and responses (surveys)."""
+"""Feedback's data, one module per concept: surveys, their requests and responses (surveys); the
+sentiment of customer texts and its rescoring runs (sentiment)."""
 
+from kith.feedback.models.sentiment import RescoreRun, TextSentiment
 from kith.feedback.models.surveys import (
     FollowUp,
     Question,
@@ -12,8 +14,10 @@ from kith.feedback.models.surveys import (
 __all__ = [
     "FollowUp",
     "Question",
+    "RescoreRun",
     "Survey",
     "SurveyAnswer",
     "SurveyRequest",
     "SurveyResponse",
+    "TextSentiment",
 ]

@@ -1,6 +1,7 @@
 """Writes of feedback, one module per concept: building surveys (surveys), answering through
 signed links (responses), sending by email, link and QR code (sending), surveys sent by domain
-events and schedules (triggers) and the follow-ups that close the loop (follow_ups).
+events and schedules (triggers), the follow-ups that close the loop (follow_ups) and the
+sentiment of customer texts (sentiment: its functions are imported from there).
 
 Surveys are records of the access module "feedback" (owner/team); a response's owner and team
 are its contact's, so `visible_to(..., module="feedback")` gates answers, dashboards and

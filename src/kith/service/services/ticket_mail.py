@@ -102,7 +102,10 @@ def support_email_file(
             target.save()
             TicketEvent.objects.bulk_create(events)
             event_record(
-                name="ticket.customer_replied", record=target, payload={"channel": "email"}
+                name="ticket.customer_replied",
+                record=target,
+                # The reply's id, so that a higher app can read its text (kith.engagement.texts).
+                payload={"channel": "email", "ticket_event_id": events[0].pk},
             )
             for moved in events[1:]:
                 ticket_status_event_record(target, moved)

@@ -1,0 +1,143 @@
+"""`kith sentiment`: score the texts of a CSV file (no database), or rescore what Kith holds.
+
+    kith sentiment --input FILE.csv --text-column COL [--language auto|en|zh|vi] [--json]
+    kith sentiment rescore [--batch N] [--restart]
+
+Thin: read the file, call kith.feedback.sentiment (file mode) or the feedback service (rescore).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+err = Console(stderr=True)
+BATCH = 1000
+
+sentiment_app = typer.Typer(
+    name="sentiment",
+    help="Sentiment of customer text (English, Chinese, Vietnamese).",
+    invoke_without_command=True,
+)
+
+
+def _rows(path: Path, column: str) -> Iterator[list[tuple[int, str]]]:
+    """Batches of (data row number from 1, text) of `column`."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if column not in (reader.fieldnames or []):
+            found = ", ".join(reader.fieldnames or []) or "none"
+            raise ValueError(
+                f"--text-column: {path.name} has no column {column!r} (columns: {found})"
+            )
+        batch: list[tuple[int, str]] = []
+        for number, row in enumerate(reader, start=1):
+            batch.append((number, row.get(column) or ""))
+            if len(batch) == BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+@sentiment_app.callback()
+def sentiment(
+    ctx: typer.Context,
+    input: Annotated[
+        Path | None, typer.Option("--input", help="CSV file with a header row.")
+    ] = None,
+    text_column: Annotated[
+        str | None, typer.Option("--text-column", help="The column holding the text.")
+    ] = None,
+    language: Annotated[
+        str, typer.Option("--language", help="auto (detect per row), en, zh or vi.")
+    ] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score every row of a CSV file: label positive / neutral / negative and its probability."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if input is None or text_column is None:
+        err.print(
+            "--input and --text-column are needed (or a command: rescore)",
+            style="red",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    from kith.feedback.sentiment import LANGUAGES, sentiments_score
+
+    if language != "auto" and language not in LANGUAGES:
+        err.print(f"--language: auto, {', '.join(LANGUAGES)}; not {language!r}", style="red")
+        raise typer.Exit(2)
+    results = []
+    try:
+        for batch in _rows(input, text_column):
+            scored = sentiments_score([t for _, t in batch], language=language, drivers=not as_json)
+            for (number, _text), got in zip(batch, scored, strict=True):
+                results.append((number, got))
+    except FileNotFoundError as exc:
+        err.print(f"{input}: no such file", style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        err.print(str(exc), style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        payload = {
+            "results": [
+                {"row": n, "language": s.language, "label": s.label, "score": s.score}
+                for n, s in results
+            ]
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"Sentiment of {input.name}")
+    for name in ("row", "language", "label", "score", "drivers"):
+        table.add_column(name)
+    for n, s in results:
+        table.add_row(str(n), s.language, s.label, f"{s.score:.2f}", ", ".join(s.drivers))
+    Console().print(table)
+
+
+@sentiment_app.command()
+def rescore(
+    batch: Annotated[int, typer.Option(help="Texts scored per transaction.")] = 500,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Start over instead of resuming the last run.")
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option(help="Stop after this many texts (resume later).")
+    ] = None,
+) -> None:
+    """Rescore every stored customer text with the shipped models; resumes an unfinished run."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from kith.feedback.services.sentiment import sentiments_rescore
+
+    if batch < 1:
+        err.print("--batch: at least 1", style="red")
+        raise typer.Exit(2)
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("Scoring texts", total=None)
+
+        def progress(step) -> None:
+            bar.update(task, completed=step.done, total=step.total)
+
+        run = sentiments_rescore(batch=batch, restart=restart, progress=progress, limit=limit)
+    state = "finished" if run.finished_at else "stopped; run again to resume"
+    Console().print(f"{run.done} of {run.total} texts scored ({state}).", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `kith sentiment …` to the `kith` app."""
+    app.add_typer(sentiment_app)
