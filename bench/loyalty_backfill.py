@@ -132,6 +132,9 @@ def main() -> None:
                         ["contact loyalty panel (request)", "p95 ms (target 20)", panel_ms["p95_ms"]],
                     ],
                 ),
+                "",
+                f"Measured at {lines:,} lines; the 10M figure is a linear extrapolation, an estimate"
+                " only (run with --customers 1000000 --lines 10000000 for the issue's size).",
             ]
         )  # fmt: skip
         harness.section_write(f"Loyalty backfill: {args.db} (bench/loyalty_backfill.py)", body)

@@ -88,6 +88,8 @@ def test_the_dashboard_and_member_list(
     assert "data-liability>0.20 USD<" in html  # 20 points of 1 cent
     assert "data-rate>83%<" in html
     assert "vendor/chartjs/chart.umd.min.js" in html and "loyalty-chart-data" in html
+    assert '<td>Silver</td><td class="numeric">200</td><td class="numeric">150</td>' in html
+    assert '<td>$5 off</td><td>voucher</td><td class="numeric">100</td>' in html
     for i in range(4):
         contact = make_contact(by=users.rep_a, full_name=f"M {i}")
         services.membership_enrol(

@@ -15,15 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db import transaction
-from django.db.models import F, Sum
+from django.db import connection, transaction
+from django.db.models import Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from kith.loyalty.models import Membership, PointsEntry, Programme, Tier
 from kith.loyalty.services.earning import OrderFact, Rules, order_base_points
-from kith.loyalty.services.ledger import credit_expiry
-from kith.loyalty.services.members import referral_code_new
+from kith.loyalty.services.ledger import months_add
+from kith.loyalty.services.members import referral_codes_new
 
 
 @dataclass
@@ -84,9 +84,11 @@ def _programme_chunk(programme: Programme, facts: list[OrderFact], result: Backf
                 joined_at=at,
                 tier=entry_tier,
                 tier_since=at if entry_tier else None,
-                referral_code=referral_code_new(),
+                referral_code=code,
             )
-            for contact_id, at in first_at.items()
+            for (contact_id, at), code in zip(
+                first_at.items(), referral_codes_new(len(first_at)), strict=True
+            )
         ]
         Membership.objects.bulk_create(new, batch_size=1000)
         members.update(
@@ -114,6 +116,7 @@ def _programme_chunk(programme: Programme, facts: list[OrderFact], result: Backf
         for row in rows:
             earned_day[(row["membership_id"], row["day"])] += int(row["total"])
     rules = Rules.of(programme.pk)
+    months = programme.expiry_months
     entries: list[PointsEntry] = []
     gains: dict[int, int] = defaultdict(int)
     counts: dict[int, int] = defaultdict(int)
@@ -138,15 +141,21 @@ def _programme_chunk(programme: Programme, facts: list[OrderFact], result: Backf
                 spend_minor=fact.total_minor,
                 tier_points=points,
                 at=fact.at,
-                expires_at=credit_expiry(membership, fact.at),
+                expires_at=months_add(fact.at, months) if months else None,
             )
         )
         gains[membership.pk] += points
         counts[membership.pk] += 1
     PointsEntry.objects.bulk_create(entries, batch_size=2000)
-    for membership_id, gain in gains.items():
-        Membership.objects.filter(pk=membership_id).update(
-            balance=F("balance") + gain, version=F("version") + counts[membership_id]
+    # One prepared UPDATE run for every member (executemany): Django's bulk_update builds a
+    # CASE per batch that costs quadratic time in the batch; the rows are locked already.
+    quote = connection.ops.quote_name
+    table = quote(Membership._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET {quote('balance')} = {quote('balance')} + %s, "  # noqa: S608
+            f"{quote('version')} = {quote('version')} + %s WHERE {quote('id')} = %s",
+            [(gain, counts[pk], pk) for pk, gain in gains.items()],
         )
     result.earned += len(entries)
     result.points += sum(gains.values())

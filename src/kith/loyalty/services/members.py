@@ -48,6 +48,20 @@ def referral_code_new() -> str:
             return code
 
 
+def referral_codes_new(count: int) -> list[str]:
+    """`count` distinct referral codes no membership has (one query per batch of draws)."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        draw = {code_make(8) for _ in range(count - len(codes))} - codes
+        taken = set(
+            Membership.objects.filter(referral_code__in=draw).values_list(
+                "referral_code", flat=True
+            )
+        )
+        codes |= draw - taken
+    return list(codes)
+
+
 def membership_join(
     *, programme: Programme, contact_id: int, at: datetime, language: str = ""
 ) -> tuple[Membership, bool]:

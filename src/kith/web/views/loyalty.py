@@ -41,6 +41,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         board = selectors.programme_dashboard(user=request.user, programme_id=programme.pk)
         context["board"] = board
         context["advocates"] = selectors.top_advocates(user=request.user, programme_id=programme.pk)
+        context["tiers"] = selectors.tiers_list(user=request.user, programme_id=programme.pk)
+        context["rewards"] = selectors.rewards_list(user=request.user, programme_id=programme.pk)
         context["chart"] = {
             "months": [m["month"] for m in board.months],
             "issued": [m["issued"] for m in board.months],
