@@ -4,6 +4,7 @@ follow-ups) and the answers list, through the API, at that size.
 
     uv run python bench/feedback_scale.py --db sqlite --answers 200000
     uv run python bench/feedback_scale.py --db postgres --answers 200000
+    uv run python bench/feedback_scale.py --db sqlite --answers 200000 --reuse   # measure again
 
 Uses bench/harness.py's throw-away databases. Requests go through Django's test Client with a
 Bearer token, as an admin (scope all) and as a rep (scope team). Prints p50/p95 per case and
@@ -110,12 +111,22 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--answers", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument(
+        "--reuse", action="store_true",
+        help="SQLite only: measure the database a previous run loaded (same --answers) again",
+    )  # fmt: skip
     args = parser.parse_args()
     name = f"feedback_{args.db}_{args.answers}"
+    path = harness.RESULTS / f"{name}.sqlite3"
+    reuse = args.db == "sqlite" and args.reuse and path.exists()
     machine = harness.Load()
-    with harness.database(args.db, sqlite_path=harness.RESULTS / f"{name}.sqlite3"):
-        loaded = load(args.answers)
-        print(f"loaded in {loaded['load_seconds']} s; measuring", flush=True)
+    with harness.database(args.db, sqlite_path=path, fresh=not reuse):
+        if reuse:
+            loaded: dict = {"answers": args.answers, "reused": True}
+            print(f"reusing {path}; measuring", flush=True)
+        else:
+            loaded = load(args.answers)
+            print(f"loaded in {loaded['load_seconds']} s; measuring", flush=True)
         loaded["loadavg_before_measuring"] = list(harness.loadavg())
         rows = measure(args.requests)
         loaded["loadavg_after_measuring"] = list(harness.loadavg())

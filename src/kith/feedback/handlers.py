@@ -14,12 +14,18 @@ def _contact_of(model: str, object_id: int) -> int | None:
     """The contact a scored record is about, for the records of this layer and below."""
     if model == "customers.contact":
         return object_id
-    rows = {"engagement.interaction": Interaction, "feedback.surveyresponse": SurveyResponse}
-    source = rows.get(model)
-    if source is None:
+    contact_id: int | None
+    if model == "engagement.interaction":
+        contact_id = (
+            Interaction.objects.filter(pk=object_id).values_list("contact_id", flat=True).first()
+        )
+    elif model == "feedback.surveyresponse":
+        contact_id = (
+            SurveyResponse.objects.filter(pk=object_id).values_list("contact_id", flat=True).first()
+        )
+    else:
         return None
-    found = source.objects.filter(pk=object_id).values_list("contact_id", flat=True).first()
-    return int(found) if found is not None else None
+    return int(contact_id) if contact_id is not None else None
 
 
 def ticket_resolved_handle(event: DomainEvent) -> None:

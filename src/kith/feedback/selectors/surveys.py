@@ -19,7 +19,7 @@ from kith.engagement.timeline import TimelineCursor, TimelineItem
 from kith.feedback import scores
 from kith.feedback.models import FollowUp, Survey, SurveyRequest, SurveyResponse
 from kith.identity.access import require, visible_to
-from kith.identity.models import User
+from kith.identity.models import Team, User
 
 
 def _surveys(user: User) -> QuerySet[Survey]:
@@ -186,30 +186,44 @@ def score_report(
         answered = answered.filter(survey_id=survey_id)
     rows = answered.filter(submitted_at__gte=start, submitted_at__lt=end)
     before = answered.filter(submitted_at__gte=start - (end - start), submitted_at__lt=start)
-    total = scores.summarise_counts(kind, _grouped(rows, "kind").get(kind, {}))
     previous = scores.summarise_counts(kind, _grouped(before, "kind").get(kind, {}))
+    # One scan of the period: counts per (period, team, agent, channel, score), folded here.
     trunc = TruncMonth("submitted_at") if period == "month" else TruncWeek("submitted_at")
+    cells: list[Any] = list(
+        rows.annotate(p=trunc)
+        .values("p", "team_id", "agent_id", "channel", "score")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    folded: dict[str, dict[Any, dict[int, int]]] = {
+        "all": defaultdict(dict), "p": defaultdict(dict), "team_id": defaultdict(dict),
+        "agent_id": defaultdict(dict), "channel": defaultdict(dict),
+    }  # fmt: skip
+    for cell in cells:
+        for key in folded:
+            counts = folded[key][None if key == "all" else cell[key]]
+            score = int(cell["score"])
+            counts[score] = counts.get(score, 0) + int(cell["n"])
+    total = scores.summarise_counts(kind, folded["all"].get(None, {}))
     points = [
         PeriodPoint(
             at.strftime("%Y-%m" if period == "month" else "%Y-%m-%d"),
             scores.summarise_counts(kind, counts),
         )
-        for at, counts in sorted(_grouped(rows.annotate(p=trunc), "p").items())
-        if at is not None
+        for at, counts in sorted(
+            (at, counts) for at, counts in folded["p"].items() if at is not None
+        )
     ]
-    teams = dict(rows.values_list("team_id", "team__name").distinct().order_by())
+    teams = dict(Team.objects.filter(pk__in=list(folded["team_id"])).values_list("pk", "name"))
     agents = dict(
-        rows.filter(agent__isnull=False)
-        .values_list("agent_id", "agent__username")
-        .distinct()
-        .order_by()
+        User.objects.filter(pk__in=list(folded["agent_id"])).values_list("pk", "username")
     )
     channels = dict(SurveyRequest.Channel.choices)
 
     def group(key: str, labels: dict[Any, Any], none: str) -> list[GroupRow]:
         out = [
             GroupRow(str(labels.get(k) or none), scores.summarise_counts(kind, c))
-            for k, c in _grouped(rows, key).items()
+            for k, c in folded[key].items()
             if key != "agent_id" or k is not None
         ]
         return sorted(out, key=lambda g: g.label)
