@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from kith.insights.engine.forecast_mc import (
+    backtest_summary,
     cells_group,
     distribution_summary,
     in_period_probability,
@@ -104,3 +105,38 @@ def test_in_period_probability_from_the_slip_history() -> None:
     assert got[0] == pytest.approx(5 / 8)  # 30 days of margin
     assert got[1] == 0  # it would have to close 10 days early
     assert got[2] == 0 and got[3] == pytest.approx(2 / 8)
+
+
+def test_synthetic_backtest_p10_p90_covers_about_eighty_percent() -> None:
+    """Periods whose deals really win with the forecast's probabilities: the actual falls in
+    P10–P90 about 80 % of the time, and the median is no worse than the weighted sum."""
+    rng = np.random.default_rng(2026)
+    rows: dict[str, list[float]] = {k: [] for k in ("actual", "weighted", "p10", "p50", "p90")}
+    for period in range(300):
+        n = int(rng.integers(30, 80))
+        amounts = rng.lognormal(8, 1.2, n)
+        probs = rng.beta(2, 3, n)
+        samples = revenue_simulate(amounts=amounts, probabilities=probs, draws=2000, seed=period)
+        dist = distribution_summary(samples[:, 0])
+        rows["actual"].append(float(amounts @ (rng.uniform(size=n) < probs)))
+        rows["weighted"].append(weighted_sum(amounts, probs))
+        rows["p10"].append(dist.p10)
+        rows["p50"].append(dist.p50)
+        rows["p90"].append(dist.p90)
+    summary = backtest_summary(**rows)
+    assert summary["periods"] == 300
+    assert 0.75 <= summary["coverage"] <= 0.85, summary
+    assert summary["mape_mc"] <= summary["mape_weighted"] + 0.02
+
+
+def test_backtest_summary_by_hand() -> None:
+    got = backtest_summary(
+        actual=[100.0, 0.0, 200.0],
+        weighted=[110.0, 5.0, 150.0],
+        p10=[90.0, 0.0, 210.0],
+        p50=[100.0, 2.0, 250.0],
+        p90=[120.0, 10.0, 300.0],
+    )
+    assert got["mape_weighted"] == pytest.approx((0.1 + 0.25) / 2)
+    assert got["mape_mc"] == pytest.approx((0.0 + 0.25) / 2)
+    assert got["coverage"] == pytest.approx(2 / 3)

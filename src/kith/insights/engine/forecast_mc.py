@@ -169,3 +169,34 @@ def in_period_probability(
         else:
             out[i] = np.searchsorted(slips, margin, side="right") / slips.size
     return out
+
+
+def backtest_summary(
+    *,
+    actual: object,
+    weighted: object,
+    p10: object,
+    p50: object,
+    p90: object,
+) -> dict[str, float | int | None]:
+    """Per past period what each method said at its start against what closed: the mean
+    absolute percentage error of the weighted sum and of the Monte Carlo median (periods that
+    closed nothing are left out of both), and the share of periods whose actual fell inside
+    P10–P90 (bounds included)."""
+    a = _as_float(actual, "actual")
+    w, lo, mid, hi = (
+        _as_float(v, n)
+        for v, n in ((weighted, "weighted"), (p10, "p10"), (p50, "p50"), (p90, "p90"))
+    )
+    if not a.size:
+        return {"periods": 0, "mape_weighted": None, "mape_mc": None, "coverage": None}
+    some = a > 0
+    mape_w = float(np.mean(np.abs(w[some] - a[some]) / a[some])) if some.any() else None
+    mape_mc = float(np.mean(np.abs(mid[some] - a[some]) / a[some])) if some.any() else None
+    inside = (a >= lo) & (a <= hi)
+    return {
+        "periods": int(a.size),
+        "mape_weighted": mape_w,
+        "mape_mc": mape_mc,
+        "coverage": float(inside.mean()),
+    }
