@@ -35,8 +35,8 @@ class SalesConfig(KithAppConfig):
             },
         ),
     }
-    api_routers = ("kith.api.sales:router",)
-    url_modules = ("kith.web.urls_sales",)
+    api_routers = ("kith.api.sales:router", "kith.api.sales.forecasting:router")
+    url_modules = ("kith.web.urls_sales", "kith.web.urls_salesforce")
     nav_entries = (
         NavEntry("leads", _("Leads"), "lead-list", order=40, url_prefixes=("lead", "form")),
         NavEntry(

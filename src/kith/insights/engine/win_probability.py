@@ -176,13 +176,15 @@ def win_train(closed: pl.DataFrame, *, test_share: float = 0.25) -> WinModel:
     p_stage = _stage_default(test)
     curve, ece = reliability(y_test, p_model)
     curve_stage, ece_stage = reliability(y_test, p_stage)
-    metrics = {
+    loss = float(log_loss(y_test, p_model, labels=[0, 1]))
+    loss_stage = float(log_loss(y_test, p_stage, labels=[0, 1]))
+    metrics: dict[str, Any] = {
         "closed": n,
         "won": wins,
         "train": cut,
         "test": n - cut,
-        "log_loss": float(log_loss(y_test, p_model, labels=[0, 1])),
-        "log_loss_stage": float(log_loss(y_test, p_stage, labels=[0, 1])),
+        "log_loss": loss,
+        "log_loss_stage": loss_stage,
         "auc": float(roc_auc_score(y_test, p_model)),
         "auc_stage": float(roc_auc_score(y_test, p_stage)),
         "ece": ece,
@@ -190,7 +192,7 @@ def win_train(closed: pl.DataFrame, *, test_share: float = 0.25) -> WinModel:
         "reliability": curve,
         "reliability_stage": curve_stage,
     }
-    if metrics["log_loss"] >= metrics["log_loss_stage"]:
+    if loss >= loss_stage:
         return WinModel(kind="stage_defaults", reason="no_better_than_stages", metrics=metrics)
     final = _fit(ordered, labels)
     final.metrics = metrics

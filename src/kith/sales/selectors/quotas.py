@@ -143,7 +143,7 @@ def attainments(quotas: list[Quota], *, today: date | None = None) -> list[Attai
         team_acts: dict[Any, int] = {}
         if reps:
             for row in (
-                won.filter(owner_id__in=[q.owner_id for q in reps])
+                won.filter(owner_id__in=[q.owner_id for q in reps if q.owner_id is not None])
                 .values("owner_id", "currency")
                 .annotate(total=Sum("amount_minor"), n=Count("id"))
                 .order_by()
@@ -157,14 +157,17 @@ def attainments(quotas: list[Quota], *, today: date | None = None) -> list[Attai
                 .order_by()
             )
         if teams:
-            team_ids = [q.team_id for q in teams]
-            for row in (
+            team_ids = [q.team_id for q in teams if q.team_id is not None]
+            for team_row in (
                 won.filter(team_id__in=team_ids)
                 .values("team_id", "currency")
                 .annotate(total=Sum("amount_minor"), n=Count("id"))
                 .order_by()
             ):
-                team_won[(row["team_id"], row["currency"])] = (row["total"] or 0, row["n"])
+                team_won[(team_row["team_id"], team_row["currency"])] = (
+                    team_row["total"] or 0,
+                    team_row["n"],
+                )
             team_acts = dict(
                 acts.filter(owner__team_id__in=team_ids)
                 .values("owner__team_id")
