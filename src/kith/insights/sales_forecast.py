@@ -158,7 +158,10 @@ def forecast_probabilistic(
     run = WinModelRun.objects.order_by("-fitted_at").first()
     last_day = end - timedelta(days=1)
     q = in_period_probability(
-        expected_close=[r["expected_close"] for r in open_rows], end=last_day, slips_days=_slips()
+        expected_close=[r["expected_close"] for r in open_rows],
+        end=last_day,
+        slips_days=_slips(),
+        as_of=max(today, start),
     )
     cells: dict[tuple[Any, Any, Any], int] = {}
 
@@ -339,7 +342,7 @@ def forecast_backtest(
         expected = [r["expected_close"] for r in open_then]
         in_period = np.array([bool(e and start <= e < end) for e in expected])
         q = in_period_probability(
-            expected_close=expected, end=end - timedelta(days=1), slips_days=slips
+            expected_close=expected, end=end - timedelta(days=1), slips_days=slips, as_of=start
         )
         weighted = float((amounts * p)[in_period].sum()) if amounts.size else 0.0
         samples = revenue_simulate(

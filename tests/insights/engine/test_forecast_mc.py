@@ -140,3 +140,15 @@ def test_backtest_summary_by_hand() -> None:
     assert got["mape_weighted"] == pytest.approx((0.1 + 0.25) / 2)
     assert got["mape_mc"] == pytest.approx((0.0 + 0.25) / 2)
     assert got["coverage"] == pytest.approx(2 / 3)
+
+
+def test_an_overdue_deal_is_judged_among_deals_that_slipped_as_far() -> None:
+    slips = [-5, 0, 5, 10, 20, 40, 60, 90]
+    end, as_of = date(2026, 3, 31), date(2026, 3, 1)
+    expected = [date(2026, 2, 19), date(2025, 6, 1), date(2026, 3, 20)]
+    got = in_period_probability(expected_close=expected, end=end, slips_days=slips, as_of=as_of)
+    # 10 days late on as_of: of the 5 slips ≥ 10, those ≤ 40 (10, 20, 40) close by the end.
+    assert got[0] == pytest.approx(3 / 5)
+    assert got[1] == 0  # 273 days late: beyond every slip seen, stalled
+    # Not due yet: slips ≥ -19 are all 8, and ≤ 11 are -5, 0, 5, 10.
+    assert got[2] == pytest.approx(4 / 8)

@@ -15,7 +15,6 @@ from kith.api.auth import ApiRequest
 from kith.api.schemas import ERRORS
 from kith.core.errors import FieldError
 from kith.identity.access import require
-from kith.insights.sales_forecast import forecast_backtest, forecast_probabilistic
 from kith.insights.win_models import WinModelRun
 from kith.sales.selectors.quotas import leaderboard, quota_get, quota_list
 from kith.sales.services.quotas import quota_delete, quota_set
@@ -143,6 +142,9 @@ class ForecastParams(Schema):
 
 @router.get("/sales/forecast/probabilistic", response={200: ForecastOut, **ERRORS})
 def forecast(request: ApiRequest, params: Query[ForecastParams]) -> Any:
+    # The simulation needs NumPy: loaded on first use, not when the URLs load.
+    from kith.insights.sales_forecast import forecast_probabilistic
+
     require(request.auth, "deals", "read")
     return forecast_probabilistic(
         user=request.auth,
@@ -176,6 +178,9 @@ class BacktestOut(Schema):
 
 @router.get("/sales/forecast/backtest", response={200: BacktestOut, **ERRORS})
 def backtest(request: ApiRequest, period: str = "month", periods: int = 6) -> Any:
+    # The simulation needs NumPy: loaded on first use, not when the URLs load.
+    from kith.insights.sales_forecast import forecast_backtest
+
     require(request.auth, "deals", "read")
     periods = max(1, min(24, periods))
     rows, summary = forecast_backtest(user=request.auth, period=_period(period), periods=periods)

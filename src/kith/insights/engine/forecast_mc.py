@@ -157,12 +157,19 @@ def weighted_sum(amounts: object, probabilities: object) -> float:
 
 
 def in_period_probability(
-    *, expected_close: list[date | None], end: date, slips_days: object | None = None
+    *,
+    expected_close: list[date | None],
+    end: date,
+    slips_days: object | None = None,
+    as_of: date | None = None,
 ) -> FloatArray:
-    """Per open deal, the chance it closes by the period's end (the deal is open now, so it
-    cannot close before the period started): with the base's history of slips (actual − expected
-    close, in days, of closed deals) the empirical share of slips ≤ end − expected close;
-    without history, 1 when the expected close is by the end, else 0. No expected close: 0."""
+    """Per open deal, the chance it closes by `end` (the period's last day) given that it is
+    still open on `as_of` (default: it may close any time up to `end`). With the base's history
+    of slips (actual − expected close, in days, of won deals) it is the empirical
+    P(slip ≤ end − expected | slip ≥ as_of − expected): a deal already overdue is judged among
+    the deals that slipped at least as far, and one overdue beyond every slip seen gets 0 (it
+    has stalled). Without history: 1 when the expected close is by the end, else 0. No
+    expected close: 0."""
     slips = None if slips_days is None else np.sort(_as_float(slips_days, "slips_days"))
     out = np.zeros(len(expected_close))
     for i, expected in enumerate(expected_close):
@@ -171,8 +178,13 @@ def in_period_probability(
         margin = (end - expected).days
         if slips is None or slips.size == 0:
             out[i] = 1.0 if margin >= 0 else 0.0
-        else:
-            out[i] = np.searchsorted(slips, margin, side="right") / slips.size
+            continue
+        by_end = int(np.searchsorted(slips, margin, side="right"))
+        before = 0
+        if as_of is not None:
+            before = int(np.searchsorted(slips, (as_of - expected).days, side="left"))
+        still_open = slips.size - before
+        out[i] = max(0, by_end - before) / still_open if still_open else 0.0
     return out
 
 

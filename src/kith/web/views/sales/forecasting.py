@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from kith.core.errors import FieldError
 from kith.identity.access import can, require, users_assignable
 from kith.identity.models import Team
-from kith.insights.sales_forecast import forecast_backtest, forecast_probabilistic
 from kith.insights.win_models import WinModelRun
 from kith.sales.models import Quota
 from kith.sales.money import money_format, money_parse
@@ -46,6 +45,9 @@ def _money(minor: float | int | None, currency: str) -> str:
 @login_required
 @service_errors
 def forecast_mc_view(request: HttpRequest) -> HttpResponse:
+    # The simulation needs NumPy: loaded on first use, not when the URLs load.
+    from kith.insights.sales_forecast import forecast_backtest, forecast_probabilistic
+
     require(request.user, "deals", "read")
     period = _period(request, Quota.Period.QUARTER)
     forecast = forecast_probabilistic(user=request.user, period=period, day=_day(request))
