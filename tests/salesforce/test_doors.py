@@ -43,7 +43,7 @@ def test_forecast_page(web_for, users, month_quotas, django_assert_max_num_queri
     assert response.status_code == 200
     html = response.content.decode()
     assert "data-forecast-lines" in html and "data-backtest" in html
-    assert "forecast-mc-data" in html and str(users.rep_a) in html
+    assert "forecast-mc-data" in html and str(users.rep_a) in html and "data-at-risk" in html
 
 
 def test_quota_page_leaderboard_and_gate(

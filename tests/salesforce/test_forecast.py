@@ -212,3 +212,24 @@ def test_backtest_rows_and_summary(users, funnel, django_assert_max_num_queries)
     assert [r.weighted_minor for r in rows] == [25_000, 25_000, 25_000]
     assert summary["periods"] == 3 and summary["mape_weighted"] == pytest.approx(0.5)
     assert 0 <= summary["coverage"] <= 1
+
+
+def test_deals_at_risk_with_a_next_action(users, funnel, django_assert_max_num_queries) -> None:
+    from kith.insights.deals_at_risk import deals_at_risk
+
+    quiet = make_deal(by=users.rep_a, funnel=funnel, name="Quiet", expected_close=date(2026, 1, 1))
+    Deal.objects.filter(pk=quiet.pk).update(stage_entered_at=timezone.now() - timedelta(days=30))
+    fresh = make_deal(by=users.rep_a, funnel=funnel, name="Fresh")
+    Interaction.objects.create(
+        owner=users.rep_a,
+        team=users.rep_a.team,
+        kind="call",
+        record_model="sales.deal",
+        record_id=fresh.pk,
+        occurred_at=timezone.now(),
+    )
+    make_deal(by=users.rep_b, funnel=funnel, name="Other team", expected_close=date(2026, 1, 1))
+    with django_assert_max_num_queries(5):
+        risks = deals_at_risk(user=users.rep_a, today=date(2026, 12, 1))
+    assert [r.deal.name for r in risks] == ["Quiet"]
+    assert len(risks[0].reasons) == 2 and risks[0].action

@@ -46,6 +46,7 @@ def _money(minor: float | int | None, currency: str) -> str:
 @service_errors
 def forecast_mc_view(request: HttpRequest) -> HttpResponse:
     # The simulation needs NumPy: loaded on first use, not when the URLs load.
+    from kith.insights.deals_at_risk import deals_at_risk
     from kith.insights.sales_forecast import forecast_backtest, forecast_probabilistic
 
     require(request.user, "deals", "read")
@@ -121,6 +122,7 @@ def forecast_mc_view(request: HttpRequest) -> HttpResponse:
         "run": run,
         "metrics": metrics,
         "chart": chart,
+        "risks": deals_at_risk(user=request.user),  # type: ignore[arg-type]
     }
     return render(request, "web/sales/forecast_mc.html", context)
 
