@@ -19,6 +19,9 @@ def test_demo_quotas_and_win_scores(demo) -> None:
     assert demo.more["quotas"] == Quota.objects.count() > 0
     assert Quota.objects.filter(owner__isnull=True, period="quarter").exists()
     run = WinModelRun.objects.get()
-    assert run.kind in {"logistic", "stage_defaults"}
+    # The tiny demo has too few closed deals to learn from: the stage defaults, and it says so
+    # (the small demo learns: bench/sales_forecast_demo.py, figures in BENCHMARKS.md).
+    assert (run.kind, run.reason) == ("stage_defaults", "too_little_history"), run.metrics
+    assert run.metrics["closed"] < 40
     assert DealWinScore.objects.count() == Deal.objects.filter(outcome="open").count()
     assert demo.more["win_scores"] == run.deals_scored
