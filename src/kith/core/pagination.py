@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from django.db.models import Model, Q, QuerySet
@@ -39,6 +39,8 @@ class Ordering:
 def cursor_encode(value: Any, pk: int, direction: str) -> str:
     if isinstance(value, datetime):
         value = {"dt": value.isoformat()}
+    elif isinstance(value, date):
+        value = value.isoformat()  # a DateField key: compared as an ISO string
     raw = json.dumps([value, pk, direction], separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 

@@ -29,7 +29,10 @@ class InsightsConfig(KithAppConfig):
         RecordPanel("contact", "contact-insights-panel", _("Scores"), "side", order=30),
     )
     # Last: it scores what the others loaded.
-    demo_loaders = (DemoLoader("kith.demo.insights:demo_insights_load", order=40),)
+    demo_loaders = (
+        DemoLoader("kith.demo.insights:demo_insights_load", order=40),
+        DemoLoader("kith.demo.salesforce:demo_salesforce_load", order=45),
+    )
     cli_commands = ("kith.cli.insights:register", "kith.cli.insights_score:register")
 
     def ready(self) -> None:
@@ -42,6 +45,12 @@ class InsightsConfig(KithAppConfig):
             every=timedelta(days=1),
             at=time(2, 0),
             task=tasks.scoring_run_task,
+        )
+        schedule_register(
+            name="insights.win_scores_nightly",
+            every=timedelta(days=1),
+            at=time(2, 30),
+            task=tasks.win_scores_task,
         )
         for name, label in (
             ("clv_min", _("CLV at least")),

@@ -90,3 +90,7 @@ class CustomerScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id} {self.segment or '-'}"
+
+
+# Win probabilities live in their own module; imported here so Django registers them.
+from kith.insights.win_models import DealWinScore, WinModelRun  # noqa: E402, F401

@@ -9,3 +9,11 @@ def scoring_run_task() -> int:
     from kith.insights import jobs  # the analytics libraries load in the worker only
 
     return jobs.scoring_run().pk
+
+
+@task()
+def win_scores_task() -> int:
+    """Refit the win-probability model and rescore every open deal; returns the run's id."""
+    from kith.insights import win_job
+
+    return win_job.win_scores_run().pk

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from kith.core.apps import (
     RECORD_GRANTS,
     AccessModule,
+    DefaultGrant,
     DemoLoader,
     ImportKind,
     KithAppConfig,
@@ -24,9 +25,18 @@ class SalesConfig(KithAppConfig):
         "deals": AccessModule(_("deals"), RECORD_GRANTS),
         "products": AccessModule(_("products"), RECORD_GRANTS),
         "orders": AccessModule(_("orders"), RECORD_GRANTS),
+        # Managers set quotas; a rep reads their team's (their own and their team mates').
+        "quotas": AccessModule(
+            _("quotas"),
+            {
+                "admin": DefaultGrant("all", ("create", "edit", "delete", "export")),
+                "manager": DefaultGrant("all", ("create", "edit", "delete", "export")),
+                "sales_rep": DefaultGrant("team"),
+            },
+        ),
     }
-    api_routers = ("kith.api.sales:router",)
-    url_modules = ("kith.web.urls_sales",)
+    api_routers = ("kith.api.sales:router", "kith.api.sales.forecasting:router")
+    url_modules = ("kith.web.urls_sales", "kith.web.urls_salesforce")
     nav_entries = (
         NavEntry("leads", _("Leads"), "lead-list", order=40, url_prefixes=("lead", "form")),
         NavEntry(

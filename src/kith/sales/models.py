@@ -480,3 +480,7 @@ class PurchaseSummary(models.Model):
     @property
     def total_display(self) -> str:
         return money_format(self.total_minor, self.currency)
+
+
+# Quotas live in their own module; imported here so Django registers them.
+from kith.sales.quota_models import Quota  # noqa: E402, F401
