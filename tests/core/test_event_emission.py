@@ -57,7 +57,9 @@ def test_deal_won_order_refund_and_ticket_resolve_emit_their_events(users) -> No
     tea = make_product(by=users.admin)
     order = sales.order_create(by=users.admin, contact_id=contact.pk, lines=[LineInput(tea.pk, 2)])
     mark = _last_id()
-    sales.order_status_set(by=users.admin, order_id=order.pk, status="refunded", version=order.version)
+    sales.order_status_set(
+        by=users.admin, order_id=order.pk, status="refunded", version=order.version
+    )
     refunded = {name: payload for name, _m, _i, payload in _events(mark)}
     assert refunded["order.status_changed"]["to_status"] == "refunded"
     assert "order.refunded" in refunded
@@ -65,8 +67,6 @@ def test_deal_won_order_refund_and_ticket_resolve_emit_their_events(users) -> No
     make_desk(by=users.admin)
     ticket = make_ticket(by=users.admin, contact_id=contact.pk)
     mark = _last_id()
-    service.ticket_transition(
-        by=users.admin, ticket_id=ticket.pk, status="resolved", now=MONDAY_10
-    )
+    service.ticket_transition(by=users.admin, ticket_id=ticket.pk, status="resolved", now=MONDAY_10)
     resolved = [name for name, *_rest in _events(mark)]
     assert "ticket.status_changed" in resolved and "ticket.resolved" in resolved

@@ -1,5 +1,8 @@
 """Import and export, duplicate detection and merge."""
 
+from datetime import time, timedelta
+
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from kith.core.apps import RECORD_GRANTS, AccessModule, KithAppConfig, NavEntry, RecordPanel
@@ -8,6 +11,7 @@ from kith.core.apps import RECORD_GRANTS, AccessModule, KithAppConfig, NavEntry,
 class IntakeConfig(KithAppConfig):
     name = "kith.intake"
     label = "intake"
+    personal_data = ("kith.intake.personal_data",)
     verbose_name = "Intake"
     default_auto_field = "django.db.models.BigAutoField"
 
@@ -28,4 +32,17 @@ class IntakeConfig(KithAppConfig):
             "contact", "contact-duplicates-panel", _("Possible duplicates"), "side", order=60
         ),
     )
-    cli_commands = ("kith.cli.intake:register",)
+    cli_commands = ("kith.cli.intake:register", "kith.cli.backup:register")
+
+    def ready(self) -> None:
+        from kith.core.schedules import schedule_register
+        from kith.intake import tasks
+
+        if settings.KITH_BACKUP_AT:
+            hour, _colon, minute = settings.KITH_BACKUP_AT.partition(":")
+            schedule_register(
+                name="intake.backup",
+                every=timedelta(days=1),
+                task=tasks.backup_scheduled_task,
+                at=time(int(hour), int(minute or 0)),
+            )

@@ -5,21 +5,45 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import check_for_language
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from kith.core.requests import client_address
+from kith.identity.security import Kind, security_event_record, signin_lockout
 from kith.identity.services import user_set_language
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 
 
 class KithLoginView(auth_views.LoginView):
+    """Django's sign-in with throttling: a locked-out account or address is refused before the
+    password is checked; every attempt is in the security audit trail."""
+
     template_name = "web/auth/login.html"
     redirect_authenticated_user = True
 
+    def post(self, request, *args, **kwargs):
+        username = str(request.POST.get("username", ""))[:150]
+        address = client_address(request.META)
+        lockout = signin_lockout(username=username, address=address)
+        if lockout is not None:
+            security_event_record(kind=Kind.SIGNIN_LOCKED, username=username)
+            # An unbound form: binding it would check the password.
+            context = self.get_context_data(form=self.form_class(request=request))
+            context["lockout_message"] = lockout.message(timezone.now())
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        username = str(self.request.POST.get("username", ""))[:150]
+        security_event_record(kind=Kind.SIGNIN_FAILED, username=username)
+        return super().form_invalid(form)
+
     def form_valid(self, form):
         response = super().form_valid(form)
+        security_event_record(kind=Kind.SIGNIN, actor=form.get_user())
         # The user's saved language wins over the browser's on every device they sign in on.
         language = form.get_user().language
         if language in LANGUAGE_CODES:
