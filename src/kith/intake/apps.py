@@ -16,7 +16,7 @@ class IntakeConfig(KithAppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     access_modules = {"imports": AccessModule(_("imports"), RECORD_GRANTS)}
-    api_routers = ("kith.api.intake:router",)
+    api_routers = ("kith.api.intake:router", "kith.api.privacy:router")
     url_modules = ("kith.web.urls_intake",)
     nav_entries = (
         NavEntry(
@@ -32,7 +32,11 @@ class IntakeConfig(KithAppConfig):
             "contact", "contact-duplicates-panel", _("Possible duplicates"), "side", order=60
         ),
     )
-    cli_commands = ("kith.cli.intake:register", "kith.cli.backup:register")
+    cli_commands = (
+        "kith.cli.intake:register",
+        "kith.cli.backup:register",
+        "kith.cli.privacy:register",
+    )
 
     def ready(self) -> None:
         from kith.core.schedules import schedule_register

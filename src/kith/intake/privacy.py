@@ -68,17 +68,19 @@ def personal_data_export(*, by: User | None, contact_id: int) -> bytes:
     return out.getvalue()
 
 
-def identifiers_of(contact: Contact) -> list[str]:
+def identifiers_of(contact: Contact) -> tuple[list[str], list[str]]:
     """What names the person in free text: the full name and first and last names (of at
-    least four characters), every email, phone and social handle, and the phones' digits."""
+    least four characters), every email, phone and social handle; and the phones' national
+    digits (last nine), found however they were typed ("0912 345 678", "+84-912-345-678")."""
     values = [contact.full_name, contact.first_name, contact.last_name]
-    for value in ContactPoint.objects.filter(contact=contact).values_list("value", flat=True):
+    phones = []
+    for kind, value in ContactPoint.objects.filter(contact=contact).values_list("kind", "value"):
         values.append(value)
-        if sum(ch.isdigit() for ch in value) >= 7:
-            values.append(digits(value))
+        if kind == "phone" and len(digits(value)) >= 7:
+            phones.append(digits(value)[-9:])
     found = {v.strip() for v in values if v and len(v.strip()) >= _MIN_LENGTH}
     found.discard(ERASED)
-    return sorted(found, key=len, reverse=True)
+    return sorted(found, key=len, reverse=True), sorted(set(phones))
 
 
 @transaction.atomic
@@ -88,13 +90,13 @@ def personal_data_erase(*, by: User | None, contact_id: int) -> dict[str, int]:
     if by is not None:
         admin_require(by)
     contact = _contact(contact_id)
-    identifiers = identifiers_of(contact)
+    identifiers, phones = identifiers_of(contact)
     counts: dict[str, int] = {}
     for path, handler in reversed(list(personal_data_handlers().items())):
         app = path.split(".")[1] if path.startswith("kith.") else path
         for kind, n in handler.erase(contact.pk).items():
             counts[f"{app}.{kind}"] = counts.get(f"{app}.{kind}", 0) + n
-    counts["everywhere.values"] = text_scrub(identifiers)
+    counts["everywhere.values"] = text_scrub(identifiers, phones=phones)
     security_event_record(
         kind=SecurityEvent.Kind.ERASURE,
         actor=by,
@@ -108,15 +110,20 @@ def _scrub_text(text: str, pattern: re.Pattern[str]) -> str:
     return pattern.sub(ERASED, text)
 
 
-def text_scrub(identifiers: Iterable[str]) -> int:
-    """Replace every occurrence of `identifiers` (case-insensitively) in every text, JSON and
-    binary column of every Kith table; returns the values changed. One indexed-or-scanned
-    query per column and identifier: an erasure is rare, and must be complete."""
-    wanted = [i for i in identifiers if i]
-    if not wanted:
+def text_scrub(identifiers: Iterable[str], *, phones: Iterable[str] = ()) -> int:
+    """Replace every occurrence of `identifiers` (case-insensitively), and of the phone
+    numbers `phones` (their digits, with any spaces, dots, dashes or brackets between), in every
+    text, JSON and binary column of every Kith table; returns the values changed. One scan per
+    column: an erasure is rare, and must be complete."""
+    literals = [i for i in identifiers if i]
+    numbers = [p for p in phones if len(p) >= 7]
+    if not literals and not numbers:
         return 0
-    pattern = re.compile("|".join(re.escape(i) for i in wanted), re.IGNORECASE)
-    encoded = [(i.encode(), i.encode("gb18030", "ignore")) for i in wanted]
+    spelled = [r"[\s.\-()]*".join(re.escape(d) for d in number) for number in numbers]
+    pattern = re.compile("|".join([*(re.escape(i) for i in literals), *spelled]), re.IGNORECASE)
+    # The database narrows the rows down (a phone by its last three digits), Python decides.
+    wanted = [*literals, *(number[-3:] for number in numbers)]
+    encoded = [(i.encode(), i.encode("gb18030", "ignore")) for i in literals]
     changed = 0
     for model in apps.get_models():
         meta = model._meta

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from kith.web.views import admin_settings as views
-from kith.web.views import contacts, security
+from kith.web.views import contacts, privacy, security
 
 urlpatterns = [
     path("settings/", views.settings_home, name="settings-home"),
@@ -52,4 +52,15 @@ urlpatterns += [
         name="contact-consent-record",
     ),
     path("contacts/options/", contacts.contact_options, name="contact-options"),
+    path("contacts/<int:contact_id>/privacy/", privacy.contact_privacy, name="contact-privacy"),
+    path(
+        "contacts/<int:contact_id>/privacy/export.zip",
+        privacy.contact_privacy_export,
+        name="contact-privacy-export",
+    ),
+    path(
+        "contacts/<int:contact_id>/privacy/erase/",
+        privacy.contact_privacy_erase,
+        name="contact-privacy-erase",
+    ),
 ]
