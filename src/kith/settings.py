@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "kith.web.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "kith.web.middleware.BadInputMiddleware",
+    "kith.web.middleware.TwoFactorRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "kith.urls"
@@ -188,6 +189,13 @@ KITH_BACKUP_KEEP_DAILY = int(os.environ.get("KITH_BACKUP_KEEP_DAILY", "7"))
 KITH_BACKUP_KEEP_WEEKLY = int(os.environ.get("KITH_BACKUP_KEEP_WEEKLY", "4"))
 KITH_BACKUP_WARN_HOURS = int(os.environ.get("KITH_BACKUP_WARN_HOURS", "36"))
 KITH_PG_BIN_DIR = os.environ.get("KITH_PG_BIN_DIR", "")
+
+# Two-factor sign-in (TOTP) is optional for every user; with KITH_2FA_REQUIRED_FOR_ADMINS an
+# administrator must set it up before using Kith. KITH_PASSWORD_MIN_LENGTH: the password policy's
+# shortest password (common, all-digit and name-like passwords are refused too).
+KITH_2FA_REQUIRED_FOR_ADMINS = env_bool("KITH_2FA_REQUIRED_FOR_ADMINS", False)
+KITH_PASSWORD_MIN_LENGTH = int(os.environ.get("KITH_PASSWORD_MIN_LENGTH", "10"))
+AUTH_PASSWORD_VALIDATORS[1]["OPTIONS"] = {"min_length": KITH_PASSWORD_MIN_LENGTH}
 
 # Sign-in throttling: after KITH_SIGNIN_MAX_FAILURES failed sign-ins of one account, or
 # KITH_SIGNIN_MAX_FAILURES_ADDRESS from one address, within KITH_SIGNIN_WINDOW seconds, that

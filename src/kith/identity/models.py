@@ -76,6 +76,10 @@ class User(AbstractUser):
         Role, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     language = models.CharField(_("language"), max_length=8, blank=True)
+    # Two-factor sign-in (TOTP, RFC 6238): the shared secret once confirmed, and the last time
+    # step a code was accepted for (a code works once).
+    totp_secret = models.CharField(max_length=64, blank=True)
+    totp_last_step = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -123,6 +127,8 @@ class SecurityEvent(models.Model):
         BACKUP = "backup", _("Backup written")
         RESTORE = "restore", _("Backup restored")
         SETTINGS_CHANGED = "settings_changed", _("Settings changed")
+        TWO_FACTOR_ENABLED = "two_factor_enabled", _("Two-factor sign-in turned on")
+        TWO_FACTOR_DISABLED = "two_factor_disabled", _("Two-factor sign-in turned off")
 
     at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -14,11 +14,12 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from kith.core.requests import client_address, current_address_reset, current_address_set
 from kith.core.validation import controls_find, oversized_numbers_find
+from kith.identity.two_factor import two_factor_required
 
 
 class ContentSecurityPolicyMiddleware:
@@ -100,3 +101,34 @@ def _fields_controls(fields: QueryDict) -> dict[str, str]:
             if found:
                 errors[name] = next(iter(found.values()))
     return errors
+
+
+# Where an administrator who must set up two-factor sign-in may still go.
+_TWO_FACTOR_OPEN = (
+    "/account/two-factor/",
+    "/logout/",
+    "/login/",
+    "/language/",
+    "/static/",
+    "/api/",
+)
+
+
+class TwoFactorRequiredMiddleware:
+    """With KITH_2FA_REQUIRED_FOR_ADMINS, an administrator without two-factor sign-in is sent
+    to set it up before any other page (kith.identity.two_factor)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            getattr(settings, "KITH_2FA_REQUIRED_FOR_ADMINS", False)
+            and user is not None
+            and user.is_authenticated
+            and not request.path.startswith(_TWO_FACTOR_OPEN)
+            and two_factor_required(user)
+        ):
+            return redirect("two-factor")
+        return self.get_response(request)
