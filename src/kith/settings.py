@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    # The API docs page with django-ninja's own Swagger UI files (no CDN, no inline script).
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "kith.core",

@@ -317,3 +317,13 @@ def test_the_password_policy_asks_for_ten_characters(users):
         user_password_set(by=users.admin, user_id=users.rep_a.pk, password="Zq8#pLm2x")
     assert "at least 10 characters" in str(exc.value)
     user_password_set(by=users.admin, user_id=users.rep_a.pk, password="Zq8#pLm2xW")
+
+
+def test_the_api_docs_page_loads_nothing_from_elsewhere_and_no_inline_script(users, web_for):
+    import re
+
+    body = web_for(users.admin).get("/api/v1/docs").content.decode()
+    assert "https://" not in body and "http://" not in body
+    assert "/static/ninja/swagger-ui-bundle.js" in body
+    inline = [s for s in re.findall(r"<script([^>]*)>", body) if "src=" not in s]
+    assert all('type="application/json"' in s for s in inline)
