@@ -20,7 +20,9 @@ from kith.customers.services import contact_update
 from kith.engagement import services as engagement
 from kith.identity.models import SecurityEvent
 from kith.insights.models import CustomerScore
-from kith.intake.imports import import_run
+from kith.intake.exporting import xlsx_bytes
+from kith.intake.imports import import_create, import_run
+from kith.intake.models import ImportJob
 from kith.intake.privacy import personal_data_erase, personal_data_export
 from kith.sales import services as sales
 from kith.sales.models import Order
@@ -89,6 +91,12 @@ def hoa(users, records):
         ],
     )
     import_run(by=users.rep_a, job_id=job.pk)
+    import_create(
+        by=users.rep_a,
+        kind="contacts",
+        filename="people.xlsx",
+        content=xlsx_bytes(["Name", "Email"], [[NAME, EMAIL], ["Bob Stone", "bob@example.com"]]),
+    )
     return contact
 
 
@@ -159,6 +167,8 @@ def test_erasure_leaves_no_trace_and_keeps_the_figures(users, hoa):
     for needle in (NAME, EMAIL, PHONE, "912 345 678"):
         assert _found(needle) == [], needle
     assert _aggregates() == before
+    # The XLSX upload (compressed: no text column shows the name) is emptied too.
+    assert bytes(ImportJob.objects.get(filename="people.xlsx").content) == b""
     assert counts["customers.contact_points"] == 2 and counts["insights.scores"] == 1
     event = SecurityEvent.objects.get(kind="erasure")
     assert event.target == f"contact:{hoa.pk}" and NAME not in json.dumps(event.detail)

@@ -183,9 +183,30 @@ def _scrub_binary(model: Any, field: Any, encoded: list[tuple[bytes, bytes]]) ->
     changed = 0
     rows = model._base_manager.exclude(**{field.attname: b""}).values_list("pk", field.attname)
     for pk, value in rows.iterator(chunk_size=200):
-        data = bytes(value or b"")
-        lowered = data.lower()
+        lowered = _searchable(bytes(value or b"")).lower()
         if any(u.lower() in lowered or (g and g.lower() in lowered) for u, g in encoded):
             model._base_manager.filter(pk=pk).update(**{field.attname: b""})
             changed += 1
     return changed
+
+
+_ZIP_LIMIT = 200 * 1024 * 1024  # decompressed bytes read from one stored XLSX
+
+
+def _searchable(data: bytes) -> bytes:
+    """The bytes to search in a stored file: an XLSX (a ZIP) is searched in its decompressed
+    parts (names and emails are in its XML as UTF-8), anything else as it is."""
+    if not data.startswith(b"PK"):
+        return data
+    try:
+        parts = [data]
+        total = 0
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                total += info.file_size
+                if total > _ZIP_LIMIT:  # a zip bomb: the parts beyond the limit are not read
+                    break
+                parts.append(archive.read(info))
+        return b"\n".join(parts)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return data
