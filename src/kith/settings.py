@@ -192,6 +192,12 @@ KITH_BACKUP_KEEP_WEEKLY = int(os.environ.get("KITH_BACKUP_KEEP_WEEKLY", "4"))
 KITH_BACKUP_WARN_HOURS = int(os.environ.get("KITH_BACKUP_WARN_HOURS", "36"))
 KITH_PG_BIN_DIR = os.environ.get("KITH_PG_BIN_DIR", "")
 
+# Retention rules, run nightly by kith worker (0: off): raw emails are deleted after
+# KITH_RETENTION_RAW_EMAIL_DAYS days; leads that never became a contact are anonymised after
+# KITH_RETENTION_LEAD_MONTHS months without a change.
+KITH_RETENTION_RAW_EMAIL_DAYS = int(os.environ.get("KITH_RETENTION_RAW_EMAIL_DAYS", "0"))
+KITH_RETENTION_LEAD_MONTHS = int(os.environ.get("KITH_RETENTION_LEAD_MONTHS", "0"))
+
 # Two-factor sign-in (TOTP) is optional for every user; with KITH_2FA_REQUIRED_FOR_ADMINS an
 # administrator must set it up before using Kith. KITH_PASSWORD_MIN_LENGTH: the password policy's
 # shortest password (common, all-digit and name-like passwords are refused too).

@@ -193,3 +193,34 @@ def test_the_cli_and_the_page_erase_only_for_admins(users, hoa, web_for, tmp_pat
     assert page.status_code == 302
     hoa.refresh_from_db()
     assert hoa.full_name == "[erased]"
+
+
+def test_retention_rules_erase_old_raw_emails_and_stale_leads(users, settings):
+    from datetime import timedelta
+
+    from kith.engagement.models import Mailbox, MailMessage
+    from kith.intake.retention import retention_apply
+    from kith.sales.models import Lead
+
+    mailbox = Mailbox.objects.create(name="Sales", host="h", username="u", owner=users.admin)
+    old = MailMessage.objects.create(
+        mailbox=mailbox, uidvalidity=1, uid=1, status="unfiled", raw=b"From: hoa@x.vn"
+    )
+    new = MailMessage.objects.create(
+        mailbox=mailbox, uidvalidity=1, uid=2, status="unfiled", raw=b"From: bo@x.vn"
+    )
+    MailMessage.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(days=91))
+    stale = sales.lead_create(by=users.rep_a, full_name="Stale Lead", email="stale@x.vn")
+    fresh = sales.lead_create(by=users.rep_a, full_name="Fresh Lead", email="fresh@x.vn")
+    Lead.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - timedelta(days=200))
+    assert retention_apply() == {"raw_emails": 0, "leads": 0}  # off by default
+    settings.KITH_RETENTION_RAW_EMAIL_DAYS = 90
+    settings.KITH_RETENTION_LEAD_MONTHS = 6
+    assert retention_apply() == {"raw_emails": 1, "leads": 1}
+    assert bytes(MailMessage.objects.get(pk=old.pk).raw) == b""
+    assert bytes(MailMessage.objects.get(pk=new.pk).raw) == b"From: bo@x.vn"
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.full_name, stale.email) == ("[erased]", "")
+    assert fresh.full_name == "Fresh Lead"
+    assert retention_apply() == {"raw_emails": 0, "leads": 0}  # idempotent

@@ -50,3 +50,10 @@ class IntakeConfig(KithAppConfig):
                 task=tasks.backup_scheduled_task,
                 at=time(int(hour), int(minute or 0)),
             )
+        if settings.KITH_RETENTION_RAW_EMAIL_DAYS > 0 or settings.KITH_RETENTION_LEAD_MONTHS > 0:
+            schedule_register(
+                name="intake.retention",
+                every=timedelta(days=1),
+                task=tasks.retention_task,
+                at=time(3, 15),
+            )

@@ -31,3 +31,11 @@ def backup_scheduled_task() -> str:
 
     result, _record = backup_run(trigger=BackupRecord.Trigger.SCHEDULE)
     return str(result.path)
+
+
+@task()
+def retention_task() -> dict[str, int]:
+    """The nightly retention rules (kith.intake.retention)."""
+    from kith.intake.retention import retention_apply
+
+    return retention_apply()
