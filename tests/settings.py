@@ -3,6 +3,10 @@
 import os
 from pathlib import Path
 
+# A key of the tests' own (Kith refuses the public development key with debug off); processes
+# the tests start inherit it.
+os.environ.setdefault("KITH_SECRET_KEY", "kith-tests-only-" + "x" * 40)
+
 from kith.settings import *  # noqa: F403
 from kith.settings import INSTALLED_APPS
 

@@ -18,8 +18,11 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("KITH_DEBUG", False)
-# The dev default is only for a laptop; production must set KITH_SECRET_KEY.
-SECRET_KEY = os.environ.get("KITH_SECRET_KEY", "kith-dev-only-not-secret")
+# The public development key: anyone may read it, so with it anyone can sign CSAT links and
+# sessions. Kith refuses to start with it while debug is off (kith.core.checks): production
+# must set KITH_SECRET_KEY; `./dev` sets a random key of its own in var/.
+KITH_DEV_SECRET_KEY = "kith-dev-only-not-secret"
+SECRET_KEY = os.environ.get("KITH_SECRET_KEY") or KITH_DEV_SECRET_KEY
 ALLOWED_HOSTS = os.environ.get("KITH_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("KITH_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -31,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    # The API docs page with django-ninja's own Swagger UI files (no CDN, no inline script).
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "kith.core",
@@ -50,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kith.web.middleware.RequestContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -58,7 +64,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kith.web.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "kith.web.middleware.BadInputMiddleware",
+    "kith.web.middleware.TwoFactorRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "kith.urls"
@@ -81,6 +90,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "kith.web.context_processors.kith",
             ],
+            # {% linked record "module" %} names a linked record only for those who may see it.
+            "builtins": ["kith.web.templatetags.kith_links"],
         },
     },
 ]
@@ -154,6 +165,64 @@ EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = os.environ.get("KITH_EMAIL_FROM", "Kith <kith@localhost>")
 # Absolute links in emails (CSAT pages, public forms) start with this.
 KITH_BASE_URL = os.environ.get("KITH_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# HTTPS: when KITH_BASE_URL is https, cookies are secure, plain HTTP is redirected and HSTS is
+# sent, unless a KITH_* variable says otherwise. Behind a reverse proxy that terminates TLS, set
+# KITH_TRUST_X_FORWARDED_FOR (the proxy's X-Forwarded-For names the client: public-form rate
+# limits and sign-in throttling count per real address) and KITH_TRUST_X_FORWARDED_PROTO (its
+# X-Forwarded-Proto says the request came over https). Only set them when the proxy overwrites
+# those headers; otherwise they are the client's word.
+KITH_HTTPS = KITH_BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = env_bool("KITH_SECURE_COOKIES", KITH_HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("KITH_SECURE_SSL_REDIRECT", KITH_HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("KITH_HSTS_SECONDS", "31536000" if KITH_HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KITH_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("KITH_HSTS_PRELOAD", False)
+KITH_TRUST_X_FORWARDED_FOR = env_bool("KITH_TRUST_X_FORWARDED_FOR", False)
+if env_bool("KITH_TRUST_X_FORWARDED_PROTO", KITH_TRUST_X_FORWARDED_FOR):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy of every page (kith.web.middleware): scripts and styles only from
+# Kith's own static files; inline style attributes are allowed (tag colours, heat maps).
+KITH_CSP = os.environ.get(
+    "KITH_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'",
+)
+
+# Backups (kith backup, and nightly in kith worker at KITH_BACKUP_AT UTC, "" for none) go to
+# KITH_BACKUP_DIR; the newest of each of the last KITH_BACKUP_KEEP_DAILY days and of the last
+# KITH_BACKUP_KEEP_WEEKLY weeks are kept. The admin page warns when the newest backup is older
+# than KITH_BACKUP_WARN_HOURS. KITH_PG_BIN_DIR: where pg_dump/pg_restore are (default: PATH).
+KITH_BACKUP_DIR = Path(os.environ.get("KITH_BACKUP_DIR", VAR_DIR / "backups"))
+KITH_BACKUP_AT = os.environ.get("KITH_BACKUP_AT", "02:30")
+KITH_BACKUP_KEEP_DAILY = int(os.environ.get("KITH_BACKUP_KEEP_DAILY", "7"))
+KITH_BACKUP_KEEP_WEEKLY = int(os.environ.get("KITH_BACKUP_KEEP_WEEKLY", "4"))
+KITH_BACKUP_WARN_HOURS = int(os.environ.get("KITH_BACKUP_WARN_HOURS", "36"))
+KITH_PG_BIN_DIR = os.environ.get("KITH_PG_BIN_DIR", "")
+
+# Retention rules, run nightly by kith worker (0: off): raw emails are deleted after
+# KITH_RETENTION_RAW_EMAIL_DAYS days; leads that never became a contact are anonymised after
+# KITH_RETENTION_LEAD_MONTHS months without a change.
+KITH_RETENTION_RAW_EMAIL_DAYS = int(os.environ.get("KITH_RETENTION_RAW_EMAIL_DAYS", "0"))
+KITH_RETENTION_LEAD_MONTHS = int(os.environ.get("KITH_RETENTION_LEAD_MONTHS", "0"))
+
+# Two-factor sign-in (TOTP) is optional for every user; with KITH_2FA_REQUIRED_FOR_ADMINS an
+# administrator must set it up before using Kith. KITH_PASSWORD_MIN_LENGTH: the password policy's
+# shortest password (common, all-digit and name-like passwords are refused too).
+KITH_2FA_REQUIRED_FOR_ADMINS = env_bool("KITH_2FA_REQUIRED_FOR_ADMINS", False)
+KITH_PASSWORD_MIN_LENGTH = int(os.environ.get("KITH_PASSWORD_MIN_LENGTH", "10"))
+AUTH_PASSWORD_VALIDATORS[1]["OPTIONS"] = {"min_length": KITH_PASSWORD_MIN_LENGTH}
+
+# Sign-in throttling: after KITH_SIGNIN_MAX_FAILURES failed sign-ins of one account, or
+# KITH_SIGNIN_MAX_FAILURES_ADDRESS from one address, within KITH_SIGNIN_WINDOW seconds, that
+# account or address is locked out for KITH_SIGNIN_LOCKOUT seconds.
+KITH_SIGNIN_MAX_FAILURES = int(os.environ.get("KITH_SIGNIN_MAX_FAILURES", "5"))
+KITH_SIGNIN_MAX_FAILURES_ADDRESS = int(os.environ.get("KITH_SIGNIN_MAX_FAILURES_ADDRESS", "20"))
+KITH_SIGNIN_WINDOW = int(os.environ.get("KITH_SIGNIN_WINDOW", "900"))
+KITH_SIGNIN_LOCKOUT = int(os.environ.get("KITH_SIGNIN_LOCKOUT", "900"))
 
 LOGGING = {
     "version": 1,

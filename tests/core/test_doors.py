@@ -74,6 +74,8 @@ def test_role_seeding_gives_todays_grants_and_the_apps_declared_ones(db):
     expected[("admin", "stamps")] = ("all", FULL)
     expected[("manager", "stamps")] = ("team", ("create",))
     expected[("sales_rep", "stamps")] = ("own", ())
+    # Products are the company's: a rep reads and exports them, managers change the prices.
+    expected[("sales_rep", "products")] = ("team", ("export",))
     assert _seeded() == expected
     assert list(MODULES) == EXPECTED_MODULES
     assert all(g.can_read for g in RoleGrant.objects.all())

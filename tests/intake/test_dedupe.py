@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from kith.cli.app import app
 from kith.customers.models import Contact
 from kith.intake.dedupe import contact_duplicates_find, dedupe_run_contacts
-from kith.intake.models import DuplicatePair
+from kith.intake.models import DedupeRun, DuplicatePair
 from tests.factories import make_contact
 from tests.intake.factories import csv_bytes
 
@@ -87,6 +87,35 @@ def test_batch_run_only_sees_the_users_scope(users):
     run = dedupe_run_contacts(by=users.rep_b)
     assert run.record_count == 1
     assert run.pair_count == 0
+
+
+@pytest.mark.django_db
+def test_a_reps_run_does_not_replace_the_company_wide_result(users, web_for):
+    """Found when attacked: a rep's run replaced the company-wide pairs (the full base then
+    showed 0 pairs while the rep's team alone had 19). Runs are per scope."""
+    make_contact(by=users.rep_a, first_name="Ann", last_name="Lee", emails=["ann@x.com"])
+    make_contact(by=users.rep_b, first_name="Ann", last_name="Lee", emails=["ann@x.com"])
+    make_contact(by=users.rep_b, first_name="Bo", last_name="Ng", emails=["bo@x.com"])
+    make_contact(by=users.rep_b, first_name="Bo", last_name="Ng", emails=["bo@x.com"])
+    company = dedupe_run_contacts(by=users.admin, threshold=0.5)
+    assert (company.scope, company.pair_count) == ("all", 2)
+    team_b = dedupe_run_contacts(by=users.rep_b, threshold=0.5)
+    assert (team_b.scope, team_b.pair_count) == (f"team:{users.rep_b.team_id}", 1)
+    team_a = dedupe_run_contacts(by=users.rep_a, threshold=0.5)
+    assert team_a.pair_count == 0
+    open_pairs = DuplicatePair.objects.filter(status="open")
+    assert open_pairs.filter(run=company).count() == 2
+    assert open_pairs.filter(run=team_b).count() == 1
+    # Each sees the run of their scope, with its counts; a rep with none sees the company run
+    # counted over their own contacts only.
+    admin_page = web_for(users.admin).get("/data/duplicates/").content.decode()
+    assert "4 contacts, 2 likely duplicate pairs" in admin_page
+    rep_b_page = web_for(users.rep_b).get("/data/duplicates/").content.decode()
+    assert "3 contacts, 1 likely duplicate pairs" in rep_b_page
+    DuplicatePair.objects.filter(run__in=[team_a, team_b]).delete()
+    DedupeRun.objects.filter(pk__in=[team_a.pk, team_b.pk]).delete()
+    rep_a_page = web_for(users.rep_a).get("/data/duplicates/").content.decode()
+    assert "1 contacts, 0 likely duplicate pairs" in rep_a_page
 
 
 @pytest.mark.django_db

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
-from kith.core.errors import FieldError, Forbidden, KithError, NotFound, StaleEdit
+from kith.core.errors import Conflict, FieldError, Forbidden, KithError, NotFound, StaleEdit
 
 
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -58,6 +59,10 @@ def install(api: NinjaAPI) -> None:
     def on_forbidden(request: HttpRequest, exc: Forbidden) -> HttpResponse:
         return respond(request, 403, str(exc) or _("You may not do this."))
 
+    @api.exception_handler(Conflict)
+    def on_conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+        return respond(request, 409, str(exc))
+
     @api.exception_handler(StaleEdit)
     def on_stale_edit(request: HttpRequest, exc: StaleEdit) -> HttpResponse:
         message = str(exc) or _(
@@ -65,6 +70,14 @@ def install(api: NinjaAPI) -> None:
             "Reload it and apply your changes again."
         )
         return respond(request, 409, message)
+
+    @api.exception_handler(OverflowError)
+    @api.exception_handler(DataError)
+    def on_value_too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # The door (kith.web.middleware.BadInputMiddleware) refuses what it can see; a value
+        # the database still cannot hold (a number beyond a 32-bit column on PostgreSQL) is the
+        # client's error too, and the service's transaction has been rolled back.
+        return respond(request, 422, _("A value is too large or not valid to store."))
 
     @api.exception_handler(KithError)
     def on_kith_error(request: HttpRequest, exc: KithError) -> HttpResponse:

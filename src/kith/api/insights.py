@@ -18,6 +18,7 @@ from ninja import Field, Query, Router, Schema
 from kith.api.auth import ApiRequest
 from kith.api.schemas import ERRORS
 from kith.core.errors import NotFound
+from kith.core.validation import day_check
 from kith.insights import selectors
 from kith.insights.models import CustomerScore
 from kith.insights.vocabulary import driver_sentence, segment_name
@@ -216,6 +217,8 @@ def kpis(request: ApiRequest, params: Query[KpiParams]) -> Any:
     """KPIs per period over the visible customers: new, active and churned customers,
     retention, order value, purchase frequency, revenue; and lead conversion, win rate, sales
     cycle, NPS and CSAT over the whole range."""
+    day_check(params.end, field="end")
+    day_check(params.start, field="start")
     end = params.end or timezone.localdate()
     start = params.start or end - timedelta(days=365)
     table = selectors.kpis_by_period(user=request.auth, start=start, end=end, period=params.period)
@@ -244,7 +247,7 @@ def run_latest(request: ApiRequest) -> Any:
     """The newest successful scoring run: when, how many contacts, and the models' metrics
     (BG/NBD and Gamma-Gamma parameters, CLV holdout, churn AUC against a recency-only baseline
     with calibration, recommendation hit rate at 5)."""
-    run = selectors.run_latest()
+    run = selectors.run_latest_for(user=request.auth)
     if run is None:
         raise NotFound(_("No scoring has run yet."))
     return run

@@ -14,6 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from kith.api.auth import ApiRequest
 from kith.api.schemas import ERRORS, ErrorOut, Ref, named_ref, user_ref
+from kith.core.validation import day_check
 from kith.identity.access import require
 from kith.service import selectors, services
 from kith.service.models import Priority, SlaPolicy, Ticket, TicketEvent
@@ -273,6 +274,8 @@ def service_metrics(request: ApiRequest, params: Query[MetricsParams]) -> Any:
     """First response and resolution hours, SLA attainment, backlog and CSAT of the tickets
     created in the period, in total, per team or agent, and per month."""
     require(request.auth, "tickets", "read")
+    day_check(params.start, field="start")
+    day_check(params.end, field="end")
     today = timezone.localdate()
     start = timezone.make_aware(datetime.combine(params.start or today - timedelta(180), time.min))
     end = timezone.make_aware(datetime.combine(params.end or today, time.min)) + timedelta(days=1)

@@ -54,6 +54,12 @@ def django_setup(ctx: typer.Context) -> None:
 
     if not apps.ready:
         django.setup()
+    from kith.core.checks import SECRET_KEY_MESSAGE, secret_key_public
+
+    # `kith worker` calls Django's commands without their system checks: refuse here.
+    if secret_key_public():
+        typer.echo(f"error: {SECRET_KEY_MESSAGE}", err=True)
+        raise typer.Exit(2)
 
 
 def _commands_add(typer_app: Any) -> None:

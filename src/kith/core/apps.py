@@ -132,7 +132,7 @@ class CoreConfig(KithAppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from kith.core import tasks
+        from kith.core import checks, tasks  # noqa: F401 - checks registers the system checks
         from kith.core.schedules import schedule_register
 
         schedule_register(

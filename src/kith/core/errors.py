@@ -23,6 +23,11 @@ class StaleEdit(KithError):
     """The record changed since the user loaded it; their edit would overwrite someone else's."""
 
 
+class Conflict(KithError):
+    """The change cannot be made while other records depend on this one (a contact with orders
+    cannot be deleted); the message says which."""
+
+
 class NotFound(KithError):
     """The record does not exist, or the user may not see it (both look the same on purpose)."""
 

@@ -9,6 +9,11 @@ from functools import lru_cache
 # Vietnamese đ/Đ is a letter of its own, not d + a combining mark, so NFKD leaves it alone.
 _EXTRA_FOLDS = str.maketrans({"đ": "d", "ø": "o", "ł": "l"})
 _SPACES = re.compile(r"\s+")
+# C0 and C1 control characters and DEL. Tab, line feed and carriage return are text in a
+# multi-line field; everything else here breaks exports (XLSX refuses them), PostgreSQL (NUL)
+# or terminals, and no person types it.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROLS_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NON_DIGITS = re.compile(r"\D+")
 
 
@@ -35,10 +40,28 @@ def _fold_unicode(text: str) -> str:
 
 
 def clean(text: str | None) -> str:
-    """Trim and collapse inner whitespace, keeping case and diacritics (for display values)."""
+    """Trim and collapse inner whitespace, keeping case and diacritics (for display values).
+
+    Control characters are dropped (a NUL in a search term matches nothing instead of failing).
+    """
     if not text:
         return ""
+    text = _CONTROLS.sub("", text)
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def has_controls(text: str | None, *, multiline: bool = True) -> bool:
+    """Whether `text` holds a control character; tab and line breaks count only when not
+    `multiline`."""
+    if not text:
+        return False
+    return bool((_CONTROLS if multiline else _CONTROLS_SINGLE_LINE).search(text))
+
+
+def controls_strip(text: str) -> str:
+    """`text` without control characters (tab and line breaks kept), e.g. for cells of an
+    export written from older data."""
+    return _CONTROLS.sub("", text)
 
 
 def digits(text: str | None) -> str:

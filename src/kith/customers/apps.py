@@ -8,6 +8,7 @@ from kith.core.apps import RECORD_GRANTS, AccessModule, ImportKind, KithAppConfi
 class CustomersConfig(KithAppConfig):
     name = "kith.customers"
     label = "customers"
+    personal_data = ("kith.customers.personal_data",)
 
     access_modules = {
         "contacts": AccessModule(_("contacts"), RECORD_GRANTS),

@@ -18,6 +18,7 @@ from kith.core.apps import (
 class EngagementConfig(KithAppConfig):
     name = "kith.engagement"
     label = "engagement"
+    personal_data = ("kith.engagement.personal_data",)
     verbose_name = "Engagement"
     default_auto_field = "django.db.models.BigAutoField"
 

@@ -94,6 +94,39 @@ def in_scope(user: Any, module: str, record: Any) -> bool:
     return bool(record.owner_id == user.pk)
 
 
+def linked_name(user: Any, module: str, record: Any, *, name: str = "") -> str:
+    """The name to show for `record`, linked from a record the user may see (a contact's
+    company, a ticket's contact): its name when it is in the user's scope for `module`, else
+    only that it belongs elsewhere ("a company of another team"), so links leak no names."""
+    if in_scope(user, module, record):
+        return name or str(getattr(record, "name", None) or getattr(record, "full_name", ""))
+    hidden = HIDDEN_NAMES.get(module)
+    return str(hidden() if hidden else _("a record of another team"))
+
+
+# What a linked record outside the user's scope is called, per module.
+HIDDEN_NAMES: dict[str, Any] = {
+    "companies": lambda: _("a company of another team"),
+    "contacts": lambda: _("a contact of another team"),
+    "deals": lambda: _("a deal of another team"),
+    "tickets": lambda: _("a ticket of another team"),
+}
+
+
+def scope_key(user: Any, module: str) -> str:
+    """Which records of `module` the user sees, as a key: "all", "team:<id>", "owner:<id>"
+    (or "none"). Users with the same key see the same records: a stored result (a duplicate
+    search) computed for one is right for the others, and for no one else."""
+    grant = grant_for(user, module)
+    if grant is None or not grant.can_read:
+        return "none"
+    if grant.scope == Scope.ALL:
+        return "all"
+    if grant.scope == Scope.TEAM and user.team_id is not None:
+        return f"team:{user.team_id}"
+    return f"owner:{user.pk}"
+
+
 def can(user: Any, module: str, right: str) -> bool:
     """Whether the user holds `right` (a `Right` value) in `module` at all."""
     grant = grant_for(user, module)

@@ -19,7 +19,10 @@ from kith.core.audit import changes_record
 from kith.core.doors import access_modules
 from kith.core.errors import FieldError, NotFound
 from kith.identity.access import MODULES, admin_require
-from kith.identity.models import ApiToken, Right, Role, RoleGrant, Scope, Team, User
+from kith.identity.models import ApiToken, Right, Role, RoleGrant, Scope, SecurityEvent, Team, User
+from kith.identity.security import security_event_record
+
+Kind = SecurityEvent.Kind
 
 # The ready roles, slug -> name. What each may do in a module is that module's default grant
 # (KithAppConfig.access_modules); a module without a grant for a role gives it none.
@@ -91,6 +94,7 @@ def team_create(*, name: str, lead: User | None = None, by: User | None = None) 
         changes_record(
             instance=team, actor=by, before=None, after={"name": name, "lead": str(lead or "")}
         )
+        security_event_record(kind=Kind.TEAM_CHANGED, actor=by, target=f"team:{team.pk}")
     return team
 
 
@@ -120,6 +124,12 @@ def team_update(*, by: User, team_id: int, **changes: Any) -> Team:
         actor=by,
         before=before,
         after={"name": team.name, "lead": str(team.lead or "")},
+    )
+    security_event_record(
+        kind=Kind.TEAM_CHANGED,
+        actor=by,
+        target=f"team:{team.pk}",
+        detail={"changed": sorted(changes)},
     )
     return team
 
@@ -176,6 +186,13 @@ def user_create(
         user.save()
         if by is not None:
             changes_record(instance=user, actor=by, before=None, after=_user_snapshot(user))
+        security_event_record(
+            kind=Kind.USER_CREATED,
+            actor=by,
+            username=by.username if by is not None else "",
+            target=f"user:{user.pk}",
+            detail={"role": role.slug, "superuser": is_superuser},
+        )
     return user
 
 
@@ -267,7 +284,16 @@ def user_update(*, by: User, user_id: int, **changes: Any) -> User:
     if errors:
         raise FieldError(errors)
     user.save()
-    changes_record(instance=user, actor=by, before=before, after=_user_snapshot(user))
+    after = _user_snapshot(user)
+    changes_record(instance=user, actor=by, before=before, after=after)
+    changed = sorted(key for key in after if before.get(key) != after[key])
+    if changed:
+        security_event_record(
+            kind=Kind.ROLE_CHANGED if "role" in changed else Kind.USER_CHANGED,
+            actor=by,
+            target=f"user:{user.pk}",
+            detail={"changed": changed, "role": user.role.slug if user.role else ""},
+        )
     return user
 
 
@@ -300,6 +326,9 @@ def user_password_set(*, by: User, user_id: int, password: str) -> None:
         actor=by,
         before={"password": ""},
         after={"password": _("(reset by an administrator)")},
+    )
+    security_event_record(
+        kind=Kind.PASSWORD_CHANGED, actor=by, target=f"user:{user.pk}", detail={"by_admin": True}
     )
 
 
@@ -353,6 +382,9 @@ def role_create(*, by: User, slug: str, name: str, copy_from: str = "") -> Role:
         actor=by,
         before=None,
         after={f"grant.{g.module}": _grant_snapshot(g) for g in grants},
+    )
+    security_event_record(
+        kind=Kind.ROLE_CHANGED, actor=by, target=f"role:{role.pk}", detail={"created": True}
     )
     return role
 
@@ -414,6 +446,12 @@ def role_grants_update(
     after["name"] = role.name
     before.setdefault("name", role.name)
     changes_record(instance=role, actor=by, before=before, after=after)
+    security_event_record(
+        kind=Kind.ROLE_CHANGED,
+        actor=by,
+        target=f"role:{role.pk}",
+        detail={"changed": sorted(key for key in after if before.get(key) != after[key])},
+    )
     return role
 
 
@@ -427,6 +465,7 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
         raise FieldError.one("new_password", " ".join(exc.messages)) from exc
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    security_event_record(kind=Kind.PASSWORD_CHANGED, actor=user, target=f"user:{user.pk}")
 
 
 def user_set_language(*, user: User, language: str) -> None:
@@ -455,6 +494,9 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     token = ApiToken.objects.create(
         user=user, name=name[:80], prefix=prefix, secret_hash=token_hash(secret)
     )
+    security_event_record(
+        kind=Kind.TOKEN_CREATED, actor=user, target=f"token:{token.pk}", detail={"prefix": prefix}
+    )
     return token, f"{TOKEN_PREFIX}_{prefix}_{secret}"
 
 
@@ -464,3 +506,5 @@ def api_token_revoke(*, by: User, token_id: int) -> None:
     updated = tokens.filter(pk=token_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if not updated and not tokens.filter(pk=token_id).exists():
         raise NotFound(_("Not found."))
+    if updated:
+        security_event_record(kind=Kind.TOKEN_REVOKED, actor=by, target=f"token:{token_id}")

@@ -11,6 +11,7 @@ from kith.core.apps import DemoLoader, KithAppConfig, NavEntry, RecordPanel
 class InsightsConfig(KithAppConfig):
     name = "kith.insights"
     label = "insights"
+    personal_data = ("kith.insights.personal_data",)
     verbose_name = "Insights"
     default_auto_field = "django.db.models.BigAutoField"
 

@@ -20,9 +20,10 @@ from django.utils.translation import gettext_lazy
 
 from kith.core.errors import FieldError, NotFound
 from kith.core.pagination import Ordering, Page, paginate
+from kith.core.validation import date_range_check
 from kith.customers.models import Contact
-from kith.identity.access import visible_to
-from kith.identity.models import User
+from kith.identity.access import grant_for, visible_to
+from kith.identity.models import Scope, User
 from kith.insights.models import CustomerScore, ScoringRun
 from kith.insights.vocabulary import SEGMENT_NAMES, segment_name
 from kith.sales.models import Deal, Lead, Order
@@ -54,6 +55,9 @@ __all__ = [
 CHURN_RISK = Ordering("churn_risk", descending=True)
 MAX_PAGE = 200
 HISTOGRAM_BINS = 20
+# The longest KPI range per period, in days: about 120 rows of months or quarters, 2 years of
+# weeks (a longer range costs seconds and megabytes per request).
+KPI_MAX_DAYS = {"month": 3660, "quarter": 3660, "week": 731}
 
 
 def _visible_contacts(user: User) -> QuerySet[Contact]:
@@ -72,6 +76,35 @@ def run_latest() -> ScoringRun | None:
         .order_by("-started_at", "-id")
         .first()
     )
+
+
+def _sees_all(user: User) -> bool:
+    grant = grant_for(user, "contacts")
+    return grant is not None and grant.scope == Scope.ALL
+
+
+# Run metrics that count the whole customer base: not shown to a user who sees part of it.
+_BASE_COUNTS = ("contacts", "buyers", "orders", "orders_skipped")
+
+
+def run_latest_for(*, user: User) -> ScoringRun | None:
+    """run_latest() as `user` may see it: for a user who does not see every contact, the
+    number scored is of their visible contacts and the metrics drop the company-wide counts
+    (customers, buyers, orders; the customers per calibration bin). Not saved."""
+    run = run_latest()
+    if run is None or _sees_all(user):
+        return run
+    run.metrics = _metrics_scoped(run.metrics or {})
+    run.customers_scored = scores_visible(user=user).count()
+    return run
+
+
+def _metrics_scoped(metrics: dict[str, Any]) -> dict[str, Any]:
+    scoped = {k: v for k, v in metrics.items() if k not in _BASE_COUNTS}
+    churn = scoped.get("churn")
+    if isinstance(churn, dict) and "calibration" in churn:
+        scoped["churn"] = {k: v for k, v in churn.items() if k != "calibration"}
+    return scoped
 
 
 def contact_score(*, user: User, contact_id: int) -> CustomerScore | None:
@@ -232,10 +265,21 @@ def clv_histogram(*, user: User, bins: int = HISTOGRAM_BINS) -> ClvHistogram:
 # --- model quality -------------------------------------------------------------------------
 
 
-def model_quality(run: ScoringRun | None) -> dict[str, Any]:
-    """What the latest run's models were fitted on and how well they did on held-out data."""
+def model_quality(run: ScoringRun | None, *, user: User | None = None) -> dict[str, Any]:
+    """What the latest run's models were fitted on and how well they did on held-out data.
+
+    With `user` who does not see every contact, the counts are of their visible contacts
+    and orders (the company-wide ones are not theirs to see)."""
     if run is None:
         return {"run": None}
+    if user is not None and not _sees_all(user):
+        run.metrics = _metrics_scoped(run.metrics or {})
+        quality = model_quality(run)
+        visible = _visible_contacts(user)
+        quality["contacts"] = visible.count()
+        quality["buyers"] = scores_visible(user=user).exclude(segment="").count()
+        quality["orders"] = Order.objects.filter(contact__in=visible.values("pk")).count()
+        return quality
     metrics = run.metrics or {}
     churn = metrics.get("churn") or {}
     calibration = []
@@ -391,8 +435,7 @@ def kpis_by_period(*, user: User, start: dt.date, end: dt.date, period: str = "m
     """New, active and churned customers, retention and churn rate, revenue, orders, average
     order value and purchase frequency per period over the visible customers (engine.kpis);
     revenue per segment in the range; lead conversion, win rate, sales cycle and CSAT over it."""
-    if start > end:
-        raise FieldError.one("start", _("The start must not be after the end."))
+    date_range_check(start=start, end=end, max_days=KPI_MAX_DAYS.get(period, 3660))
     key = _scope_key(user, "kpis", start, end, period)
     table: KpiTable = _cached(key, lambda: _kpis_compute(user, start, end, period))
     return table

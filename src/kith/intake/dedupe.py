@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 from kith.core.text import fold
 from kith.customers.models import Contact, ContactPoint
 from kith.customers.normalise import email_normalise, phone_national_digits, phone_normalise
-from kith.identity.access import require, visible_to
+from kith.identity.access import require, scope_key, visible_to
 from kith.identity.models import User
 from kith.intake.matching import DedupeResult
 from kith.intake.matching import dedupe as dedupe_records
@@ -43,13 +43,16 @@ def contact_records(queryset: Any) -> list[dict[str, Any]]:
 
 def dedupe_run_contacts(*, by: User | None, threshold: float = 0.9) -> DedupeRun:
     """Score every contact `by` may see (all of them when `by` is None: the CLI) for duplicates
-    and store the pairs by cluster for review. Earlier open pairs are replaced."""
+    and store the pairs by cluster for review. Earlier open pairs of the same scope (every
+    contact, one team's, one owner's) are replaced; other scopes' runs stay as they were."""
     if by is not None:
         require(by, "contacts", "edit")
         queryset = visible_to(Contact.objects.all(), user=by, module="contacts")
+        scope = scope_key(by, "contacts")
     else:
         queryset = Contact.objects.all()
-    run = DedupeRun.objects.create(threshold=threshold, started_by=by)
+        scope = "all"
+    run = DedupeRun.objects.create(threshold=threshold, started_by=by, scope=scope)
     records = contact_records(queryset)
     try:
         result = (
@@ -65,7 +68,9 @@ def dedupe_run_contacts(*, by: User | None, threshold: float = 0.9) -> DedupeRun
         raise
     cluster_of = {pk: n for n, cluster in enumerate(result.clusters, start=1) for pk in cluster}
     with transaction.atomic():
-        DuplicatePair.objects.filter(status=DuplicatePair.Status.OPEN).exclude(run=run).delete()
+        DuplicatePair.objects.filter(status=DuplicatePair.Status.OPEN, run__scope=scope).exclude(
+            run=run
+        ).delete()
         DuplicatePair.objects.bulk_create(
             [
                 DuplicatePair(
@@ -87,6 +92,16 @@ def dedupe_run_contacts(*, by: User | None, threshold: float = 0.9) -> DedupeRun
         run.finished_at = timezone.now()
         run.save()
     return run
+
+
+def dedupe_run_latest_for(*, user: User) -> DedupeRun | None:
+    """The duplicate search to show `user`: the latest finished run over exactly their
+    contacts, else the latest company-wide run (its pairs are then filtered to what they may
+    see, and its counts are not theirs: see dedupe_summary_for)."""
+    runs = DedupeRun.objects.order_by("-pk")
+    return (
+        runs.filter(scope=scope_key(user, "contacts")).first() or runs.filter(scope="all").first()
+    )
 
 
 # --- on entry ---------------------------------------------------------------------------------

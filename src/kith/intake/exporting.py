@@ -7,14 +7,18 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
+from kith.core.text import controls_strip
+
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell_neutralise(value: object) -> str:
     """The value as text; one that a spreadsheet would run as a formula gets a leading
-    apostrophe ("=HYPERLINK(...)" -> "'=HYPERLINK(...)"), as OWASP recommends."""
-    text = "" if value is None else str(value)
+    apostrophe ("=HYPERLINK(...)" -> "'=HYPERLINK(...)"), as OWASP recommends. Control
+    characters (which XLSX cannot hold) are dropped, so data stored before the doors refused
+    them still exports."""
+    text = "" if value is None else controls_strip(str(value))
     if text.startswith(_FORMULA_STARTS):
         return "'" + text
     return text

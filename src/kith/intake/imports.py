@@ -43,7 +43,8 @@ from kith.customers.normalise import domain_normalise
 from kith.customers.points import addresses_clean, phone_region_choose, points_clean
 from kith.customers.search import search_index_batched
 from kith.identity.access import require, visible_to
-from kith.identity.models import User
+from kith.identity.models import SecurityEvent, User
+from kith.identity.security import security_event_record
 from kith.intake import imports_records as records
 from kith.intake.exporting import cell_neutralise
 from kith.intake.models import ImportJob, ImportUpdate, MappingTemplate
@@ -643,6 +644,12 @@ def import_run(*, by: User, job_id: int, progress: Progress | None = None) -> Im
     job.errors_csv = errors_out.getvalue() if job.error_count else ""
     job.finished_at = timezone.now()
     job.save()
+    security_event_record(
+        kind=SecurityEvent.Kind.IMPORT,
+        actor=by,
+        target=f"import:{job.pk}",
+        detail={"kind": job.kind, "created": job.created_count, "errors": job.error_count},
+    )
     return job
 
 

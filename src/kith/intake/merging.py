@@ -25,7 +25,8 @@ from kith.core.models import ChangeRecord
 from kith.customers.indexing import company_index_fields, contact_index_fields
 from kith.customers.models import Company, ContactPoint
 from kith.identity.access import require, visible_to
-from kith.identity.models import User
+from kith.identity.models import SecurityEvent, User
+from kith.identity.security import security_event_record
 from kith.intake.imports import fields_restore, fields_snapshot
 from kith.intake.models import DuplicatePair, MergeRecord
 from kith.sales.models import PurchaseSummary
@@ -189,6 +190,10 @@ def records_merge(
     event_record(
         name=f"{entity}.merged", record=survivor, actor=by,
         payload={"kept": survivor_id, "removed": list(merged_ids)},
+    )  # fmt: skip
+    security_event_record(
+        kind=SecurityEvent.Kind.MERGE, actor=by, target=f"{label}:{survivor_id}",
+        detail={"removed": list(merged_ids)},
     )  # fmt: skip
     return MergeRecord.objects.create(
         model=label,

@@ -115,6 +115,9 @@ class DedupeRun(models.Model):
         FAILED = "failed", _("Failed")
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    # Whose contacts were searched (kith.identity.access.scope_key): a run replaces the open
+    # pairs of earlier runs of the same scope only, and users see the run of their scope.
+    scope = models.CharField(max_length=24, default="all", db_index=True)
     threshold = models.FloatField(default=0.9)
     record_count = models.PositiveIntegerField(default=0)
     pair_count = models.PositiveIntegerField(default=0)
@@ -178,3 +181,27 @@ class MergeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model}#{self.survivor_id} <- {self.merged_ids}"
+
+
+class BackupRecord(models.Model):
+    """One backup written by `kith backup` or the worker's schedule (kith.intake.backup)."""
+
+    class Trigger(models.TextChoices):
+        COMMAND = "command", _("Command")
+        SCHEDULE = "schedule", _("Schedule")
+
+    created_at = models.DateTimeField(db_index=True)
+    path = models.CharField(max_length=1000)
+    size_bytes = models.BigIntegerField(default=0)
+    engine = models.CharField(max_length=16)
+    tables = models.PositiveIntegerField(default=0)
+    rows = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    pruned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.path

@@ -37,3 +37,21 @@ def dedupe_run_task(user_id: int, threshold: float = 0.9) -> int:
 
     run = dedupe_run_contacts(by=User.objects.get(pk=user_id), threshold=threshold)
     return run.pk
+
+
+@task()
+def backup_scheduled_task() -> str:
+    """The nightly backup of `kith worker` (KITH_BACKUP_AT), with its retention."""
+    from kith.intake.backup_runs import backup_run
+    from kith.intake.models import BackupRecord
+
+    result, _record = backup_run(trigger=BackupRecord.Trigger.SCHEDULE)
+    return str(result.path)
+
+
+@task()
+def retention_task() -> dict[str, int]:
+    """The nightly retention rules (kith.intake.retention)."""
+    from kith.intake.retention import retention_apply
+
+    return retention_apply()

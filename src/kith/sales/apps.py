@@ -13,17 +13,26 @@ from kith.core.apps import (
     RecordPanel,
 )
 
+# Products and their prices are the whole company's: a sales representative sells them (reads
+# them, puts them on orders) but only managers and administrators create or change them.
+PRODUCT_GRANTS = {
+    "admin": RECORD_GRANTS["admin"],
+    "manager": RECORD_GRANTS["manager"],
+    "sales_rep": DefaultGrant(RECORD_GRANTS["sales_rep"].scope, ("export",)),
+}
+
 
 class SalesConfig(KithAppConfig):
     name = "kith.sales"
     label = "sales"
+    personal_data = ("kith.sales.personal_data",)
     verbose_name = "Sales"
     default_auto_field = "django.db.models.BigAutoField"
 
     access_modules = {
         "leads": AccessModule(_("leads"), RECORD_GRANTS),
         "deals": AccessModule(_("deals"), RECORD_GRANTS),
-        "products": AccessModule(_("products"), RECORD_GRANTS),
+        "products": AccessModule(_("products"), PRODUCT_GRANTS),
         "orders": AccessModule(_("orders"), RECORD_GRANTS),
         # Managers set quotas; a rep reads their team's (their own and their team mates').
         "quotas": AccessModule(

@@ -17,6 +17,7 @@ from kith.core.apps import (
 class ServiceConfig(KithAppConfig):
     name = "kith.service"
     label = "service"
+    personal_data = ("kith.service.personal_data",)
     verbose_name = "Service"
     default_auto_field = "django.db.models.BigAutoField"
 

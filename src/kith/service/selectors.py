@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from kith.core.errors import NotFound
 from kith.core.pagination import Ordering, Page, paginate
+from kith.core.validation import date_range_check
 from kith.customers.models import Company, Contact
 from kith.engagement.records import RecordRef
 from kith.engagement.selectors import duration_words
@@ -33,6 +34,8 @@ from kith.identity.models import User
 from kith.service.models import BusinessCalendar, ContactCsat, SlaPolicy, Ticket, TicketEvent
 
 TICKET_ORDERING = Ordering("created_at", descending=True)
+# The longest service-metrics range, in days (ten years of months).
+METRICS_MAX_DAYS = 3660
 ACTIVE = (Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.PENDING)
 
 
@@ -59,7 +62,8 @@ LIST_COLUMNS = (
     "id", "subject", "status", "priority", "channel", "created_at", "owner_id", "team_id",
     "contact_id", "resolved_at", "resolution_due", "first_response_breached_at",
     "resolution_breached_at", "owner__id", "owner__username", "owner__first_name",
-    "owner__last_name", "contact__id", "contact__full_name",
+    "owner__last_name", "contact__id", "contact__full_name", "contact__team_id",
+    "contact__owner_id",
 )  # fmt: skip
 
 
@@ -280,7 +284,9 @@ def service_metrics(
 ) -> ServiceMetrics:
     """First response and resolution times, SLA attainment, CSAT and backlog of the tickets
     created in [start, end), in total, per team or agent (`group`) and per month. Times are
-    wall-clock hours; backlog counts tickets open now. Five grouped queries whatever the size."""
+    wall-clock hours; backlog counts tickets open now. Five grouped queries whatever the size.
+    A range over METRICS_MAX_DAYS or outside 1900–2999 is a FieldError."""
+    date_range_check(start=start.date(), end=end.date(), max_days=METRICS_MAX_DAYS + 1)
     tickets = _tickets(user)
     if team_id:
         tickets = tickets.filter(team_id=team_id)

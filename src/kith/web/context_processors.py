@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 
 from kith.core.doors import nav_entries
-from kith.identity.access import MODULES, can
+from kith.identity.access import MODULES, can, is_admin
 
 
 @dataclass(frozen=True)
@@ -60,4 +60,5 @@ def kith(request: HttpRequest) -> dict[str, Any]:
         "nav_modules": nav_modules(),
         "nav_active": _active_by_url_prefix().get(url_name.split("-")[0], ""),
         "rights": SimpleLazyObject(lambda: _rights_of(request.user)),
+        "is_admin": SimpleLazyObject(lambda: is_admin(request.user)),
     }

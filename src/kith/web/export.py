@@ -6,13 +6,15 @@ import csv
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from kith.core.text import controls_strip
+
 # A cell starting with one of these is a formula in Excel/LibreOffice/Sheets (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(value: Any) -> str:
     """`value` as CSV text; a leading formula character is defused with an apostrophe."""
-    text = "" if value is None else str(value)
+    text = "" if value is None else controls_strip(str(value))
     if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text

@@ -11,11 +11,13 @@ urlpatterns = [
     path("", home.home, name="home"),
     # Sign in/out and language
     path("login/", auth.KithLoginView.as_view(), name="login"),
+    path("login/two-factor/", auth.login_two_factor, name="login-two-factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", auth.language_set, name="language-set"),
     # Account: password and API tokens
     path("account/", account.account_detail, name="account"),
     path("account/password/", account.password_change, name="password-change"),
+    path("account/two-factor/", account.two_factor, name="two-factor"),
     path("account/tokens/", account.token_create, name="token-create"),
     path("account/tokens/<int:token_id>/revoke/", account.token_revoke, name="token-revoke"),
     # Search

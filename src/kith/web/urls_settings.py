@@ -3,7 +3,7 @@
 from django.urls import path
 
 from kith.web.views import admin_settings as views
-from kith.web.views import contacts
+from kith.web.views import contacts, privacy, security
 
 urlpatterns = [
     path("settings/", views.settings_home, name="settings-home"),
@@ -25,6 +25,13 @@ urlpatterns = [
     path("settings/teams/<int:team_id>/", views.team_edit, name="settings-team-edit"),
     path("settings/roles/", views.role_list, name="settings-role-list"),
     path("settings/roles/<int:role_id>/grants/", views.role_grants, name="settings-role-grants"),
+    path("settings/security/", security.security_event_list, name="settings-security-list"),
+    path("settings/backups/", security.backup_list, name="settings-backup-list"),
+    path(
+        "settings/security/export.csv",
+        security.security_event_export,
+        name="settings-security-export",
+    ),
 ]
 
 # The contact page's relationship and consent forms (kith.web.views.contacts).
@@ -45,4 +52,15 @@ urlpatterns += [
         name="contact-consent-record",
     ),
     path("contacts/options/", contacts.contact_options, name="contact-options"),
+    path("contacts/<int:contact_id>/privacy/", privacy.contact_privacy, name="contact-privacy"),
+    path(
+        "contacts/<int:contact_id>/privacy/export.zip",
+        privacy.contact_privacy_export,
+        name="contact-privacy-export",
+    ),
+    path(
+        "contacts/<int:contact_id>/privacy/erase/",
+        privacy.contact_privacy_erase,
+        name="contact-privacy-erase",
+    ),
 ]

@@ -17,7 +17,7 @@ from kith.api.customers.records import (
     owned_json,
     patch_changes,
 )
-from kith.api.schemas import ERRORS, ErrorOut, Ref, named_ref
+from kith.api.schemas import ERRORS, ErrorOut, Ref, linked_ref
 from kith.customers import selectors, services
 from kith.customers.models import Company
 
@@ -33,8 +33,8 @@ class CompanyOut(OwnedOut):
     parent: Ref | None
 
     @staticmethod
-    def resolve_parent(company: Company) -> dict[str, Any] | None:
-        return named_ref(company.parent)
+    def resolve_parent(company: Company, context: Any) -> dict[str, Any] | None:
+        return linked_ref(company.parent, context, module="companies")
 
 
 class CompanyPage(Schema):
@@ -112,7 +112,7 @@ def company_delete(request: ApiRequest, company_id: int) -> Any:
     return Status(204, None)
 
 
-def company_json(company: Company) -> dict[str, Any]:
+def company_json(company: Company, context: Any = None) -> dict[str, Any]:
     """A company from the selectors as CompanyOut renders it."""
     return {
         **owned_json(company),
@@ -121,5 +121,5 @@ def company_json(company: Company) -> dict[str, Any]:
         "domain": company.domain,
         "industry": company.industry,
         "size": company.size,
-        "parent": named_ref(company.parent),
+        "parent": linked_ref(company.parent, context, module="companies"),
     }

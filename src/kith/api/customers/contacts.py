@@ -22,7 +22,7 @@ from kith.api.customers.records import (
     owned_json,
     patch_changes,
 )
-from kith.api.schemas import ERRORS, CountOut, ErrorOut, Ref, named_ref
+from kith.api.schemas import ERRORS, CountOut, ErrorOut, Ref, linked_ref
 from kith.customers import selectors, services
 from kith.customers.models import Contact
 
@@ -66,8 +66,8 @@ class ContactOut(OwnedOut):
         return contact.address_list
 
     @staticmethod
-    def resolve_company(contact: Contact) -> dict[str, Any] | None:
-        return named_ref(contact.company)
+    def resolve_company(contact: Contact, context: Any) -> dict[str, Any] | None:
+        return linked_ref(contact.company, context, module="companies")
 
 
 class ContactPage(Schema):
@@ -221,7 +221,7 @@ def _point_json(point: Any) -> dict[str, Any]:
     return {"value": point.value, "label": point.label, "is_primary": point.is_primary}
 
 
-def contact_json(contact: Contact) -> dict[str, Any]:
+def contact_json(contact: Contact, context: Any = None) -> dict[str, Any]:
     """A contact from the selectors as ContactOut renders it."""
     return {
         **owned_json(contact),
@@ -245,7 +245,7 @@ def contact_json(contact: Contact) -> dict[str, Any]:
             }
             for a in contact.address_list
         ],
-        "company": named_ref(contact.company),
+        "company": linked_ref(contact.company, context, module="companies"),
         "lifecycle_stage": contact.lifecycle_stage,
         "source_channel": contact.source_channel,
     }

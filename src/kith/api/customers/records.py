@@ -116,7 +116,7 @@ def list_answer(
     *,
     filters: Any,
     select: Callable[..., selectors.Page],
-    row: Callable[[Any], dict[str, Any]],
+    row: Callable[[Any, Any], dict[str, Any]],
 ) -> JsonResponse:
     """One page of `select` (a list selector) for the caller, as JSON rows."""
     page = select(
@@ -128,7 +128,7 @@ def list_answer(
     )
     return JsonResponse(
         {
-            "items": [row(item) for item in page.items],
+            "items": [row(item, {"request": request}) for item in page.items],
             "next_cursor": page.next_cursor,
             "prev_cursor": page.prev_cursor,
         },

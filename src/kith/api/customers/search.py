@@ -7,7 +7,7 @@ from typing import Any
 from ninja import Query, Router, Schema
 
 from kith.api.auth import ApiRequest
-from kith.api.schemas import ERRORS, Ref, named_ref
+from kith.api.schemas import ERRORS, Ref, linked_ref
 from kith.customers import selectors
 from kith.customers.models import Contact
 
@@ -24,8 +24,8 @@ class ContactHit(Schema):
     company: Ref | None
 
     @staticmethod
-    def resolve_company(contact: Contact) -> dict[str, Any] | None:
-        return named_ref(contact.company)
+    def resolve_company(contact: Contact, context: Any) -> dict[str, Any] | None:
+        return linked_ref(contact.company, context, module="companies")
 
 
 class CompanyHit(Schema):

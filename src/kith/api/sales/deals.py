@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from kith.api.auth import ApiRequest
 from kith.api.sales.schemas import NOT_SENT, PageParams, page_out
-from kith.api.schemas import ERRORS, ErrorOut, Ref, named_ref, user_ref
+from kith.api.schemas import ERRORS, ErrorOut, Ref, linked_ref, user_ref
 from kith.sales import selectors, services
 from kith.sales.models import Deal
 
@@ -39,8 +39,8 @@ class DealOut(Schema):
         return {"id": deal.stage.pk, "name": deal.stage.name}
 
     @staticmethod
-    def resolve_company(deal: Deal) -> dict[str, Any] | None:
-        return named_ref(deal.company)
+    def resolve_company(deal: Deal, context: Any) -> dict[str, Any] | None:
+        return linked_ref(deal.company, context, module="companies")
 
     @staticmethod
     def resolve_owner(deal: Deal) -> dict[str, Any]:

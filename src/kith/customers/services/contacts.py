@@ -6,10 +6,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from kith.core.audit import changes_record
-from kith.core.errors import FieldError
+from kith.core.errors import Conflict, FieldError
 from kith.core.events import change_event_record
 from kith.core.validation import choice_check, text_clean, unknown_fields_check, version_check
 from kith.customers.indexing import display_name
@@ -242,4 +243,14 @@ def contact_delete(*, by: User, contact_id: int) -> None:
         instance=contact, actor=by, before=contact_snapshot(contact), after=None
     )
     change_event_record(entity="contact", record=contact, actor=by, changes=history)
-    contact.delete()
+    try:
+        contact.delete()
+    except ProtectedError as exc:  # raised before anything is deleted; history rolls back
+        kinds = sorted({str(obj._meta.verbose_name_plural) for obj in exc.protected_objects})
+        raise Conflict(
+            _(
+                "%(name)s cannot be deleted while these records refer to them: %(kinds)s. "
+                "They are kept for the figures; erase the contact's personal data instead."
+            )
+            % {"name": contact.full_name, "kinds": ", ".join(kinds)}
+        ) from exc

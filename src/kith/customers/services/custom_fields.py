@@ -18,7 +18,8 @@ from kith.core.text import clean
 from kith.core.validation import choice_check, text_clean
 from kith.customers.models import Company, Contact
 from kith.identity.access import admin_require
-from kith.identity.models import User
+from kith.identity.models import SecurityEvent, User
+from kith.identity.security import security_event_record
 
 CUSTOM_FIELD_CHANGES = frozenset({"key", "label", "kind", "choices", "required", "position"})
 
@@ -56,7 +57,7 @@ def custom_field_create(
     if errors:
         raise FieldError(errors)
     position = CustomField.objects.filter(model=model).count()
-    return CustomField.objects.create(
+    created = CustomField.objects.create(
         model=model,
         key=key,
         label=label,
@@ -64,6 +65,17 @@ def custom_field_create(
         choices=options,
         required=required,
         position=position,
+    )
+    _settings_event(by, created, "created")
+    return created
+
+
+def _settings_event(by: User, definition: CustomField, change: str) -> None:
+    security_event_record(
+        kind=SecurityEvent.Kind.SETTINGS_CHANGED,
+        actor=by,
+        target=f"custom_field:{definition.pk}",
+        detail={"model": definition.model, "key": definition.key, "change": change},
     )
 
 
@@ -237,6 +249,7 @@ def custom_field_update(*, by: User, field_id: int, **changes: Any) -> CustomFie
     changes_record(
         instance=definition, actor=by, before=before, after=_custom_field_snapshot(definition)
     )
+    _settings_event(by, definition, "updated")
     return definition
 
 
@@ -277,6 +290,7 @@ def custom_field_delete(*, by: User, field_id: int) -> int:
     changes_record(
         instance=definition, actor=by, before=_custom_field_snapshot(definition), after=None
     )
+    _settings_event(by, definition, "deleted")
     definition.delete()
     remaining = CustomField.objects.filter(model=definition.model).order_by("position", "pk")
     renumbered = list(remaining)

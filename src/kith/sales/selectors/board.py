@@ -10,11 +10,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Count, F, QuerySet, Sum
 
 from kith.core.pagination import Ordering, paginate
+from kith.identity.access import linked_name
 from kith.identity.models import User
 from kith.sales.models import Deal, Pipeline, Stage
 from kith.sales.money import money_format
@@ -32,7 +34,8 @@ def deals_for_cards(deals: QuerySet[Deal]) -> QuerySet[Deal]:
 
 CARD_FIELDS = (
     "pk", "name", "amount_minor", "currency", "expected_close", "stage_entered_at",
-    "company_id", "company__name", "owner__username", "owner__first_name", "owner__last_name",
+    "company_id", "company__name", "company__team_id", "company__owner_id",
+    "owner__username", "owner__first_name", "owner__last_name",
 )  # fmt: skip
 
 
@@ -49,7 +52,7 @@ class DealCard:
     expected_close: date | None
 
 
-def _cards(rows: Iterable[Any]) -> list[DealCard]:
+def _cards(rows: Iterable[Any], user: User) -> list[DealCard]:
     return [
         DealCard(
             pk=r.pk,
@@ -57,7 +60,15 @@ def _cards(rows: Iterable[Any]) -> list[DealCard]:
             amount_display=money_format(r.amount_minor, r.currency),
             owner=f"{r.owner__first_name} {r.owner__last_name}".strip() or r.owner__username,
             company_id=r.company_id,
-            company_name=r.company__name or "",
+            # Another team's company is not named on this team's card.
+            company_name=linked_name(
+                user,
+                "companies",
+                SimpleNamespace(team_id=r.company__team_id, owner_id=r.company__owner_id),
+                name=r.company__name or "",
+            )
+            if r.company_id
+            else "",
             expected_close=r.expected_close,
         )
         for r in rows
@@ -65,7 +76,7 @@ def _cards(rows: Iterable[Any]) -> list[DealCard]:
 
 
 def _card_page(
-    deals: QuerySet[Deal], cursor: str | None, limit: int
+    deals: QuerySet[Deal], cursor: str | None, limit: int, user: User
 ) -> tuple[list[DealCard], str | None]:
     page = paginate(
         deals.values_list(*CARD_FIELDS, named=True),  # type: ignore[arg-type]
@@ -73,7 +84,7 @@ def _card_page(
         cursor=cursor,
         limit=limit,
     )
-    return _cards(page.items), page.next_cursor
+    return _cards(page.items, user), page.next_cursor
 
 
 @dataclass
@@ -134,7 +145,7 @@ def deals_board(
     board = Board(pipeline=pipeline)
     for stage in stages:
         if counts[stage.pk]:
-            cards, next_cursor = _card_page(deals.filter(stage=stage), None, per_column)
+            cards, next_cursor = _card_page(deals.filter(stage=stage), None, per_column, user)
         else:
             cards, next_cursor = [], None  # type: ignore[assignment]
         board.columns.append(
@@ -154,4 +165,4 @@ def deals_column_more(
 ) -> tuple[list[DealCard], str | None]:
     """The next cards of one board column, and the cursor of the ones after."""
     deals = deals_filtered(user=user, filters=filters).filter(stage=stage)
-    return _card_page(deals, cursor, per_column)
+    return _card_page(deals, cursor, per_column, user)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from kith.core.errors import FieldError
 from kith.identity import selectors as identity_selectors
 from kith.identity import services as identity_services
+from kith.identity import two_factor as two_factor_services
 from kith.web.forms.account import ApiTokenForm, PasswordChangeForm
 from kith.web.views.errors import service_errors
 
@@ -79,3 +80,35 @@ def password_change(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your password was changed."))
             return redirect("account")
     return render(request, "web/account/password.html", {"form": form})
+
+
+TOTP_PENDING = "kith_totp_pending"
+
+
+@login_required
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Turn two-factor sign-in on (scan or type the secret, confirm with a first code) or off."""
+    user = request.user
+    error = ""
+    if request.method == "POST":
+        code = str(request.POST.get("code", ""))
+        try:
+            if user.totp_secret:
+                two_factor_services.totp_disable(user=user, code=code)
+                messages.success(request, _("Two-factor sign-in is off."))
+            else:
+                secret = request.session.get(TOTP_PENDING) or ""
+                two_factor_services.totp_enable(user=user, secret=secret, code=code)
+                request.session.pop(TOTP_PENDING, None)
+                messages.success(request, _("Two-factor sign-in is on."))
+            return redirect("account")
+        except FieldError as exc:
+            error = exc.errors.get("code", str(exc))
+    context: dict[str, object] = {"enabled": bool(user.totp_secret), "error": error}
+    if not user.totp_secret:
+        secret = request.session.get(TOTP_PENDING) or two_factor_services.totp_secret_new()
+        request.session[TOTP_PENDING] = secret
+        context.update(secret=secret, uri=two_factor_services.totp_uri(user=user, secret=secret))
+    response = render(request, "web/account/two_factor.html", context, status=400 if error else 200)
+    response["Cache-Control"] = "no-store"
+    return response

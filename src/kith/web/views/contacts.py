@@ -15,12 +15,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from kith.core.errors import FieldError, Forbidden, NotFound, StaleEdit
+from kith.core.errors import Conflict, FieldError, Forbidden, NotFound, StaleEdit
 from kith.customers import selectors, services
 from kith.customers.models import Consent, Contact, Relationship
 from kith.customers.selectors import CONTACT_SORTS, ContactFilters
 from kith.identity import selectors as identity_selectors
-from kith.identity.access import require
+from kith.identity.access import linked_name, require
+from kith.identity.models import SecurityEvent
+from kith.identity.security import security_event_record
 from kith.intake import dedupe
 from kith.web.export import csv_stream
 from kith.web.forms.base import tags_parse
@@ -227,7 +229,11 @@ def contact_delete(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = selectors.contact_get(user=request.user, contact_id=contact_id)
     require(request.user, "contacts", "delete", record=contact)
     if request.method == "POST":
-        services.contact_delete(by=request.user, contact_id=contact.pk)
+        try:
+            services.contact_delete(by=request.user, contact_id=contact.pk)
+        except Conflict as exc:
+            context = {"contact": contact, "conflict": str(exc)}
+            return render(request, "web/contacts/delete.html", context, status=409)
         messages.success(request, _("Contact “%(name)s” deleted.") % {"name": contact.full_name})
         return redirect("contact-list")
     return render(request, "web/contacts/delete.html", {"contact": contact})
@@ -298,7 +304,7 @@ EXPORT_COLUMNS = (
 )
 
 
-def _export_row(contact: Contact, custom_keys: list[str]) -> list[Any]:
+def _export_row(contact: Contact, custom_keys: list[str], user: Any) -> list[Any]:
     custom = contact.custom or {}
     return [
         contact.pk,
@@ -306,7 +312,7 @@ def _export_row(contact: Contact, custom_keys: list[str]) -> list[Any]:
         contact.first_name,
         contact.last_name,
         contact.title,
-        contact.company.name if contact.company_id else "",
+        linked_name(user, "companies", contact.company) if contact.company_id else "",
         contact.primary_email,
         contact.primary_phone,
         contact.lifecycle_stage,
@@ -329,8 +335,14 @@ def contacts_export(request: HttpRequest) -> HttpResponse:
     # 403 must come before the response starts streaming.
     first = next(contacts, None)
     rows = (
-        _export_row(contact, custom_keys)
+        _export_row(contact, custom_keys, request.user)
         for contact in (chain([first], contacts) if first is not None else ())
+    )
+    security_event_record(
+        kind=SecurityEvent.Kind.EXPORT,
+        actor=request.user,
+        target="contacts",
+        detail={"format": "csv"},
     )
     header = [*EXPORT_COLUMNS, *(f"custom.{key}" for key in custom_keys)]
     response = StreamingHttpResponse(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError
+from kith.core.validation import DAY_MAX, DAY_MIN
 from kith.insights import selectors
 from kith.insights.vocabulary import driver_sentence, segment_name
 from kith.web.views.errors import service_errors
@@ -25,9 +27,11 @@ PERIODS = ("month", "quarter", "week")
 
 def _date(raw: str | None, default: dt.date) -> dt.date:
     try:
-        return dt.date.fromisoformat(raw) if raw else default
+        day = dt.date.fromisoformat(raw) if raw else default
     except ValueError:
         return default
+    # Year 1 or 9999 would overflow the date arithmetic below.
+    return day if DAY_MIN <= day <= DAY_MAX else default
 
 
 def _winback(request: HttpRequest) -> Any:
@@ -58,11 +62,17 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
     if start > end:
         start, end = end, start
     period = request.GET.get("period") if request.GET.get("period") in PERIODS else "month"
-    run = selectors.run_latest()
+    run = selectors.run_latest_for(user=request.user)
     summary = selectors.segment_summary(user=request.user)
     histogram = selectors.clv_histogram(user=request.user)
     winback = _winback(request)
-    kpis = selectors.kpis_by_period(user=request.user, start=start, end=end, period=period)
+    try:
+        kpis = selectors.kpis_by_period(user=request.user, start=start, end=end, period=period)
+    except FieldError as exc:  # a range too long or out of the calendar: the default range
+        messages.error(request, " ".join(exc.errors.values()))
+        end = today
+        start = end.replace(day=1) - dt.timedelta(days=365)
+        kpis = selectors.kpis_by_period(user=request.user, start=start, end=end, period=period)
     cohorts = selectors.cohort_table(user=request.user)
     charts = {
         "segments": {
@@ -87,7 +97,7 @@ def insights_dashboard(request: HttpRequest) -> HttpResponse:
         "run": run,
         # The contacts this user sees (a rep: their scope), not everyone the run scored.
         "scored_visible": summary.customers + summary.no_purchases,
-        "quality": selectors.model_quality(run),
+        "quality": selectors.model_quality(run, user=request.user),
         "summary": summary,
         "grid_rows": [
             (r, [(f, summary.grid.get(r, {}).get(f, 0)) for f in range(1, 6)])

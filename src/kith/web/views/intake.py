@@ -17,10 +17,12 @@ from kith.core.errors import FieldError, NotFound
 from kith.core.workers import worker_running
 from kith.customers import selectors as customer_selectors
 from kith.customers.models import Company, Contact
-from kith.identity.access import can, require, visible_to
+from kith.identity.access import can, linked_name, require, scope_key, visible_to
+from kith.identity.models import SecurityEvent
+from kith.identity.security import security_event_record
 from kith.intake import dedupe, imports, merging
 from kith.intake.exporting import vcard_text, xlsx_bytes
-from kith.intake.models import DedupeRun, DuplicatePair, ImportJob, MergeRecord
+from kith.intake.models import DuplicatePair, ImportJob, MergeRecord
 from kith.web.export import csv_stream
 from kith.web.views.companies import _filter_form as company_filter_form
 from kith.web.views.companies import _filters as company_filters
@@ -267,7 +269,7 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
         dedupe_run_task.enqueue(request.user.pk)
         messages.success(request, _("The duplicate search has started; reload in a while."))
         return redirect("duplicate-list")
-    run = DedupeRun.objects.order_by("-pk").first()
+    run = dedupe.dedupe_run_latest_for(user=request.user)
     clusters: dict[int, list[DuplicatePair]] = {}
     pairs = (
         list(
@@ -295,7 +297,16 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
             {i for p in cluster_pairs for i in (p.contact_a, p.contact_b)})[:10]))
         for number, cluster_pairs in sorted(clusters.items())
     ]  # fmt: skip
-    context = {"run": run, "clusters": groups}
+    # A company-wide run's counts are not a team's: count what this user may see.
+    own_scope = run is not None and run.scope == scope_key(request.user, "contacts")
+    context = {
+        "run": run,
+        "clusters": groups,
+        "run_records": run.record_count
+        if own_scope
+        else visible_to(Contact.objects.all(), user=request.user, module="contacts").count(),
+        "run_pairs": run.pair_count if own_scope else sum(len(c) for c in clusters.values()),
+    }
     return render(request, "web/intake/duplicate_list.html", context)
 
 
@@ -449,12 +460,18 @@ def export_contacts(request: HttpRequest, fmt: str) -> HttpResponse:
             "last_name": c.last_name,
             "email": c.primary_email,
             "phone": c.primary_phone,
-            "company": c.company.name if c.company_id else "",
+            "company": linked_name(request.user, "companies", c.company) if c.company_id else "",
             "title": c.title,
         }
         for c in contacts
     )
-    rows = (_export_row(c, custom_keys) for c in contacts)
+    rows = (_export_row(c, custom_keys, request.user) for c in contacts)
+    security_event_record(
+        kind=SecurityEvent.Kind.EXPORT,
+        actor=request.user,
+        target="contacts",
+        detail={"format": fmt},
+    )
     return _download(fmt, "contacts", header, rows, cards)
 
 
@@ -474,11 +491,18 @@ def export_companies(request: HttpRequest, fmt: str) -> HttpResponse:
     header = [*COMPANY_COLUMNS, *(f"custom.{key}" for key in custom_keys)]
     rows = (
         [
-            c.pk, c.name, c.domain, c.industry, c.size, c.parent.name if c.parent_id else "",
+            c.pk, c.name, c.domain, c.industry, c.size,
+            linked_name(request.user, "companies", c.parent) if c.parent_id else "",
             c.owner.get_username() if c.owner_id else "",
             *((c.custom or {}).get(key, "") for key in custom_keys),
         ]
         for c in companies
     )  # fmt: skip
     cards = ({"full_name": c.name, "company": c.name, "url": c.domain} for c in companies)
+    security_event_record(
+        kind=SecurityEvent.Kind.EXPORT,
+        actor=request.user,
+        target="companies",
+        detail={"format": fmt},
+    )
     return _download(fmt, "companies", header, rows, cards)

@@ -8,11 +8,11 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
-def list_template(request: HttpRequest, template: str) -> str:
-    """The table partial for htmx filter/sort/page requests, the full page otherwise."""
+def list_template(request: HttpRequest, template: str, *, partial: str = "table") -> str:
+    """The `partial` of `template` for htmx filter/sort/page requests, the full page otherwise."""
     htmx = getattr(request, "htmx", None)
     if htmx and not htmx.boosted and not htmx.history_restore_request:
-        return f"{template}#table"
+        return f"{template}#{partial}"
     return template
 
 

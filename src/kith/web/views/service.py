@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from kith.core.errors import FieldError, Forbidden, NotFound, StaleEdit
+from kith.core.validation import DAY_MAX, DAY_MIN
 from kith.customers import selectors as customer_selectors
 from kith.identity import selectors as identity_selectors
 from kith.identity.access import require
@@ -243,8 +244,11 @@ def sla_list(request: HttpRequest) -> HttpResponse:
 
 
 def _day(value: str | None, default: datetime) -> datetime:
-    parsed = parse_date(value or "") if value else None
-    if parsed is None:
+    try:
+        parsed = parse_date(value or "") if value else None
+    except ValueError:
+        parsed = None
+    if parsed is None or not DAY_MIN <= parsed <= DAY_MAX:
         return default
     return timezone.make_aware(datetime.combine(parsed, time.min))
 
@@ -258,9 +262,16 @@ def ticket_metrics(request: HttpRequest) -> HttpResponse:
     end = _day(request.GET.get("end"), today) + timedelta(days=1)
     group = "agent" if request.GET.get("group") == "agent" else "team"
     team_id, owner_id = _int(request.GET.get("team")), _int(request.GET.get("agent"))
-    metrics = selectors.service_metrics(
-        user=request.user, start=start, end=end, group=group, team_id=team_id, owner_id=owner_id
-    )
+    try:
+        metrics = selectors.service_metrics(
+            user=request.user, start=start, end=end, group=group, team_id=team_id, owner_id=owner_id
+        )
+    except FieldError as exc:  # a range too long or out of the calendar: the default range
+        messages.error(request, " ".join(exc.errors.values()))
+        start, end = today - timedelta(days=180), today + timedelta(days=1)
+        metrics = selectors.service_metrics(
+            user=request.user, start=start, end=end, group=group, team_id=team_id, owner_id=owner_id
+        )
     months = metrics.months
     chart = {
         "months": [m.month for m in months],

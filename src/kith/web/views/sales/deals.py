@@ -90,7 +90,8 @@ def deal_board(request: HttpRequest) -> HttpResponse:
         context = _board_context(request)
     except NotFound:
         return render(request, "web/sales/no_pipeline.html", status=200)
-    return with_vary(render(request, list_template(request, "web/sales/board.html"), context))
+    template = list_template(request, "web/sales/board.html", partial="board")
+    return with_vary(render(request, template, context))
 
 
 @login_required

@@ -1,0 +1,33 @@
+"""The sales app's part of a contact's personal data: the leads that became them, their deals,
+orders and order lines (kith.core.apps)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kith.core.personal_data import ERASED, history_erase, rows_json
+from kith.sales.models import DealContact, Lead, Order, OrderLine, PurchaseSummary
+
+
+def export(contact_id: int) -> dict[str, Any]:
+    orders = Order.objects.filter(contact_id=contact_id)
+    return {
+        "leads": rows_json(Lead.objects.filter(contact_id=contact_id)),
+        "deals": rows_json(DealContact.objects.filter(contact_id=contact_id)),
+        "orders": rows_json(orders),
+        "order_lines": rows_json(OrderLine.objects.filter(order__in=orders)),
+        "purchase_summaries": rows_json(PurchaseSummary.objects.filter(contact_id=contact_id)),
+    }
+
+
+def erase(contact_id: int) -> dict[str, int]:
+    """Anonymise the leads that became the contact. Orders stay, as anonymous revenue (they
+    hold no personal data beyond the link to the anonymised contact)."""
+    leads = Lead.objects.filter(contact_id=contact_id)
+    history = history_erase("sales.lead", leads.values_list("pk", flat=True))
+    return {
+        "leads": leads.update(
+            full_name=ERASED, email="", phone="", company_name="", website="", message=""
+        ),
+        "history": history,
+    }
