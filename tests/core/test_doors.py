@@ -39,7 +39,9 @@ KITH_MODULES = (
 )
 # Every module in INSTALLED_APPS order (the door app's "stamps" last).
 EXPECTED_MODULES = [
-    *KITH_MODULES[: KITH_MODULES.index("imports")],
+    *KITH_MODULES[: KITH_MODULES.index("tickets")],
+    "quotas",
+    *KITH_MODULES[KITH_MODULES.index("tickets") : KITH_MODULES.index("imports")],
     "loyalty_programmes",
     "imports",
     "automation",
@@ -71,6 +73,10 @@ def test_role_seeding_gives_todays_grants_and_the_apps_declared_ones(db):
     expected[("admin", "loyalty_programmes")] = ("all", FULL)
     expected[("manager", "loyalty_programmes")] = ("all", FULL)
     expected[("sales_rep", "loyalty_programmes")] = ("all", ())
+    # Quotas: managers and admins set them; a rep reads their team's.
+    expected[("admin", "quotas")] = ("all", FULL)
+    expected[("manager", "quotas")] = ("all", FULL)
+    expected[("sales_rep", "quotas")] = ("team", ())
     expected[("admin", "stamps")] = ("all", FULL)
     expected[("manager", "stamps")] = ("team", ("create",))
     expected[("sales_rep", "stamps")] = ("own", ())
@@ -137,8 +143,8 @@ def test_record_panel_is_on_the_contact_page(users, web_for):
         "contact-sales-panel",
         "contact-insights-panel",
         "contact-tickets-panel",
-        "contact-loyalty-panel",
         "contact-sentiment-panel",
+        "contact-loyalty-panel",
         "contact-tasks-panel",
         "contact-duplicates-panel",
         "contact-stamps-panel",
@@ -163,9 +169,10 @@ def test_demo_loader_runs_after_kiths_own(db):
         "demo_service_load",
         "demo_feedback_load",
         "demo_loyalty_load",
-        "demo_insights_load",
+        "demo_salesforce_load",
         "demo_automation_load",
         "demo_marketing_load",
+        "demo_insights_load",
         "stamps_load",
     ]
     assert summary.more["stamps"] == 1

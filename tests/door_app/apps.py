@@ -27,7 +27,7 @@ class DoorAppConfig(KithAppConfig):
     url_modules = ("tests.door_app.urls",)
     nav_entries = (NavEntry("stamps", "Stamps", "stamp-list", order=95, url_prefixes=("stamp",)),)
     record_panels = (RecordPanel("contact", "contact-stamps-panel", "Stamps", "side", order=70),)
-    demo_loaders = (DemoLoader("tests.door_app.demo:stamps_load", order=50),)
+    demo_loaders = (DemoLoader("tests.door_app.demo:stamps_load", order=90),)
     cli_commands = ("tests.door_app.cli:register",)
     import_kinds = ("tests.door_app.imports:STAMPS",)
     personal_data = ("tests.door_app.personal_data",)

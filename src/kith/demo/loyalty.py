@@ -135,6 +135,8 @@ def demo_loyalty_load(context: DemoContext) -> None:
                 by=admin,
                 contact_id=contact_id,
                 lines=[LineInput(product_id=product_id, quantity=2)],
+                # In the weeks since they joined, not at this very moment of the load.
+                ordered_at=timezone.now() - timedelta(days=rng.randint(2, 40)),
             )
             referral_orders += 1
             # The worker would earn it from the order.created event; earn it now (once) so the

@@ -31,7 +31,8 @@ class InsightsConfig(KithAppConfig):
     )
     # Last: it scores what the others loaded.
     demo_loaders = (
-        DemoLoader("kith.demo.insights:demo_insights_load", order=40),
+        # Scores last, once every loader that writes orders (loyalty, marketing) has run.
+        DemoLoader("kith.demo.insights:demo_insights_load", order=55),
         DemoLoader("kith.demo.salesforce:demo_salesforce_load", order=45),
     )
     cli_commands = ("kith.cli.insights:register", "kith.cli.insights_score:register")

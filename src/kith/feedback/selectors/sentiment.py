@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, QuerySet
 
 from kith.core.pagination import Ordering, Page, paginate
 from kith.engagement.models import Interaction
 from kith.feedback.models import TextSentiment
-from kith.feedback.sentiment.themes import Theme, themes_find
 from kith.identity.access import visible_to
 from kith.identity.models import User
+
+if TYPE_CHECKING:  # the scoring package loads NumPy: imported when themes are asked for
+    from kith.feedback.sentiment.themes import Theme
 
 THEME_TEXTS = 2000  # the most recent texts of a period that themes read, per language
 
@@ -42,6 +45,8 @@ def sentiment_themes(
 ) -> list[LanguageThemes]:
     """Per language, the recurring phrases of the negative and the positive texts written in
     [since, until), with counts and examples (the latest THEME_TEXTS texts of each language)."""
+    from kith.feedback.sentiment.themes import themes_find
+
     period = _sentiments(user).filter(text_at__gte=since, text_at__lt=until)
     totals: dict[str, dict[str, int]] = {}
     for row in period.values("language", "label").annotate(n=Count("id")).order_by():

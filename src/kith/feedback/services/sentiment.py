@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +21,9 @@ from kith.core.models import DomainEvent
 from kith.engagement.models import Interaction
 from kith.engagement.texts import CustomerText, customer_texts_read
 from kith.feedback.models import RescoreRun, TextSentiment
-from kith.feedback.sentiment import Sentiment, sentiments_score
+
+if TYPE_CHECKING:  # the scoring package loads NumPy: imported when a text is scored
+    from kith.feedback.sentiment import Sentiment
 
 INTERACTION = "engagement.interaction"
 TEXT_LIMIT = 5000  # characters scored: the opening of a long email carries its tone
@@ -42,6 +44,13 @@ def _source(interaction: Interaction) -> CustomerText:
         owner_id=interaction.owner_id,
         team_id=interaction.team_id,
     )
+
+
+def sentiments_score(texts: list[str]) -> list[Sentiment]:
+    """kith.feedback.sentiment's scorer, loaded on first use (web workers start without it)."""
+    from kith.feedback.sentiment import sentiments_score as score
+
+    return score(texts)
 
 
 def _scored(source: CustomerText, got: Sentiment) -> TextSentiment:
