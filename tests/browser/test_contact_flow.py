@@ -98,10 +98,11 @@ def test_chinese_ui_list_filter_and_detail(page: Page, live_server, users, wang,
     expect(page).to_have_url(re.compile(r"/contacts/\?.*q=%E7%8E%8B"))
     expect(rows.first).to_contain_text("王伟明")
 
-    # j moves to the first row, Enter opens it (once no filter request is still in flight: a
-    # late swap would replace the row that has the focus).
-    page.wait_for_load_state("networkidle")
+    # j moves to the first row, Enter opens it, once the filter has settled: a swap arriving
+    # late (the filter's 400 ms debounce, a slow database) would replace the focused row.
     page.locator("h1").click()
+    page.wait_for_timeout(600)
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
     page.keyboard.press("j")
     expect(page.locator("#record-table .row-link").first).to_be_focused()
     page.keyboard.press("Enter")
