@@ -22,7 +22,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from kith.core.text import has_cjk, is_cjk
+from kith.core.text import HAN_CHARS, has_cjk
 
 # Combining marks that make another Vietnamese letter (a primary difference): which digit a mark gives each base letter: ă=a1, â=a2, ê=e1, ô=o1, ơ=o2, ư=u1.
 _VARIANT_OF = {
@@ -44,9 +44,9 @@ _SURNAMES = {
     "缪": "miao4", "秘": "bi4", "折": "she2", "种": "chong2", "员": "yun4", "黑": "he4",
     "华": "hua4", "任": "ren2", "沈": "shen3", "重": "chong2", "柏": "bai3", "教": "jiao4",
 }  # fmt: skip
-_CJK_RUNS = re.compile(
-    "[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+|[^\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]+"
-)
+# Runs of Han characters and runs of anything else, in order.
+_HAN_RUNS = re.compile(f"[{HAN_CHARS}]+|[^{HAN_CHARS}]+")
+_HAN = re.compile(f"[{HAN_CHARS}]")
 
 
 @lru_cache(maxsize=65536)
@@ -102,8 +102,8 @@ def _pinyin(text: str) -> str:
     from pypinyin import Style, lazy_pinyin
 
     parts: list[str] = []
-    for run in _CJK_RUNS.findall(text):
-        if is_cjk(run[0]):
+    for run in _HAN_RUNS.findall(text):
+        if _HAN.match(run):
             syllables = lazy_pinyin(run, style=Style.TONE3, neutral_tone_with_five=True)
             if not parts and run[0] in _SURNAMES:  # a name starts with its family name
                 syllables[0] = _SURNAMES[run[0]]

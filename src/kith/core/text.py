@@ -89,9 +89,11 @@ def has_cjk(text: str) -> bool:
 # or more, so the trigram indexes (which need three) find the short words Chinese names are
 # made of, and a bracket no one types, so a token never matches across two words.
 CJK_TOKEN_OPEN, CJK_TOKEN_CLOSE = "\u27e6", "\u27e7"
-_CJK_RUN = re.compile(
-    "[\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af\u3040-\u30ff\U00020000-\U0002fa1f]+"
-)
+# The characters is_cjk accepts, as regex classes: Han ideographs (what pinyin reads), then with
+# Hangul and kana.
+HAN_CHARS = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+CJK_CHARS = HAN_CHARS + "\uac00-\ud7af\u3040-\u30ff"
+_CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
 
 
 def cjk_token(word: str) -> str:
