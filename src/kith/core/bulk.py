@@ -163,7 +163,7 @@ def secondary_indexes_deferred(
     Yields whether it deferred anything: tables that hold rows already keep their indexes
     (rebuilding them would cost more). The indexes come back when the block ends; if it fails
     inside a transaction, the rollback brings them back instead."""
-    if any(model.objects.exists() for model in models):
+    if any(model._default_manager.exists() for model in models):
         yield False
         return
     tables = [model._meta.db_table for model in models]
@@ -226,7 +226,7 @@ def _restore(
 
 def next_id(model: type[Model]) -> int:
     """The first free id of `model` (bulk rows get explicit ids from here on)."""
-    return int(model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+    return int(model._default_manager.aggregate(top=Max("pk"))["top"] or 0) + 1
 
 
 def sequences_reset(models: Sequence[type[Model]]) -> None:
