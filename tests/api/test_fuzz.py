@@ -26,7 +26,7 @@ from schemathesis.checks import (
 
 from kith.identity.services import api_token_create
 
-EXAMPLES = int(os.environ.get("KITH_FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("KITH_FUZZ_EXAMPLES", "3"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
