@@ -41,8 +41,9 @@ FIRST = ["Anna", "Bình", "Chi", "Dũng", "Minh", "Lan", "伟", "芳", "Tom", "E
 LAST = ["Nguyễn", "Trần", "Lê", "Phạm", "王", "李", "张", "Smith", "Jones", "Brown"]
 
 
-def seed(contacts: int, clients: int) -> tuple[list[str], list[int]]:
-    """Teams, users, contacts and one token per client: (tokens, contact ids)."""
+def seed(contacts: int, clients: int) -> tuple[list[str], list[list[int]]]:
+    """Teams, users, contacts and one token per client: (tokens, the contact ids each client
+    may see: all for an administrator, its team's for a rep)."""
     from django.db import connections
 
     from kith.customers.services import contact_create
@@ -69,12 +70,14 @@ def seed(contacts: int, clients: int) -> tuple[list[str], list[int]]:
             emails=[f"seed{n}@example.vn"], phones=[f"+8491{n:07d}"],
         )  # fmt: skip
         ids.append(contact.pk)
-    tokens = []
+    tokens, visible = [], []
     for n in range(clients):
         user = admin if n % 4 == 0 else reps[n % len(reps)]
         tokens.append(api_token_create(user=user, name=f"load {n}")[1])
+        # Contact i is owned by rep i % 4, of team i % 2.
+        visible.append(ids if user is admin else [pk for i, pk in enumerate(ids) if i % 2 == n % 2])
     connections.close_all()
-    return tokens, ids
+    return tokens, visible
 
 
 class Client(threading.Thread):
@@ -158,7 +161,7 @@ class Client(threading.Thread):
 def run(db: str, *, minutes: float, clients: int, contacts: int) -> dict:
     with harness.database(db) as database:
         print(f"{db}: seeding {contacts} contacts", flush=True)
-        tokens, ids = seed(contacts, clients)
+        tokens, visible = seed(contacts, clients)
         port = harness.free_port()
         env = {**os.environ, "KITH_DATABASE_URL": database.url, "KITH_DEBUG": "0",
                "KITH_SECRET_KEY": secrets.token_urlsafe(50), "KITH_ALLOWED_HOSTS": "127.0.0.1",
@@ -174,7 +177,7 @@ def run(db: str, *, minutes: float, clients: int, contacts: int) -> dict:
                 harness_wait(port, server)
                 load = harness.Load()
                 until = time.monotonic() + minutes * 60
-                threads = [Client(number=n, port=port, token=t, ids=ids, until=until)
+                threads = [Client(number=n, port=port, token=t, ids=visible[n], until=until)
                            for n, t in enumerate(tokens)]  # fmt: skip
                 for thread in threads:
                     thread.start()
@@ -281,6 +284,9 @@ def main() -> None:
             )
     text = report(results)
     print(text)
+    for r in results:
+        for sample in r["error_samples"]:
+            print(f"{r['db']} error: {sample}")
     if args.write:
         harness.section_write("Load: 20 concurrent clients against kith serve", text)
     failed = [r["db"] for r in results

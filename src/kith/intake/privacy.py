@@ -28,6 +28,7 @@ from typing import Any
 from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kith.core.doors import personal_data_handlers
 from kith.core.errors import Conflict, NotFound
@@ -133,7 +134,8 @@ def _lead(lead_id: int) -> Lead:
         raise NotFound("Not found.")
     if lead.contact_id is not None:
         raise Conflict(
-            f"Lead {lead.pk} became contact {lead.contact_id}: export or erase the contact."
+            _("Lead %(lead)s became contact %(contact)s: export or erase the contact.")
+            % {"lead": lead.pk, "contact": lead.contact_id}
         )
     return lead
 
