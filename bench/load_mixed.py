@@ -238,9 +238,9 @@ def check(db, threads, load, log: Path, *, minutes: float, contacts: int) -> dic
 
 
 def report(results: list[dict]) -> str:
+    command = " ".join([".venv/bin/python bench/load_mixed.py", *sys.argv[1:]])
     lines = [
-        "`flock /work/wt/_bench.lock .venv/bin/python bench/load_mixed.py --write"
-        f" --minutes {results[0]['minutes']:g}`: {results[0]['clients']} concurrent API clients"
+        f"`{command}`: {results[0]['clients']} concurrent API clients"
         f" against `kith serve` (gunicorn, 2 workers x 4 threads) on a base of"
         f" {results[0]['contacts']:,} contacts; mix list 30 % / search 20 % / detail 25 % /"
         " create 15 % / edit 10 %.",
