@@ -208,6 +208,8 @@ KITH_PG_BIN_DIR = os.environ.get("KITH_PG_BIN_DIR", "")
 # KITH_RETENTION_LEAD_MONTHS months without a change.
 KITH_RETENTION_RAW_EMAIL_DAYS = int(os.environ.get("KITH_RETENTION_RAW_EMAIL_DAYS", "0"))
 KITH_RETENTION_LEAD_MONTHS = int(os.environ.get("KITH_RETENTION_LEAD_MONTHS", "0"))
+# A privacy request (export, erasure) is due this many days after it was received (GDPR: 30).
+KITH_PRIVACY_REQUEST_DAYS = int(os.environ.get("KITH_PRIVACY_REQUEST_DAYS", "30"))
 
 # Two-factor sign-in (TOTP) is optional for every user; with KITH_2FA_REQUIRED_FOR_ADMINS an
 # administrator must set it up before using Kith. KITH_PASSWORD_MIN_LENGTH: the password policy's

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import DataError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
@@ -92,3 +93,10 @@ def install(api: NinjaAPI) -> None:
         response = respond(request, 401, message)
         response["WWW-Authenticate"] = 'Bearer realm="kith"'
         return response
+
+
+@csrf_exempt  # it changes nothing; a DELETE to it gets the 404, not the CSRF page
+def unknown_path(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """A path below /api/ that no operation has (an id a path converter refuses, such as -1):
+    the API's JSON 404, not the web pages' HTML one."""
+    return JsonResponse({"detail": _("Not found.")}, status=404)

@@ -201,7 +201,7 @@ class GroupOut(Schema):
     summary: SummaryOut
 
 
-class PointOut(Schema):
+class TrendPointOut(Schema):
     period: str
     summary: SummaryOut
 
@@ -213,14 +213,14 @@ class FollowUpsOut(Schema):
     mean_hours_to_close: float | None
 
 
-class ReportOut(Schema):
+class FeedbackReportOut(Schema):
     kind: str
     start: datetime
     end: datetime
     total: SummaryOut
     previous: SummaryOut
     trend: float | None
-    points: list[PointOut]
+    points: list[TrendPointOut]
     by_team: list[GroupOut]
     by_agent: list[GroupOut]
     by_channel: list[GroupOut]
@@ -289,7 +289,7 @@ def response_detail(request: ApiRequest, response_id: int) -> Any:
     return selectors.response_get(user=request.auth, response_id=response_id)
 
 
-@router.get("/feedback-report", response={200: ReportOut, **ERRORS}, tags=["surveys"])
+@router.get("/feedback-report", response={200: FeedbackReportOut, **ERRORS}, tags=["surveys"])
 def feedback_report(request: ApiRequest, params: Query[ReportParams]) -> Any:
     """NPS, CSAT or CES over the period (default: the last 180 days) with the previous period
     for the trend, per month/week, team, agent and channel; response rate; follow-ups."""

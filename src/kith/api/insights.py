@@ -110,7 +110,7 @@ def contact_scores(request: ApiRequest, contact_id: int) -> Any:
     return score_json(score)
 
 
-class SegmentOut(Schema):
+class RfmSegmentOut(Schema):
     code: str
     name: str
     customers: int
@@ -127,7 +127,7 @@ class MoveOut(Schema):
 
 
 class SegmentsOut(Schema):
-    segments: list[SegmentOut]
+    segments: list[RfmSegmentOut]
     customers: int = Field(description="visible customers with a purchase")
     no_purchases: int = Field(description="visible contacts without a purchase")
     movement: list[MoveOut] = Field(description="moves since the scoring before, biggest first")
@@ -232,7 +232,7 @@ def kpis(request: ApiRequest, params: Query[KpiParams]) -> Any:
     }
 
 
-class RunOut(Schema):
+class ScoringRunOut(Schema):
     id: int
     started_at: datetime
     finished_at: datetime | None
@@ -242,7 +242,7 @@ class RunOut(Schema):
     metrics: dict[str, Any]
 
 
-@router.get("/insights/runs/latest", response={200: RunOut, **ERRORS})
+@router.get("/insights/runs/latest", response={200: ScoringRunOut, **ERRORS})
 def run_latest(request: ApiRequest) -> Any:
     """The newest successful scoring run: when, how many contacts, and the models' metrics
     (BG/NBD and Gamma-Gamma parameters, CLV holdout, churn AUC against a recency-only baseline

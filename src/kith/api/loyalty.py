@@ -68,7 +68,7 @@ class TierOut(Schema):
     benefits: str
 
 
-class RuleIn(Schema):
+class EarningRuleIn(Schema):
     kind: str = Field(..., description=", ".join(EarningRule.Kind.values))
     product_id: int | None = None
     category: str = ""
@@ -77,7 +77,7 @@ class RuleIn(Schema):
     points: int = 0
 
 
-class RuleOut(RuleIn):
+class EarningRuleOut(EarningRuleIn):
     id: int
     is_active: bool
 
@@ -261,8 +261,10 @@ def tier_create(request: ApiRequest, programme_id: int, payload: TierIn) -> Any:
     )
 
 
-@router.post("/loyalty/programmes/{int:programme_id}/rules", response={201: RuleOut, **ERRORS})
-def rule_create(request: ApiRequest, programme_id: int, payload: RuleIn) -> Any:
+@router.post(
+    "/loyalty/programmes/{int:programme_id}/rules", response={201: EarningRuleOut, **ERRORS}
+)
+def rule_create(request: ApiRequest, programme_id: int, payload: EarningRuleIn) -> Any:
     return Status(
         201,
         services.earning_rule_create(by=request.auth, programme_id=programme_id, **payload.dict()),

@@ -33,7 +33,7 @@ class PageParams(Schema):
     limit: int = Field(settings.KITH_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
-class SegmentOut(Schema):
+class MarketingSegmentOut(Schema):
     id: int
     name: str
     kind: str
@@ -50,7 +50,7 @@ class SegmentOut(Schema):
 
 
 class SegmentPage(Schema):
-    items: list[SegmentOut]
+    items: list[MarketingSegmentOut]
     next_cursor: str | None
     prev_cursor: str | None
 
@@ -71,7 +71,7 @@ class RulesIn(Schema):
     rules: dict[str, Any]
 
 
-class CountOut(Schema):
+class SegmentCountOut(Schema):
     count: int
 
 
@@ -81,7 +81,7 @@ class ContactRefOut(Schema):
     primary_email: str
 
 
-class ContactPage(Schema):
+class SegmentContactPage(Schema):
     items: list[ContactRefOut]
     next_cursor: str | None
     prev_cursor: str | None
@@ -105,20 +105,22 @@ def segments_list(request: ApiRequest, params: Query[PageParams]) -> Any:
     return {"items": page.items, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor}
 
 
-@router.post("/segments", response={201: SegmentOut, **ERRORS}, tags=["segments"])
+@router.post("/segments", response={201: MarketingSegmentOut, **ERRORS}, tags=["segments"])
 def segment_create(request: ApiRequest, payload: SegmentIn) -> Any:
     segment = segments.segment_create(by=request.auth, **payload.model_dump())
     return Status(201, selectors.segment_get(user=request.auth, segment_id=segment.pk))
 
 
-@router.get("/segments/{int:segment_id}", response={200: SegmentOut, **ERRORS}, tags=["segments"])
+@router.get(
+    "/segments/{int:segment_id}", response={200: MarketingSegmentOut, **ERRORS}, tags=["segments"]
+)
 def segment_detail(request: ApiRequest, segment_id: int) -> Any:
     return selectors.segment_get(user=request.auth, segment_id=segment_id)
 
 
 @router.patch(
     "/segments/{int:segment_id}",
-    response={200: SegmentOut, 409: ErrorOut, **ERRORS},
+    response={200: MarketingSegmentOut, 409: ErrorOut, **ERRORS},
     tags=["segments"],
 )
 def segment_update(request: ApiRequest, segment_id: int, payload: SegmentPatch) -> Any:
@@ -136,7 +138,7 @@ def segment_delete(request: ApiRequest, segment_id: int) -> Any:
     return Status(204, None)
 
 
-@router.post("/segments/count", response={200: CountOut, **ERRORS}, tags=["segments"])
+@router.post("/segments/count", response={200: SegmentCountOut, **ERRORS}, tags=["segments"])
 def rules_count(request: ApiRequest, payload: RulesIn) -> Any:
     """How many of the contacts the caller sees match these rules now (the live count)."""
     require(request.auth, "marketing", "read")
@@ -144,7 +146,9 @@ def rules_count(request: ApiRequest, payload: RulesIn) -> Any:
 
 
 @router.get(
-    "/segments/{int:segment_id}/members", response={200: ContactPage, **ERRORS}, tags=["segments"]
+    "/segments/{int:segment_id}/members",
+    response={200: SegmentContactPage, **ERRORS},
+    tags=["segments"],
 )
 def segment_members(request: ApiRequest, segment_id: int, params: Query[PageParams]) -> Any:
     """The segment's contacts now that the caller sees, by name."""
@@ -193,7 +197,7 @@ class TemplateOut(Schema):
         return sorted(v.language for v in template.versions.all())
 
 
-class PreviewOut(Schema):
+class TemplatePreviewOut(Schema):
     language: str
     subject: str
     html: str
@@ -215,7 +219,7 @@ def template_create(request: ApiRequest, payload: TemplateIn) -> Any:
 
 @router.get(
     "/email-templates/{int:template_id}/preview",
-    response={200: PreviewOut, **ERRORS},
+    response={200: TemplatePreviewOut, **ERRORS},
     tags=["campaigns"],
 )
 def template_preview(
@@ -323,7 +327,7 @@ class LiftOut(Schema):
     verdict: str
 
 
-class ReportOut(Schema):
+class CampaignReportOut(Schema):
     currency: str
     funnel: list[FunnelOut]
     conversion_lift: LiftOut
@@ -406,7 +410,9 @@ def _lift(lift: Any) -> dict[str, Any]:
 
 
 @router.get(
-    "/campaigns/{int:campaign_id}/report", response={200: ReportOut, **ERRORS}, tags=["campaigns"]
+    "/campaigns/{int:campaign_id}/report",
+    response={200: CampaignReportOut, **ERRORS},
+    tags=["campaigns"],
 )
 def campaign_report_get(request: ApiRequest, campaign_id: int) -> Any:
     """The funnel per variant and holdout, and the lift of conversion and revenue per
@@ -479,7 +485,12 @@ def audience_export_create(request: ApiRequest, segment_id: int, payload: Audien
     return Status(201, export)
 
 
-@router.get("/audience-exports/{int:export_id}/file", tags=["segments"])
+@router.get(
+    "/audience-exports/{int:export_id}/file",
+    response={200: str, **ERRORS},
+    tags=["segments"],
+    openapi_extra={"responses": {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}},
+)
 def audience_export_file(request: ApiRequest, export_id: int, platform: str = "google") -> Any:
     """The upload file (CSV) of hashed emails and phones, holdout left out (google or meta)."""
     from django.http import HttpResponse

@@ -51,6 +51,7 @@ def named_ref(record: Any) -> dict[str, Any] | None:
 
 # Every operation can answer these; listing them makes the OpenAPI schema honest.
 ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,  # a body that is not JSON ("Cannot parse request body")
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,

@@ -9,6 +9,7 @@ from kith.core.apps import AccessModule, DefaultGrant, DemoLoader, KithAppConfig
 
 class AutomationConfig(KithAppConfig):
     name = "kith.automation"
+    personal_data = ("kith.automation.personal_data",)
     label = "automation"
     verbose_name = "Automation"
     default_auto_field = "django.db.models.BigAutoField"

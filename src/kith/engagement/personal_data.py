@@ -57,3 +57,26 @@ def erase(contact_id: int) -> dict[str, int]:
             record_model="customers.contact", record_id=contact_id
         ).update(text=ERASED),
     }
+
+
+def _about_lead(model: Any, lead_id: int) -> Any:
+    return model.objects.filter(record_model="sales.lead", record_id=lead_id)
+
+
+def lead_export(lead_id: int) -> dict[str, Any]:
+    """The interactions, tasks and comments on a lead that never became a contact."""
+    return {
+        "interactions": rows_json(_about_lead(Interaction, lead_id)),
+        "tasks": rows_json(_about_lead(Task, lead_id)),
+        "comments": rows_json(_about_lead(Comment, lead_id)),
+    }
+
+
+def lead_erase(lead_id: int) -> dict[str, int]:
+    """Erase the text of the interactions, tasks, comments and notifications about the lead."""
+    return {
+        "interactions": _about_lead(Interaction, lead_id).update(subject=ERASED, body=""),
+        "tasks": _about_lead(Task, lead_id).update(title=ERASED, description=""),
+        "comments": _about_lead(Comment, lead_id).update(body=ERASED),
+        "notifications": _about_lead(Notification, lead_id).update(text=ERASED),
+    }

@@ -1,4 +1,5 @@
-"""A contact's part of feedback for the personal-data export and erasure (kith.core.doors)."""
+"""A contact's part of feedback for the personal-data export and erasure (kith.core.doors):
+survey requests and answers, and the sentiment scores of the texts they wrote."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ from typing import Any
 
 from django.db import transaction
 
-from kith.feedback.models import FollowUp, SurveyAnswer, SurveyRequest, SurveyResponse
+from kith.core.personal_data import rows_json
+from kith.feedback.models import (
+    FollowUp,
+    SurveyAnswer,
+    SurveyRequest,
+    SurveyResponse,
+    TextSentiment,
+)
 
 
 def export(contact_id: int) -> dict[str, Any]:
@@ -35,6 +43,10 @@ def export(contact_id: int) -> dict[str, Any]:
             }
             for r in responses
         ],
+        "sentiments": rows_json(
+            TextSentiment.objects.filter(contact_id=contact_id).order_by("pk"),
+            exclude=("owner_id", "team_id"),
+        ),
     }  # fmt: skip
 
 
@@ -48,4 +60,12 @@ def erase(contact_id: int) -> dict[str, int]:
     anonymised = responses.update(contact=None, company=None, request=None, comment="")
     FollowUp.objects.filter(contact_id=contact_id).update(contact=None)
     requests, _by_model = SurveyRequest.objects.filter(contact_id=contact_id).delete()
-    return {"survey_responses": anonymised, "survey_requests": requests}
+    # The scores stay in the sentiment trends, without the person and the words of their text.
+    sentiments = TextSentiment.objects.filter(contact_id=contact_id).update(
+        contact=None, drivers=[]
+    )
+    return {
+        "survey_responses": anonymised,
+        "survey_requests": requests,
+        "sentiments": sentiments,
+    }

@@ -54,6 +54,7 @@ PREVIEW_VALIDATE = 10_000
 # A running import whose run has not beaten for this long was killed (worker stopped, server
 # restarted): it is marked failed, and can be undone or resumed.
 STALLED_AFTER = dt.timedelta(minutes=10)
+COUNT_FIELDS = ("created_count", "updated_count", "skipped_count", "error_count")
 
 CONTACT_FIELDS: dict[str, tuple[str, ...]] = {
     # field: header synonyms (folded, separators removed)
@@ -609,28 +610,33 @@ def import_run(*, by: User, job_id: int, progress: Progress | None = None) -> Im
                         job.error_count += 1
                 kept = [i for i, n in enumerate(numbers) if n not in undecodable]
                 chunk, numbers = [chunk[i] for i in kept], [numbers[i] for i in kept]
-            failures = run(job, by, table.header, chunk, numbers=numbers) if chunk else []
-            for number, column, message, row in failures:
-                writer.writerow([number, column, message, *(cell_neutralise(c) for c in row)])
-            job.processed = end
-            job.heartbeat_at = timezone.now()
-            # The error file so far goes with the counts, so a killed run can resume.
-            job.errors_csv = errors_out.getvalue() if job.error_count else ""
-            job.save(
-                update_fields=[
-                    "processed",
-                    "created_count",
-                    "updated_count",
-                    "skipped_count",
-                    "error_count",
-                    "created_ranges",
-                    "heartbeat_at",
-                    "errors_csv",
-                ]
-            )
+            # The batch's rows and the job's counts commit together: a run killed between
+            # them would leave rows its resume writes again (tests/intake/test_crash.py).
+            with transaction.atomic():
+                failures = run(job, by, table.header, chunk, numbers=numbers) if chunk else []
+                for number, column, message, row in failures:
+                    writer.writerow([number, column, message, *(cell_neutralise(c) for c in row)])
+                job.processed = end
+                job.heartbeat_at = timezone.now()
+                # The error file so far goes with the counts, so a killed run can resume.
+                job.errors_csv = errors_out.getvalue() if job.error_count else ""
+                job.save(
+                    update_fields=[
+                        "processed",
+                        "created_count",
+                        "updated_count",
+                        "skipped_count",
+                        "error_count",
+                        "created_ranges",
+                        "heartbeat_at",
+                        "errors_csv",
+                    ]
+                )
             if progress:
                 progress(job.processed, job.total)
     except Exception as exc:
+        # The failed batch rolled back: its counts in memory go with it.
+        job.refresh_from_db(fields=[*COUNT_FIELDS, "processed", "created_ranges"])
         job.status = ImportJob.Status.FAILED
         job.message = str(exc)[:2000]
         job.errors_csv = errors_out.getvalue()

@@ -205,3 +205,43 @@ class BackupRecord(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class PrivacyRequest(models.Model):
+    """A person's request to see (export) or erase their data: when it came in, when it is due
+    (KITH_PRIVACY_REQUEST_DAYS later), when it was done and by whom. The subject is a contact or
+    a lead by id; the log holds no name (it outlives an erasure)."""
+
+    CONTACT = "customers.contact"
+    LEAD = "sales.lead"
+    SUBJECTS = ((CONTACT, _("contact")), (LEAD, _("lead")))
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", _("Export")
+        ERASURE = "erasure", _("Erasure")
+
+    kind = models.CharField(_("request"), max_length=8, choices=Kind.choices)
+    subject = models.CharField(_("subject"), max_length=32, choices=SUBJECTS)
+    subject_id = models.BigIntegerField(_("subject id"))
+    received_at = models.DateTimeField(_("received"))
+    due_at = models.DateTimeField(_("due"))
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(_("received through"), max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["subject", "subject_id", "kind"], name="privacy_request_subject"),
+            models.Index(
+                fields=["due_at"], name="privacy_request_open", condition=models.Q(done_at=None)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject}:{self.subject_id}"

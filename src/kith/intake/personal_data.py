@@ -49,3 +49,21 @@ def erase(contact_id: int) -> dict[str, int]:
             model=_CONTACT, record_id=contact_id
         ).delete()[0],
     }
+
+
+def lead_export(lead_id: int) -> dict[str, Any]:
+    """The before-values imports kept of a lead."""
+    return {
+        "import_updates": rows_json(
+            ImportUpdate.objects.filter(model="sales.lead", record_id=lead_id)
+        )
+    }
+
+
+def lead_erase(lead_id: int) -> dict[str, int]:
+    """Delete the before-values imports kept of the lead."""
+    return {
+        "import_updates": ImportUpdate.objects.filter(
+            model="sales.lead", record_id=lead_id
+        ).delete()[0]
+    }

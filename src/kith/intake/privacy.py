@@ -1,5 +1,6 @@
 """A person's privacy rights (GDPR, PIPL, Vietnam's Decree 13/2023): an export of everything
-Kith holds about a contact, and its erasure.
+Kith holds about a contact (or a lead that never became one), and its erasure. Each is logged
+in the privacy request log (kith.intake.privacy_requests), closing the request it answers.
 
 Both go through every installed app's personal-data handlers (KithAppConfig.personal_data,
 kith.core.doors.personal_data_handlers): an export is a ZIP with one JSON file per handler;
@@ -9,6 +10,10 @@ names, emails and phones and replaces what it finds (import files, error files, 
 history written by any app). The contact row stays, anonymised, so orders and tickets stay in
 the figures as anonymous revenue and counts. What is left is a security event that an erasure
 happened, with the counts and no personal data.
+
+A lead that never became a contact goes through the handlers' optional `lead_export(lead_id)`
+and `lead_erase(lead_id)` (sales: the lead and its history; engagement: comments; intake:
+import before-values; automation: inbound bodies and run logs), then the same search.
 """
 
 from __future__ import annotations
@@ -23,15 +28,19 @@ from typing import Any
 from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kith.core.doors import personal_data_handlers
-from kith.core.errors import NotFound
+from kith.core.errors import Conflict, NotFound
 from kith.core.personal_data import ERASED
 from kith.core.text import digits
 from kith.customers.models import Contact, ContactPoint
 from kith.identity.access import admin_require
 from kith.identity.models import SecurityEvent, User
 from kith.identity.security import security_event_record
+from kith.intake.models import PrivacyRequest
+from kith.intake.privacy_requests import privacy_request_answered
+from kith.sales.models import Lead
 
 # Tables the search over every column leaves alone: users, the audit trail and Django's own.
 _SKIP_APPS = frozenset({"auth", "contenttypes", "sessions", "identity", "django_tasks_database"})
@@ -64,6 +73,12 @@ def personal_data_export(*, by: User | None, contact_id: int) -> bytes:
         archive.writestr("index.json", json.dumps(index, indent=1))
     security_event_record(
         kind=SecurityEvent.Kind.PERSONAL_DATA_EXPORT, actor=by, target=f"contact:{contact.pk}"
+    )
+    privacy_request_answered(
+        by=by,
+        kind=PrivacyRequest.Kind.EXPORT,
+        subject=PrivacyRequest.CONTACT,
+        subject_id=contact.pk,
     )
     return out.getvalue()
 
@@ -102,6 +117,86 @@ def personal_data_erase(*, by: User | None, contact_id: int) -> dict[str, int]:
         actor=by,
         target=f"contact:{contact.pk}",
         detail={k: v for k, v in counts.items() if v},
+    )
+    privacy_request_answered(
+        by=by,
+        kind=PrivacyRequest.Kind.ERASURE,
+        subject=PrivacyRequest.CONTACT,
+        subject_id=contact.pk,
+    )
+    return counts
+
+
+def _lead(lead_id: int) -> Lead:
+    """A lead that never became a contact (one that did is the contact's: ask for that)."""
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is None:
+        raise NotFound("Not found.")
+    if lead.contact_id is not None:
+        raise Conflict(
+            _("Lead %(lead)s became contact %(contact)s: export or erase the contact.")
+            % {"lead": lead.pk, "contact": lead.contact_id}
+        )
+    return lead
+
+
+def lead_personal_data_export(*, by: User | None, lead_id: int) -> bytes:
+    """A ZIP of JSON files, one per app handler with a part for leads, of everything Kith holds
+    about a lead that never became a contact. Administrators only (None: the CLI)."""
+    if by is not None:
+        admin_require(by)
+    lead = _lead(lead_id)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        index = {"lead_id": lead.pk, "exported_at": timezone.now().isoformat(), "parts": []}
+        for path, handler in personal_data_handlers().items():
+            part = getattr(handler, "lead_export", None)
+            if part is None:
+                continue
+            name = f"{path}.json"
+            archive.writestr(name, json.dumps(part(lead.pk), ensure_ascii=False, indent=1))
+            index["parts"].append(name)
+        archive.writestr("index.json", json.dumps(index, indent=1))
+    security_event_record(
+        kind=SecurityEvent.Kind.PERSONAL_DATA_EXPORT, actor=by, target=f"lead:{lead.pk}"
+    )
+    privacy_request_answered(
+        by=by, kind=PrivacyRequest.Kind.EXPORT, subject=PrivacyRequest.LEAD, subject_id=lead.pk
+    )
+    return out.getvalue()
+
+
+@transaction.atomic
+def lead_personal_data_erase(*, by: User | None, lead_id: int) -> dict[str, int]:
+    """Erase a lead that never became a contact everywhere: its record (anonymised, it stays
+    counted), history values, comments, inbound bodies, and every text that names it."""
+    if by is not None:
+        admin_require(by)
+    lead = _lead(lead_id)
+    names = [lead.full_name, lead.email, lead.phone]
+    identifiers = sorted(
+        {v.strip() for v in names if v and len(v.strip()) >= _MIN_LENGTH} - {ERASED},
+        key=len,
+        reverse=True,
+    )
+    phones = [digits(lead.phone)[-9:]] if len(digits(lead.phone)) >= 7 else []
+    counts: dict[str, int] = {}
+    for path, handler in reversed(list(personal_data_handlers().items())):
+        part = getattr(handler, "lead_erase", None)
+        if part is None:
+            continue
+        app = path.split(".")[1] if path.startswith("kith.") else path
+        for kind, n in part(lead.pk).items():
+            counts[f"{app}.{kind}"] = counts.get(f"{app}.{kind}", 0) + n
+    counts["everywhere.values"] = text_scrub(identifiers, phones=phones)
+    security_event_record(
+        kind=SecurityEvent.Kind.ERASURE,
+        actor=by,
+        target=f"lead:{lead.pk}",
+        detail={k: v for k, v in counts.items() if v},
+    )
+    privacy_request_answered(
+        by=by, kind=PrivacyRequest.Kind.ERASURE, subject=PrivacyRequest.LEAD, subject_id=lead.pk
     )
     return counts
 

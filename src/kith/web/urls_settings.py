@@ -28,6 +28,11 @@ urlpatterns = [
     path("settings/security/", security.security_event_list, name="settings-security-list"),
     path("settings/backups/", security.backup_list, name="settings-backup-list"),
     path(
+        "settings/privacy-requests/",
+        privacy.privacy_request_list,
+        name="settings-privacy-request-list",
+    ),
+    path(
         "settings/security/export.csv",
         security.security_event_export,
         name="settings-security-export",
@@ -62,5 +67,14 @@ urlpatterns += [
         "contacts/<int:contact_id>/privacy/erase/",
         privacy.contact_privacy_erase,
         name="contact-privacy-erase",
+    ),
+    path("leads/<int:lead_id>/privacy/", privacy.lead_privacy, name="lead-privacy"),
+    path(
+        "leads/<int:lead_id>/privacy/export.zip",
+        privacy.lead_privacy_export,
+        name="lead-privacy-export",
+    ),
+    path(
+        "leads/<int:lead_id>/privacy/erase/", privacy.lead_privacy_erase, name="lead-privacy-erase"
     ),
 ]

@@ -37,14 +37,14 @@ class OrderOut(Schema):
         return {"id": order.contact_id, "name": order.contact.full_name}
 
 
-class LineOut(Schema):
+class OrderLineOut(Schema):
     product_id: int
     quantity: int
     unit_price_minor: int
 
 
 class OrderDetailOut(OrderOut):
-    lines: list[LineOut]
+    lines: list[OrderLineOut]
 
     @staticmethod
     def resolve_lines(order: Order) -> list[Any]:
@@ -121,7 +121,7 @@ class ImportIn(Schema):
     orders: list[ImportOrderIn] = Field(..., min_length=1, max_length=MAX_IMPORT)
 
 
-class ImportOut(Schema):
+class OrderImportOut(Schema):
     orders: int
     lines: int
 
@@ -188,7 +188,7 @@ def order_update(request: ApiRequest, order_id: int, payload: OrderUpdateIn) -> 
     return selectors.order_get(user=request.auth, order_id=order_id)
 
 
-@router.post("/orders/import", response={201: ImportOut, **ERRORS}, tags=["orders"])
+@router.post("/orders/import", response={201: OrderImportOut, **ERRORS}, tags=["orders"])
 def orders_import(request: ApiRequest, payload: ImportIn) -> Any:
     """Up to 10,000 orders at once, all or nothing; errors name the order ("orders.3.…")."""
     result = services.orders_import(
