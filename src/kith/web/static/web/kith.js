@@ -151,3 +151,65 @@
     if (source && navigator.clipboard) navigator.clipboard.writeText(source.textContent.trim());
   });
 })();
+
+// Phones: list rows become cards, so every cell needs its column's name beside it (copied from
+// the header, also after htmx swaps a table in), and a long filter form folds behind a button
+// that says how many filters are set.
+(function () {
+  "use strict";
+  var PHONE = window.matchMedia("(max-width: 720px)");
+
+  function labelCells(root) {
+    root.querySelectorAll("table.records").forEach(function (table) {
+      var names = Array.from(table.querySelectorAll("thead th")).map(function (th) {
+        return th.textContent.trim();
+      });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.from(row.children).forEach(function (cell, index) {
+          if (names[index] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", names[index]);
+        });
+      });
+    });
+  }
+
+  function activeFilters(form) {
+    return Array.from(form.elements).filter(function (el) {
+      if (!el.name || el.type === "hidden" || el.type === "submit" || el.type === "button") return false;
+      if (el.type === "checkbox" || el.type === "radio") return el.checked;
+      return el.value !== "";
+    }).length;
+  }
+
+  function foldFilters(root) {
+    root.querySelectorAll("form.filters").forEach(function (form) {
+      if (form.hasAttribute("data-foldable") || form.querySelectorAll(".field").length < 3) return;
+      form.setAttribute("data-foldable", "");
+      if (!form.id) form.id = "filters-" + Math.random().toString(36).slice(2, 8);
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "filters-toggle";
+      button.setAttribute("aria-controls", form.id);
+      var label = document.documentElement.getAttribute("data-filters-label") || "Filters";
+      function update() {
+        var count = activeFilters(form);
+        button.textContent = count ? label + " (" + count + ")" : label;
+        button.setAttribute("aria-expanded", form.classList.contains("filters-open") ? "true" : "false");
+      }
+      button.addEventListener("click", function () {
+        form.classList.toggle("filters-open");
+        update();
+      });
+      form.addEventListener("change", update);
+      form.parentNode.insertBefore(button, form);
+      update();
+    });
+  }
+
+  function phoneLayout(root) {
+    labelCells(root);
+    if (PHONE.matches) foldFilters(root);
+  }
+  document.addEventListener("DOMContentLoaded", function () { phoneLayout(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { labelCells(event.target); });
+  PHONE.addEventListener("change", function () { phoneLayout(document); });
+})();
