@@ -134,3 +134,22 @@ def test_phone_lists_and_board_in_vietnamese(page: Page, live_server, users, rec
     for link in page.locator(".sales-subnav a").all()[:3]:
         assert link.bounding_box()["height"] < 30, link.text_content()  # one line each
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_command_palette_by_keyboard_only(page: Page, live_server, users, records):
+    """Ctrl-K from any page, type, arrow down to a hit, Enter: its page (#18); "?" lists the
+    shortcuts."""
+    ticket = make_ticket(
+        by=users.rep_a, contact_id=records.contact_a.pk, subject="Máy in hỏng", now=timezone.now()
+    )
+    sign_in(page, live_server.url)
+    page.keyboard.press("Control+k")
+    expect(page.locator("#palette-input")).to_be_focused()
+    page.keyboard.type(f"#{ticket.pk}")
+    expect(page.locator("#palette-results")).to_contain_text(f"[#{ticket.pk}] Máy in hỏng")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#palette-results a[role=option]").first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/tickets/{ticket.pk}/")
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts")).to_be_visible()
