@@ -22,7 +22,9 @@ from kith.identity.access import admin_require
 from kith.identity.models import SecurityEvent, User
 from kith.identity.security import security_event_record
 
-CUSTOM_FIELD_CHANGES = frozenset({"key", "label", "kind", "choices", "required", "position"})
+CUSTOM_FIELD_CHANGES = frozenset(
+    {"key", "label", "label_translations", "kind", "choices", "required", "position"}
+)
 
 
 def _key_valid(key: str) -> bool:

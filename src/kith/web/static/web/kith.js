@@ -189,7 +189,7 @@
       button.type = "button";
       button.className = "filters-toggle";
       button.setAttribute("aria-controls", form.id);
-      var label = document.documentElement.getAttribute("data-filters-label") || "Filters";
+      var label = document.body.getAttribute("data-filters-label") || "Filters";
       function update() {
         var count = activeFilters(form);
         button.textContent = count ? label + " (" + count + ")" : label;
