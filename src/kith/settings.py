@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -91,7 +92,7 @@ TEMPLATES = [
                 "kith.web.context_processors.kith",
             ],
             # {% linked record "module" %} names a linked record only for those who may see it.
-            "builtins": ["kith.web.templatetags.kith_links"],
+            "builtins": ["kith.web.templatetags.kith_links", "kith.web.templatetags.kith_names"],
         },
     },
 ]
@@ -118,8 +119,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", "简体中文"), ("vi", "Tiếng Việt")]
+# The installation's language: pages for readers who asked for none, and the language the
+# built-in setup (roles, the demo's pipelines, stages and SLA policies) is named in.
+LANGUAGE_CODE = os.environ.get("KITH_LANGUAGE", "en").strip().lower() or "en"
+if LANGUAGE_CODE not in {code for code, _name in LANGUAGES}:
+    raise ImproperlyConfigured(
+        f"KITH_LANGUAGE={LANGUAGE_CODE!r} is not one of Kith's languages: en, zh-hans, vi"
+    )
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("KITH_TIME_ZONE", "UTC")
 USE_I18N = True

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from kith.engagement import services as engagement
 from kith.sales.services import LineInput, order_create
 from tests.browser.test_contact_flow import sign_in
+from tests.conftest import PASSWORD
 from tests.sales.factories import make_pipeline, make_product
 from tests.service.factories import make_ticket
 
@@ -93,3 +94,62 @@ def test_phone_layout_and_the_pages_fixed(page: Page, live_server, users, record
     expect(main.locator("[data-kind=interaction]", has_text="Gọi lại")).to_contain_text(
         "12 minutes"
     )
+
+
+def test_phone_lists_and_board_in_vietnamese(page: Page, live_server, users, records):
+    """At 390 px, in Vietnamese: a list row is a card with each value under its column's name
+    (not a table squeezed to a letter per line), the filters fold behind a button that counts
+    the ones set, the sub-navigation does not break words and the board shows one column at a
+    time."""
+    users.rep_a.language = "vi"
+    users.rep_a.save(update_fields=["language"])
+    funnel = make_pipeline(by=users.admin)
+    make_ticket(by=users.rep_a, contact_id=records.contact_a.pk, now=timezone.now())
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/login/")  # the browser asks for English; the user's own
+    page.get_by_label("Username").fill("rep_a")  # language takes over once signed in
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+
+    page.goto(f"{live_server.url}/tickets/")
+    toggle = page.locator(".filters-toggle")
+    expect(toggle).to_have_text("Bộ lọc")
+    expect(page.locator("form.filters")).to_be_hidden()
+    toggle.click()
+    expect(page.locator("form.filters")).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("table.records thead")).to_be_hidden()
+    row = page.locator("table.records tbody tr[data-row]").first
+    assert row.bounding_box()["width"] > 300
+    labels = row.evaluate(
+        "r => Array.from(r.children).map(c => getComputedStyle(c, '::before').content)"
+    )
+    assert '"Trạng thái"' in labels, labels  # the Status column's name beside its value
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.goto(f"{live_server.url}/deals/?pipeline={funnel.pipeline.pk}")
+    column = page.locator(".board-column").first
+    assert column.bounding_box()["width"] >= 0.8 * 390
+    for link in page.locator(".sales-subnav a").all()[:3]:
+        assert link.bounding_box()["height"] < 30, link.text_content()  # one line each
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_command_palette_by_keyboard_only(page: Page, live_server, users, records):
+    """Ctrl-K from any page, type, arrow down to a hit, Enter: its page (#18); "?" lists the
+    shortcuts."""
+    ticket = make_ticket(
+        by=users.rep_a, contact_id=records.contact_a.pk, subject="Máy in hỏng", now=timezone.now()
+    )
+    sign_in(page, live_server.url)
+    page.keyboard.press("Control+k")
+    expect(page.locator("#palette-input")).to_be_focused()
+    page.keyboard.type(f"#{ticket.pk}")
+    expect(page.locator("#palette-results")).to_contain_text(f"[#{ticket.pk}] Máy in hỏng")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#palette-results a[role=option]").first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/tickets/{ticket.pk}/")
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts")).to_be_visible()

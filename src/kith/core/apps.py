@@ -49,6 +49,20 @@ RECORD_GRANTS: Mapping[str, DefaultGrant] = MappingProxyType(
 
 
 @dataclass(frozen=True)
+class SearchHit:
+    """One record the command palette found: shown in its kind's group, linked to url_name
+    with args (a web URL name, as NavEntry names one; reversed by the door, never imported)."""
+
+    kind: str  # "contact", "ticket", …: the group
+    kind_label: Any
+    title: str
+    detail: str
+    url_name: str
+    args: tuple[Any, ...] = ()
+    params: str = ""  # a query string for the URL ("q=TEA-1"), for kinds without their own page
+
+
+@dataclass(frozen=True)
 class NavEntry:
     """A module in the top navigation, placed by `order` (lower first)."""
 
@@ -120,6 +134,8 @@ class KithAppConfig(AppConfig):
     cli_commands: ClassVar[tuple[str, ...]] = ()  # "kith.cli.insights:register", f(typer_app)
     import_kinds: ClassVar[tuple[ImportKind | str, ...]] = ()  # or a dotted path to one
     personal_data: ClassVar[tuple[str, ...]] = ()  # dotted paths to PersonalDataHandlers
+    # dotted paths to f(*, user, query, limit) -> list[SearchHit]: the command palette's search
+    search_sources: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

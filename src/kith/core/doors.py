@@ -121,3 +121,8 @@ def personal_data_handlers() -> dict[str, PersonalDataHandler]:
         for config in kith_apps()
         for path in config.personal_data
     }
+
+
+def search_sources() -> list[Callable[..., list[Any]]]:
+    """The command palette's searches the apps declare, in app order."""
+    return [dotted_load(path) for config in kith_apps() for path in config.search_sources]

@@ -83,6 +83,7 @@ class CustomField(models.Model):
     model = models.CharField(max_length=64)  # "customers.contact"
     key = models.SlugField(max_length=48)
     label = models.CharField(max_length=80)
+    label_translations = models.JSONField(default=dict, blank=True)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TEXT)
     choices = models.JSONField(default=list, blank=True)
     required = models.BooleanField(default=False)

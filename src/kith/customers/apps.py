@@ -7,6 +7,7 @@ from kith.core.apps import RECORD_GRANTS, AccessModule, ImportKind, KithAppConfi
 
 class CustomersConfig(KithAppConfig):
     name = "kith.customers"
+    search_sources = ("kith.customers.selectors.search:palette_search",)
     label = "customers"
     personal_data = ("kith.customers.personal_data",)
 

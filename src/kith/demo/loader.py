@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from kith.core.doors import demo_loaders
 from kith.core.errors import FieldError, KithError
 from kith.core.models import CustomField, Tag
+from kith.core.translated import seeded_name
 from kith.customers import services as customers
 from kith.demo import bulk
 from kith.demo.accounts import DEMO_PASSWORD, DEMO_USERS, TEAMS
@@ -117,12 +119,24 @@ def demo_accounts_create() -> tuple[dict[str, User], dict[str, CustomField]]:
         [Tag(name=name, color=color) for name, color in TAGS], ignore_conflicts=True
     )
     admin = users["admin"]
-    fields = {
+    fields = demo_fields_create(admin)
+    return users, fields
+
+
+def demo_fields_create(admin: User) -> dict[str, CustomField]:
+    """The demo's custom fields (a contact's tier, a company's annual revenue), labelled in the
+    installation's language with the other languages' labels beside."""
+    tier, tier_names = seeded_name(pgettext_lazy("custom field", "Tier"), limit=80)
+    revenue, revenue_names = seeded_name(
+        pgettext_lazy("custom field", "Annual revenue (USD)"), limit=80
+    )
+    return {
         "tier": customers.custom_field_create(
             by=admin,
             model="customers.contact",
             key="tier",
-            label="Tier",
+            label=tier,
+            label_translations=tier_names,
             kind="choice",
             choices=TIERS,
         ),
@@ -130,11 +144,11 @@ def demo_accounts_create() -> tuple[dict[str, User], dict[str, CustomField]]:
             by=admin,
             model="customers.company",
             key="annual_revenue",
-            label="Annual revenue (USD)",
+            label=revenue,
+            label_translations=revenue_names,
             kind="number",
         ),
     }
-    return users, fields
 
 
 def owners_of(users: dict[str, User]) -> bulk.Owners:

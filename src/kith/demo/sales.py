@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from kith.core.bulk import rows_insert
+from kith.core.translated import seeded_name
 from kith.customers.models import Contact
 from kith.demo.context import DemoContext
 from kith.sales import services
@@ -35,13 +37,29 @@ PRODUCTS = (
     ("Services", (("Barista training", 15000), ("Office tea service / month", 29000),
                   ("Machine maintenance", 9000))),
 )  # fmt: skip
+# Named in the installation's language (KITH_LANGUAGE), with the other languages' names beside.
 PIPELINES = (
-    ("New business", "USD", (StageInput("Qualify", 10), StageInput("Meeting", 25),
-                             StageInput("Proposal", 50), StageInput("Negotiation", 75),
-                             StageInput("Won", 100, "won"), StageInput("Lost", 0, "lost"))),
-    ("Renewals", "USD", (StageInput("Due", 60), StageInput("Quoted", 80),
-                         StageInput("Renewed", 100, "won"), StageInput("Churned", 0, "lost"))),
+    (pgettext_lazy("pipeline", "New business"), "USD", (
+        (pgettext_lazy("stage", "Qualify"), 10, "open"), (pgettext_lazy("stage", "Meeting"), 25, "open"),
+        (pgettext_lazy("stage", "Proposal"), 50, "open"), (pgettext_lazy("stage", "Negotiation"), 75, "open"),
+        (pgettext_lazy("stage", "Won"), 100, "won"), (pgettext_lazy("stage", "Lost"), 0, "lost"))),
+    (pgettext_lazy("pipeline", "Renewals"), "USD", (
+        (pgettext_lazy("stage", "Due"), 60, "open"), (pgettext_lazy("stage", "Quoted"), 80, "open"),
+        (pgettext_lazy("stage", "Renewed"), 100, "won"), (pgettext_lazy("stage", "Churned"), 0, "lost"))),
 )  # fmt: skip
+
+
+def _pipeline_seed(admin: Any, name: Any, currency: str, stages: Any) -> Any:
+    own, others = seeded_name(name, limit=120)
+    inputs = []
+    for stage, probability, outcome in stages:
+        stage_own, stage_others = seeded_name(stage, limit=80)
+        inputs.append(StageInput(stage_own, probability, outcome, name_translations=stage_others))
+    return services.pipeline_create(
+        by=admin, name=own, currency=currency, stages=inputs, name_translations=others
+    )
+
+
 LOST_REASONS = ("Price", "Went with a competitor", "No budget", "No decision", "Timing")
 DISQUALIFY_REASONS = ("Student project", "Spam", "Outside our region", "Duplicate")
 CAMPAIGNS = ("Spring expo", "Newsletter March", "Partner webinar", "")
@@ -63,8 +81,7 @@ def demo_sales_load(context: DemoContext) -> None:
     now = timezone.now()
     products = _products(admin)
     funnels = [
-        services.pipeline_create(by=admin, name=name, currency=currency, stages=stages)
-        for name, currency, stages in PIPELINES
+        _pipeline_seed(admin, name, currency, stages) for name, currency, stages in PIPELINES
     ]
     contacts = list(
         Contact.objects.order_by("id").values_list("id", "owner_id", "team_id", "company_id")

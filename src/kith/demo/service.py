@@ -10,8 +10,10 @@ from typing import Any
 
 from django.db.models import Avg, Count, Max
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from kith.core.bulk import rows_insert
+from kith.core.translated import seeded_name
 from kith.customers.models import Contact
 from kith.demo.context import DemoContext
 from kith.service import clock, services
@@ -38,6 +40,12 @@ def _ids_after(model: Any) -> int:
     return int(model.objects.aggregate(m=Max("pk"))["m"] or 0)
 
 
+def _named(message: Any) -> dict[str, Any]:
+    """name and name_translations of a policy, in the installation's language first."""
+    own, others = seeded_name(message, limit=120)
+    return {"name": own, "name_translations": others}
+
+
 def demo_service_load(context: DemoContext) -> None:
     """Adds the service demo records; counts go to context.counts."""
     rng = context.rng("service")
@@ -48,20 +56,20 @@ def demo_service_load(context: DemoContext) -> None:
     )  # fmt: skip
     policies = [
         services.sla_policy_create(
-            by=admin, name="Urgent", calendar_id=calendar.pk, priority=Priority.URGENT,
+            by=admin, calendar_id=calendar.pk, **_named(pgettext_lazy("SLA policy", "Urgent")), priority=Priority.URGENT,
             first_response_minutes=60, resolution_minutes=8 * 60, position=1,
         ),
         services.sla_policy_create(
-            by=admin, name="Platinum and gold customers", calendar_id=calendar.pk,
+            by=admin, calendar_id=calendar.pk, **_named(pgettext_lazy("SLA policy", "Platinum and gold customers")),
             tier_field="tier", tier_value="platinum",
             first_response_minutes=120, resolution_minutes=16 * 60, position=2,
         ),
         services.sla_policy_create(
-            by=admin, name="Gold customers", calendar_id=calendar.pk, tier_field="tier",
+            by=admin, calendar_id=calendar.pk, **_named(pgettext_lazy("SLA policy", "Gold customers")), tier_field="tier",
             tier_value="gold", first_response_minutes=120, resolution_minutes=16 * 60, position=3,
         ),
         services.sla_policy_create(
-            by=admin, name="Standard", calendar_id=calendar.pk,
+            by=admin, calendar_id=calendar.pk, **_named(pgettext_lazy("SLA policy", "Standard")),
             first_response_minutes=8 * 60, resolution_minutes=40 * 60, position=4,
         ),
     ]  # fmt: skip

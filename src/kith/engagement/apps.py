@@ -17,6 +17,7 @@ from kith.core.apps import (
 
 class EngagementConfig(KithAppConfig):
     name = "kith.engagement"
+    search_sources = ("kith.engagement.selectors.tasks:palette_search",)
     label = "engagement"
     personal_data = ("kith.engagement.personal_data",)
     verbose_name = "Engagement"

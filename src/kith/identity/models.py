@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kith.core.translated import name_localized
+
 
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
@@ -27,9 +29,10 @@ class Role(models.Model):
 
     slug = models.SlugField(max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=80)
+    name_translations = models.JSONField(_("name in other languages"), default=dict, blank=True)
 
     def __str__(self) -> str:
-        return self.name
+        return name_localized(self)
 
 
 class Scope(models.TextChoices):

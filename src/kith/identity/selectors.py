@@ -8,10 +8,12 @@ from datetime import timedelta
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from kith.core.apps import SearchHit
 from kith.core.errors import NotFound
 from kith.core.pagination import Ordering, Page, paginate
-from kith.identity.access import admin_require, grant_for
+from kith.identity.access import admin_require, grant_for, is_admin
 from kith.identity.access import users_assignable as users_assignable  # its old home
 from kith.identity.models import ApiToken, Role, RoleGrant, Scope, Team, User
 from kith.identity.services import TOKEN_PREFIX, token_hash
@@ -126,3 +128,24 @@ def role_get(*, by: User, role_id: int) -> Role:
 def roles_all() -> QuerySet[Role]:
     """Roles for choosing one (a user's role), by name."""
     return Role.objects.order_by("name")
+
+
+def palette_search(*, user: User, query: str, limit: int) -> list[SearchHit]:
+    """Users by name or username, for administrators (the only ones with a page to open)."""
+    if not is_admin(user):
+        return []
+    rows = (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(username__istartswith=query)
+            | Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+        )
+        .order_by("username")
+        .values_list("id", "username", "first_name", "last_name")[:limit]
+    )
+    return [
+        SearchHit("user", gettext_lazy("Users"), f"{first} {last}".strip() or username,
+                  username, "settings-user-edit", (pk,))
+        for pk, username, first, last in rows
+    ]  # fmt: skip

@@ -14,10 +14,12 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kith.core.audit import changes_record
 from kith.core.doors import access_modules
 from kith.core.errors import FieldError, NotFound
+from kith.core.translated import seeded_name, translations_clean
 from kith.identity.access import MODULES, admin_require
 from kith.identity.models import ApiToken, Right, Role, RoleGrant, Scope, SecurityEvent, Team, User
 from kith.identity.security import security_event_record
@@ -26,10 +28,10 @@ Kind = SecurityEvent.Kind
 
 # The ready roles, slug -> name. What each may do in a module is that module's default grant
 # (KithAppConfig.access_modules); a module without a grant for a role gives it none.
-DEFAULT_ROLES: dict[str, str] = {
-    "admin": "Administrator",
-    "manager": "Sales manager",
-    "sales_rep": "Sales representative",
+DEFAULT_ROLES: dict[str, Any] = {
+    "admin": gettext_lazy("Administrator"),
+    "manager": gettext_lazy("Sales manager"),
+    "sales_rep": gettext_lazy("Sales representative"),
 }
 TOKEN_PREFIX = "kith"
 
@@ -42,7 +44,11 @@ def roles_ensure_defaults() -> dict[str, Role]:
     roles: dict[str, Role] = {}
     with transaction.atomic():
         for slug, name in DEFAULT_ROLES.items():
-            role, _created = Role.objects.get_or_create(slug=slug, defaults={"name": name})
+            # Named in the installation's language, with the others for readers of those.
+            own, others = seeded_name(name, limit=80)
+            role, _created = Role.objects.get_or_create(
+                slug=slug, defaults={"name": own, "name_translations": others}
+            )
             have = set(role.grants.values_list("module", flat=True))
             RoleGrant.objects.bulk_create(
                 [
@@ -391,7 +397,12 @@ def role_create(*, by: User, slug: str, name: str, copy_from: str = "") -> Role:
 
 @transaction.atomic
 def role_grants_update(
-    *, by: User, role_id: int, grants: Mapping[str, Mapping[str, Any]], name: str | None = None
+    *,
+    by: User,
+    role_id: int,
+    grants: Mapping[str, Mapping[str, Any]],
+    name: str | None = None,
+    name_translations: Mapping[str, str] | None = None,
 ) -> Role:
     """Set a role's grants: {module: {"scope": "own|team|all", "read": bool, …}}. Modules left
     out keep their grant; a right left out of a module's mapping is turned off. Admins only.
@@ -442,6 +453,12 @@ def role_grants_update(
         before["name"] = role.name
         role.name = name
         role.save(update_fields=["name"])
+    if name_translations is not None:
+        names = translations_clean(name_translations, limit=80)
+        if names != role.name_translations:
+            before["names"] = str(role.name_translations)
+            role.name_translations = names
+            role.save(update_fields=["name_translations"])
     after = {f"grant.{m}": _grant_snapshot(g) for m, g in current.items()}
     after["name"] = role.name
     before.setdefault("name", role.name)

@@ -24,6 +24,7 @@ PRODUCT_GRANTS = {
 
 class SalesConfig(KithAppConfig):
     name = "kith.sales"
+    search_sources = ("kith.sales.selectors.palette:palette_search",)
     label = "sales"
     personal_data = ("kith.sales.personal_data",)
     verbose_name = "Sales"

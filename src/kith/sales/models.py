@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kith.core.models import OwnedRecord
+from kith.core.translated import name_localized
 from kith.sales.money import money_format
 
 
@@ -139,6 +140,7 @@ class Lead(OwnedRecord):
 
 class Pipeline(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
+    name_translations = models.JSONField(_("name in other languages"), default=dict, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     currency = models.CharField(_("currency"), max_length=3, default="USD")
 
@@ -146,7 +148,7 @@ class Pipeline(models.Model):
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
-        return self.name
+        return name_localized(self)
 
 
 class Stage(models.Model):
@@ -157,6 +159,7 @@ class Stage(models.Model):
 
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(_("name"), max_length=80)
+    name_translations = models.JSONField(_("name in other languages"), default=dict, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     probability = models.PositiveSmallIntegerField(_("win probability (%)"), default=10)
     outcome = models.CharField(
@@ -170,7 +173,7 @@ class Stage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return name_localized(self)
 
 
 class Product(models.Model):

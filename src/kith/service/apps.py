@@ -16,6 +16,7 @@ from kith.core.apps import (
 
 class ServiceConfig(KithAppConfig):
     name = "kith.service"
+    search_sources = ("kith.service.selectors:palette_search",)
     label = "service"
     personal_data = ("kith.service.personal_data",)
     verbose_name = "Service"

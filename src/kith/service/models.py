@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kith.core.models import OwnedRecord
+from kith.core.translated import name_localized
 
 
 class Priority(models.TextChoices):
@@ -66,6 +67,7 @@ class SlaPolicy(models.Model):
 
     name = models.CharField(_("name"), max_length=120)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    name_translations = models.JSONField(_("name in other languages"), default=dict, blank=True)
     priority = models.CharField(
         _("priority"), max_length=8, choices=Priority.choices, blank=True
     )  # blank: any priority
@@ -84,7 +86,7 @@ class SlaPolicy(models.Model):
         verbose_name_plural = _("SLA policies")
 
     def __str__(self) -> str:
-        return self.name
+        return name_localized(self)
 
 
 class Ticket(OwnedRecord):

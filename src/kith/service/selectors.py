@@ -20,7 +20,9 @@ from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from kith.core.apps import SearchHit
 from kith.core.errors import NotFound
 from kith.core.pagination import Ordering, Page, paginate
 from kith.core.validation import date_range_check
@@ -439,3 +441,23 @@ def ticket_replies_read(ids: list[int]) -> list[CustomerText]:
         )
         for e in rows
     ]
+
+
+def palette_search(*, user: User, query: str, limit: int) -> list[SearchHit]:
+    """Tickets by number ("#250" or "250") or subject, newest first, as far as `user` may
+    read them: one query."""
+    number = query.lstrip("#")
+    match = Q(subject__icontains=query)
+    if number.isdigit() and len(number) < 12:
+        match |= Q(pk=int(number))
+    rows = (
+        visible_to(Ticket.objects.all(), user=user, module="tickets")
+        .filter(match)
+        .order_by("-id")
+        .values_list("id", "subject", "contact__full_name")[:limit]
+    )
+    return [
+        SearchHit("ticket", gettext_lazy("Tickets"), f"[#{pk}] {subject}", contact or "",
+                  "ticket-detail", (pk,))
+        for pk, subject, contact in rows
+    ]  # fmt: skip

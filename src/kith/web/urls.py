@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from kith.core.doors import url_modules
-from kith.web.views import account, auth, home, search
+from kith.web.views import account, auth, home, palette, search
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -23,6 +23,7 @@ urlpatterns = [
     # Search
     path("search/", search.search, name="search"),
     path("search/live/", search.search_live, name="search-live"),
+    path("palette/", palette.palette, name="palette"),
     # Every installed app's URL modules (KithAppConfig.url_modules), in app order
     *(path("", include(module)) for module in url_modules()),
 ]

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
+from kith.core.apps import SearchHit
 from kith.customers.models import Company, Contact
 from kith.customers.search import search_ids, search_terms
 from kith.customers.selectors.lists import COMPANY_PREFIX_FIELDS, CONTACT_PREFIX_FIELDS
@@ -43,3 +46,17 @@ def customers_search(*, user: User, query: str, limit: int = 10) -> SearchResult
         contacts=[contacts[i] for i in contact_ids if i in contacts],
         companies=[companies[i] for i in company_ids if i in companies],
     )
+
+
+def palette_search(*, user: User, query: str, limit: int) -> list[SearchHit]:
+    """The command palette's contacts and companies: customers_search as hits."""
+    found = customers_search(user=user, query=query, limit=limit)
+    return [
+        SearchHit("contact", gettext_lazy("Contacts"), c.full_name,
+                  " · ".join(v for v in (c.company.name if c.company else "", c.primary_email) if v),
+                  "contact-detail", (c.pk,))
+        for c in found.contacts
+    ] + [
+        SearchHit("company", gettext_lazy("Companies"), c.name, c.domain, "company-detail", (c.pk,))
+        for c in found.companies
+    ]  # fmt: skip

@@ -15,13 +15,16 @@ from kith.core.audit import changes_record
 from kith.core.errors import FieldError, NotFound
 from kith.core.models import ChangeRecord, CustomField
 from kith.core.text import clean
+from kith.core.translated import translations_clean
 from kith.core.validation import choice_check, text_clean
 from kith.customers.models import Company, Contact
 from kith.identity.access import admin_require
 from kith.identity.models import SecurityEvent, User
 from kith.identity.security import security_event_record
 
-CUSTOM_FIELD_CHANGES = frozenset({"key", "label", "kind", "choices", "required", "position"})
+CUSTOM_FIELD_CHANGES = frozenset(
+    {"key", "label", "label_translations", "kind", "choices", "required", "position"}
+)
 
 
 def _key_valid(key: str) -> bool:
@@ -37,8 +40,10 @@ def custom_field_create(
     kind: str = CustomField.Kind.TEXT,
     choices: Iterable[str] = (),
     required: bool = False,
+    label_translations: Mapping[str, str] | None = None,
 ) -> CustomField:
-    """Define a custom field on contacts or companies (admins only)."""
+    """Define a custom field on contacts or companies (admins only); label_translations are
+    its label in the installation's other languages."""
     admin_require(by, message=_("Only administrators can define custom fields."))
     errors: dict[str, str] = {}
     choice_check(model, ("customers.contact", "customers.company"), field="model", errors=errors)
@@ -61,6 +66,7 @@ def custom_field_create(
         model=model,
         key=key,
         label=label,
+        label_translations=translations_clean(label_translations, limit=80),
         kind=kind,
         choices=options,
         required=required,
@@ -234,6 +240,8 @@ def custom_field_update(*, by: User, field_id: int, **changes: Any) -> CustomFie
         _key_change(definition, changes["key"], held, errors)
     if "kind" in changes:
         _kind_change(definition, changes["kind"], held, errors)
+    if "label_translations" in changes:
+        definition.label_translations = translations_clean(changes["label_translations"], limit=80)
     if "label" in changes:
         definition.label = text_clean(changes["label"], field="label", limit=80, errors=errors)
         if not definition.label:

@@ -7,8 +7,11 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from kith.core.apps import SearchHit
 from kith.core.errors import NotFound
 from kith.core.pagination import Ordering, Page, paginate
 from kith.customers.models import Contact
@@ -146,3 +149,19 @@ def calendar_entries(
         .order_by("occurred_at", "id")[:limit]
     )
     return tasks, meetings
+
+
+def palette_search(*, user: User, query: str, limit: int) -> list[SearchHit]:
+    """Tasks by title, open ones first, then by due time: one query."""
+    rows = (
+        visible_to(Task.objects.all(), user=user, module="tasks")
+        .filter(title__icontains=query)
+        .order_by("-status", "due_at", "-id")  # "open" sorts after "done": descending puts it first
+        .values_list("id", "title", "due_at", "status")[:limit]
+    )
+    return [
+        SearchHit("task", gettext_lazy("Tasks"), title,
+                  str(Task.Status(status).label) + (f" · {date_format(timezone.localtime(due), 'SHORT_DATETIME_FORMAT')}" if due else ""),
+                  "task-edit", (pk,))
+        for pk, title, due, status in rows
+    ]  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from kith.core.audit import changes_record
 from kith.core.errors import FieldError, NotFound
 from kith.core.text import clean
+from kith.core.translated import translations_clean
 from kith.core.validation import choice_check, currency_clean, text_clean
 from kith.identity.access import admin_require
 from kith.identity.models import User
@@ -25,11 +26,18 @@ class StageInput:
     probability: int
     outcome: str = Stage.Outcome.OPEN
     id: int | None = None  # pipeline_update: an existing stage of the pipeline; None adds one
+    # the stage's name in the installation's other languages; None keeps what it has
+    name_translations: Mapping[str, str] | None = None
 
 
 @transaction.atomic
 def pipeline_create(
-    *, by: User, name: str, stages: Sequence[StageInput], currency: str = "USD"
+    *,
+    by: User,
+    name: str,
+    stages: Sequence[StageInput],
+    currency: str = "USD",
+    name_translations: Mapping[str, str] | None = None,
 ) -> Pipeline:
     """A pipeline with its ordered stages (administrators only); needs one won and one lost
     stage so every deal can close."""
@@ -43,13 +51,15 @@ def pipeline_create(
     if errors:
         raise FieldError(errors)
     pipeline = Pipeline.objects.create(
-        name=name, currency=currency, position=Pipeline.objects.count()
-    )
+        name=name, currency=currency, position=Pipeline.objects.count(),
+        name_translations=translations_clean(name_translations, limit=120),
+    )  # fmt: skip
     Stage.objects.bulk_create(
         [
             Stage(
                 pipeline=pipeline,
                 name=clean(s.name)[:80],
+                name_translations=translations_clean(s.name_translations, limit=80),
                 position=i,
                 probability=s.probability,
                 outcome=s.outcome,
@@ -78,6 +88,7 @@ def _pipeline_snapshot(pipeline: Pipeline) -> dict[str, str]:
     stages = pipeline.stages.order_by("position", "id")
     return {
         "name": pipeline.name,
+        "names": "; ".join(f"{k}: {v}" for k, v in sorted(pipeline.name_translations.items())),
         "currency": pipeline.currency,
         "stages": "; ".join(f"{s.name} {s.probability}% {s.outcome}" for s in stages),
     }
@@ -91,6 +102,7 @@ def pipeline_update(
     name: str | None = None,
     currency: str | None = None,
     stages: Sequence[StageInput] | None = None,
+    name_translations: Mapping[str, str] | None = None,
 ) -> Pipeline:
     """Rename a pipeline, change its currency, and (with `stages`, in their new order) rename,
     reorder, re-weight and add stages; stages left out are deleted (with the stage-history
@@ -109,6 +121,8 @@ def pipeline_update(
         if name and Pipeline.objects.filter(name=name).exclude(pk=pipeline.pk).exists():
             errors["name"] = _("Another pipeline has this name.")
         pipeline.name = name
+    if name_translations is not None:
+        pipeline.name_translations = translations_clean(name_translations, limit=120)
     if currency is not None:
         pipeline.currency = currency_clean(currency, field="currency", errors=errors)
     existing = {stage.pk: stage for stage in pipeline.stages.all()}
@@ -161,11 +175,14 @@ def _stages_save(
             Stage.objects.create(
                 pipeline=pipeline, name=clean(item.name)[:80], position=position,
                 probability=item.probability, outcome=item.outcome,
+                name_translations=translations_clean(item.name_translations, limit=80),
             )  # fmt: skip
             continue
         flag_changed = current.outcome != item.outcome
         current.name, current.position = clean(item.name)[:80], position
         current.probability, current.outcome = item.probability, item.outcome
+        if item.name_translations is not None:
+            current.name_translations = translations_clean(item.name_translations, limit=80)
         current.save()
         if flag_changed:
             deals = Deal.objects.filter(stage=current)

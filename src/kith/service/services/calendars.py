@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError
 from kith.core.text import clean
+from kith.core.translated import translations_clean
 from kith.core.validation import text_clean
 from kith.customers.models import Contact
 from kith.identity.access import is_admin
@@ -74,8 +75,10 @@ def sla_policy_create(
     tier_field: str = "",
     tier_value: str = "",
     position: int = 0,
+    name_translations: Mapping[str, str] | None = None,
 ) -> SlaPolicy:
-    """A policy for one priority (blank: any) and tier (blank tier_field: any customer)."""
+    """A policy for one priority (blank: any) and tier (blank tier_field: any customer);
+    name_translations are its name in the installation's other languages."""
     _admin_check(by)
     errors: dict[str, str] = {}
     name = text_clean(name, field="name", limit=120, errors=errors, required=True)
@@ -95,6 +98,7 @@ def sla_policy_create(
         raise FieldError(errors)
     return SlaPolicy.objects.create(
         name=name,
+        name_translations=translations_clean(name_translations, limit=120),
         calendar_id=calendar_id,
         priority=priority,
         tier_field=clean(tier_field),

@@ -12,7 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from kith.core.models import CustomField
 from kith.identity.access import MODULES
 from kith.identity.models import Right, Role, Scope, Team, User
-from kith.web.forms.base import ServiceForm
+from kith.web.forms.base import (
+    ServiceForm,
+    translation_fields,
+    translations_from,
+    translations_initial,
+)
 
 CUSTOM_FIELD_MODELS = {
     "contact": ("customers.contact", _("Contacts")),
@@ -45,6 +50,7 @@ class CustomFieldForm(ServiceForm):
 
     def __init__(self, *args: Any, definition: CustomField | None = None, held: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
+        translation_fields(self, label=_("Label"), limit=80)
         if definition is None:
             del self.fields["position"]
         elif held:
@@ -56,7 +62,8 @@ class CustomFieldForm(ServiceForm):
                 ) % {"count": held}
 
     def service_kwargs(self) -> dict[str, Any]:
-        data = dict(self.cleaned_data)
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("name_")}
+        data["label_translations"] = translations_from(self)
         data["choices"] = [line.strip() for line in data["choices"].splitlines() if line.strip()]
         if data.get("position") is not None:
             data["position"] = data["position"] - 1
@@ -69,6 +76,7 @@ def custom_field_initial(definition: CustomField) -> dict[str, Any]:
     return {
         "key": definition.key,
         "label": definition.label,
+        **translations_initial(definition.label_translations),
         "kind": definition.kind,
         "choices": "\n".join(str(c) for c in definition.choices),
         "required": definition.required,

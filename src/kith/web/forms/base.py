@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kith.core.errors import FieldError
+from kith.core.translated import languages_other
 
 # Commas as typed on English, Chinese and Vietnamese keyboards.
 _TAG_SEPARATORS = re.compile(r"[,，、;；]")
@@ -59,3 +61,21 @@ class ServiceForm(forms.Form):
             else:
                 # add_error drops a field from cleaned_data, so do it one field at a time.
                 self.add_error(name, message)
+
+
+def translation_fields(form: forms.BaseForm, *, label: Any, limit: int) -> None:
+    """Add name_<language> fields for the installation's other languages (kith.core.translated)."""
+    for code, language in languages_other():
+        form.fields[f"name_{code}"] = forms.CharField(
+            label=_("%(field)s in %(language)s") % {"field": label, "language": language},
+            max_length=limit, required=False,
+        )  # fmt: skip
+
+
+def translations_from(form: forms.BaseForm) -> dict[str, str]:
+    """The names the translation_fields of a valid form hold, by language."""
+    return {code: form.cleaned_data.get(f"name_{code}") or "" for code, _l in languages_other()}
+
+
+def translations_initial(names: dict[str, str]) -> dict[str, str]:
+    return {f"name_{code}": text for code, text in names.items()}

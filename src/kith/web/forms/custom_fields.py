@@ -11,6 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kith.core.models import CustomField
+from kith.core.translated import name_localized
 
 PREFIX = "custom-"
 
@@ -33,7 +34,7 @@ def _choice_pairs(custom_field: CustomField) -> list[tuple[str, str]]:
 def form_field(custom_field: CustomField, *, for_filter: bool = False) -> forms.Field:
     """The form field for one custom field; on a filter every field is optional."""
     required = custom_field.required and not for_filter
-    common: dict[str, Any] = {"label": custom_field.label, "required": required}
+    common: dict[str, Any] = {"label": name_localized(custom_field, "label"), "required": required}
     if custom_field.kind == CustomField.Kind.CHOICE:
         blank = _("Any") if for_filter else "—"
         return forms.ChoiceField(choices=[("", blank), *_choice_pairs(custom_field)], **common)

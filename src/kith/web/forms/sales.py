@@ -8,9 +8,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kith.core.translated import languages_other
 from kith.sales.models import Channel, Lead, Order, Stage, WebForm
 from kith.sales.money import money_parse
-from kith.web.forms.base import ServiceForm
+from kith.web.forms.base import ServiceForm, translation_fields, translations_from
 
 
 def _owner_choices(owners: Any) -> list[tuple[Any, str]]:
@@ -246,12 +247,24 @@ class PipelineEditForm(ServiceForm):
     name = forms.CharField(label=_("Name"), max_length=120)
     currency = forms.CharField(label=_("Currency"), max_length=3)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        translation_fields(self, label=_("Name"), limit=120)
+
 
 class StageRowForm(forms.Form):
     """One stage row of the pipeline editor (id empty for a new stage)."""
 
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(label=_("Stage"), max_length=80)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        translation_fields(self, label=_("Stage"), limit=80)
+
+    def translation_boxes(self) -> list[Any]:
+        return [self[f"name_{code}"] for code, _language in languages_other()]
+
     probability = forms.IntegerField(
         label=_("Win probability (%)"), min_value=0, max_value=100, initial=10
     )
@@ -280,6 +293,7 @@ def stage_inputs_from(formset: Any) -> list[Any]:
             f.cleaned_data["probability"],
             f.cleaned_data["outcome"],
             f.cleaned_data.get("id"),
+            translations_from(f),
         )
         for f in rows
     ]

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from kith.core.custom_fields import custom_fields_of
 from kith.core.errors import FieldError
 from kith.core.models import CustomField
+from kith.core.translated import languages_other
 from kith.customers import services as customer_services
 from kith.identity import selectors as identity_selectors
 from kith.identity import services as identity_services
@@ -103,6 +104,7 @@ def field_create(request: HttpRequest) -> HttpResponse:
                 model=model,
                 key=data["key"],
                 label=data["label"],
+                label_translations=data["label_translations"],
                 kind=data["kind"],
                 choices=data["choices"],
                 required=data["required"],
@@ -319,7 +321,9 @@ def _role_page(
         posted, errors = None, {}
         if failed is not None and failed[0] == role.pk:
             posted, errors = failed[1], failed[2]
-        roles.append({"role": role, "rows": _grid(role, posted), "errors": errors})
+        names = [(code, language, role.name_translations.get(code, ""))
+                 for code, language in languages_other()]  # fmt: skip
+        roles.append({"role": role, "rows": _grid(role, posted), "errors": errors, "names": names})
     context = {
         "roles": roles,
         "form": form,
@@ -356,8 +360,11 @@ def role_grants(request: HttpRequest, role_id: int) -> HttpResponse:
     grants = grants_from_post(request.POST)
     try:
         role = identity_services.role_grants_update(
-            by=request.user, role_id=role.pk, grants=grants, name=request.POST.get("name")
-        )
+            by=request.user, role_id=role.pk, grants=grants, name=request.POST.get("name"),
+            name_translations={
+                code: request.POST.get(f"name_{code}", "") for code, _l in languages_other()
+            },
+        )  # fmt: skip
     except FieldError as exc:
         return _role_page(
             request, form=RoleCreateForm(), failed=(role.pk, grants, exc.errors), status=422

@@ -151,3 +151,119 @@
     if (source && navigator.clipboard) navigator.clipboard.writeText(source.textContent.trim());
   });
 })();
+
+// Phones: list rows become cards, so every cell needs its column's name beside it (copied from
+// the header, also after htmx swaps a table in), and a long filter form folds behind a button
+// that says how many filters are set.
+(function () {
+  "use strict";
+  var PHONE = window.matchMedia("(max-width: 720px)");
+
+  function labelCells(root) {
+    root.querySelectorAll("table.records").forEach(function (table) {
+      var names = Array.from(table.querySelectorAll("thead th")).map(function (th) {
+        return th.textContent.trim();
+      });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.from(row.children).forEach(function (cell, index) {
+          if (names[index] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", names[index]);
+        });
+      });
+    });
+  }
+
+  function activeFilters(form) {
+    return Array.from(form.elements).filter(function (el) {
+      if (!el.name || el.type === "hidden" || el.type === "submit" || el.type === "button") return false;
+      if (el.type === "checkbox" || el.type === "radio") return el.checked;
+      return el.value !== "";
+    }).length;
+  }
+
+  function foldFilters(root) {
+    root.querySelectorAll("form.filters").forEach(function (form) {
+      if (form.hasAttribute("data-foldable") || form.querySelectorAll(".field").length < 3) return;
+      form.setAttribute("data-foldable", "");
+      if (!form.id) form.id = "filters-" + Math.random().toString(36).slice(2, 8);
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "filters-toggle";
+      button.setAttribute("aria-controls", form.id);
+      var label = document.body.getAttribute("data-filters-label") || "Filters";
+      function update() {
+        var count = activeFilters(form);
+        button.textContent = count ? label + " (" + count + ")" : label;
+        button.setAttribute("aria-expanded", form.classList.contains("filters-open") ? "true" : "false");
+      }
+      button.addEventListener("click", function () {
+        form.classList.toggle("filters-open");
+        update();
+      });
+      form.addEventListener("change", update);
+      form.parentNode.insertBefore(button, form);
+      update();
+    });
+  }
+
+  function phoneLayout(root) {
+    labelCells(root);
+    if (PHONE.matches) foldFilters(root);
+  }
+  document.addEventListener("DOMContentLoaded", function () { phoneLayout(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { labelCells(event.target); });
+  PHONE.addEventListener("change", function () { phoneLayout(document); });
+})();
+
+// The command palette: Ctrl/⌘-K opens it from anywhere (a text box included), arrows move
+// through its results, Enter opens one, Escape closes (the dialog's own behaviour); "?" shows
+// the shortcuts. "Log a call on …" lands on the contact with the composer set to a call.
+(function () {
+  "use strict";
+  function typing(target) {
+    return target instanceof HTMLElement &&
+      (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+  document.addEventListener("keydown", function (event) {
+    var palette = document.getElementById("palette");
+    if (!palette) return;
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "k") {
+      event.preventDefault();
+      if (!palette.open) palette.showModal();
+      var input = document.getElementById("palette-input");
+      input.focus();
+      input.select();
+      return;
+    }
+    if (event.key === "?" && !typing(event.target) && !palette.open) {
+      var help = document.getElementById("shortcuts");
+      if (help && !help.open) { event.preventDefault(); help.showModal(); }
+      return;
+    }
+    if (!palette.open || (event.key !== "ArrowDown" && event.key !== "ArrowUp")) return;
+    var hits = Array.from(palette.querySelectorAll("#palette-results a[role=option]"));
+    if (!hits.length) return;
+    event.preventDefault();
+    var i = hits.indexOf(document.activeElement);
+    if (event.key === "ArrowDown") i = i + 1 >= hits.length ? 0 : i + 1;
+    else i = i <= 0 ? -1 : i - 1;
+    (i === -1 ? document.getElementById("palette-input") : hits[i]).focus();
+  });
+  document.addEventListener("keydown", function (event) {
+    // Enter in the box opens the first result, as in every palette.
+    if (event.key !== "Enter" || !event.target || event.target.id !== "palette-input") return;
+    var first = document.querySelector("#palette-results a[role=option]");
+    if (first) { event.preventDefault(); first.click(); }
+  });
+  function callComposer() {
+    if (window.location.hash !== "#log-call") return;
+    var kind = document.querySelector("[data-composer] select[name=kind]");
+    if (!kind) return;
+    kind.value = "call";
+    kind.dispatchEvent(new Event("change", { bubbles: true }));
+    var subject = document.querySelector("[data-composer] [name=subject]");
+    if (subject) subject.focus();
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+  document.addEventListener("DOMContentLoaded", callComposer);
+  document.addEventListener("htmx:afterSwap", callComposer);
+})();

@@ -22,6 +22,7 @@ from kith.identity import selectors as identity_selectors
 from kith.identity.access import admin_require, require
 from kith.sales import selectors, services
 from kith.sales.models import Deal, Stage
+from kith.web.forms.base import translations_from, translations_initial
 from kith.web.forms.sales import (
     DealForm,
     PipelineEditForm,
@@ -363,11 +364,16 @@ def pipeline_edit(request: HttpRequest, pipeline_id: int) -> HttpResponse:
         raise NotFound(_("Not found."))
     stages = list(pipeline.stages.order_by("position", "id"))
     initial = [{"id": s.pk, "name": s.name, "probability": s.probability, "outcome": s.outcome,
-                "ORDER": n} for n, s in enumerate(stages, start=1)]  # fmt: skip
+                "ORDER": n, **translations_initial(s.name_translations)}
+               for n, s in enumerate(stages, start=1)]  # fmt: skip
     posted = request.method == "POST"
     form = PipelineEditForm(
         request.POST if posted else None,
-        initial={"name": pipeline.name, "currency": pipeline.currency},
+        initial={
+            "name": pipeline.name,
+            "currency": pipeline.currency,
+            **translations_initial(pipeline.name_translations),
+        },
     )
     formset = StageFormSet(request.POST if posted else None, initial=initial, prefix="stages")
     if posted and form.is_valid() and formset.is_valid():
@@ -378,6 +384,7 @@ def pipeline_edit(request: HttpRequest, pipeline_id: int) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 currency=form.cleaned_data["currency"].upper(),
                 stages=stage_inputs_from(formset),
+                name_translations=translations_from(form),
             )
         except FieldError as exc:
             for key, message in exc.errors.items():
