@@ -115,11 +115,16 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--no-report", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="SQLite: keep the loaded file of an earlier run"
+    )
     args = parser.parse_args()
     name = f"marketing_{args.db}_{args.contacts}"
-    machine = harness.Load()
-    with harness.database(args.db, sqlite_path=harness.RESULTS / f"{name}.sqlite3") as db:
-        loaded = load(args.contacts)
+    path = harness.RESULTS / f"{name}.sqlite3"
+    reuse = args.reuse and args.db == "sqlite" and path.exists()
+    with harness.database(args.db, sqlite_path=path, fresh=not reuse) as db:
+        loaded = {"contacts": args.contacts, "reused": True} if reuse else load(args.contacts)
+        machine = harness.Load()
         harness.analyze()
         rows = measure(args.requests)
         machine.end()
