@@ -73,6 +73,8 @@ class RulesIn(Schema):
 
 class CountOut(Schema):
     count: int
+    estimated: bool = False
+    margin: int = 0
 
 
 class ContactRefOut(Schema):
@@ -137,10 +139,13 @@ def segment_delete(request: ApiRequest, segment_id: int) -> Any:
 
 
 @router.post("/segments/count", response={200: CountOut, **ERRORS}, tags=["segments"])
-def rules_count(request: ApiRequest, payload: RulesIn) -> Any:
-    """How many of the contacts the caller sees match these rules now (the live count)."""
+def rules_count(request: ApiRequest, payload: RulesIn, exact: bool = False) -> Any:
+    """How many of the contacts the caller sees match these rules now (the live count): exact
+    up to 50,000 contacts or with `?exact=true`, else estimated from a sample of the ids with a
+    95 % margin (`estimated`, `margin`)."""
     require(request.auth, "marketing", "read")
-    return {"count": selectors.rules_count(user=request.auth, rules=payload.rules)}
+    live = selectors.rules_live_count(user=request.auth, rules=payload.rules, exact=exact)
+    return {"count": live.count, "estimated": live.estimated, "margin": live.margin}
 
 
 @router.get(

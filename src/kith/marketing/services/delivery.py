@@ -42,7 +42,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from kith.marketing import tokens
-from kith.marketing.channels import ProviderRefused, sms_provider
+from kith.marketing.channels import ProviderRefused, provider_for
 from kith.marketing.mime import fast_path_ok, message_bytes
 from kith.marketing.models import Campaign, CampaignRecipient, EmailTemplateVersion
 from kith.marketing.personalisation import contexts_for
@@ -280,8 +280,18 @@ def campaign_send_batch(
         return result
     contexts = contexts_for(r.contact_id for r in batch)
     renderer = Renderer(campaign)
-    if campaign.channel != "email":
-        return _send_by_provider(campaign, batch, contexts, renderer, result)
+
+    def channel_of(recipient: CampaignRecipient) -> str:
+        # Rows made before recipients had a channel belong to the campaign's channel.
+        return recipient.channel if campaign.channel == "best" else campaign.channel
+
+    for channel in ("sms", "chat"):
+        mine = [r for r in batch if channel_of(r) == channel]
+        if mine:
+            _send_by_provider(campaign, mine, contexts, renderer, result, channel)
+    batch = [r for r in batch if channel_of(r) == "email"]
+    if not batch:
+        return result
     own = mailers is None
     mailers = mailers or [Mailer(connection_factory) for _ in range(max(1, connections))]
     chunks = [batch[n :: len(mailers)] for n in range(len(mailers))]
@@ -405,10 +415,11 @@ def _send_by_provider(
     contexts: dict[int, dict[str, Any]],
     renderer: Renderer,
     result: BatchResult,
+    channel: str = "sms",
 ) -> BatchResult:
-    """SMS: the plain-text part through the provider, the same claim and marks as email; the
-    Message-ID is the provider's idempotency key."""
-    provider = sms_provider()
+    """SMS or chat: the plain-text part through the channel's provider, the same claim and
+    marks as email; the Message-ID is the provider's idempotency key."""
+    provider = provider_for(channel)
     for recipient in batch:
         parts = renderer.parts(recipient.variant_id or 0, recipient.language)
         unsubscribe = tokens.unsubscribe_url(recipient.pk)
@@ -421,7 +432,7 @@ def _send_by_provider(
             _mark(recipient, state=State.FAILED, error=str(refused)[:200])
             result.failed += 1
             continue
-        _mark(recipient, state=State.SENT, sent_at=timezone.now(), error="")
+        _mark_sent(recipient)
         result.sent += 1
     return result
 
@@ -496,9 +507,14 @@ def _send_loop(
 
 
 def campaigns_send_due(*, now: Any = None) -> int:
-    """The minute schedule: start scheduled campaigns that are due, then send each sending
+    """The minute schedule: schedule due runs of recurring campaigns, pick due A/B winners,
+    start scheduled campaigns that are due, then send each sending
     campaign's share for this minute (its rate). Returns the messages sent."""
+    from kith.marketing.services.recurring import campaigns_repeat_due, campaigns_winner_due
+
     now = now or timezone.now()
+    campaigns_repeat_due(now=now)
+    campaigns_winner_due(now=now)
     for pk in Campaign.objects.filter(
         status=Campaign.Status.SCHEDULED, scheduled_at__lte=now
     ).values_list("pk", flat=True):

@@ -171,7 +171,10 @@ def segment_count(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"count": None, "error": ""}
     try:
         rules = _rules(request.POST.get("rules", ""))
-        context["count"] = selectors.rules_count(user=request.user, rules=rules)
+        live = selectors.rules_live_count(
+            user=request.user, rules=rules, exact=request.POST.get("exact") == "1"
+        )
+        context["count"], context["live"] = live.count, live
         context["sample"] = selectors.segment_sample(user=request.user, rules=rules, limit=5)
     except FieldError as exc:
         context["error"] = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
