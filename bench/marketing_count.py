@@ -6,8 +6,8 @@ contacts with insights scores, consents and purchase summaries.
 
 Rules: lifecycle stage is customer AND churn risk ≥ 0.5 AND CLV ≥ 100 AND email marketing
 consent granted AND at least 2 orders — one SQL statement (kith.marketing.rules). Timed through
-kith.marketing.selectors.rules_live_count (what the editor and the API call: exact up to 50,000
-contacts, else estimated from an evenly spread sample of 50,000 ids with a 95 % margin) as an
+kith.marketing.selectors.rules_live_count (what the editor and the API call: exact up to 30,000
+contacts, else estimated from an evenly spread sample of 30,000 ids with a 95 % margin) as an
 admin (scope all) and a sales rep (scope team); the exact count (rules_count, what a save and the
 send use) is timed too, with fewer requests, and the estimate is checked against it.
 Rows are written in bulk straight into the tables (the benchmark measures the count, not the

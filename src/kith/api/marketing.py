@@ -16,6 +16,7 @@ from kith.api.auth import ApiRequest
 from kith.api.schemas import ERRORS, ErrorOut, Ref, user_ref
 from kith.identity.access import require
 from kith.marketing import selectors
+from kith.marketing.attribution import touch_attribution
 from kith.marketing.models import Campaign, CampaignRecipient, EmailTemplate, Segment
 from kith.marketing.report import audience_export_report as exposure_report
 from kith.marketing.report import campaign_report, channel_segment_report
@@ -141,7 +142,7 @@ def segment_delete(request: ApiRequest, segment_id: int) -> Any:
 @router.post("/segments/count", response={200: CountOut, **ERRORS}, tags=["segments"])
 def rules_count(request: ApiRequest, payload: RulesIn, exact: bool = False) -> Any:
     """How many of the contacts the caller sees match these rules now (the live count): exact
-    up to 50,000 contacts or with `?exact=true`, else estimated from a sample of the ids with a
+    up to 30,000 contacts or with `?exact=true`, else estimated from a sample of the ids with a
     95 % margin (`estimated`, `margin`)."""
     require(request.auth, "marketing", "read")
     live = selectors.rules_live_count(user=request.auth, rules=payload.rules, exact=exact)
@@ -334,6 +335,7 @@ class ReportOut(Schema):
     conversion_lift: LiftOut
     revenue_lift: LiftOut
     verdict: str
+    attribution: dict[str, Any] = {}
 
 
 class WinnerIn(Schema):
@@ -414,8 +416,9 @@ def _lift(lift: Any) -> dict[str, Any]:
     "/campaigns/{int:campaign_id}/report", response={200: ReportOut, **ERRORS}, tags=["campaigns"]
 )
 def campaign_report_get(request: ApiRequest, campaign_id: int) -> Any:
-    """The funnel per variant and holdout, and the lift of conversion and revenue per
-    recipient against the holdout with 95 % intervals."""
+    """The funnel per variant and holdout, the lift of conversion and revenue per recipient
+    against the holdout with 95 % intervals, and the orders won under first-touch and
+    last-touch attribution."""
     campaign = selectors.campaign_get(user=request.auth, campaign_id=campaign_id)
     report = campaign_report(campaign=campaign)
     return {
@@ -424,6 +427,7 @@ def campaign_report_get(request: ApiRequest, campaign_id: int) -> Any:
         "conversion_lift": _lift(report.conversion),
         "revenue_lift": _lift(report.revenue),
         "verdict": report.verdict,
+        "attribution": vars(touch_attribution(campaign=campaign)),
     }
 
 

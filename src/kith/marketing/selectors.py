@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from kith.core.errors import NotFound
@@ -65,8 +65,8 @@ def _visible_contacts(user: User) -> QuerySet[Contact]:
 # contacts whose id falls in SAMPLE_STRIPES evenly spread id ranges that together cover
 # SAMPLE_IDS ids and scales up (each id is in the sample with the same probability, so the
 # estimate is unbiased whatever the gaps in the ids; the margin is a 95 % interval).
-SAMPLE_IDS = 50_000
-SAMPLE_STRIPES = 50
+SAMPLE_IDS = 30_000
+SAMPLE_STRIPES = 10
 
 
 @dataclass(frozen=True)
@@ -79,15 +79,12 @@ class LiveCount:
     sampled_share: float = 1.0  # the share of contacts (by id) that was counted
 
 
-def _id_stripes(low: int, high: int) -> tuple[Q, float]:
+def _id_stripes(low: int, high: int) -> tuple[list[tuple[int, int]], float]:
     span = high - low + 1
     period = span / SAMPLE_STRIPES
     width = max(1, SAMPLE_IDS // SAMPLE_STRIPES)
-    stripes = Q()
-    for n in range(SAMPLE_STRIPES):
-        start = low + int(n * period + (period - width) / 2)
-        stripes |= Q(pk__gte=start, pk__lt=start + width)
-    return stripes, min(1.0, width * SAMPLE_STRIPES / span)
+    starts = [low + int(n * period + (period - width) / 2) for n in range(SAMPLE_STRIPES)]
+    return [(start, start + width) for start in starts], min(1.0, width * SAMPLE_STRIPES / span)
 
 
 def rules_live_count(*, user: User, rules: Any, exact: bool = False) -> LiveCount:
@@ -96,12 +93,15 @@ def rules_live_count(*, user: User, rules: Any, exact: bool = False) -> LiveCoun
     sample of the ids (see SAMPLE_IDS) with its 95 % margin, so the count stays fast at a
     million contacts. FieldError for bad rules."""
     matching = _visible_contacts(user).filter(rules_compile(rules))
-    bounds = Contact.objects.aggregate(low=Min("pk"), high=Max("pk"))
-    low, high = bounds["low"], bounds["high"]
+    # Two one-row index reads (SQLite scans the table for MIN and MAX in one statement).
+    ids = Contact.objects.order_by("pk").values_list("pk", flat=True)
+    low, high = ids.first(), ids.last()
     if exact or low is None or high - low + 1 <= SAMPLE_IDS:
         return LiveCount(count=matching.count())
     stripes, share = _id_stripes(low, high)
-    found = matching.filter(stripes).count()
+    # One count per stripe: each is a range scan of the primary key (an OR of ranges in one
+    # statement makes SQLite scan every contact).
+    found = sum(matching.filter(pk__gte=a, pk__lt=b).count() for a, b in stripes)
     estimate = round(found / share)
     margin = round(1.96 * math.sqrt(found * (1 - share)) / share) if found else round(1 / share)
     return LiveCount(count=estimate, estimated=True, margin=margin, sampled_share=share)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from kith.core.errors import FieldError, StaleEdit
 from kith.identity.access import require
 from kith.marketing import selectors
+from kith.marketing.attribution import touch_attribution
 from kith.marketing.models import CampaignRecipient, Segment
 from kith.marketing.report import campaign_report
 from kith.marketing.rules import FIELDS
@@ -280,7 +281,12 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         "rows": [(row, report.money(row.revenue_minor)) for row in report.rows],
         "chart": _chart(report),
         "variants": list(campaign.variants.select_related("template")),
+        "touch": touch_attribution(campaign=campaign),
     }
+    context["touch_money"] = (
+        context["touch"].money(context["touch"].first_revenue_minor),
+        context["touch"].money(context["touch"].last_revenue_minor),
+    )
     return render(request, "web/marketing/campaign_detail.html", context)
 
 
