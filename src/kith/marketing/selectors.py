@@ -96,7 +96,7 @@ def rules_live_count(*, user: User, rules: Any, exact: bool = False) -> LiveCoun
     # Two one-row index reads (SQLite scans the table for MIN and MAX in one statement).
     ids = Contact.objects.order_by("pk").values_list("pk", flat=True)
     low, high = ids.first(), ids.last()
-    if exact or low is None or high - low + 1 <= SAMPLE_IDS:
+    if exact or low is None or high is None or high - low + 1 <= SAMPLE_IDS:
         return LiveCount(count=matching.count())
     stripes, share = _id_stripes(low, high)
     # One count per stripe: each is a range scan of the primary key (an OR of ranges in one

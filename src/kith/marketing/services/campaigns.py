@@ -207,6 +207,7 @@ def _addresses(campaign: Campaign, ids: list[int]) -> dict[int, dict[str, str]]:
     out: dict[int, dict[str, str]] = {pk: {} for pk in ids}
     for channel in channels:
         ok = Contact.objects.filter(pk__in=ids).filter(_reachable_q(channel, campaign.purpose))
+        rows: Any
         if channel == "chat":
             rows = ContactPoint.objects.filter(
                 contact__in=ok, kind="social", is_primary=True

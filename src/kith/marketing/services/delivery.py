@@ -359,7 +359,7 @@ def _send_chunk(
         )
         raise
     links = tokens.Links()
-    smtp = getattr(backend, "connection", None)
+    smtp: Any = getattr(backend, "connection", None)
     raw = isinstance(smtp, smtplib.SMTP)
     from_email = campaign.from_email or settings.DEFAULT_FROM_EMAIL
     from_header = sanitize_address(from_email, "utf-8")

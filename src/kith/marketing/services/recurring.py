@@ -90,7 +90,8 @@ def campaigns_winner_due(*, now: Any = None) -> int:
         status=Campaign.Status.SENDING, ab_test_hours__gt=0, started_at__isnull=False
     )
     for campaign in candidates:
-        if campaign.started_at + timedelta(hours=campaign.ab_test_hours) > now:
+        started = campaign.started_at
+        if started is None or started + timedelta(hours=campaign.ab_test_hours) > now:
             continue
         with transaction.atomic():
             campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
