@@ -189,6 +189,11 @@ class Campaign(OwnedRecord):
     # Automatic A/B winner: this many hours after the start the winner is picked (0: by hand).
     ab_test_hours = models.PositiveSmallIntegerField(_("A/B test window (hours)"), default=0)
     winner_reason = models.CharField(_("why this winner"), max_length=200, blank=True)
+    # A feedback survey the message carries: {{ survey_url }} is each recipient's own signed
+    # link (kith.feedback's survey request, made once per recipient).
+    survey = models.ForeignKey(
+        "feedback.Survey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("campaign")

@@ -27,6 +27,7 @@ from kith.core.errors import FieldError
 from kith.core.events import event_record
 from kith.core.validation import choice_check, text_clean
 from kith.customers.models import Consent, Contact, ContactPoint
+from kith.feedback.models import Survey
 from kith.identity.access import for_write, require, visible_to
 from kith.identity.models import User
 from kith.marketing.models import (
@@ -94,6 +95,7 @@ def campaign_create(
     repeat_every_days: int = 0,
     repeat_until: datetime | None = None,
     ab_test_hours: int = 0,
+    survey_id: int | None = None,
 ) -> Campaign:
     """A draft campaign on `channel` ("email"; "sms" or "chat" through their providers, which
     send each template's plain text; "best": each recipient on their best consented channel,
@@ -112,6 +114,8 @@ def campaign_create(
     window = _percent(attribution_days, "attribution_days", errors, top=365)
     every = _percent(repeat_every_days, "repeat_every_days", errors, top=365)
     ab_hours = _percent(ab_test_hours, "ab_test_hours", errors, top=720)
+    if survey_id is not None and not Survey.objects.filter(pk=survey_id).exists():
+        errors["survey_id"] = _("No such survey.")
     if every and scheduled_at is None:
         errors["scheduled_at"] = _("A recurring campaign needs the time of its first run.")
     templates = list(EmailTemplate.objects.filter(pk__in=list(template_ids)))
@@ -147,6 +151,7 @@ def campaign_create(
             repeat_until=repeat_until,
             next_run_at=scheduled_at + timedelta(days=every) if every and scheduled_at else None,
             ab_test_hours=ab_hours,
+            survey_id=survey_id,
             owner=by,
             team_id=by.team_id,
         )

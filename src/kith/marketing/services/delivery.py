@@ -279,6 +279,8 @@ def campaign_send_batch(
         _finish_if_done(campaign)
         return result
     contexts = contexts_for(r.contact_id for r in batch)
+    if campaign.survey_id:
+        _survey_links(campaign, batch, contexts)
     renderer = Renderer(campaign)
 
     def channel_of(recipient: CampaignRecipient) -> str:
@@ -322,6 +324,26 @@ def campaign_send_batch(
         result.sent += outcome.sent
         result.failed += outcome.failed
     return result
+
+
+def _survey_links(
+    campaign: Campaign, batch: list[CampaignRecipient], contexts: dict[int, dict[str, Any]]
+) -> None:
+    """Each recipient's own signed survey link as {{ survey_url }}: kith.feedback's survey
+    request, opened once per recipient (a resend finds the same request)."""
+    from kith.customers.models import Contact
+    from kith.feedback.models import Survey
+    from kith.feedback.services.sending import request_url, survey_request_open
+
+    survey = Survey.objects.get(pk=campaign.survey_id)
+    people = Contact.objects.in_bulk([r.contact_id for r in batch])
+    for recipient in batch:
+        request, _made = survey_request_open(
+            survey=survey, contact=people[recipient.contact_id], language=recipient.language,
+            source_model="marketing.campaignrecipient", source_id=recipient.pk,
+        )  # fmt: skip
+        context = contexts.setdefault(recipient.contact_id, {})
+        context["survey_url"] = request_url(request)
 
 
 def _send_chunk_thread(

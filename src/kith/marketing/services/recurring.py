@@ -35,6 +35,7 @@ def campaign_run_create(*, series: Campaign, at: Any) -> Campaign:
         attribution_days=series.attribution_days,
         from_email=series.from_email,
         ab_test_hours=series.ab_test_hours,
+        survey_id=series.survey_id,
         repeat_of=series,
         owner=series.owner,
         team=series.team,
