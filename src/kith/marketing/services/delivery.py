@@ -335,7 +335,7 @@ def _survey_links(
     from kith.feedback.models import Survey
     from kith.feedback.services.sending import request_url, survey_request_open
 
-    survey = Survey.objects.get(pk=campaign.survey_id)
+    survey = Survey.objects.get(pk=int(campaign.survey_id or 0))
     people = Contact.objects.in_bulk([r.contact_id for r in batch])
     for recipient in batch:
         request, _made = survey_request_open(
