@@ -238,7 +238,11 @@ class CampaignIn(Schema):
     template_ids: list[int] = Field(..., description="one per A/B variant (A, B, …)")
     segment_ids: list[int]
     exclusion_ids: list[int] = Field(default_factory=list)
-    channel: str = Field("email", description="email or sms (through the SMS provider)")
+    channel: str = Field(
+        "email",
+        description="email; sms or chat (through their providers); best: each recipient on "
+        "their learned best consented channel",
+    )
     purpose: str = "marketing"
     holdout_percent: int = 10
     test_percent: int = 100
@@ -247,6 +251,10 @@ class CampaignIn(Schema):
     rate_per_minute: int = 6000
     attribution_days: int = 7
     from_email: str = ""
+    repeat_every_days: int = Field(0, description="recurring: a new run every N days (0: once)")
+    repeat_until: datetime | None = None
+    ab_test_hours: int = Field(0, description="pick the A/B winner automatically after N hours")
+    survey_id: int | None = Field(None, description="a feedback survey: {{ survey_url }}")
 
 
 class CampaignOut(Schema):
@@ -260,6 +268,10 @@ class CampaignOut(Schema):
     scheduled_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
+    repeat_every_days: int = 0
+    next_run_at: datetime | None = None
+    ab_test_hours: int = 0
+    winner_reason: str = ""
     rate_per_minute: int
     attribution_days: int
     owner: Ref

@@ -59,7 +59,12 @@ class CampaignForm(forms.Form):
     )
     channel = forms.ChoiceField(
         label=gettext_lazy("Channel"),
-        choices=(("email", gettext_lazy("Email")), ("sms", gettext_lazy("SMS"))),
+        choices=(
+            ("email", gettext_lazy("Email")),
+            ("sms", gettext_lazy("SMS")),
+            ("chat", gettext_lazy("Chat")),
+            ("best", gettext_lazy("Each contact's best channel")),
+        ),
     )
     purpose = forms.ChoiceField(
         label=gettext_lazy("Purpose"),
