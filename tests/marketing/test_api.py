@@ -19,7 +19,11 @@ def test_segment_crud_and_live_count(api_for, users, records):
     grant(records.contact_a)
     api = api_for(users.rep_a)
     rules = {"field": "consent", "op": "granted", "channel": "email", "purpose": "marketing"}
-    assert _post(api, "/api/v1/segments/count", {"rules": rules}).json() == {"count": 1}
+    assert _post(api, "/api/v1/segments/count", {"rules": rules}).json() == {
+        "count": 1,
+        "estimated": False,
+        "margin": 0,
+    }
     bad = _post(api, "/api/v1/segments/count", {"rules": {"field": "nope", "op": "eq"}})
     assert bad.status_code == 422 and "rules" in json.dumps(bad.json())
     created = _post(api, "/api/v1/segments", {"name": "Opted in", "rules": rules})

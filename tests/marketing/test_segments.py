@@ -222,3 +222,20 @@ def test_segment_list_queries(users, django_assert_max_num_queries) -> None:
         names = [s.name for s in page.items] + [s.owner.username for s in page.items]
     assert names[:3] == ["S0", "S1", "S2"]
     assert page.next_cursor
+
+
+def test_live_count_is_estimated_from_an_id_sample_above_the_threshold(users, monkeypatch):
+    from tests.marketing.conftest import bulk_contacts
+
+    bulk_contacts(users.admin, 300)
+    bulk_contacts(users.rep_a, 100, prefix="r")
+    monkeypatch.setattr(selectors, "SAMPLE_IDS", 100)
+    monkeypatch.setattr(selectors, "SAMPLE_STRIPES", 5)
+    live = selectors.rules_live_count(user=users.admin, rules={})
+    total = selectors.rules_count(user=users.admin, rules={})
+    assert live.estimated and live.margin > 0 and 0 < live.sampled_share < 1
+    assert abs(live.count - total) <= live.margin  # every id in the span is a contact here
+    exact = selectors.rules_live_count(user=users.admin, rules={}, exact=True)
+    assert (exact.count, exact.estimated) == (total, False)
+    rep = selectors.rules_live_count(user=users.rep_a, rules={})
+    assert rep.estimated and abs(rep.count - 100) <= rep.margin  # only what the rep sees

@@ -16,6 +16,7 @@ from kith.api.auth import ApiRequest
 from kith.api.schemas import ERRORS, ErrorOut, Ref, user_ref
 from kith.identity.access import require
 from kith.marketing import selectors
+from kith.marketing.attribution import touch_attribution
 from kith.marketing.models import Campaign, CampaignRecipient, EmailTemplate, Segment
 from kith.marketing.report import audience_export_report as exposure_report
 from kith.marketing.report import campaign_report, channel_segment_report
@@ -73,6 +74,8 @@ class RulesIn(Schema):
 
 class SegmentCountOut(Schema):
     count: int
+    estimated: bool = False
+    margin: int = 0
 
 
 class ContactRefOut(Schema):
@@ -139,10 +142,13 @@ def segment_delete(request: ApiRequest, segment_id: int) -> Any:
 
 
 @router.post("/segments/count", response={200: SegmentCountOut, **ERRORS}, tags=["segments"])
-def rules_count(request: ApiRequest, payload: RulesIn) -> Any:
-    """How many of the contacts the caller sees match these rules now (the live count)."""
+def rules_count(request: ApiRequest, payload: RulesIn, exact: bool = False) -> Any:
+    """How many of the contacts the caller sees match these rules now (the live count): exact
+    up to 30,000 contacts or with `?exact=true`, else estimated from a sample of the ids with a
+    95 % margin (`estimated`, `margin`)."""
     require(request.auth, "marketing", "read")
-    return {"count": selectors.rules_count(user=request.auth, rules=payload.rules)}
+    live = selectors.rules_live_count(user=request.auth, rules=payload.rules, exact=exact)
+    return {"count": live.count, "estimated": live.estimated, "margin": live.margin}
 
 
 @router.get(
@@ -236,7 +242,11 @@ class CampaignIn(Schema):
     template_ids: list[int] = Field(..., description="one per A/B variant (A, B, …)")
     segment_ids: list[int]
     exclusion_ids: list[int] = Field(default_factory=list)
-    channel: str = Field("email", description="email or sms (through the SMS provider)")
+    channel: str = Field(
+        "email",
+        description="email; sms or chat (through their providers); best: each recipient on "
+        "their learned best consented channel",
+    )
     purpose: str = "marketing"
     holdout_percent: int = 10
     test_percent: int = 100
@@ -245,6 +255,10 @@ class CampaignIn(Schema):
     rate_per_minute: int = 6000
     attribution_days: int = 7
     from_email: str = ""
+    repeat_every_days: int = Field(0, description="recurring: a new run every N days (0: once)")
+    repeat_until: datetime | None = None
+    ab_test_hours: int = Field(0, description="pick the A/B winner automatically after N hours")
+    survey_id: int | None = Field(None, description="a feedback survey: {{ survey_url }}")
 
 
 class CampaignOut(Schema):
@@ -258,6 +272,10 @@ class CampaignOut(Schema):
     scheduled_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
+    repeat_every_days: int = 0
+    next_run_at: datetime | None = None
+    ab_test_hours: int = 0
+    winner_reason: str = ""
     rate_per_minute: int
     attribution_days: int
     owner: Ref
@@ -333,6 +351,7 @@ class CampaignReportOut(Schema):
     conversion_lift: LiftOut
     revenue_lift: LiftOut
     verdict: str
+    attribution: dict[str, Any] = {}
 
 
 class WinnerIn(Schema):
@@ -415,8 +434,9 @@ def _lift(lift: Any) -> dict[str, Any]:
     tags=["campaigns"],
 )
 def campaign_report_get(request: ApiRequest, campaign_id: int) -> Any:
-    """The funnel per variant and holdout, and the lift of conversion and revenue per
-    recipient against the holdout with 95 % intervals."""
+    """The funnel per variant and holdout, the lift of conversion and revenue per recipient
+    against the holdout with 95 % intervals, and the orders won under first-touch and
+    last-touch attribution."""
     campaign = selectors.campaign_get(user=request.auth, campaign_id=campaign_id)
     report = campaign_report(campaign=campaign)
     return {
@@ -425,6 +445,7 @@ def campaign_report_get(request: ApiRequest, campaign_id: int) -> Any:
         "conversion_lift": _lift(report.conversion),
         "revenue_lift": _lift(report.revenue),
         "verdict": report.verdict,
+        "attribution": vars(touch_attribution(campaign=campaign)),
     }
 
 

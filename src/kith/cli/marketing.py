@@ -33,6 +33,15 @@ def send(
         ),
     ] = 600,
     start: Annotated[bool, typer.Option(help="Start a draft campaign first.")] = False,
+    connections: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=16,
+            help="SMTP connections used at once (each can leave one message in doubt if the "
+            "worker is killed).",
+        ),
+    ] = 1,
 ) -> None:
     """Send a campaign to the end (resumes after a crash)."""
     from django.utils.translation import gettext as _
@@ -71,6 +80,7 @@ def send(
             batch=batch,
             reclaim_after=timedelta(seconds=reclaim_after),
             progress=progress,
+            connections=connections,
         )
     out.print(
         _("Sent %(sent)d, failed %(failed)d.") % {"sent": result.sent, "failed": result.failed}

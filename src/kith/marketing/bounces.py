@@ -1,12 +1,15 @@
 """Bounces: delivery status notifications (RFC 3464) read from the mailbox with purpose
 "bounces". A permanent failure (status 5.x.x) suppresses the address; a temporary one (4.x.x)
-is filed and changes nothing. The same mailbox takes the List-Unsubscribe mailto replies.
+is filed and changes nothing. The same mailbox takes the List-Unsubscribe mailto replies and
+the complaints of the mailbox providers' feedback loops (ARF, RFC 5965: a multipart/report with
+report-type=feedback-report): a complaint suppresses the address and unsubscribes the recipient.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import re
 from dataclasses import dataclass
 from email.message import Message
@@ -86,6 +89,90 @@ def dsn_parse(raw: bytes) -> list[Bounce]:
     return bounces
 
 
+@dataclass(frozen=True)
+class Complaint:
+    recipient: str  # lower-case address, "" when the provider redacted it
+    feedback_type: str  # "abuse", "fraud", …
+    original_message_id: str
+
+
+def _original_headers(part: Message) -> Message | None:
+    inner: Any = part.get_payload()
+    if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+        return inner[0]
+    if isinstance(inner, str):
+        return email.message_from_string(inner)
+    return None
+
+
+def arf_parse(raw: bytes) -> Complaint | None:
+    """The complaint of a feedback-loop report (RFC 5965); None for any other message. The
+    address comes from Original-Rcpt-To, else Removal-Recipient, else the original's To; the
+    original's Message-ID ties it to the campaign recipient (providers often redact the
+    address but keep the Message-ID)."""
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    if message.get_content_type() != "multipart/report":
+        return None
+    if str(message.get_param("report-type", "")).lower() != "feedback-report":
+        return None
+    report: Message | None = None
+    original: Message | None = None
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind == "message/feedback-report":
+            payload: Any = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                report = payload[0]
+            elif isinstance(payload, str):
+                report = email.message_from_string(payload)
+        elif kind in ("message/rfc822", "text/rfc822-headers"):
+            original = _original_headers(part)
+    if report is None:
+        return None
+    recipient = report.get("Original-Rcpt-To") or report.get("Removal-Recipient") or ""
+    if not recipient and original is not None:
+        recipient = email.utils.parseaddr(str(original.get("To", "")))[1]
+    return Complaint(
+        recipient=_address(str(recipient)),
+        feedback_type=str(report.get("Feedback-Type", "abuse")).strip().lower(),
+        original_message_id=str(original.get("Message-ID", "")).strip() if original else "",
+    )
+
+
+def complaint_record(complaint: Complaint) -> str:
+    """Suppress the complaining address and unsubscribe the recipient (consent withdrawn)."""
+    recipient = None
+    if complaint.original_message_id:
+        recipient = CampaignRecipient.objects.filter(
+            message_id=complaint.original_message_id
+        ).first()
+    if recipient is None and complaint.recipient:
+        recipient = (
+            CampaignRecipient.objects.filter(email=complaint.recipient).order_by("-id").first()
+        )
+    # The recipient's own address first: providers redact or rewrite the one in the report.
+    address = recipient.email if recipient else complaint.recipient
+    if not address:
+        raise UnfiledMessage("complaint without an address or a known Message-ID")
+    now = timezone.now()
+    with transaction.atomic():
+        Suppression.objects.get_or_create(
+            email=address.lower(),
+            defaults={
+                "reason": Suppression.Reason.COMPLAINT,
+                "detail": complaint.feedback_type[:200],
+                "campaign_id": recipient.campaign_id if recipient else None,
+                "at": now,
+            },
+        )
+        if recipient is not None and recipient.unsubscribed_at is None:
+            from kith.marketing.services.tracking import recipient_unsubscribe
+            from kith.marketing.tokens import unsubscribe_token
+
+            recipient_unsubscribe(token=unsubscribe_token(recipient.pk), source="complaint")
+    return f"complaint ({complaint.feedback_type})"
+
+
 def bounce_record(bounce: Bounce) -> str:
     """Suppress a permanently failed address and mark the campaign recipient bounced."""
     recipient = None
@@ -114,7 +201,11 @@ def bounce_record(bounce: Bounce) -> str:
 
 
 def bounce_mail_handle(mailbox: Any, message: InboundMessage) -> str:
-    """The inbound handler of purpose "bounces": DSNs, and unsubscribe replies to the mailto."""
+    """The inbound handler of purpose "bounces": DSNs, feedback-loop complaints, and
+    unsubscribe replies to the mailto."""
+    complaint = arf_parse(message.raw)
+    if complaint is not None:
+        return complaint_record(complaint)
     bounces = dsn_parse(message.raw)
     if bounces:
         return "; ".join(bounce_record(b) for b in bounces)

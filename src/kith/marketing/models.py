@@ -178,6 +178,22 @@ class Campaign(OwnedRecord):
     rate_per_minute = models.PositiveIntegerField(_("messages per minute"), default=6000)
     attribution_days = models.PositiveSmallIntegerField(_("attribution window (days)"), default=7)
     from_email = models.CharField(_("from"), max_length=254, blank=True)
+    # Recurring: every N days a new run (a copy with its own frozen audience and holdout) is
+    # started from this campaign, until `repeat_until`; 0 is a one-off.
+    repeat_every_days = models.PositiveSmallIntegerField(_("repeat every (days)"), default=0)
+    repeat_until = models.DateTimeField(_("repeat until"), null=True, blank=True)
+    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
+    repeat_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    # Automatic A/B winner: this many hours after the start the winner is picked (0: by hand).
+    ab_test_hours = models.PositiveSmallIntegerField(_("A/B test window (hours)"), default=0)
+    winner_reason = models.CharField(_("why this winner"), max_length=200, blank=True)
+    # A feedback survey the message carries: {{ survey_url }} is each recipient's own signed
+    # link (kith.feedback's survey request, made once per recipient).
+    survey = models.ForeignKey(
+        "feedback.Survey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("campaign")
@@ -187,6 +203,7 @@ class Campaign(OwnedRecord):
             models.Index(fields=["team", "created_at", "id"], name="campaign_team_idx"),
             models.Index(fields=["owner", "created_at", "id"], name="campaign_owner_idx"),
             models.Index(fields=["status", "scheduled_at"], name="campaign_status_idx"),
+            models.Index(fields=["next_run_at"], name="campaign_next_run_idx"),
         ]
 
     def __str__(self) -> str:
@@ -230,6 +247,9 @@ class CampaignRecipient(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
     contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="+")
     email = models.CharField(max_length=254)  # the address frozen at send time
+    # The channel this recipient is reached on: the campaign's, or their best consented one
+    # when the campaign's channel is "best" (kith.marketing.preferred).
+    channel = models.CharField(max_length=12, default="email")
     language = models.CharField(max_length=8, default="en")
     variant = models.ForeignKey(
         CampaignVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -63,6 +63,8 @@ class CampaignReport:
     verdict: str = ""
 
     def money(self, minor: float) -> str:
+        if minor != minor:  # NaN: no recipients on one side yet
+            return "–"
         return money_format(round(minor), self.currency) if self.currency else str(round(minor))
 
 

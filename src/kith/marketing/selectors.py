@@ -7,6 +7,8 @@ members, and a campaign's recipients, by the contacts the user sees (`visible_to
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -59,9 +61,55 @@ def _visible_contacts(user: User) -> QuerySet[Contact]:
     return visible_to(Contact.objects.all(), user=user, module="contacts")
 
 
+# The live count is exact while the contact ids span at most SAMPLE_IDS; above, it counts the
+# contacts whose id falls in SAMPLE_STRIPES evenly spread id ranges that together cover
+# SAMPLE_IDS ids and scales up (each id is in the sample with the same probability, so the
+# estimate is unbiased whatever the gaps in the ids; the margin is a 95 % interval).
+SAMPLE_IDS = 30_000
+SAMPLE_STRIPES = 10
+
+
+@dataclass(frozen=True)
+class LiveCount:
+    """The editor's count: exact, or estimated from a sample with a 95 % margin (±)."""
+
+    count: int
+    estimated: bool = False
+    margin: int = 0
+    sampled_share: float = 1.0  # the share of contacts (by id) that was counted
+
+
+def _id_stripes(low: int, high: int) -> tuple[list[tuple[int, int]], float]:
+    span = high - low + 1
+    period = span / SAMPLE_STRIPES
+    width = max(1, SAMPLE_IDS // SAMPLE_STRIPES)
+    starts = [low + int(n * period + (period - width) / 2) for n in range(SAMPLE_STRIPES)]
+    return [(start, start + width) for start in starts], min(1.0, width * SAMPLE_STRIPES / span)
+
+
+def rules_live_count(*, user: User, rules: Any, exact: bool = False) -> LiveCount:
+    """The live count of the editor: how many of the contacts `user` sees match `rules` — exact
+    for up to SAMPLE_IDS contacts (or when `exact`), else estimated from an evenly spread
+    sample of the ids (see SAMPLE_IDS) with its 95 % margin, so the count stays fast at a
+    million contacts. FieldError for bad rules."""
+    matching = _visible_contacts(user).filter(rules_compile(rules))
+    # Two one-row index reads (SQLite scans the table for MIN and MAX in one statement).
+    ids = Contact.objects.order_by("pk").values_list("pk", flat=True)
+    low, high = ids.first(), ids.last()
+    if exact or low is None or high is None or high - low + 1 <= SAMPLE_IDS:
+        return LiveCount(count=matching.count())
+    stripes, share = _id_stripes(low, high)
+    # One count per stripe: each is a range scan of the primary key (an OR of ranges in one
+    # statement makes SQLite scan every contact).
+    found = sum(matching.filter(pk__gte=a, pk__lt=b).count() for a, b in stripes)
+    estimate = round(found / share)
+    margin = round(1.96 * math.sqrt(found * (1 - share)) / share) if found else round(1 / share)
+    return LiveCount(count=estimate, estimated=True, margin=margin, sampled_share=share)
+
+
 def rules_count(*, user: User, rules: Any) -> int:
-    """How many of the contacts `user` sees match `rules` now (the live count of the editor);
-    FieldError for bad rules."""
+    """How many of the contacts `user` sees match `rules` now, exactly; FieldError for bad
+    rules."""
     return _visible_contacts(user).filter(rules_compile(rules)).count()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
@@ -26,7 +26,8 @@ from django.utils.translation import gettext as _
 from kith.core.errors import FieldError
 from kith.core.events import event_record
 from kith.core.validation import choice_check, text_clean
-from kith.customers.models import Consent, Contact
+from kith.customers.models import Consent, Contact, ContactPoint
+from kith.feedback.models import Survey
 from kith.identity.access import for_write, require, visible_to
 from kith.identity.models import User
 from kith.marketing.models import (
@@ -38,13 +39,12 @@ from kith.marketing.models import (
     Suppression,
 )
 from kith.marketing.personalisation import languages_for
+from kith.marketing.preferred import preferred_channels
 from kith.marketing.rules import consent_granted_q
 from kith.marketing.services.segments import segment_contacts
 
 VARIANT_KEYS = "ABCDE"
-CHANNELS = ("email", "sms")
-# The contact field holding the address of each channel.
-ADDRESS = {"email": "primary_email", "sms": "primary_phone"}
+CHANNELS = ("email", "sms", "chat", "best")
 EVENT_OF = {
     "paused": "campaign.paused",
     "sending": "campaign.resumed",
@@ -92,9 +92,16 @@ def campaign_create(
     rate_per_minute: int = 6000,
     attribution_days: int = 7,
     from_email: str = "",
+    repeat_every_days: int = 0,
+    repeat_until: datetime | None = None,
+    ab_test_hours: int = 0,
+    survey_id: int | None = None,
 ) -> Campaign:
-    """A draft campaign on `channel` ("email", or "sms" through the SMS provider, which sends
-    each template's plain text); one variant per template (A, B, …)."""
+    """A draft campaign on `channel` ("email"; "sms" or "chat" through their providers, which
+    send each template's plain text; "best": each recipient on their best consented channel,
+    kith.marketing.preferred); one variant per template (A, B, …). `repeat_every_days` makes
+    it recurring (a new run every N days from its schedule, until `repeat_until`);
+    `ab_test_hours` picks the A/B winner automatically that long after the start."""
     require(by, "marketing", "create")
     errors: dict[str, str] = {}
     name = text_clean(name, field="name", limit=120, errors=errors, required=True)
@@ -105,6 +112,12 @@ def campaign_create(
     test = _percent(test_percent, "test_percent", errors)
     rate = _percent(rate_per_minute, "rate_per_minute", errors, top=1_000_000)
     window = _percent(attribution_days, "attribution_days", errors, top=365)
+    every = _percent(repeat_every_days, "repeat_every_days", errors, top=365)
+    ab_hours = _percent(ab_test_hours, "ab_test_hours", errors, top=720)
+    if survey_id is not None and not Survey.objects.filter(pk=survey_id).exists():
+        errors["survey_id"] = _("No such survey.")
+    if every and scheduled_at is None:
+        errors["scheduled_at"] = _("A recurring campaign needs the time of its first run.")
     templates = list(EmailTemplate.objects.filter(pk__in=list(template_ids)))
     if not template_ids or len(templates) != len(set(template_ids)):
         errors["template_ids"] = _("Choose one to five templates.")
@@ -134,6 +147,11 @@ def campaign_create(
             rate_per_minute=rate,
             attribution_days=window,
             from_email=from_email,
+            repeat_every_days=every,
+            repeat_until=repeat_until,
+            next_run_at=scheduled_at + timedelta(days=every) if every and scheduled_at else None,
+            ab_test_hours=ab_hours,
+            survey_id=survey_id,
             owner=by,
             team_id=by.team_id,
         )
@@ -150,8 +168,29 @@ def campaign_create(
     return campaign
 
 
+# The consent channel and the contact's address of each sending channel.
+CONSENT_CHANNEL = {"email": "email", "sms": "sms", "chat": "messaging"}
+SENDING_CHANNELS = ("email", "sms", "chat")
+
+
+def _reachable_q(channel: str, purpose: str) -> Q:
+    """Contacts reachable on `channel`: consent granted, an address, not suppressed."""
+    q = consent_granted_q(channel=CONSENT_CHANNEL[channel], purpose=purpose)
+    if channel == "email":
+        return (
+            q
+            & ~Q(primary_email="")
+            & ~Q(Exists(Suppression.objects.filter(email=OuterRef("primary_email"))))
+        )
+    if channel == "sms":
+        return q & ~Q(primary_phone="")
+    handles = ContactPoint.objects.filter(contact=OuterRef("pk"), kind="social", is_primary=True)
+    return q & Q(Exists(handles))
+
+
 def campaign_audience(campaign: Campaign, *, now: Any = None) -> QuerySet[Contact]:
-    """The contacts the campaign would mail now (before the holdout is drawn)."""
+    """The contacts the campaign would reach now (before the holdout is drawn): on its channel,
+    or on any channel a contact can be reached on when the campaign sends on the best one."""
     include = Q(pk__in=[])
     for segment in campaign.segments.all():
         include |= Q(pk__in=segment_contacts(segment, now=now).values("pk"))
@@ -160,14 +199,37 @@ def campaign_audience(campaign: Campaign, *, now: Any = None) -> QuerySet[Contac
     )
     for segment in campaign.exclusions.all():
         contacts = contacts.exclude(pk__in=segment_contacts(segment, now=now).values("pk"))
-    contacts = contacts.filter(
-        consent_granted_q(channel=campaign.channel, purpose=campaign.purpose)
-    ).exclude(**{ADDRESS[campaign.channel]: ""})
-    if campaign.channel == "email":
-        contacts = contacts.filter(
-            ~Exists(Suppression.objects.filter(email=OuterRef("primary_email")))
+    if campaign.channel == "email":  # the shape PostgreSQL plans well on fresh statistics
+        return (
+            contacts.filter(consent_granted_q(channel="email", purpose=campaign.purpose))
+            .exclude(primary_email="")
+            .filter(~Exists(Suppression.objects.filter(email=OuterRef("primary_email"))))
         )
-    return contacts
+    if campaign.channel != "best":
+        return contacts.filter(_reachable_q(campaign.channel, campaign.purpose))
+    reachable = Q(pk__in=[])
+    for channel in SENDING_CHANNELS:
+        reachable |= _reachable_q(channel, campaign.purpose)
+    return contacts.filter(reachable)
+
+
+def _addresses(campaign: Campaign, ids: list[int]) -> dict[int, dict[str, str]]:
+    """{contact: {channel: address}} on the channels each contact can be reached on."""
+    channels = SENDING_CHANNELS if campaign.channel == "best" else (campaign.channel,)
+    out: dict[int, dict[str, str]] = {pk: {} for pk in ids}
+    for channel in channels:
+        ok = Contact.objects.filter(pk__in=ids).filter(_reachable_q(channel, campaign.purpose))
+        rows: Any
+        if channel == "chat":
+            rows = ContactPoint.objects.filter(
+                contact__in=ok, kind="social", is_primary=True
+            ).values_list("contact_id", "value")
+        else:
+            field = "primary_email" if channel == "email" else "primary_phone"
+            rows = ok.values_list("pk", field)
+        for pk, address in rows:
+            out[pk][channel] = address.lower() if channel == "email" else address
+    return out
 
 
 def _message_id(campaign: Campaign, contact_id: int) -> str:
@@ -191,14 +253,22 @@ def campaign_start(*, by: User | None, campaign_id: int, now: Any = None) -> Cam
         if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
             raise FieldError.one("status", _("Only a draft or scheduled campaign can start."))
         variants = list(campaign.variants.order_by("key"))
-        rows = list(
-            campaign_audience(campaign, now=now)
-            .order_by("pk")
-            .values_list("pk", ADDRESS[campaign.channel])
-        )
-        languages = languages_for(pk for pk, _email in rows)
+        ids = list(campaign_audience(campaign, now=now).order_by("pk").values_list("pk", flat=True))
+        addresses: dict[int, dict[str, str]] = {}
+        for start in range(0, len(ids), 5000):
+            addresses.update(_addresses(campaign, ids[start : start + 5000]))
+        if campaign.channel == "best":
+            choices = preferred_channels({pk: list(addresses[pk]) for pk in ids})
+            chosen = {pk: choice.channel for pk, choice in choices.items()}
+        else:
+            chosen = {pk: campaign.channel for pk in ids}
+        languages = languages_for(ids)
         recipients = []
-        for pk, address in rows:
+        for pk in ids:
+            if pk not in chosen or chosen[pk] not in addresses[pk]:
+                continue
+            channel = chosen[pk]
+            address = addresses[pk][channel]
             holdout = (
                 draw(campaign.seed, campaign.pk, pk, "holdout") * 100 < campaign.holdout_percent
             )
@@ -216,7 +286,8 @@ def campaign_start(*, by: User | None, campaign_id: int, now: Any = None) -> Cam
                 CampaignRecipient(
                     campaign=campaign,
                     contact_id=pk,
-                    email=address.lower() if campaign.channel == "email" else address,
+                    email=address,
+                    channel=channel,
                     language=languages[pk],
                     variant=variant,
                     is_holdout=holdout,
@@ -299,15 +370,24 @@ def campaign_winner_pick(
             winner = next((v for v in variants if v.key == variant_key), None)
             if winner is None:
                 raise FieldError.one("variant_key", _("No such variant."))
-        CampaignVariant.objects.filter(campaign=campaign).update(is_winner=False)
-        CampaignVariant.objects.filter(pk=winner.pk).update(is_winner=True)
-        CampaignRecipient.objects.filter(campaign=campaign, state="waiting").update(
-            variant=winner, state=CampaignRecipient.State.PENDING
-        )
-        event_record(
-            name="campaign.winner_picked",
-            record=campaign,
-            actor=by,
-            payload={"variant": winner.key},
-        )
+        winner_apply(campaign=campaign, winner=winner, actor=by, reason="")
     return winner
+
+
+def winner_apply(
+    *, campaign: Campaign, winner: CampaignVariant, actor: User | None, reason: str
+) -> None:
+    """Mark the winner and hand it to the recipients waiting for it (in the caller's
+    transaction)."""
+    CampaignVariant.objects.filter(campaign=campaign).update(is_winner=False)
+    CampaignVariant.objects.filter(pk=winner.pk).update(is_winner=True)
+    CampaignRecipient.objects.filter(campaign=campaign, state="waiting").update(
+        variant=winner, state=CampaignRecipient.State.PENDING
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(winner_reason=reason[:200])
+    event_record(
+        name="campaign.winner_picked",
+        record=campaign,
+        actor=actor,
+        payload={"variant": winner.key, "automatic": actor is None, "reason": reason[:200]},
+    )

@@ -9,9 +9,15 @@ same Message-ID.
 The trade-off, chosen: a row found in "sending" after its claim expired (its worker died) is
 sent again. So a worker killed while talking to the server — before the server accepted — loses
 nothing and the address gets the message once. The only duplicate possible is a worker killed
-in the instant between the server's 250 and our commit: at most one message per killed worker,
-and it has the same Message-ID (mail clients and Gmail collapse such copies). The alternative,
+in the instant between the server's 250 and our commit: at most one message per SMTP connection
+of a killed worker (one by default; `connections` sends a batch over several at once), and it has
+the same Message-ID (mail clients and Gmail collapse such copies). The alternative,
 never resending an in-doubt row, would silently lose that message instead.
+
+Speed: the recipients' merge data is read per batch in a fixed number of queries, the public
+links are reversed once per batch, the message bytes are written directly (kith.marketing.mime)
+instead of through the email package's generator, the SMTP connections stay open for the whole
+run, and each "sent" mark is one plain UPDATE (with an asynchronous commit on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import re
 import secrets
 import smtplib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,12 +35,15 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import sanitize_address
 from django.db import connection, transaction
+from django.db import connections as db_connections
 from django.db.models import F
 from django.utils import timezone
 
 from kith.marketing import tokens
-from kith.marketing.channels import ProviderRefused, sms_provider
+from kith.marketing.channels import ProviderRefused, provider_for
+from kith.marketing.mime import fast_path_ok, message_bytes
 from kith.marketing.models import Campaign, CampaignRecipient, EmailTemplateVersion
 from kith.marketing.personalisation import contexts_for
 from kith.marketing.sandbox import template_parse, template_render
@@ -101,24 +111,42 @@ class Renderer:
         return self._parsed[version.pk]
 
 
-def _tracked(html: str, recipient_id: int, skip: str) -> str:
+def _tracked(html: str, recipient_id: int, skip: str, links: tokens.Links) -> str:
     def swap(match: re.Match[str]) -> str:
         url = match.group(2).replace("&amp;", "&")
         if url.startswith(skip):
             return match.group(0)
-        return f'href="{tokens.click_url(recipient_id, url)}"'
+        return f'href="{links.click_url(recipient_id, url)}"'
 
-    pixel = f'<img src="{tokens.open_url(recipient_id)}" width="1" height="1" alt="">'
+    pixel = f'<img src="{links.open_url(recipient_id)}" width="1" height="1" alt="">'
     html = HREF.sub(swap, html)
     return html.replace("</body>", pixel + "</body>") if "</body>" in html else html + pixel
 
 
-def message_build(
-    *, campaign: Campaign, recipient: CampaignRecipient, context: dict[str, Any], renderer: Renderer
-) -> EmailMultiAlternatives:
-    """The personalised message of one recipient with its Message-ID and RFC 8058 headers."""
+@dataclass
+class Rendered:
+    """One recipient's message, rendered: what both the raw and Django's path write out."""
+
+    from_email: str
+    subject: str
+    text: str
+    html: str | None
+    headers: dict[str, str]
+
+
+def message_render(
+    *,
+    campaign: Campaign,
+    recipient: CampaignRecipient,
+    context: dict[str, Any],
+    renderer: Renderer,
+    links: tokens.Links | None = None,
+) -> Rendered:
+    """The personalised subject, text and HTML of one recipient with its Message-ID and the
+    RFC 8058 headers."""
+    links = links or tokens.Links()
     parts = renderer.parts(recipient.variant_id or 0, recipient.language)
-    unsubscribe = tokens.unsubscribe_url(recipient.pk)
+    unsubscribe = links.unsubscribe_url(recipient.pk)
     context = {**context, "unsubscribe_url": unsubscribe, "preferences_url": unsubscribe}
     subject = template_render(parts["subject"], context).replace("\n", " ").strip()
     text = template_render(parts["text"], context)
@@ -135,17 +163,89 @@ def message_build(
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "X-Kith-Campaign": str(campaign.pk),
     }
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=campaign.from_email or settings.DEFAULT_FROM_EMAIL,
-        to=[recipient.email],
-        headers=headers,
-    )
+    html = None
     if parts["html"] is not None:
         html = template_render(parts["html"], context, html=True)
-        message.attach_alternative(_tracked(html, recipient.pk, unsubscribe), "text/html")
+        html = _tracked(html, recipient.pk, unsubscribe, links)
+    return Rendered(
+        from_email=campaign.from_email or settings.DEFAULT_FROM_EMAIL,
+        subject=subject,
+        text=text,
+        html=html,
+        headers=headers,
+    )
+
+
+def message_build(
+    *,
+    campaign: Campaign,
+    recipient: CampaignRecipient,
+    context: dict[str, Any],
+    renderer: Renderer,
+    links: tokens.Links | None = None,
+) -> EmailMultiAlternatives:
+    """The personalised message of one recipient as Django's EmailMessage (the path for
+    international addresses and non-SMTP backends)."""
+    rendered = message_render(
+        campaign=campaign, recipient=recipient, context=context, renderer=renderer, links=links
+    )
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=rendered.from_email,
+        to=[recipient.email],
+        headers=rendered.headers,
+    )
+    if rendered.html is not None:
+        message.attach_alternative(rendered.html, "text/html")
     return message
+
+
+class Mailer:
+    """One SMTP connection for a whole send run, opened on first use and opened again when the
+    server dropped it between batches."""
+
+    def __init__(self, factory: Callable[[], Any] | None = None) -> None:
+        self.factory = factory or get_connection
+        self.backend: Any = None
+
+    def open(self) -> Any:
+        if self.backend is not None:
+            smtp = getattr(self.backend, "connection", None)
+            try:
+                if smtp is not None:
+                    smtp.noop()
+                return self.backend
+            except (smtplib.SMTPException, OSError):
+                self.close()
+        backend = self.factory()
+        backend.open()
+        self.backend = backend
+        return backend
+
+    def close(self) -> None:
+        if self.backend is not None:
+            try:
+                self.backend.close()
+            finally:
+                self.backend = None
+
+
+def _mark_sent(recipient: CampaignRecipient) -> None:
+    """The "sent" mark of one message in its own commit (what bounds a crash to one in-doubt
+    message). One plain UPDATE; on PostgreSQL the commit does not wait for the WAL flush
+    (synchronous_commit off for this transaction only): a killed worker loses nothing, only a
+    crash of the database server itself could lose the last fraction of a second of marks."""
+    table = CampaignRecipient._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, sent_at = %s, error = '' "  # noqa: S608 — table name from the model
+            "WHERE id = %s AND claim = %s",
+            [State.SENT, now, recipient.pk, recipient.claim],
+        )
 
 
 def _mark(recipient: CampaignRecipient, **values: Any) -> None:
@@ -159,9 +259,13 @@ def campaign_send_batch(
     claim: str | None = None,
     reclaim_after: timedelta = LEASE,
     connection_factory: Callable[[], Any] | None = None,
+    connections: int = 1,
+    mailers: list[Mailer] | None = None,
 ) -> BatchResult:
     """Send one batch of the campaign's recipients (see the module docstring for the
-    guarantees). Nothing is claimed unless the campaign is sending."""
+    guarantees). Nothing is claimed unless the campaign is sending. The batch goes out over
+    `connections` SMTP connections at once (one thread each; the server's answers are what a
+    sender waits for), or over `mailers` kept open across batches by campaign_send."""
     result = BatchResult()
     campaign = Campaign.objects.select_related("owner").get(pk=campaign.pk)
     if campaign.status != Campaign.Status.SENDING:
@@ -175,42 +279,155 @@ def campaign_send_batch(
         _finish_if_done(campaign)
         return result
     contexts = contexts_for(r.contact_id for r in batch)
+    if campaign.survey_id:
+        _survey_links(campaign, batch, contexts)
     renderer = Renderer(campaign)
-    if campaign.channel != "email":
-        return _send_by_provider(campaign, batch, contexts, renderer, result)
-    smtp = (connection_factory or get_connection)()
+
+    def channel_of(recipient: CampaignRecipient) -> str:
+        # Rows made before recipients had a channel belong to the campaign's channel.
+        return recipient.channel if campaign.channel == "best" else campaign.channel
+
+    for channel in ("sms", "chat"):
+        mine = [r for r in batch if channel_of(r) == channel]
+        if mine:
+            _send_by_provider(campaign, mine, contexts, renderer, result, channel)
+    batch = [r for r in batch if channel_of(r) == "email"]
+    if not batch:
+        return result
+    own = mailers is None
+    mailers = mailers or [Mailer(connection_factory) for _ in range(max(1, connections))]
+    chunks = [batch[n :: len(mailers)] for n in range(len(mailers))]
+    work = [(mailer, chunk) for mailer, chunk in zip(mailers, chunks, strict=True) if chunk]
+    outcomes: list[BatchResult | BaseException] = []
     try:
-        smtp.open()
+        if len(work) == 1:
+            outcomes.append(_send_chunk(campaign, work[0][1], contexts, renderer, work[0][0]))
+        else:
+            threads = [
+                threading.Thread(
+                    target=_send_chunk_thread,
+                    args=(campaign, chunk, contexts, renderer, mailer, outcomes),
+                )
+                for mailer, chunk in work
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        if own:
+            for mailer in mailers:
+                mailer.close()
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        result.sent += outcome.sent
+        result.failed += outcome.failed
+    return result
+
+
+def _survey_links(
+    campaign: Campaign, batch: list[CampaignRecipient], contexts: dict[int, dict[str, Any]]
+) -> None:
+    """Each recipient's own signed survey link as {{ survey_url }}: kith.feedback's survey
+    request, opened once per recipient (a resend finds the same request)."""
+    from kith.customers.models import Contact
+    from kith.feedback.models import Survey
+    from kith.feedback.services.sending import request_url, survey_request_open
+
+    survey = Survey.objects.get(pk=int(campaign.survey_id or 0))
+    people = Contact.objects.in_bulk([r.contact_id for r in batch])
+    for recipient in batch:
+        request, _made = survey_request_open(
+            survey=survey, contact=people[recipient.contact_id], language=recipient.language,
+            source_model="marketing.campaignrecipient", source_id=recipient.pk,
+        )  # fmt: skip
+        context = contexts.setdefault(recipient.contact_id, {})
+        context["survey_url"] = request_url(request)
+
+
+def _send_chunk_thread(
+    campaign: Campaign,
+    chunk: list[CampaignRecipient],
+    contexts: dict[int, dict[str, Any]],
+    renderer: Renderer,
+    mailer: Mailer,
+    outcomes: list[BatchResult | BaseException],
+) -> None:
+    try:
+        outcomes.append(_send_chunk(campaign, chunk, contexts, renderer, mailer))
+    except BaseException as exc:  # handed to the batch's thread, which raises it
+        outcomes.append(exc)
+    finally:
+        db_connections.close_all()  # this thread's own database connection
+
+
+def _send_chunk(
+    campaign: Campaign,
+    chunk: list[CampaignRecipient],
+    contexts: dict[int, dict[str, Any]],
+    renderer: Renderer,
+    mailer: Mailer,
+) -> BatchResult:
+    """Send a part of a claimed batch over one SMTP connection, marking each accepted message
+    sent in its own commit."""
+    result = BatchResult()
+    try:
+        backend = mailer.open()
     except OSError:
-        # Nothing went out: hand the batch back at once instead of waiting for the lease.
-        CampaignRecipient.objects.filter(id__in=[r.pk for r in batch], claim=claim).update(
+        # Nothing went out: hand these back at once instead of waiting for the lease.
+        CampaignRecipient.objects.filter(id__in=[r.pk for r in chunk], claim=chunk[0].claim).update(
             state=State.PENDING, claim="", claimed_at=None
         )
         raise
+    links = tokens.Links()
+    smtp: Any = getattr(backend, "connection", None)
+    raw = isinstance(smtp, smtplib.SMTP)
+    from_email = campaign.from_email or settings.DEFAULT_FROM_EMAIL
+    from_header = sanitize_address(from_email, "utf-8")
+    failed: dict[str, list[int]] = {}
     try:
-        for recipient in batch:
-            message = message_build(
-                campaign=campaign,
-                recipient=recipient,
-                context=contexts.get(recipient.contact_id, {}),
-                renderer=renderer,
-            )
+        for recipient in chunk:
+            context = contexts.get(recipient.contact_id, {})
             try:
-                smtp.send_messages([message])
+                if raw and fast_path_ok(recipient.email):
+                    rendered = message_render(
+                        campaign=campaign, recipient=recipient, context=context,
+                        renderer=renderer, links=links,
+                    )  # fmt: skip
+                    smtp.sendmail(
+                        from_header,
+                        [recipient.email],
+                        message_bytes(
+                            from_header=from_header, to=recipient.email,
+                            subject=rendered.subject, text=rendered.text, html=rendered.html,
+                            headers=rendered.headers,
+                        ),
+                    )  # fmt: skip
+                else:
+                    message = message_build(
+                        campaign=campaign, recipient=recipient, context=context,
+                        renderer=renderer, links=links,
+                    )  # fmt: skip
+                    backend.send_messages([message])
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as refused:
-                _mark(recipient, state=State.FAILED, error=type(refused).__name__)
-                result.failed += 1
+                failed.setdefault(type(refused).__name__, []).append(recipient.pk)
                 continue
             except smtplib.SMTPDataError as refused:
                 if refused.smtp_code >= 500:
-                    _mark(recipient, state=State.FAILED, error=f"SMTP {refused.smtp_code}")
-                    result.failed += 1
+                    failed.setdefault(f"SMTP {refused.smtp_code}", []).append(recipient.pk)
                     continue
                 raise
-            _mark(recipient, state=State.SENT, sent_at=timezone.now(), error="")
+            _mark_sent(recipient)
             result.sent += 1
     finally:
-        smtp.close()
+        # Refused messages were not accepted: marking them late loses nothing (a crash before
+        # this line only sends them again, and the server refuses them again).
+        for error, ids in failed.items():
+            CampaignRecipient.objects.filter(id__in=ids, claim=chunk[0].claim).update(
+                state=State.FAILED, error=error
+            )
+            result.failed += len(ids)
     return result
 
 
@@ -220,10 +437,11 @@ def _send_by_provider(
     contexts: dict[int, dict[str, Any]],
     renderer: Renderer,
     result: BatchResult,
+    channel: str = "sms",
 ) -> BatchResult:
-    """SMS: the plain-text part through the provider, the same claim and marks as email; the
-    Message-ID is the provider's idempotency key."""
-    provider = sms_provider()
+    """SMS or chat: the plain-text part through the channel's provider, the same claim and
+    marks as email; the Message-ID is the provider's idempotency key."""
+    provider = provider_for(channel)
     for recipient in batch:
         parts = renderer.parts(recipient.variant_id or 0, recipient.language)
         unsubscribe = tokens.unsubscribe_url(recipient.pk)
@@ -236,7 +454,7 @@ def _send_by_provider(
             _mark(recipient, state=State.FAILED, error=str(refused)[:200])
             result.failed += 1
             continue
-        _mark(recipient, state=State.SENT, sent_at=timezone.now(), error="")
+        _mark_sent(recipient)
         result.sent += 1
     return result
 
@@ -263,17 +481,37 @@ def campaign_send(
     reclaim_after: timedelta = LEASE,
     progress: Callable[[int, int], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    connections: int = 1,
 ) -> BatchResult:
-    """Send the campaign to the end at its rate (messages per minute), batch after batch; the
-    `kith marketing send` command. Resumable: run it again after a crash."""
-    total = BatchResult()
+    """Send the campaign to the end at its rate (messages per minute), batch after batch, over
+    `connections` SMTP connections kept open for the whole run; the `kith marketing send`
+    command. Resumable: run it again after a crash."""
     claim = secrets.token_hex(8)
     audience = CampaignRecipient.objects.filter(campaign=campaign, is_holdout=False).count()
+    mailers = [Mailer() for _ in range(max(1, connections))]
+    try:
+        return _send_loop(campaign, batch, claim, reclaim_after, progress, sleep, audience, mailers)
+    finally:
+        for mailer in mailers:
+            mailer.close()
+
+
+def _send_loop(
+    campaign: Campaign,
+    batch: int,
+    claim: str,
+    reclaim_after: timedelta,
+    progress: Callable[[int, int], None] | None,
+    sleep: Callable[[float], None],
+    audience: int,
+    mailers: list[Mailer],
+) -> BatchResult:
+    total = BatchResult()
     while True:
         started = time.monotonic()
         size = max(1, min(batch, campaign.rate_per_minute))
         done = campaign_send_batch(
-            campaign=campaign, limit=size, claim=claim, reclaim_after=reclaim_after
+            campaign=campaign, limit=size, claim=claim, reclaim_after=reclaim_after, mailers=mailers
         )
         total.sent += done.sent
         total.failed += done.failed
@@ -291,9 +529,14 @@ def campaign_send(
 
 
 def campaigns_send_due(*, now: Any = None) -> int:
-    """The minute schedule: start scheduled campaigns that are due, then send each sending
+    """The minute schedule: schedule due runs of recurring campaigns, pick due A/B winners,
+    start scheduled campaigns that are due, then send each sending
     campaign's share for this minute (its rate). Returns the messages sent."""
+    from kith.marketing.services.recurring import campaigns_repeat_due, campaigns_winner_due
+
     now = now or timezone.now()
+    campaigns_repeat_due(now=now)
+    campaigns_winner_due(now=now)
     for pk in Campaign.objects.filter(
         status=Campaign.Status.SCHEDULED, scheduled_at__lte=now
     ).values_list("pk", flat=True):

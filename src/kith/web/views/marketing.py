@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from kith.core.errors import FieldError, StaleEdit
 from kith.identity.access import require
 from kith.marketing import selectors
+from kith.marketing.attribution import touch_attribution
 from kith.marketing.models import CampaignRecipient, Segment
 from kith.marketing.report import campaign_report
 from kith.marketing.rules import FIELDS
@@ -58,7 +59,12 @@ class CampaignForm(forms.Form):
     )
     channel = forms.ChoiceField(
         label=gettext_lazy("Channel"),
-        choices=(("email", gettext_lazy("Email")), ("sms", gettext_lazy("SMS"))),
+        choices=(
+            ("email", gettext_lazy("Email")),
+            ("sms", gettext_lazy("SMS")),
+            ("chat", gettext_lazy("Chat")),
+            ("best", gettext_lazy("Each contact's best channel")),
+        ),
     )
     purpose = forms.ChoiceField(
         label=gettext_lazy("Purpose"),
@@ -171,7 +177,10 @@ def segment_count(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"count": None, "error": ""}
     try:
         rules = _rules(request.POST.get("rules", ""))
-        context["count"] = selectors.rules_count(user=request.user, rules=rules)
+        live = selectors.rules_live_count(
+            user=request.user, rules=rules, exact=request.POST.get("exact") == "1"
+        )
+        context["count"], context["live"] = live.count, live
         context["sample"] = selectors.segment_sample(user=request.user, rules=rules, limit=5)
     except FieldError as exc:
         context["error"] = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
@@ -277,7 +286,12 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         "rows": [(row, report.money(row.revenue_minor)) for row in report.rows],
         "chart": _chart(report),
         "variants": list(campaign.variants.select_related("template")),
+        "touch": touch_attribution(campaign=campaign),
     }
+    context["touch_money"] = (
+        context["touch"].money(context["touch"].first_revenue_minor),
+        context["touch"].money(context["touch"].last_revenue_minor),
+    )
     return render(request, "web/marketing/campaign_detail.html", context)
 
 
