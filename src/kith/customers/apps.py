@@ -28,6 +28,7 @@ class CustomersConfig(KithAppConfig):
             module="contacts",
             order=10,
             list_url_name="contact-list",
+            spec="kith.customers.importing:CONTACTS",
         ),
         ImportKind(
             "companies",
@@ -36,5 +37,6 @@ class CustomersConfig(KithAppConfig):
             module="companies",
             order=20,
             list_url_name="company-list",
+            spec="kith.customers.importing:COMPANIES",
         ),
     )

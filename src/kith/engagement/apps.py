@@ -44,6 +44,7 @@ class EngagementConfig(KithAppConfig):
             model="engagement.interaction",
             module="interactions",
             order=50,
+            spec="kith.engagement.importing:INTERACTIONS",
         ),
     )
 

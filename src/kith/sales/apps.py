@@ -71,6 +71,7 @@ class SalesConfig(KithAppConfig):
             module="leads",
             order=30,
             list_url_name="lead-list",
+            spec="kith.sales.importing:LEADS",
         ),
         ImportKind(
             "orders",
@@ -79,6 +80,7 @@ class SalesConfig(KithAppConfig):
             module="orders",
             order=40,
             list_url_name="order-list",
+            spec="kith.sales.importing:ORDERS",
         ),
     )
 

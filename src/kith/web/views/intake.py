@@ -88,13 +88,12 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     }
     if job.status == ImportJob.Status.UPLOADED:
         preview = imports.import_preview(by=request.user, job_id=job.pk)
-        fields = imports.fields_for(job.kind)
         error_rows = {e.row for e in preview.errors}
         context.update(
             preview=preview,
             preview_rows=list(zip(preview.numbers, preview.rows, strict=True)),
             columns=[(c, preview.mapping.get(c, "")) for c in preview.header],
-            field_choices=[(f, imports.FIELD_LABELS.get(f, f)) for f in fields],
+            field_choices=list(imports.field_labels(job.kind).items()),
             policies=ImportJob.OnDuplicate.choices,
             error_rows=error_rows,
             templates=imports.mapping_templates(by=request.user, kind=job.kind),
