@@ -182,6 +182,7 @@ class ImportSpec:
     - group_field: rows sharing this field's value are one record (an order's lines) and a
       batch never splits them.
     - person: rows are people (fuzzy name duplicates are looked for).
+    - bulk: the writer writes a batch in a few statements (larger batches pay off).
     """
 
     fields: tuple[ImportField, ...]
@@ -194,6 +195,7 @@ class ImportSpec:
     merge: Callable[[ImportContext, Checked, int], dict[str, Any] | None] | None = None
     group_field: str = ""
     person: bool = False
+    bulk: bool = False  # written in bulk: large batches (fewer commits and look-ups per row)
     tables: tuple[Any, ...] = ()  # models a first load writes (indexes deferred when empty)
 
     def synonyms(self) -> dict[str, tuple[str, ...]]:

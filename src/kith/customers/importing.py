@@ -337,6 +337,7 @@ CONTACTS = ImportSpec(
     merge=contact_merge,
     undo=contacts_undo,
     person=True,
+    bulk=True,
     tables=(Contact, ContactPoint, Address),
 )
 
@@ -452,6 +453,7 @@ COMPANIES = ImportSpec(
     write=companies_write,
     merge=company_merge,
     undo=companies_undo,
+    bulk=True,
     tables=(Company,),
 )
 

@@ -170,8 +170,15 @@ def _batches_run(
     with pipeline.Checker(spec, table.header, job.mapping, table.rows, table.numbers) as checker:
         checker.start_at(resumed)
         for start, end in pipeline.batches(
-            spec, table.header, job.mapping, table.rows, start=resumed, size=imports.BATCH
+            spec,
+            table.header,
+            job.mapping,
+            table.rows,
+            start=resumed,
+            size=imports.BULK_BATCH if spec.bulk else imports.BATCH,
         ):
+            if not ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).exists():
+                raise _Cancelled  # stopped (import_cancel) after the previous batch
             checked = checker.batch(start, end)
             if undecodable.intersection(table.numbers[start:end]):
                 for item in checked:

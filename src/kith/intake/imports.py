@@ -26,6 +26,7 @@ from kith.core.text import clean
 from kith.identity.access import require
 from kith.identity.models import User
 from kith.intake import pipeline
+from kith.intake.import_duplicates import choices_check, import_matches
 from kith.intake.models import ImportJob, MappingTemplate
 from kith.intake.pipeline import field_labels, fields_for, mapping_guess, spec_for
 from kith.intake.reading import Table, TableError, table_pack, table_read, table_unpack
@@ -40,6 +41,8 @@ __all__ = [
 
 Progress = Callable[[int, int], None]
 BATCH = 2000
+# Rows per batch of kinds written in bulk (contacts, companies, orders).
+BULK_BATCH = 20_000
 PREVIEW_VALIDATE = 10_000
 # A running import whose run has not beaten for this long was killed (worker stopped, server
 # restarted): it is marked failed, and can be undone or resumed.
@@ -65,6 +68,9 @@ class Preview:
     warnings: list[tuple[int, str]] = field(default_factory=list)
     # The file row number of each of `rows` (blank lines are skipped, so not always i + 2).
     numbers: list[int] = field(default_factory=list)
+    # Rows that are (exact) or may be (similar name) a record already in the base, with the
+    # choice for each (kith.intake.import_duplicates.Match).
+    matches: list[Any] = field(default_factory=list)
 
 
 def _job_for(*, by: User, job_id: int) -> ImportJob:
@@ -296,9 +302,10 @@ def _model(kind: str) -> Any:
     return apps.get_model(import_kinds()[kind].model)
 
 
-def import_preview(*, by: User, job_id: int, limit: int = 20) -> Preview:
+def import_preview(*, by: User, job_id: int, limit: int = 20, matched: bool = False) -> Preview:
     """The first `limit` rows as mapped, and the validation of the first PREVIEW_VALIDATE rows:
-    which rows fail and why (row number, column, message), through the same checks as the run."""
+    which rows fail and why (row number, column, message), through the same checks as the run;
+    with `matched`, the rows that are or may be records already in the base."""
     job = _job_for(by=by, job_id=job_id)
     table = _table(job)
     spec = spec_for(job.kind)
@@ -320,6 +327,7 @@ def import_preview(*, by: User, job_id: int, limit: int = 20) -> Preview:
     for item in items:
         errors += [RowError(item.number, column, message) for column, message in item.problems]
         valid += not item.problems and item.number not in undecodable
+    matches = import_matches(job=job, by=by, items=items, spec=spec, ctx=ctx) if matched else []
     return Preview(
         header=table.header,
         mapping=job.mapping,
@@ -330,7 +338,25 @@ def import_preview(*, by: User, job_id: int, limit: int = 20) -> Preview:
         errors=sorted(errors, key=lambda e: e.row),
         warnings=table.warnings,
         numbers=table.numbers[:limit],
+        matches=matches,
     )
+
+
+def import_choices_set(
+    *, by: User, job_id: int, choices: dict[str, str], on_fuzzy: str | None = None
+) -> ImportJob:
+    """The user's choice for rows with a possible duplicate ({row number: "skip" | "create" |
+    "merge:<record id>"}, kept with the earlier ones) and the policy for similar names."""
+    job = _job_for(by=by, job_id=job_id)
+    if job.status != ImportJob.Status.UPLOADED:
+        raise FieldError.one("choices", _("This import has already run."))
+    if on_fuzzy:
+        if on_fuzzy not in ImportJob.OnDuplicate.values:
+            raise FieldError.one("on_fuzzy", _("Choose skip, merge or create."))
+        job.on_fuzzy = on_fuzzy
+    job.choices = {**(job.choices or {}), **choices_check(by=by, job=job, choices=choices)}
+    job.save(update_fields=["choices", "on_fuzzy"])
+    return job
 
 
 def _context(job: ImportJob, by: User) -> ImportContext:

@@ -323,5 +323,6 @@ ORDERS = ImportSpec(
     write=orders_write,
     undo=orders_undo,
     group_field="number",
+    bulk=True,
     tables=(Order, OrderLine),
 )
