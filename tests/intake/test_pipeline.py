@@ -127,3 +127,55 @@ def test_a_kind_a_later_app_declares_imports_through_the_same_pipeline(users, re
     assert Stamp.objects.get().contact_id == records.contact_a.pk
     import_undo(by=users.admin, job_id=job.pk)
     assert not Stamp.objects.exists()
+
+
+def test_chat_and_social_exports_become_interactions_scored_on_arrival(users, records):
+    """A chat transcript exported as JSON and a CSV of social mentions: interactions of kind
+    chat / social on the contact the handle or email names, their text scored for sentiment
+    when the interaction.logged events are delivered (feedback's handler)."""
+    import json
+
+    from kith.core.events import events_dispatch
+    from kith.customers.models import ContactPoint
+    from kith.engagement.models import Interaction
+    from kith.feedback.models import TextSentiment
+    from kith.intake.imports import import_create
+
+    contact = records.contact_a
+    ContactPoint.objects.create(contact=contact, kind="social", value="@lan.nguyen")
+    chat = {
+        "name": "Zalo",
+        "messages": [
+            {"from": "@lan.nguyen", "date": "2026-11-30T09:15:00", "platform": "Zalo",
+             "text": ["Giao hàng quá chậm, ", {"type": "bold", "text": "rất thất vọng"}]},
+            {"from": "@someone.else", "date": "2026-11-30T09:16:00", "text": "hi"},
+        ],
+    }  # fmt: skip
+    job = import_create(
+        by=users.rep_a, kind="messages", filename="chat.json", content=json.dumps(chat).encode()
+    )
+    assert job.mapping["from"] == "contact_handle" and job.mapping["text"] == "body"
+    job = import_run(by=users.rep_a, job_id=job.pk)
+    assert (job.created_count, job.error_count) == (1, 1)
+    email = contact.primary_email
+    job = make_import(
+        by=users.rep_a,
+        kind="messages",
+        rows=[
+            ["Email", "Platform", "Post", "Date"],
+            [email, "Facebook", "送餐太慢了，菜都凉了", "2026-12-01"],
+        ],
+    )
+    job = import_run(by=users.rep_a, job_id=job.pk)
+    assert job.created_count == 1
+    made = {
+        i.kind: i for i in Interaction.objects.filter(contact=contact, kind__in=["chat", "social"])
+    }
+    assert made["chat"].channel == "zalo" and made["chat"].body.endswith("rất thất vọng")
+    assert made["social"].channel == "facebook" and made["social"].direction == "in"
+    events_dispatch()
+    scored = TextSentiment.objects.filter(source_model="engagement.interaction")
+    assert {s.source_id: s.label for s in scored} == {
+        made["chat"].pk: "negative",
+        made["social"].pk: "negative",
+    }

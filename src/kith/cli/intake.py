@@ -76,7 +76,8 @@ def dedupe(
 
 
 import_app = typer.Typer(
-    name="import", help="Import contacts, companies, leads, orders or interactions from a file."
+    name="import",
+    help="Import contacts, companies, leads, orders, interactions or messages from a file.",
 )
 
 
@@ -234,13 +235,16 @@ def _records_command(kind: str, noun: str) -> None:
     ) -> None:
         _import(kind, file, mapping, dry_run, as_json, user, on_duplicate)
 
-    command.__doc__ = f"Import {noun} from FILE (each row names its contact by email, phone or id)."
+    command.__doc__ = (
+        f"Import {noun} from FILE (each row names its contact by email, phone, id or handle)."
+    )
     import_app.command(kind)(command)
 
 
 _records_command("leads", "leads")
 _records_command("orders", "orders (rows with the same order number are one order)")
 _records_command("interactions", "interactions (calls, emails, meetings, notes …)")
+_records_command("messages", "social mentions and chat transcripts (CSV or JSON exports)")
 
 
 def register(app: typer.Typer) -> None:

@@ -32,7 +32,12 @@ from kith.core.text import clean, fold
 from kith.customers.bulk import ADDRESS_ATTRS, CONTACT_ATTRS, POINT_ATTRS, created_record, tag_ids
 from kith.customers.indexing import company_index_fields, contact_index_fields, display_name
 from kith.customers.models import Address, Company, Contact, ContactPoint
-from kith.customers.normalise import domain_normalise, email_normalise, phone_normalise
+from kith.customers.normalise import (
+    domain_normalise,
+    email_normalise,
+    phone_normalise,
+    social_normalise,
+)
 from kith.customers.points import addresses_clean, phone_region_choose, points_clean
 from kith.customers.search import search_index_batched
 from kith.identity.access import visible_to
@@ -465,15 +470,27 @@ CONTACT_REF_FIELDS = (
     F("contact_phone", gettext_lazy("Contact's phone"), ("phone", "contactphone", "customerphone", "mobile", "dienthoai", "电话")),
     F("contact_id", gettext_lazy("Contact id"), ("contactid", "customerid", "kithid")),
 )  # fmt: skip
+# A social or chat handle ("@lan.nguyen", a profile URL): how mentions and chats name people.
+CONTACT_HANDLE_FIELD = F(
+    "contact_handle", gettext_lazy("Contact's handle"),
+    ("handle", "username", "user", "author", "from", "sender", "screenname", "profile"),
+)  # fmt: skip
+_REF_KINDS = {
+    "contact_email": ContactPoint.Kind.EMAIL,
+    "contact_phone": ContactPoint.Kind.PHONE,
+    "contact_handle": ContactPoint.Kind.SOCIAL,
+}
 
 
 def contact_ref_check(cells: Cells, item: Checked) -> None:
     """The contact a row names, normalised for contact_refs_resolve: item.values["contact_ref"]
-    = ("contact_id" | "contact_email" | "contact_phone", value, column), or a problem."""
+    = ("contact_id" | "contact_email" | "contact_phone" | "contact_handle", value, column), or
+    a problem."""
     for name, normalise in (
         ("contact_id", None),
         ("contact_email", email_normalise),
         ("contact_phone", phone_normalise),
+        ("contact_handle", social_normalise),
     ):
         raw = cells.get(name)
         if not raw:
@@ -498,24 +515,24 @@ def contact_refs_resolve(ctx: ImportContext, items: list[Checked]) -> None:
     """Put the contact id each row names (by Kith id, email or phone, among contacts `by` may
     see) in values["contact_id"], or a problem naming the column."""
     refs = [(item, item.values["contact_ref"]) for item in items if "contact_ref" in item.values]
-    wanted = {
-        (ContactPoint.Kind.EMAIL if name == "contact_email" else ContactPoint.Kind.PHONE, value)
-        for _item, (name, value, _column) in refs
-        if name != "contact_id"
-    }
+    wanted = {(_REF_KINDS[name], value) for _i, (name, value, _c) in refs if name != "contact_id"}
     owners = points_owners(ctx.by, wanted)
     ids = sorted({int(value) for _i, (name, value, _c) in refs if name == "contact_id"})
     visible: set[int] = set(owners.values())
     scope = visible_to(Contact.objects.all(), user=ctx.by, module="contacts")
     for start in range(0, len(ids), 500):
         visible.update(scope.filter(pk__in=ids[start : start + 500]).values_list("pk", flat=True))
-    what = {"contact_id": _("id"), "contact_email": _("email"), "contact_phone": _("phone")}
+    what = {
+        "contact_id": _("id"),
+        "contact_email": _("email"),
+        "contact_phone": _("phone"),
+        "contact_handle": _("handle"),
+    }
     for item, (name, value, column) in refs:
         if name == "contact_id":
             contact_id = int(value)
         else:
-            kind = ContactPoint.Kind.EMAIL if name == "contact_email" else ContactPoint.Kind.PHONE
-            contact_id = owners.get((kind, value), 0)
+            contact_id = owners.get((_REF_KINDS[name], value), 0)
         if contact_id in visible:
             item.values["contact_id"] = contact_id
         else:

@@ -46,6 +46,14 @@ class EngagementConfig(KithAppConfig):
             order=50,
             spec="kith.engagement.importing:INTERACTIONS",
         ),
+        ImportKind(
+            "messages",
+            _("Social and chat messages"),
+            model="engagement.interaction",
+            module="interactions",
+            order=55,
+            spec="kith.engagement.importing:MESSAGES",
+        ),
     )
 
     def ready(self) -> None:

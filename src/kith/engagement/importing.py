@@ -23,7 +23,12 @@ from kith.core.importing import (
     created_undo,
     service_failures,
 )
-from kith.customers.importing import CONTACT_REF_FIELDS, contact_ref_check, contact_refs_resolve
+from kith.customers.importing import (
+    CONTACT_HANDLE_FIELD,
+    CONTACT_REF_FIELDS,
+    contact_ref_check,
+    contact_refs_resolve,
+)
 from kith.engagement import services as engagement_services
 from kith.engagement.models import Interaction
 
@@ -130,6 +135,63 @@ def interactions_undo(ranges: list[list[int]], updates: list[Any], actor_id: int
 INTERACTIONS = ImportSpec(
     fields=INTERACTION_FIELDS,
     row_check=interaction_row_check,
+    batch_check=contact_refs_resolve,
+    keys=interaction_keys,
+    existing=interactions_existing,
+    write=interactions_write,
+    undo=interactions_undo,
+    tables=(Interaction,),
+)
+
+
+# --- social mentions and chat transcripts ------------------------------------------------------
+
+MESSAGE_FIELDS = (
+    CONTACT_HANDLE_FIELD,
+    *CONTACT_REF_FIELDS,
+    F("platform", gettext_lazy("Platform (Facebook, Zalo, WeChat, …)"), ("platform", "network", "source", "channel", "app", "kenh", "平台", "渠道")),
+    F("occurred_at", gettext_lazy("When"), ("date", "when", "time", "timestamp", "datetime", "sentat", "createdat", "ngay", "日期", "时间")),
+    F("body", gettext_lazy("Text"), ("text", "message", "body", "content", "mention", "post", "comment", "noidung", "内容", "消息")),
+    F("subject", gettext_lazy("Subject"), ("subject", "title", "thread", "conversation", "chat", "tieude", "主题")),
+    F("direction", gettext_lazy("Direction (in/out)"), ("direction", "huong", "方向")),
+)  # fmt: skip
+# Platforms whose messages are chats (one to one); any other platform's are social posts.
+CHAT_PLATFORMS = frozenset(
+    {"chat", "livechat", "whatsapp", "zalo", "wechat", "weixin", "messenger", "telegram",
+     "line", "viber", "sms", "imessage", "signal", "kakaotalk", "微信"}
+)  # fmt: skip
+
+
+def message_row_check(cells: Cells, item: Checked) -> None:
+    """A mention or chat message as an interaction (kind chat or social by its platform,
+    coming in unless the row says otherwise): its text is scored for sentiment on arrival,
+    like every interaction logged (feedback handles interaction.logged)."""
+    contact_ref_check(cells, item)
+    platform = cells.text("platform", 32)
+    key = platform.lower().replace(" ", "")
+    kind = Interaction.Kind.CHAT if key in CHAT_PLATFORMS else Interaction.Kind.SOCIAL
+    direction = cells.get("direction").lower() or "in"
+    direction = {"inbound": "in", "outbound": "out", "received": "in", "sent": "out"}.get(
+        direction, direction
+    )
+    if direction not in _DIRECTIONS:
+        cells.fail("direction", _("Direction is in, out or empty."))
+    body = cells.text("body", 100_000)
+    if not body:
+        cells.fail("body", _("A message needs some text."))
+    item.values.update(
+        kind=kind,
+        occurred_at=cells.when("occurred_at") or timezone.now(),
+        subject=cells.text("subject", 300),
+        body=body,
+        direction=direction,
+        channel=key or kind,
+    )
+
+
+MESSAGES = ImportSpec(
+    fields=MESSAGE_FIELDS,
+    row_check=message_row_check,
     batch_check=contact_refs_resolve,
     keys=interaction_keys,
     existing=interactions_existing,

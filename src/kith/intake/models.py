@@ -33,6 +33,7 @@ class ImportJob(models.Model):
         LEADS = "leads", _("Leads")
         ORDERS = "orders", _("Orders")
         INTERACTIONS = "interactions", _("Interactions")
+        MESSAGES = "messages", _("Social and chat messages")
 
     class Status(models.TextChoices):
         READING = "reading", _("Reading the file")
