@@ -407,6 +407,12 @@ def csv_write(
             writer.writerow([first, last, email, phone, street, city, country])
 
 
+def _cpu() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
 def contacts_import(by, path: Path):
     """Import `path` as contacts through the app's pipeline (read inline or as the worker
     would: import_read), timed by the caller."""
@@ -478,15 +484,22 @@ def _run(args: argparse.Namespace, skip: set[str], copy_s: float, engine: str) -
         path = RESULTS / f"intake_{args.name}_import.csv"
         csv_write(path, args.import_rows, existing)
         load = harness.Load()
+        cpu = _cpu()
         t = time.perf_counter()
         job = contacts_import(admin, path)
         seconds = time.perf_counter() - t
+        cpu = tuple(b - a for a, b in zip(cpu, _cpu(), strict=True))
         load.end()
         result["import"] = {
             "rows": args.import_rows,
             "base_contacts": len(existing) and Contact.objects.count() - job.created_count,
             "seconds": round(seconds, 1),
             "rows_per_s": round(args.import_rows / seconds),
+            # CPU seconds of this process and of the worker processes (the import's own work,
+            # whatever else the machine runs; the wall time above is not, under load).
+            "cpu_s": round(cpu[0], 1),
+            "cpu_workers_s": round(cpu[1], 1),
+            "rows_per_cpu_s": round(args.import_rows / max(cpu[0] + cpu[1], 0.001)),
             "created": job.created_count,
             "skipped_duplicates": job.skipped_count,
             "errors": job.error_count,
