@@ -123,7 +123,7 @@ def _region_rules(region: str) -> tuple[int, str, Any, Any, bool] | None:
     """(country code, national prefix, its pattern for parsing, the international dialling
     prefix pattern, whether the national prefix is plainly that prefix) of `region`."""
     metadata = PhoneMetadata.metadata_for_region(region)
-    if metadata is None or metadata.national_prefix_transform_rule:
+    if metadata is None or metadata.country_code is None or metadata.national_prefix_transform_rule:
         return None
     for_parsing = metadata.national_prefix_for_parsing or metadata.national_prefix or ""
     simple = bool(metadata.national_prefix) and for_parsing == metadata.national_prefix
@@ -164,7 +164,7 @@ def _national_digits(value: str, region: str) -> str | None:
 def _valid(number: phonenumbers.PhoneNumber) -> bool:
     """phonenumbers.is_valid_number, cheaper for the first region of a shared country code
     (+1: the US, which is_valid_number also tries first, before the 24 other NANP regions)."""
-    regions = COUNTRY_CODE_TO_REGION_CODE.get(number.country_code, ())
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(number.country_code or 0, ())
     if len(regions) > 1 and phonenumbers.is_valid_number_for_region(number, regions[0]):
         metadata = PhoneMetadata.metadata_for_region(regions[0])
         if metadata is not None and not metadata.leading_digits:
