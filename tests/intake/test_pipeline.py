@@ -179,3 +179,19 @@ def test_chat_and_social_exports_become_interactions_scored_on_arrival(users, re
         made["chat"].pk: "negative",
         made["social"].pk: "negative",
     }
+
+
+def test_orders_attach_to_a_contact_of_a_similar_name_when_similar_names_merge(users):
+    from kith.sales.models import Order, Product
+
+    an = make_contact(by=users.rep_a, first_name="Văn An", last_name="Nguyễn")
+    Product.objects.create(sku="TEA-1", name="Tea", price_minor=500, currency="USD")
+    rows = [["Customer", "Email", "Product"], ["Nguyen Van An", "an@nowhere.example", "TEA-1"]]
+    job = make_import(by=users.rep_a, kind="orders", rows=rows)
+    assert job.mapping["Customer"] == "contact_name"
+    job = import_run(by=users.rep_a, job_id=job.pk)  # similar names create by default: refused
+    assert (job.created_count, job.error_count) == (0, 1)
+    job = make_import(by=users.rep_a, kind="orders", rows=rows)
+    import_choices_set(by=users.rep_a, job_id=job.pk, choices={}, on_fuzzy="merge")
+    job = import_run(by=users.rep_a, job_id=job.pk)
+    assert job.created_count == 1 and Order.objects.get().contact_id == an.pk

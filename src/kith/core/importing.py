@@ -154,6 +154,9 @@ class ImportContext:
     filename: str = ""
     on_fuzzy: str = "create"  # what a row that only looks like an existing record gets
     first_load: bool = False  # the kind's tables were empty when the import started
+    # name -> id of the contact of a similar name `by` may see, or None: set when rows that
+    # name their contact (orders, interactions) may be attached to such a match.
+    contact_match: Callable[[str], int | None] | None = None
 
     def column(self, name: str) -> str:
         """The column mapped to field `name` (for a writer's messages)."""

@@ -469,6 +469,7 @@ CONTACT_REF_FIELDS = (
     F("contact_email", gettext_lazy("Contact's email"), ("email", "contactemail", "customeremail", "emailaddress", "邮箱")),
     F("contact_phone", gettext_lazy("Contact's phone"), ("phone", "contactphone", "customerphone", "mobile", "dienthoai", "电话")),
     F("contact_id", gettext_lazy("Contact id"), ("contactid", "customerid", "kithid")),
+    F("contact_name", gettext_lazy("Contact's name"), ("contactname", "customername", "customer", "client", "tenkhachhang", "客户", "客户名称")),
 )  # fmt: skip
 # A social or chat handle ("@lan.nguyen", a profile URL): how mentions and chats name people.
 CONTACT_HANDLE_FIELD = F(
@@ -485,7 +486,11 @@ _REF_KINDS = {
 def contact_ref_check(cells: Cells, item: Checked) -> None:
     """The contact a row names, normalised for contact_refs_resolve: item.values["contact_ref"]
     = ("contact_id" | "contact_email" | "contact_phone" | "contact_handle", value, column), or
-    a problem."""
+    a problem. The contact's name, when mapped, is kept as values["contact_name"]: a row whose
+    contact is not found by those is attached to a contact of a similar name when the import
+    says so (ImportContext.contact_match)."""
+    if cells.get("contact_name"):
+        item.values["contact_name"] = cells.text("contact_name", 200)
     for name, normalise in (
         ("contact_id", None),
         ("contact_email", email_normalise),
@@ -508,6 +513,9 @@ def contact_ref_check(cells: Cells, item: Checked) -> None:
                 return
         item.values["contact_ref"] = (name, value, cells.column(name))
         return
+    if "contact_name" in item.values:
+        item.values["contact_ref"] = ("contact_name", "", cells.column("contact_name"))
+        return
     cells.fail("contact_email", _("Say whose it is: map a column to the contact's email or id."))
 
 
@@ -515,7 +523,7 @@ def contact_refs_resolve(ctx: ImportContext, items: list[Checked]) -> None:
     """Put the contact id each row names (by Kith id, email or phone, among contacts `by` may
     see) in values["contact_id"], or a problem naming the column."""
     refs = [(item, item.values["contact_ref"]) for item in items if "contact_ref" in item.values]
-    wanted = {(_REF_KINDS[name], value) for _i, (name, value, _c) in refs if name != "contact_id"}
+    wanted = {(_REF_KINDS[name], value) for _i, (name, value, _c) in refs if name in _REF_KINDS}
     owners = points_owners(ctx.by, wanted)
     ids = sorted({int(value) for _i, (name, value, _c) in refs if name == "contact_id"})
     visible: set[int] = set(owners.values())
@@ -527,12 +535,19 @@ def contact_refs_resolve(ctx: ImportContext, items: list[Checked]) -> None:
         "contact_email": _("email"),
         "contact_phone": _("phone"),
         "contact_handle": _("handle"),
+        "contact_name": _("name"),
     }
     for item, (name, value, column) in refs:
         if name == "contact_id":
             contact_id = int(value)
         else:
-            contact_id = owners.get((_REF_KINDS[name], value), 0)
+            contact_id = owners.get((_REF_KINDS[name], value), 0) if name in _REF_KINDS else 0
+        if contact_id not in visible and ctx.contact_match and item.values.get("contact_name"):
+            # Not found by its keys: the contact with a similar name, when the import says so.
+            matched = ctx.contact_match(item.values["contact_name"])
+            if matched:  # visible: the match is among the contacts `by` may see
+                contact_id = matched
+                visible.add(matched)
         if contact_id in visible:
             item.values["contact_id"] = contact_id
         else:

@@ -50,6 +50,22 @@ def fuzzy_matches(spec: ImportSpec, ctx: ImportContext, checked: list[Checked]) 
     return found
 
 
+def contact_matcher(by: User) -> Any:
+    """name -> the contact `by` may see whose name it most likely is (score >= FUZZY_SCORE),
+    for rows of orders, interactions, … whose contact is not found by email, phone or id."""
+    from kith.intake.dedupe import contact_duplicates_find
+
+    cache: dict[str, int | None] = {}
+
+    def match(name: str) -> int | None:
+        if name not in cache:
+            found = contact_duplicates_find(user=by, full_name=name, limit=1)
+            cache[name] = found[0].record.pk if found and found[0].score >= FUZZY_SCORE else None
+        return cache[name]
+
+    return match
+
+
 @dataclass
 class Match:
     """A row of the file and the record it may be: `exact` (same email/phone, …) or a

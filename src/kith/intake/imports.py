@@ -26,7 +26,7 @@ from kith.core.text import clean
 from kith.identity.access import require
 from kith.identity.models import User
 from kith.intake import pipeline
-from kith.intake.import_duplicates import choices_check, import_matches
+from kith.intake.import_duplicates import choices_check, contact_matcher, import_matches
 from kith.intake.models import ImportJob, MappingTemplate
 from kith.intake.pipeline import field_labels, fields_for, mapping_guess, spec_for
 from kith.intake.reading import Table, TableError, table_pack, table_read, table_unpack
@@ -360,12 +360,16 @@ def import_choices_set(
 
 
 def _context(job: ImportJob, by: User) -> ImportContext:
+    spec = spec_for(job.kind)
     return ImportContext(
         by=by,
         policy=job.on_duplicate,
         mapping=job.mapping,
         filename=job.filename,
         on_fuzzy=job.on_fuzzy,
+        # Rows naming a contact (orders, interactions) attach to one of a similar name only
+        # when the user chose to merge similar names.
+        contact_match=contact_matcher(by) if job.on_fuzzy == "merge" and not spec.person else None,
     )
 
 
