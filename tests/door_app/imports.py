@@ -11,7 +11,7 @@ from kith.core.importing import (
     ImportSpec,
     created_undo,
 )
-from kith.customers.importing import CONTACT_REF_FIELDS, contact_ref_check, contact_refs_resolve
+from kith.customers.import_refs import CONTACT_REF_FIELDS, contact_ref_check, contact_refs_resolve
 
 STAMPS = ImportKind(
     "stamps",

@@ -23,7 +23,7 @@ from kith.core.importing import (
     created_undo,
     service_failures,
 )
-from kith.customers.importing import (
+from kith.customers.import_refs import (
     CONTACT_HANDLE_FIELD,
     CONTACT_REF_FIELDS,
     contact_ref_check,

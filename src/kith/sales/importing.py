@@ -29,7 +29,7 @@ from kith.core.importing import (
     updates_undo,
 )
 from kith.core.models import ChangeRecord
-from kith.customers.importing import CONTACT_REF_FIELDS, contact_ref_check, contact_refs_resolve
+from kith.customers.import_refs import CONTACT_REF_FIELDS, contact_ref_check, contact_refs_resolve
 from kith.customers.normalise import email_normalise, phone_normalise
 from kith.identity.access import visible_to
 from kith.sales import services as sales_services
