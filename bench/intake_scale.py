@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import random
+import resource
 import time
 import unicodedata
 from pathlib import Path
@@ -325,60 +326,112 @@ GIVEN_ZH = [
 US_AREAS = (212, 213, 305, 312, 415, 503, 617, 646, 702, 713, 206, 404, 512, 615, 919)
 
 
-def person(rng: random.Random, i: int) -> tuple[str, str, str]:
-    """(first name, last name, phone) of a generated person, by culture (i % 3)."""
-    culture = i % 3
-    if culture == 0:
-        return (
-            rng.choice(FIRST_EN),
-            rng.choice(LAST_EN),
-            f"+1 {rng.choice(US_AREAS)} {rng.randrange(201, 999)} {rng.randrange(10**4):04d}",
-        )
-    if culture == 1:
-        first = f"{rng.choice(MIDDLE_VI)} {rng.choice(GIVEN_VI)}"
-        return first, rng.choice(LAST_VI), f"+84 9{rng.choice('1348')} {rng.randrange(10**7):07d}"
-    given = rng.choice(GIVEN_ZH) + (rng.choice(GIVEN_ZH) if rng.random() < 0.7 else "")
-    phone = f"+86 13{rng.randrange(10)} {rng.randrange(10**4):04d} {rng.randrange(10**4):04d}"
-    return given, rng.choice(LAST_ZH), phone
+def person(rng: random.Random, i: int) -> tuple[str, str, str, str]:
+    """(first name, last name, phone, country) of a generated person: 40 % US, 30 % CN, 30 %
+    VN (by i % 10), the phone in one of the formats people type (with or without the country
+    code, spaces, dashes, dots, brackets; a national number has the row's Country)."""
+    culture = i % 10
+    style = rng.randrange(4)
+    if culture < 4:
+        area, mid, last = rng.choice(US_AREAS), rng.randrange(201, 999), rng.randrange(10**4)
+        phone = (
+            f"+1 {area} {mid} {last:04d}",
+            f"({area}) {mid}-{last:04d}",
+            f"{area}.{mid}.{last:04d}",
+            f"+1-{area}-{mid}-{last:04d}",
+        )[style]
+        return rng.choice(FIRST_EN), rng.choice(LAST_EN), phone, "US"
+    if culture < 7:
+        given = rng.choice(GIVEN_ZH) + (rng.choice(GIVEN_ZH) if rng.random() < 0.7 else "")
+        a, b, c = rng.randrange(10), rng.randrange(10**4), rng.randrange(10**4)
+        phone = (
+            f"+86 13{a} {b:04d} {c:04d}",
+            f"13{a}{b:04d}{c:04d}",
+            f"(+86) 13{a}-{b:04d}-{c:04d}",
+            f"+8613{a}{b:04d}{c:04d}",
+        )[style]
+        return given, rng.choice(LAST_ZH), phone, "CN"
+    first = f"{rng.choice(MIDDLE_VI)} {rng.choice(GIVEN_VI)}"
+    p, n = rng.choice("1348"), rng.randrange(10**7)
+    phone = (
+        f"+84 9{p} {n:07d}",
+        f"09{p} {n // 10**4:03d} {n % 10**4:04d}",
+        f"09{p}{n:07d}",
+        f"+84-9{p}-{n // 10**4:03d}-{n % 10**4:04d}",
+    )[style]
+    return first, rng.choice(LAST_VI), phone, "VN"
 
 
-def csv_write(path: Path, rows: int, existing_emails: list[str], seed: int = 7) -> None:
-    """A contacts CSV: 5 % rows with a broken email (errors), 5 % with the email of a contact
-    already in the base (duplicates found by the import), 2 % the same person as an earlier
-    row written differently (no diacritics, phone in national format, another email): pairs
-    for the batch dedupe to find."""
+HEADER = ["First name", "Last name", "Email", "Phone", "Address", "City", "Country"]
+
+
+def csv_write(
+    path: Path, rows: int, existing: list[tuple[str, str, str]], seed: int = 7, *,
+    duplicates: float = 0.03, broken: float = 0.01, prefix: str = "import",
+) -> None:  # fmt: skip
+    """A contacts CSV: `duplicates` of the rows are people of the base (`existing`: first
+    name, email, phone in E.164), half found by their email (in capitals), half by their
+    phone written in another format; `broken` of the rows have a broken email (error file);
+    1 % the same person as an earlier row written differently (no diacritics, another email,
+    a mistyped phone: pairs for the batch dedupe to find)."""
     rng = random.Random(seed)
-    earlier: list[tuple[str, str, str]] = []
+    earlier: list[tuple[str, str, str, str]] = []
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["First name", "Last name", "Email", "Phone", "Address", "City"])
+        writer.writerow(HEADER)
         for i in range(rows):
-            first, last, phone = person(rng, i)
-            email = f"import{i}@bench{i % 97}.example.com"
+            first, last, phone, country = person(rng, i)
+            email = f"{prefix}{i}@bench{i % 97}.example.com"
             roll = rng.random()
-            if roll < 0.05:
+            if roll < broken:
                 email = f"broken-{i}@"
-            elif roll < 0.10 and existing_emails:
-                email = rng.choice(existing_emails)
-            elif roll < 0.12 and earlier:
-                first, last, phone = rng.choice(earlier)
+            elif roll < broken + duplicates and existing:
+                first, old_email, old_phone = rng.choice(existing)
+                if rng.random() < 0.5 and old_email:
+                    email = old_email.upper()
+                elif old_phone:
+                    email = f"new{i}@elsewhere.example.org"
+                    digits = old_phone[1:]
+                    phone = f"+{digits[:2]} {digits[2:5]} {digits[5:]}"
+                    country = ""
+            elif roll < broken + duplicates + 0.01 and earlier:
+                first, last, phone, country = rng.choice(earlier)
                 first = unicodedata.normalize("NFKD", first).encode("ascii", "ignore").decode()
                 first = first or last
-                # "+84912345678" with the last digit mistyped: not the same phone, so the
-                # import keeps the row and the batch dedupe has to find the pair.
                 digits = "".join(ch for ch in phone if ch.isdigit())
-                phone = f"+{digits[:-1]}{(int(digits[-1]) + 1) % 10}"
+                phone = f"{digits[:-1]}{(int(digits[-1]) + 1) % 10}"
                 email = f"other{i}@mail{i % 13}.example.net"
             if len(earlier) < 50_000 and rng.random() < 0.1:
-                earlier.append((first, last, phone))
-            street, city = ("12 Phố Huế", "Hà Nội") if i % 3 == 1 else ("", "")
-            writer.writerow([first, last, email, phone, street, city])
+                earlier.append((first, last, phone, country))
+            street, city = ("12 Phố Huế", "Hà Nội") if country == "VN" else ("", "")
+            writer.writerow([first, last, email, phone, street, city, country])
+
+
+def _cpu() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def contacts_import(by, path: Path):
+    """Import `path` as contacts through the app's pipeline (read inline or as the worker
+    would: import_read), timed by the caller."""
+    from kith.intake.imports import import_create, import_read, import_run
+
+    job = import_create(by=by, kind="contacts", filename=path.name, content=path.read_bytes())
+    if job.status == "reading":
+        job = import_read(job_id=job.pk)
+    return import_run(by=by, job_id=job.pk)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--contacts-from", type=Path, default=None)
     parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument(
+        "--base", type=int, default=50_000, help="contacts loaded first (untimed) when empty"
+    )
+    parser.add_argument("--db", default="sqlite", choices=("sqlite", "postgres"))
     parser.add_argument("--dedupe-limit", type=int, default=100_000)
     parser.add_argument("--entry-queries", type=int, default=300)
     parser.add_argument("--skip", default="", help="comma list of: import,dedupe,entry")
@@ -388,14 +441,16 @@ def main() -> None:
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     RESULTS.mkdir(exist_ok=True)
+    # A million-row CSV is larger than the upload limit a web form has by default.
+    os.environ.setdefault("KITH_IMPORT_MAX_MB", "1000")
     db = RESULTS / f"intake_{args.name}.sqlite3"
     t = time.perf_counter()
-    if args.contacts_from:
-        harness.sqlite_copy(args.contacts_from, db)
-    else:
-        harness.sqlite_remove(db)
-    copy_s = time.perf_counter() - t
-    harness.django_setup(f"sqlite:///{db}")
+    with harness.database(args.db, sqlite_path=db, copy_from=args.contacts_from) as database:
+        copy_s = time.perf_counter() - t
+        _run(args, skip, copy_s, database.engine)
+
+
+def _run(args: argparse.Namespace, skip: set[str], copy_s: float, engine: str) -> None:
     from django.db import connection
 
     from kith.customers.models import Contact
@@ -412,32 +467,47 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "load_at_start": list(harness.loadavg()),
         "base_contacts": base,
+        "database": engine,
         "copy_s": round(copy_s, 1),
     }
     print(json.dumps(result), flush=True)
 
     if "import" not in skip:
-        from kith.intake.imports import import_create, import_run
-
-        emails = list(
-            Contact.objects.exclude(primary_email="").values_list("primary_email", flat=True)[:5000]
+        if args.base and not base:
+            # The base the import's duplicate check runs against, loaded untimed.
+            base_path = RESULTS / f"intake_{args.name}_base.csv"
+            csv_write(base_path, args.base, [], seed=11, duplicates=0, broken=0, prefix="base")
+            contacts_import(admin, base_path)
+        existing = list(
+            Contact.objects.values_list("first_name", "primary_email", "primary_phone")[:20000]
         )
         path = RESULTS / f"intake_{args.name}_import.csv"
-        csv_write(path, args.import_rows, emails)
+        csv_write(path, args.import_rows, existing)
+        load = harness.Load()
+        cpu = _cpu()
         t = time.perf_counter()
-        job = import_create(
-            by=admin, kind="contacts", filename=path.name, content=path.read_bytes()
-        )
-        job = import_run(by=admin, job_id=job.pk)
+        job = contacts_import(admin, path)
         seconds = time.perf_counter() - t
+        cpu = tuple(b - a for a, b in zip(cpu, _cpu(), strict=True))
+        load.end()
         result["import"] = {
             "rows": args.import_rows,
+            "base_contacts": len(existing) and Contact.objects.count() - job.created_count,
             "seconds": round(seconds, 1),
             "rows_per_s": round(args.import_rows / seconds),
+            # CPU seconds of this process and of the worker processes (the import's own work,
+            # whatever else the machine runs; the wall time above is not, under load).
+            "cpu_s": round(cpu[0], 1),
+            "cpu_workers_s": round(cpu[1], 1),
+            "rows_per_cpu_s": round(args.import_rows / max(cpu[0] + cpu[1], 0.001)),
             "created": job.created_count,
             "skipped_duplicates": job.skipped_count,
             "errors": job.error_count,
-            "extrapolated_1m_s": round(seconds * 1_000_000 / args.import_rows),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "peak_rss_children_mb": round(
+                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            ),
+            "load": load.as_dict(),
         }
         print(json.dumps(result["import"]), flush=True)
 

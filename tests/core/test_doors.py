@@ -183,7 +183,15 @@ def test_demo_loader_runs_after_kiths_own(db):
 def test_import_kind_is_listed():
     kinds = import_kinds()
 
-    assert list(kinds) == ["contacts", "companies", "leads", "orders", "interactions", "stamps"]
+    assert list(kinds) == [
+        "contacts",
+        "companies",
+        "leads",
+        "orders",
+        "interactions",
+        "messages",
+        "stamps",
+    ]
     assert (kinds["stamps"].model, kinds["stamps"].module) == ("door_app.stamp", "stamps")
     assert kinds["leads"].list_url_name == "lead-list"
 

@@ -106,3 +106,46 @@ def test_any_plus_number_normalises_as_phonenumbers_does(typed):
     except ValueError:
         fast = None
     assert fast == _slow_phone(typed)
+
+
+def _slow_in(value: str, region: str) -> str | None:
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number) or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def test_national_numbers_take_the_fast_path_as_phonenumbers_reads_them_in_every_region():
+    """Every region's example numbers typed in national form: the fast path (no parse) gives
+    what the full parse gives, and it is taken for most of them."""
+    from kith.customers.normalise import _national_digits
+
+    checked = fast = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE):
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is None:
+                continue
+            typed = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+            for variant in (typed, typed.replace(" ", ""), typed.replace(" ", "-")):
+                quick = _national_digits(variant, region)
+                fast += quick is not None
+                if quick is not None:
+                    assert quick == _slow_in(variant, region), (region, variant)
+                checked += 1
+    assert checked > 1200 and fast > checked // 2
+
+
+@given(
+    st.from_regex(r"[0-9][0-9 ().\-]{3,18}", fullmatch=True),
+    st.sampled_from(["US", "VN", "CN", "GB", "DE", "FR", "AU", "JP", "IT", "BR", "AR", "MX"]),
+)
+def test_any_national_number_normalises_as_phonenumbers_does(typed, region):
+    try:
+        fast = phone_normalise(typed, region)
+    except ValueError:
+        fast = None
+    assert fast == _slow_in(typed, region)

@@ -64,15 +64,18 @@ def test_the_contact_form_has_the_country_picker(web_for, users) -> None:
 
 
 def test_an_import_row_with_country_vn_reads_vietnamese_numbers() -> None:
-    from kith.intake.imports import contact_row_clean
+    from kith.customers.importing import CONTACTS
+    from kith.intake.pipeline import rows_check
 
     header = ["Name", "Phone", "Street", "City", "Country"]
     mapping = {"Name": "full_name", "Phone": "phone", "Street": "line1", "City": "city",
                "Country": "country"}  # fmt: skip
-    vn, errors = contact_row_clean(
-        ["Lan", "0912 345 678", "1 Lê Lợi", "Huế", "VN"], header, mapping
-    )
-    assert errors == []
-    assert vn is not None and [p.value for p in vn.phones] == ["+84912345678"]
-    _us, us_errors = contact_row_clean(["Tom", "0912 345 678", "", "", ""], header, mapping)
+    vn, us = rows_check(
+        CONTACTS, header, mapping,
+        [["Lan", "0912 345 678", "1 Lê Lợi", "Huế", "VN"], ["Tom", "0912 345 678", "", "", ""]],
+        [2, 3],
+    )  # fmt: skip
+    assert vn.problems == []
+    assert [p.value for p in vn.values["phones"]] == ["+84912345678"]
+    us_errors = us.problems
     assert any(col == "Phone" and "country code" in msg for col, msg in us_errors), us_errors

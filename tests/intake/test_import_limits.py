@@ -109,7 +109,7 @@ class _Killed(BaseException):
 
 
 def test_a_killed_run_is_detected_then_resumed_to_the_end_without_doubles(users, monkeypatch):
-    monkeypatch.setattr(imports, "BATCH", 2)
+    monkeypatch.setattr(imports, "BULK_BATCH", 2)
     job = make_import(by=users.rep_a, rows=_people(5))
 
     def die_after_first_batch(done: int, total: int) -> None:
@@ -136,7 +136,7 @@ def test_a_killed_run_is_detected_then_resumed_to_the_end_without_doubles(users,
 
 
 def test_a_killed_run_can_be_undone(users, monkeypatch):
-    monkeypatch.setattr(imports, "BATCH", 2)
+    monkeypatch.setattr(imports, "BULK_BATCH", 2)
     job = make_import(by=users.rep_a, rows=_people(5))
     with pytest.raises(_Killed):
         import_run(

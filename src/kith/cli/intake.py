@@ -76,18 +76,42 @@ def dedupe(
 
 
 import_app = typer.Typer(
-    name="import", help="Import contacts, companies, leads, orders or interactions from a file."
+    name="import",
+    help="Import contacts, companies, leads, orders, interactions or messages from a file.",
 )
 
 
-def _import(kind: str, file: Path, mapping: str, dry_run: bool, as_json: bool, user: str) -> None:
+Policy = Annotated[
+    str,
+    typer.Option(
+        "--on-duplicate",
+        help="A row with the email/phone (…) of an existing record: skip, merge or create.",
+    ),
+]
+FuzzyPolicy = Annotated[
+    str,
+    typer.Option(
+        "--on-fuzzy",
+        help="A row of a person with a name like an existing contact's: skip, merge or create.",
+    ),
+]
+
+
+def _import(
+    kind: str, file: Path, mapping: str, dry_run: bool, as_json: bool, user: str,
+    on_duplicate: str = "skip", on_fuzzy: str = "create",
+) -> None:  # fmt: skip
+    """Import FILE as `kind`; Ctrl-C stops it after the batch it is writing (undo or resume it
+    in the app, like an import that failed)."""
     from django.utils.translation import gettext as _
 
     from kith.core.errors import KithError
     from kith.identity.models import User
     from kith.intake.imports import (
+        import_choices_set,
         import_create,
         import_preview,
+        import_read,
         import_run,
         mapping_template_get,
     )
@@ -105,8 +129,14 @@ def _import(kind: str, file: Path, mapping: str, dry_run: bool, as_json: bool, u
             # The name of a mapping saved in the app ("Save this mapping as").
             mapping_dict = mapping_template_get(by=by, kind=kind, name=mapping).mapping
         job = import_create(
-            by=by, kind=kind, filename=file.name, content=file.read_bytes(), mapping=mapping_dict
-        )
+            by=by, kind=kind, filename=file.name, content=file.read_bytes(), mapping=mapping_dict,
+            on_duplicate=on_duplicate,
+        )  # fmt: skip
+        if job.status == "reading":  # a large file: read here rather than by the worker
+            job = import_read(job_id=job.pk)
+            if job.status == "failed":
+                raise ValueError(job.message)
+        import_choices_set(by=by, job_id=job.pk, choices={}, on_fuzzy=on_fuzzy)
         preview = import_preview(by=by, job_id=job.pk, limit=20)
     except (OSError, ValueError, KithError, User.DoesNotExist) as exc:
         err.print(f"[red]{exc}[/red]", markup=True)
@@ -134,7 +164,11 @@ def _import(kind: str, file: Path, mapping: str, dry_run: bool, as_json: bool, u
         def progress(done: int, total: int) -> None:
             bar.update(task_id, completed=done, total=total)
 
-        job = import_run(by=by, job_id=job.pk, progress=progress)
+        try:
+            job = import_run(by=by, job_id=job.pk, progress=progress)
+        except KeyboardInterrupt:
+            err.print(_("Stopped: undo or resume import %(job)s in the app.") % {"job": job.pk})
+            raise typer.Exit(130) from None
     summary = {
         "job": job.pk,
         "status": job.status,
@@ -163,9 +197,11 @@ def import_contacts(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     user: Annotated[str, typer.Option(help="Import as this user (default: first admin).")] = "",
+    on_duplicate: Policy = "skip",
+    on_fuzzy: FuzzyPolicy = "create",
 ) -> None:
     """Import contacts from FILE."""
-    _import("contacts", file, mapping, dry_run, as_json, user)
+    _import("contacts", file, mapping, dry_run, as_json, user, on_duplicate, on_fuzzy)
 
 
 @import_app.command("companies")
@@ -175,9 +211,10 @@ def import_companies(
     dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     user: Annotated[str, typer.Option()] = "",
+    on_duplicate: Policy = "skip",
 ) -> None:
     """Import companies from FILE."""
-    _import("companies", file, mapping, dry_run, as_json, user)
+    _import("companies", file, mapping, dry_run, as_json, user, on_duplicate)
 
 
 def _records_command(kind: str, noun: str) -> None:
@@ -194,16 +231,20 @@ def _records_command(kind: str, noun: str) -> None:
         ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
         user: Annotated[str, typer.Option(help="Import as this user (default: first admin).")] = "",
+        on_duplicate: Policy = "skip",
     ) -> None:
-        _import(kind, file, mapping, dry_run, as_json, user)
+        _import(kind, file, mapping, dry_run, as_json, user, on_duplicate)
 
-    command.__doc__ = f"Import {noun} from FILE (each row names its contact by email, phone or id)."
+    command.__doc__ = (
+        f"Import {noun} from FILE (each row names its contact by email, phone, id or handle)."
+    )
     import_app.command(kind)(command)
 
 
 _records_command("leads", "leads")
 _records_command("orders", "orders (rows with the same order number are one order)")
 _records_command("interactions", "interactions (calls, emails, meetings, notes …)")
+_records_command("messages", "social mentions and chat transcripts (CSV or JSON exports)")
 
 
 def register(app: typer.Typer) -> None:

@@ -106,6 +106,8 @@ class ImportKind:
     module: str  # the access module an import of it needs rights on
     order: int  # place in the list of kinds, lower first
     list_url_name: str = ""  # the page that lists what an import wrote ("" for none)
+    # The kind's kith.core.importing.ImportSpec: fields, row check, bulk write, undo.
+    spec: str = ""  # "kith.sales.importing:ORDERS"
 
 
 class PersonalDataHandler(Protocol):

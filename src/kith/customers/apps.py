@@ -29,6 +29,7 @@ class CustomersConfig(KithAppConfig):
             module="contacts",
             order=10,
             list_url_name="contact-list",
+            spec="kith.customers.importing:CONTACTS",
         ),
         ImportKind(
             "companies",
@@ -37,5 +38,6 @@ class CustomersConfig(KithAppConfig):
             module="companies",
             order=20,
             list_url_name="company-list",
+            spec="kith.customers.importing:COMPANIES",
         ),
     )

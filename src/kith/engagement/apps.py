@@ -45,6 +45,15 @@ class EngagementConfig(KithAppConfig):
             model="engagement.interaction",
             module="interactions",
             order=50,
+            spec="kith.engagement.importing:INTERACTIONS",
+        ),
+        ImportKind(
+            "messages",
+            _("Social and chat messages"),
+            model="engagement.interaction",
+            module="interactions",
+            order=55,
+            spec="kith.engagement.importing:MESSAGES",
         ),
     )
 

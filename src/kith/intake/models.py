@@ -33,6 +33,7 @@ class ImportJob(models.Model):
         LEADS = "leads", _("Leads")
         ORDERS = "orders", _("Orders")
         INTERACTIONS = "interactions", _("Interactions")
+        MESSAGES = "messages", _("Social and chat messages")
 
     class Status(models.TextChoices):
         READING = "reading", _("Reading the file")
@@ -61,6 +62,14 @@ class ImportJob(models.Model):
     on_duplicate = models.CharField(
         _("duplicates"), max_length=8, choices=OnDuplicate.choices, default=OnDuplicate.SKIP
     )
+    # Rows that only look like someone already in the base (a similar name: fuzzy, see
+    # kith.intake.import_duplicates) are handled this way unless the user chose per row.
+    on_fuzzy = models.CharField(
+        _("similar names"), max_length=8, choices=OnDuplicate.choices, default=OnDuplicate.CREATE
+    )
+    # The user's choice per row with a possible duplicate: {"12": "skip" | "create" |
+    # "merge:<record id>"} (row numbers as the user counts them).
+    choices = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

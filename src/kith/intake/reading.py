@@ -342,4 +342,53 @@ def table_read(content: bytes, *, filename: str, max_rows: int = MAX_ROWS) -> Ta
         return xlsx_read(content, max_rows=max_rows)
     if name.endswith((".vcf", ".vcard")) or content.lstrip()[:11].upper() == b"BEGIN:VCARD":
         return vcard_read(content, max_rows=max_rows)
+    if name.endswith(".json"):
+        return json_read(content, max_rows=max_rows)
     return csv_read(content, max_rows=max_rows)
+
+
+def _json_cell(value: object) -> str:
+    """A JSON value as one cell: text as is, a list of text pieces joined (chat exports split
+    formatted messages so), anything else as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, (str, dict)) for v in value):
+        return "".join(v if isinstance(v, str) else str(v.get("text", "")) for v in value)
+    if isinstance(value, (int, float, bool)):
+        return json.dumps(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def json_read(content: bytes, *, max_rows: int = MAX_ROWS) -> Table:
+    """A JSON export (of social mentions, a chat, …): a list of objects, or an object holding
+    one such list ({"messages": [...]}); the objects' keys are the columns, in first-seen
+    order, and item n is row n + 1 (as if the keys were a header row)."""
+    text, encoding = text_decode(content)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise TableError(gettext_noop("The file is not valid JSON.")) from exc
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        data = lists[0] if len(lists) == 1 else None
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise TableError(
+            gettext_noop("The JSON file holds no list of records (objects with the same keys).")
+        )
+    _rows_check(len(data), max_rows)
+    header: dict[str, None] = {}
+    for item in data:
+        header.update(dict.fromkeys(str(key).strip() for key in item))
+    if not header:
+        raise TableError(gettext_noop("The file is empty."))
+    columns = list(header)
+    _header_check(columns)
+    table = Table(header=columns, rows=[], encoding=encoding)
+    for number, item in enumerate(data, start=2):
+        row = [_json_cell(item.get(column))[:MAX_CELL] for column in columns]
+        if any(cell.strip() for cell in row):
+            table.rows.append(row)
+            table.numbers.append(number)
+    return table

@@ -72,6 +72,7 @@ class SalesConfig(KithAppConfig):
             module="leads",
             order=30,
             list_url_name="lead-list",
+            spec="kith.sales.importing:LEADS",
         ),
         ImportKind(
             "orders",
@@ -80,6 +81,7 @@ class SalesConfig(KithAppConfig):
             module="orders",
             order=40,
             list_url_name="order-list",
+            spec="kith.sales.importing:ORDERS",
         ),
     )
 

@@ -87,14 +87,13 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         **_progress_context(job),
     }
     if job.status == ImportJob.Status.UPLOADED:
-        preview = imports.import_preview(by=request.user, job_id=job.pk)
-        fields = imports.fields_for(job.kind)
+        preview = imports.import_preview(by=request.user, job_id=job.pk, matched=True)
         error_rows = {e.row for e in preview.errors}
         context.update(
             preview=preview,
             preview_rows=list(zip(preview.numbers, preview.rows, strict=True)),
             columns=[(c, preview.mapping.get(c, "")) for c in preview.header],
-            field_choices=[(f, imports.FIELD_LABELS.get(f, f)) for f in fields],
+            field_choices=list(imports.field_labels(job.kind).items()),
             policies=ImportJob.OnDuplicate.choices,
             error_rows=error_rows,
             templates=imports.mapping_templates(by=request.user, kind=job.kind),
@@ -124,6 +123,44 @@ def import_mapping(request: HttpRequest, job_id: int) -> HttpResponse:
         for message in exc.errors.values():
             messages.error(request, message)
     return redirect("import-detail", job.pk)
+
+
+@login_required
+@require_POST
+@service_errors
+def import_choices(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The user's choice per possible duplicate of the preview (choice-<row> = skip, create or
+    merge:<record id>) and the policy for similar names."""
+    choices = {
+        key.removeprefix("choice-"): value
+        for key, value in request.POST.items()
+        if key.startswith("choice-") and value
+    }
+    try:
+        imports.import_choices_set(
+            by=request.user,
+            job_id=job_id,
+            choices=choices,
+            on_fuzzy=request.POST.get("on_fuzzy") or None,
+        )
+        messages.success(request, _("Your choices for the possible duplicates were saved."))
+    except FieldError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    return redirect("import-detail", job_id)
+
+
+@login_required
+@require_POST
+@service_errors
+def import_stop(request: HttpRequest, job_id: int) -> HttpResponse:
+    try:
+        imports.import_cancel(by=request.user, job_id=job_id)
+        messages.success(request, _("The import stops after the rows it is writing now."))
+    except FieldError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    return redirect("import-detail", job_id)
 
 
 @login_required
