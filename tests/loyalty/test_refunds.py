@@ -5,6 +5,7 @@ exactly what the order earned (property tests)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from django.db import transaction
@@ -156,7 +157,7 @@ def test_refund_parts_partition_the_amount(amount, total, cuts):
     marks = sorted({0, total, *(min(c, total) for c in cuts)})
     parts = [
         RefundShare(before_minor=a, after_minor=b, total_minor=total).part(amount)
-        for a, b in zip(marks, marks[1:], strict=False)
+        for a, b in pairwise(marks)
     ]
     assert all(p >= 0 for p in parts)
     assert sum(parts) == amount
