@@ -81,6 +81,7 @@ def _programme_chunk(programme: Programme, facts: list[OrderFact], result: Backf
             Membership(
                 programme=programme,
                 contact_id=contact_id,
+                enrolled_contact_id=contact_id,
                 joined_at=at,
                 tier=entry_tier,
                 tier_since=at if entry_tier else None,
