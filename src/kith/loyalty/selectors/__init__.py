@@ -19,6 +19,7 @@ from kith.engagement.timeline import TimelineCursor, TimelineItem
 from kith.identity.access import can, require
 from kith.identity.models import User
 from kith.loyalty.models import (
+    EarningRule,
     Membership,
     PointsEntry,
     Programme,
@@ -58,6 +59,12 @@ def programme_get(*, user: User, programme_id: int) -> Programme:
 def tiers_list(*, user: User, programme_id: int) -> list[Tier]:
     require(user, "loyalty", "read")
     return list(Tier.objects.filter(programme_id=programme_id).order_by("position"))
+
+
+def earning_rules_list(*, user: User, programme_id: int) -> list[EarningRule]:
+    """A programme's earning rules (product, category multipliers, bonus events)."""
+    require(user, "loyalty", "read")
+    return list(EarningRule.objects.filter(programme_id=programme_id).order_by("kind", "id"))
 
 
 def rewards_list(*, user: User | None, programme_id: int) -> list[Reward]:
