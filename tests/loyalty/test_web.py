@@ -38,7 +38,7 @@ def test_the_contact_panel_shows_tier_balance_history_expiry_and_progress(
     _scheme, _membership = member
     web = web_for(users.rep_a)
     assert "contact-loyalty-panel" in [p.url_name for p in record_panels("contact")]
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(11):
         page = web.get(f"/contacts/{records.contact_a.pk}/loyalty/")
     html = page.content.decode()
     assert page.status_code == 200

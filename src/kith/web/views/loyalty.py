@@ -92,7 +92,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @service_errors
 def contact_loyalty_panel(request: HttpRequest, contact_id: int) -> HttpResponse:
-    contact = customer_selectors.contact_get(user=request.user, contact_id=contact_id)
+    contact = selectors.contact_for_panel(user=request.user, contact_id=contact_id)
     require(request.user, "loyalty", "read")
     memberships = selectors.contact_memberships(user=request.user, contact_id=contact.pk)
     cards = [selectors.member_card(membership=m) for m in memberships]
