@@ -29,7 +29,7 @@ def load(answers: int, batch: int = 50_000) -> dict:
     from django.db import connection
     from django.utils import timezone
 
-    from kith.customers.bulk import rows_insert
+    from kith.core.bulk import rows_insert
     from kith.demo.loader import demo_accounts_create
     from kith.feedback.models import Question, Survey, SurveyRequest, SurveyResponse
     from kith.identity.models import User

@@ -42,7 +42,7 @@ def load(contacts: int, lines: int, seed: int = 7) -> dict:
     from django.core.management import call_command
     from django.db import transaction
 
-    from kith.customers.bulk import rows_insert
+    from kith.core.bulk import rows_insert
     from kith.customers.models import Contact
     from kith.identity import services as identity
     from kith.sales.models import Order, OrderLine, Product

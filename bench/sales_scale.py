@@ -38,9 +38,9 @@ IMPORT_TARGET = 100_000  # order lines a second
 
 def contacts_minimal(count: int) -> int:
     """`count` contacts with a name, owner and team, written in bulk (no points/addresses)."""
+    from kith.core.bulk import rows_insert
     from kith.customers.models import Contact
     from kith.demo.accounts import DEMO_PASSWORD, DEMO_USERS, TEAMS
-    from kith.demo.bulk import rows_insert
     from kith.identity import services as identity
 
     # The demo's teams and users (as kith.demo.loader makes them, without its custom fields).
@@ -69,9 +69,10 @@ def contacts_minimal(count: int) -> int:
             rows,
         )  # fmt: skip
         print(f"  contacts {min(count, start + batch):,}/{count:,}", flush=True)
-    from kith.demo.bulk import sequences_reset
+    from kith.core.bulk import sequences_reset
+    from kith.customers.models import Company
 
-    sequences_reset()
+    sequences_reset([Company, Contact])
     return count
 
 
@@ -107,7 +108,7 @@ def load_sales(*, lines_target: int, deals: int) -> dict:
     rng = random.Random(5)
     # Most deals closed long ago; about 20% still open. The deal tables are empty: their plain
     # indexes are built once afterwards, as the foundation's bulk loader does.
-    from kith.customers.bulk import secondary_indexes_deferred
+    from kith.core.bulk import secondary_indexes_deferred
     from kith.sales.models import DealContact, DealStageChange
 
     with secondary_indexes_deferred([Deal, DealStageChange, DealContact]):

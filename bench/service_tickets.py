@@ -31,7 +31,7 @@ CHANNELS = ("web", "form", "email", "phone", "chat", "api")
 def load(tickets: int, batch: int = 50_000) -> dict:
     from django.db import connection
 
-    from kith.demo.bulk import rows_insert
+    from kith.core.bulk import rows_insert
     from kith.demo.loader import demo_accounts_create
     from kith.identity.models import User
     from kith.service.models import Ticket

@@ -6,7 +6,9 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from kith.core.bulk import next_id, rows_insert, sequences_reset
 from kith.core.errors import FieldError, Forbidden, NotFound
+from kith.customers.bulk import CONTACT_ATTRS
 from kith.customers.indexing import contact_index_fields
 from kith.customers.models import Contact
 from kith.customers.search import search_index_batched
@@ -23,7 +25,6 @@ from kith.customers.selectors import (
     customers_search,
 )
 from kith.customers.services import consent_record, custom_field_create, relationship_create
-from kith.demo.bulk import CONTACT_ATTRS, next_id, rows_insert, sequences_reset
 from tests.factories import make_company, make_contact
 
 
@@ -312,7 +313,7 @@ def test_bulk_rows_under_a_batched_search_index_are_found_and_the_trigger_comes_
     rows = [_bulk_row(users.rep_a, base + i, n) for i, n in enumerate(["Nguyễn Thị Mai", "王芳"])]
     with transaction.atomic(), search_index_batched(Contact):
         rows_insert(Contact, CONTACT_ATTRS, rows)
-    sequences_reset()  # ids were given explicitly
+    sequences_reset([Contact])  # ids were given explicitly
 
     def found(q: str) -> list[str]:
         return [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from kith.core.bulk import next_id
 from kith.core.errors import FieldError
 from kith.core.models import ChangeRecord, CustomField
 from kith.core.text import has_cjk
@@ -205,7 +206,7 @@ def test_bulk_loaded_contacts_match_contacts_typed_in_through_the_services(demo)
 
 def test_worker_processes_build_the_same_rows(demo):
     users = {u.username: u for u in User.objects.all()}
-    first_id = bulk.next_id(Contact)
+    first_id = next_id(Contact)
     counts = bulk.contacts_bulk_create(
         DemoWorld(seed=SEED, companies=TINY_COMPANIES),
         count=TINY_CONTACTS,

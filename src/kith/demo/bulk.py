@@ -27,6 +27,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kith.core.bulk import (
+    next_id,
+    rows_insert,
+    rows_prepare,
+    secondary_indexes_deferred,
+    sequences_reset,
+)
 from kith.core.custom_fields import custom_value_clean
 from kith.core.errors import FieldError
 from kith.core.models import CustomField
@@ -36,11 +43,6 @@ from kith.customers.bulk import (
     CONTACT_ATTRS,
     POINT_ATTRS,
     RELATIONSHIP_ATTRS,
-    next_id,
-    rows_insert,
-    rows_prepare,
-    secondary_indexes_deferred,
-    sequences_reset,
     tag_ids,
 )
 from kith.customers.bulk import created_record as _created_record
@@ -161,7 +163,7 @@ def companies_bulk_create(
                 _created_record(Company, [c.pk for c in companies], actor)
         if progress:
             progress(label, start + len(chunk), len(specs))
-    sequences_reset()
+    sequences_reset([Company, Contact])
     return [base + spec.key for spec in specs]
 
 
@@ -200,7 +202,7 @@ def contacts_bulk_create(
         _contact_batches_write(
             context, world, ranges, workers, tags, actor, counts, count, progress
         )
-    sequences_reset()
+    sequences_reset([Company, Contact])
     return counts
 
 

@@ -18,8 +18,8 @@ import numpy as np
 from django.db.models import Max
 from django.utils import timezone
 
+from kith.core.bulk import rows_insert
 from kith.customers.models import Contact
-from kith.demo.bulk import rows_insert
 from kith.demo.context import DemoContext
 from kith.sales import services
 from kith.sales.models import Channel, Deal, DealContact, DealStageChange, Lead, Product, Stage

@@ -11,8 +11,8 @@ from typing import Any
 from django.db.models import Avg, Count, Max
 from django.utils import timezone
 
+from kith.core.bulk import rows_insert
 from kith.customers.models import Contact
-from kith.demo.bulk import rows_insert
 from kith.demo.context import DemoContext
 from kith.service import clock, services
 from kith.service.models import ContactCsat, Priority, SlaPolicy, Ticket, TicketEvent

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kith.core.bulk import next_id, rows_insert, sequences_reset
 from kith.core.errors import FieldError, NotFound
 from kith.core.models import ChangeRecord
 from kith.core.text import clean, fold
@@ -32,9 +33,6 @@ from kith.customers.bulk import (
     CONTACT_ATTRS,
     POINT_ATTRS,
     created_record,
-    next_id,
-    rows_insert,
-    sequences_reset,
     tag_ids,
 )
 from kith.customers.indexing import company_index_fields, contact_index_fields, display_name
@@ -639,7 +637,7 @@ def import_run(*, by: User, job_id: int, progress: Progress | None = None) -> Im
         job.finished_at = timezone.now()
         job.save()
         raise
-    sequences_reset()
+    sequences_reset([Company, Contact])
     job.status = ImportJob.Status.DONE
     job.errors_csv = errors_out.getvalue() if job.error_count else ""
     job.finished_at = timezone.now()

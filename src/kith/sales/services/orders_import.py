@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain, islice
+from itertools import islice
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kith.core.bulk import next_id, secondary_indexes_deferred, sequences_reset, values_write
 from kith.core.errors import FieldError
 from kith.core.events import event_record
 from kith.customers.models import Contact
@@ -56,100 +56,6 @@ LINE_COLUMNS = ("id", "order_id", "product_id", "quantity", "unit_price_minor")
 IMPORT_CHUNK = 20_000
 # Contacts whose owner and team an import remembers between chunks.
 IMPORT_CONTACT_CACHE = 200_000
-
-
-def _ids_next(model: Any) -> int:
-    return int(model.objects.aggregate(top=Max("id"))["top"] or 0) + 1
-
-
-def _rows_write(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Insert plain value tuples: COPY on PostgreSQL; on SQLite multi-row INSERT statements
-    (one statement per thousand rows is several times faster than executemany's statement per
-    row, which also rewrites sqlite_sequence each time)."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    cols = ", ".join(quote(c) for c in columns)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # psycopg 3 cursor
-            with raw.copy(f"COPY {quote(table)} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return
-    import sqlite3
-
-    connection.ensure_connection()
-    db = connection.connection
-    # A statement of a thousand rows, compiled once and cached: SQLite's compile time grows with
-    # the statement, so the longest statement it accepts is several times slower.
-    per = max(1, min(1000, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns)))
-    group = "(" + ", ".join(["?"] * len(columns)) + ")"
-    full = f"INSERT INTO {quote(table)} ({cols}) VALUES " + ", ".join([group] * per)  # noqa: S608
-    for start in range(0, len(rows), per):
-        chunk = rows[start : start + per]
-        sql = (
-            full
-            if len(chunk) == per
-            else full[: full.index(" VALUES ") + 8] + ", ".join([group] * len(chunk))
-        )
-        db.execute(sql, list(chain.from_iterable(chunk)))
-
-
-def _sequences_reset() -> None:
-    from django.core.management.color import no_style
-
-    for sql in connection.ops.sequence_reset_sql(no_style(), [Order, OrderLine]):
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-
-
-def _plain_indexes_drop(models: Sequence[Any]) -> list[str]:
-    """Drop the plain (not primary, not unique) indexes of these tables, and on PostgreSQL
-    their foreign keys; returns the statements that bring them back. Only inside a
-    transaction: a rollback restores them."""
-    quote = connection.ops.quote_name
-    found: list[tuple[str, str]] = []
-    with connection.cursor() as cursor:
-        for model in models:
-            table = model._meta.db_table
-            if connection.vendor == "sqlite":
-                cursor.execute(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s"
-                    " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%'",
-                    [table],
-                )
-            else:
-                cursor.execute(
-                    "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x"
-                    " JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = %s::regclass"
-                    " AND NOT x.indisprimary AND NOT x.indisunique",
-                    [table],
-                )
-            found.extend(cursor.fetchall())
-        for name, _sql in found:
-            cursor.execute(f"DROP INDEX {quote(name)}")
-        recreate = [sql for _name, sql in found]
-        if connection.vendor == "postgresql":
-            # PostgreSQL checks a foreign key with one locking lookup per row; added back at
-            # the end, it validates every row in one join (the documented bulk-load advice).
-            # ALTER TABLE also touches the referenced tables, which refuses while checks of
-            # rows written earlier in this transaction are pending: run those now.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            for model in models:
-                table = model._meta.db_table
-                cursor.execute(
-                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-                    " WHERE conrelid = %s::regclass AND contype = 'f'",
-                    [table],
-                )
-                for name, definition in cursor.fetchall():
-                    cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-                    recreate.append(
-                        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
-                    )
-    return recreate
 
 
 def _import_errors(orders: Sequence[OrderImport], first: int, *, contacts: Mapping[int, Any],
@@ -233,15 +139,28 @@ def orders_import(
     instead of a random B-tree insert per row) and the summaries are computed in one pass;
     on PostgreSQL this holds the order table's lock until the import commits."""
     require(by, "orders", "create")
-    first_load = not Order.objects.exists()
-    indexes = _plain_indexes_drop([Order, OrderLine]) if first_load else []
+    with secondary_indexes_deferred([Order, OrderLine], foreign_keys=True) as first_load:
+        return _orders_write(
+            by=by, orders=orders, first_load=first_load,
+            refresh_summaries=refresh_summaries, progress=progress,
+        )  # fmt: skip
+
+
+def _orders_write(
+    *,
+    by: User,
+    orders: Iterable[OrderImport],
+    first_load: bool,
+    refresh_summaries: bool,
+    progress: Callable[[int, int], None] | None,
+) -> ImportResult:
     product_ids = set(Product.objects.values_list("pk", flat=True))
     statuses, channels = frozenset(Order.Status.values), frozenset(Channel.values)
     sqlite = connection.vendor == "sqlite"
     now = timezone.now()
     now_value = now.astimezone(UTC).replace(tzinfo=None).isoformat(" ") if sqlite else now
-    order_id = first_id = _ids_next(Order)
-    line_id = _ids_next(OrderLine)
+    order_id = first_id = next_id(Order)
+    line_id = next_id(OrderLine)
     known: dict[int, tuple[int, int | None]] = {}
     done_orders = done_lines = 0
     iterator = iter(orders)
@@ -289,13 +208,13 @@ def orders_import(
             raise FieldError(
                 _import_errors(chunk, done_orders, contacts=known, product_ids=product_ids)
             )
-        _rows_write(Order._meta.db_table, ORDER_COLUMNS, order_rows)
-        _rows_write(OrderLine._meta.db_table, LINE_COLUMNS, line_rows)
+        values_write(Order._meta.db_table, ORDER_COLUMNS, order_rows)
+        values_write(OrderLine._meta.db_table, LINE_COLUMNS, line_rows)
         done_orders += len(order_rows)
         done_lines += len(line_rows)
         if progress:
             progress(done_orders, done_lines)
-    _sequences_reset()
+    sequences_reset([Order, OrderLine])
     if done_orders:
         # one event for the batch, not one per order: handlers read the id range in bulk
         event_record(
@@ -306,17 +225,6 @@ def orders_import(
         if first_load:  # no orders before: any summary left is stale
             PurchaseSummary.objects.all().delete()
         _purchase_summaries_add(first_order=first_id, last_order=order_id - 1)
-    if indexes:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # CREATE INDEX refuses to run while the rows' deferred foreign-key checks are
-                # pending: run them now (they would run at COMMIT anyway), then defer again.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            for sql in indexes:
-                cursor.execute(sql)
-            if connection.vendor == "postgresql":
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return ImportResult(orders=done_orders, lines=done_lines)
 
 
