@@ -46,6 +46,10 @@ class OrderFact:
     total_minor: int
     at: datetime
     lines: tuple[OrderLineFact, ...] = field(default=())
+    # Points before the tier multiplier, computed already in bulk (the backfill's reader sums
+    # them per order in SQL with the programme's rules; see line_percent_by_product): when set,
+    # `lines` is not needed.
+    base_points: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,29 @@ class Rules:
         return cls(products=products, categories=categories)
 
 
+def line_percent_by_product(rules: Rules, categories: Mapping[int, str]) -> dict[int, int]:
+    """The multiplier (%) of every product whose lines do not earn 100 %: its product rule,
+    else its category's (`categories`: product id → category); for a reader that computes an
+    order's base points in SQL the way order_base_points does."""
+    found: dict[int, int] = {}
+    for product_id, category in categories.items():
+        percent = rules.products.get(product_id) or rules.categories.get(
+            (category or "").casefold(), 100
+        )
+        if percent != 100:
+            found[product_id] = percent
+    for product_id, percent in rules.products.items():
+        if percent and percent != 100:
+            found[product_id] = percent
+    return found
+
+
 def order_base_points(programme: Programme, rules: Rules, order: OrderFact) -> int:
     """Points before the tier multiplier and the daily limit: per line, its amount in currency
     units × points per unit × the product's (else category's) multiplier, rounded down; an
     order without lines earns on its total."""
+    if order.base_points is not None:
+        return order.base_points
     per_unit, unit = programme.points_per_unit, programme.unit_minor
     if not order.lines:
         return max(0, order.total_minor) * per_unit // unit
