@@ -411,6 +411,9 @@ def churn_train(
     train_cutoff = test_cutoff - timedelta(days=horizon_days)
     train, names = _labelled(sources, train_cutoff, horizon_days)
     test, _ = _labelled(sources, test_cutoff, horizon_days)
+    # A feature with no value in the training window (nobody answered NPS yet) teaches
+    # nothing, and the boosting's binning refuses an all-missing column: leave it out.
+    names = [n for n in names if train[n].null_count() < train.height]
     if train.height == 0 or test.height == 0:
         raise ValueError(
             f"churn training needs customers active before {train_cutoff} and {test_cutoff}"
