@@ -51,6 +51,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["advocates"] = selectors.top_advocates(user=request.user, programme_id=programme.pk)
         context["tiers"] = selectors.tiers_list(user=request.user, programme_id=programme.pk)
         context["rewards"] = selectors.rewards_list(user=request.user, programme_id=programme.pk)
+        # Members vs RFM-matched non-members (insights, imported here: it loads Polars)
+        from kith.insights.loyalty_value import programme_lift
+
+        if can(request.user, "loyalty_programmes", "edit"):
+            context["lift"] = programme_lift(programme=programme)
         context["chart"] = {
             "months": [m["month"] for m in board.months],
             "issued": [m["issued"] for m in board.months],
