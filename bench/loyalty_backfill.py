@@ -75,8 +75,8 @@ def main() -> None:
         t0 = time.monotonic()
         orders, lines = orders_load(lines_target=args.lines)
         print(f"  {orders:,} orders, {lines:,} lines in {time.monotonic() - t0:.0f} s", flush=True)
-        from kith.insights.loyalty_orders import sales_order_facts
         from kith.identity.models import User
+        from kith.insights.loyalty_orders import sales_order_facts
         from kith.loyalty import selectors, services
         from kith.loyalty.models import Membership
         from kith.sales.models import Order

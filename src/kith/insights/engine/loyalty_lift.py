@@ -78,7 +78,8 @@ def loyalty_lift(
     others = np.array([c for c in buyers if c not in member_ids], dtype=np.int64)
     if joined.height < 20 or others.size == 0:
         return None
-    pairs_m, pairs_c, changes_m, changes_c = [], [], [], []
+    changes_m: list[np.ndarray] = []
+    changes_c: list[np.ndarray] = []
     month = pl.col("joined_at").dt.truncate("1mo")
     for (start,), group in joined.with_columns(month.alias("month")).group_by(["month"]):
         at = start if isinstance(start, date) else start.date()
@@ -109,8 +110,6 @@ def loyalty_lift(
                 _spend(tx, chosen, at, window_days, after=True)
                 - _spend(tx, chosen, at, window_days, after=False)
             )
-        pairs_m.append(ids)
-        pairs_c.append(matched)
     dm, dc = np.concatenate(changes_m), np.concatenate(changes_c)
     diff = dm - dc
     rng = np.random.default_rng(seed)
