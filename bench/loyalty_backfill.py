@@ -1,5 +1,5 @@
 """Scale benchmark of loyalty: `kith loyalty backfill`'s path (sales orders read in chunks by
-kith.demo.loyalty.sales_order_facts, earned by kith.loyalty.services.orders_backfill) over N
+kith.insights.loyalty_orders.sales_order_facts, earned by kith.loyalty.services.orders_backfill) over N
 customers' orders, then a member's balance (the card selector) and the contact panel p95.
 
     uv run python bench/loyalty_backfill.py --db sqlite --customers 20000 --lines 200000
@@ -75,8 +75,8 @@ def main() -> None:
         t0 = time.monotonic()
         orders, lines = orders_load(lines_target=args.lines)
         print(f"  {orders:,} orders, {lines:,} lines in {time.monotonic() - t0:.0f} s", flush=True)
-        from kith.demo.loyalty import sales_order_facts
         from kith.identity.models import User
+        from kith.insights.loyalty_orders import sales_order_facts
         from kith.loyalty import selectors, services
         from kith.loyalty.models import Membership
         from kith.sales.models import Order

@@ -2,7 +2,7 @@
 nightly jobs on demand.
 
 The cli layer may read sales: it streams the orders visible to --user with their lines
-(kith.demo.loyalty.sales_order_facts, shared with the demo) to loyalty's bulk service, which
+(kith.insights.loyalty_orders.sales_order_facts, shared with the demo) to loyalty's bulk service, which
 never imports sales.
 """
 
@@ -62,8 +62,8 @@ def backfill(
     expire what is past its date. Safe to run again: an order earns once."""
     from django.utils.translation import gettext as _
 
-    from kith.demo.loyalty import sales_order_facts
     from kith.identity.access import visible_to
+    from kith.insights.loyalty_orders import sales_order_facts
     from kith.loyalty import services
     from kith.sales.models import Order
 

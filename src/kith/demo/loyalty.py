@@ -2,67 +2,26 @@
 points for the demo's past orders (the bulk backfill), sign-up and referral bonuses,
 redemptions (some used, one reversed), expiry of old points and the tier evaluation.
 
-`sales_order_facts` (the sales orders as loyalty's OrderFacts, in chunks) is shared with
-`kith loyalty backfill`: the demo and cli layers may read sales, loyalty may not.
+The sales orders reach loyalty as OrderFacts through `kith.insights.loyalty_orders` (shared
+with `kith loyalty backfill` and the handler of bulk imports): loyalty may not read sales.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from kith.customers.models import Contact
 from kith.demo.context import DemoContext
+from kith.insights.loyalty_orders import sales_order_facts
 from kith.loyalty import services
 from kith.loyalty.models import EarningRule, Membership, Reward
-from kith.sales.models import Order, OrderLine, Product
+from kith.sales.models import Order, Product
 from kith.sales.services.orders import LineInput, order_create
 
 TIERS = (("Bronze", 0, 100, "Birthday bonus"), ("Silver", 500, 125, "Free delivery"),
          ("Gold", 2000, 150, "Free delivery\nEarly access to new teas"))  # fmt: skip
-
-
-def sales_order_facts(
-    orders: QuerySet[Order], *, chunk: int, progress: Callable[[int, int], None] | None = None
-) -> Iterator[services.OrderFact]:
-    """`orders` that count (not cancelled or refunded) as OrderFacts with their lines, in id
-    order: a chunk of orders and one query for its lines at a time (keyset on the id)."""
-    categories = dict(Product.objects.values_list("pk", "category"))
-    orders = orders.filter(status__in=Order.COUNTED)
-    total, done, last = orders.count(), 0, 0
-    while True:
-        rows = list(
-            orders.filter(pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", "contact_id", "currency", "total_minor", "ordered_at")[:chunk]
-        )
-        if not rows:
-            break
-        lines: dict[int, list[services.OrderLineFact]] = defaultdict(list)
-        for order_id, product_id, quantity, price in OrderLine.objects.filter(
-            order_id__in=[row[0] for row in rows]
-        ).values_list("order_id", "product_id", "quantity", "unit_price_minor"):
-            lines[order_id].append(
-                services.OrderLineFact(
-                    product_id=product_id,
-                    quantity=quantity,
-                    amount_minor=quantity * price,
-                    category=categories.get(product_id, ""),
-                )
-            )
-        for pk, contact_id, currency, total_minor, at in rows:
-            yield services.OrderFact(
-                order_id=pk, contact_id=contact_id, currency=currency, total_minor=total_minor,
-                at=at, lines=tuple(lines.get(pk, ())),
-            )  # fmt: skip
-        last = rows[-1][0]
-        done += len(rows)
-        if progress is not None:
-            progress(done, total)
 
 
 def demo_loyalty_load(context: DemoContext) -> None:

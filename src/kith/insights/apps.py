@@ -38,9 +38,16 @@ class InsightsConfig(KithAppConfig):
     cli_commands = ("kith.cli.insights:register", "kith.cli.insights_score:register")
 
     def ready(self) -> None:
+        from kith.core.events import event_handler_register
         from kith.core.schedules import schedule_register
         from kith.customers.selectors import contact_filter_register
-        from kith.insights import selectors, tasks
+        from kith.insights import loyalty_orders, selectors, tasks
+
+        # sales' bulk import records one event per import: its orders earn loyalty points here
+        event_handler_register(
+            name="insights.loyalty_points_for_imported_orders", events={"orders.imported"},
+            handler=loyalty_orders.on_orders_imported,
+        )  # fmt: skip
 
         schedule_register(
             name="insights.score_nightly",

@@ -26,6 +26,7 @@ from kith.customers.models import Contact
 from kith.engagement.models import Interaction
 from kith.insights.engine import churn, clv, recommend, rfm
 from kith.insights.models import CustomerScore, ScoringRun
+from kith.insights.signals import signals_frame
 from kith.sales.models import Deal, DealContact, Order, OrderLine, Product
 from kith.sales.money import minor_digits
 from kith.service.models import Ticket
@@ -298,6 +299,8 @@ class ScoringFrames:
     deals: pl.DataFrame
     products: pl.DataFrame
     previous: pl.DataFrame
+    # loyalty and feedback (kith.insights.signals); empty: the churn model goes without
+    signals: pl.DataFrame = dataclasses.field(default_factory=pl.DataFrame)
 
 
 def scoring_frames_read() -> ScoringFrames:
@@ -317,6 +320,7 @@ def scoring_frames_read() -> ScoringFrames:
         .sort("customer_id", "at", "status"),
         products=products_frame().sort("product_id"),
         previous=previous_scores_frame(),
+        signals=signals_frame(),
     )
 
 
@@ -395,11 +399,14 @@ def _churn_sources(frames: ScoringFrames, as_of: dt.date) -> dict[str, pl.DataFr
         "tickets": tickets.height > 0 and tickets["csat"].drop_nulls().len() > 0,
         "interactions": frames.interactions.filter(pl.col("at") < train_cutoff).height > 0,
         "deals": frames.deals.filter(pl.col("at") < train_cutoff).height > 0,
+        "signals": "at" in frames.signals.columns
+        and frames.signals.filter(pl.col("at") < train_cutoff).height > 0,
     }
     return {
         "tickets": frames.tickets if usable["tickets"] else None,
         "interactions": frames.interactions if usable["interactions"] else None,
         "deals": frames.deals if usable["deals"] else None,
+        "signals": frames.signals if usable["signals"] else None,
     }
 
 
@@ -420,6 +427,7 @@ def _churn(
             tickets=sources["tickets"],
             interactions=sources["interactions"],
             deals=sources["deals"],
+            signals=sources["signals"],
             as_of=as_of,
             horizon_days=CHURN_HORIZON_DAYS,
         ),
@@ -434,12 +442,27 @@ def _churn(
     metrics["churn"]["sources"] = sorted(
         name for name, frame in sources.items() if frame is not None
     )
+    if sources["signals"] is not None:
+        # What loyalty and feedback add: the boosted model's held-out AUC without them.
+        without = _attempt(
+            "churn_without_signals",
+            metrics,
+            lambda: churn.churn_train(
+                transactions=transactions, customers=frames.customers,
+                tickets=sources["tickets"], interactions=sources["interactions"],
+                deals=sources["deals"], as_of=as_of, horizon_days=CHURN_HORIZON_DAYS,
+                refit=False,
+            ),
+        )  # fmt: skip
+        if without is not None:
+            metrics["churn"]["boosted_auc_without_signals"] = _jsonable(without.boosted_auc)
     features = churn.features_as_of(
         transactions=transactions,
         customers=frames.customers,
         tickets=sources["tickets"],
         interactions=sources["interactions"],
         deals=sources["deals"],
+        signals=sources["signals"],
         as_of=as_of,
     )
     return churn.churn_score(model, features)

@@ -51,7 +51,7 @@ class LoyaltyConfig(KithAppConfig):
         from kith.core.schedules import schedule_register
         from kith.engagement.timeline import timeline_source_register
         from kith.loyalty import selectors, tasks
-        from kith.loyalty.services import earning
+        from kith.loyalty.services import earning, merges
 
         event_handler_register(
             name="loyalty.points_for_order", events={"order.created"},
@@ -60,6 +60,10 @@ class LoyaltyConfig(KithAppConfig):
         event_handler_register(
             name="loyalty.points_reversed_for_order", events={"order.cancelled", "order.refunded"},
             handler=earning.on_order_undone,
+        )  # fmt: skip
+        event_handler_register(
+            name="loyalty.memberships_merged", events={"contacts.merged"},
+            handler=merges.on_contacts_merged,
         )  # fmt: skip
         timeline_source_register(
             kind="points", label=_("Loyalty points"), fetch=selectors.points_for_timeline

@@ -141,11 +141,18 @@ class Membership(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
     )
     language = models.CharField(_("language"), max_length=10, blank=True)
+    # The contact that enrolled (a plain id: a contact merge moves `contact`, not this). Part of
+    # the unique key so that a merge can move a second membership of the same programme to the
+    # surviving contact instead of deleting it; the contacts.merged handler then folds the two
+    # into one (kith.loyalty.services.merges).
+    enrolled_contact_id = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-joined_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["contact", "programme"], name="membership_unique"),
+            models.UniqueConstraint(
+                fields=["contact", "programme", "enrolled_contact_id"], name="membership_unique"
+            ),
             models.CheckConstraint(condition=Q(balance__gte=0), name="membership_balance_gte_0"),
         ]
         indexes = [

@@ -47,6 +47,7 @@ from kith.core.errors import FieldError
 from kith.core.models import Tag
 from kith.customers.models import Address, Consent, Contact
 from kith.insights.models import CustomerScore
+from kith.loyalty.selectors import POINTS_EXPIRING_LABEL, points_expiring_expression
 from kith.marketing.models import ContactPreference, SegmentMember
 from kith.sales.models import PurchaseSummary
 from kith.service.models import ContactCsat, Ticket
@@ -109,6 +110,8 @@ FIELDS: dict[str, RuleField] = {
     "recency_days": _scored(gettext_lazy("days since last purchase (scored)")),
     "frequency": _scored(gettext_lazy("purchases (scored)")),
     "monetary": _scored(gettext_lazy("total spent (scored)")),
+    # loyalty: with churn_risk, the "points about to expire × high churn risk" audience
+    "points_expiring": RuleField(POINTS_EXPIRING_LABEL, "number", NUMBER_OPS),
 }
 SCORE_COLUMNS = {"clv", "p_alive", "churn_risk", "recency_days", "frequency", "monetary"}
 COMPARE: dict[str, Callable[[Any, Any], Any]] = {
@@ -289,6 +292,8 @@ def _condition(node: dict[str, Any], where: str, now: Any) -> Q:
             contact=OuterRef("pk"), last_at__gte=now - timedelta(days=number)
         )
         return Q(Exists(recent)) if op == "lte" else ~Q(Exists(recent))
+    if name == "points_expiring":
+        return _compare_value(points_expiring_expression(now=now), op, number)
     if name == "order_count":
         return _compare_value(_sum_subquery(PurchaseSummary.objects, "order_count"), op, number)
     if name == "order_total":

@@ -1,5 +1,5 @@
 """Pages of loyalty: the programme dashboard, top advocates, the contact panel, the member's
-own page (signed link) and the referral link."""
+own page (signed link), the referral link, and the programme set-up pages."""
 
 from django.urls import path
 
@@ -8,6 +8,12 @@ from kith.web.views import loyalty
 urlpatterns = [
     path("loyalty/", loyalty.dashboard, name="loyalty-dashboard"),
     path("loyalty/members/", loyalty.member_list, name="loyalty-member-list"),
+    path("loyalty/setup/", loyalty.programme_setup, name="loyalty-setup"),
+    path(
+        "loyalty/setup/<int:programme_id>/",
+        loyalty.programme_setup_detail,
+        name="loyalty-programme-setup",
+    ),
     path(
         "contacts/<int:contact_id>/loyalty/",
         loyalty.contact_loyalty_panel,

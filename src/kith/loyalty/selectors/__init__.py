@@ -7,19 +7,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kith.core.errors import NotFound
 from kith.core.pagination import Ordering, Page, paginate
+from kith.customers.models import Contact
 from kith.engagement.timeline import TimelineCursor, TimelineItem
-from kith.identity.access import can, require
+from kith.identity.access import can, require, visible_to
 from kith.identity.models import User
 from kith.loyalty.models import (
+    EarningRule,
     Membership,
+    PointsAllocation,
     PointsEntry,
     Programme,
     Redemption,
@@ -34,6 +39,8 @@ from kith.loyalty.services.members import (
 )
 
 EXPIRING_DAYS = 30
+# The marketing segment field of points_expiring_expression (translated in loyalty's catalog).
+POINTS_EXPIRING_LABEL = gettext_lazy("loyalty points expiring within 30 days")
 
 
 def _members(user: User) -> QuerySet[Membership]:
@@ -58,6 +65,12 @@ def programme_get(*, user: User, programme_id: int) -> Programme:
 def tiers_list(*, user: User, programme_id: int) -> list[Tier]:
     require(user, "loyalty", "read")
     return list(Tier.objects.filter(programme_id=programme_id).order_by("position"))
+
+
+def earning_rules_list(*, user: User, programme_id: int) -> list[EarningRule]:
+    """A programme's earning rules (product, category multipliers, bonus events)."""
+    require(user, "loyalty", "read")
+    return list(EarningRule.objects.filter(programme_id=programme_id).order_by("kind", "id"))
 
 
 def rewards_list(*, user: User | None, programme_id: int) -> list[Reward]:
@@ -216,6 +229,50 @@ def member_card(
         referred_count=len(direct), referred_revenue_minor=revenue,
         downstream_count=len(everyone), downstream_revenue_minor=downstream,
     )  # fmt: skip
+
+
+def points_expiring_expression(*, now: datetime, contact_ref: Any = None) -> Any:
+    """A SQL expression, per contact (`contact_ref`, default OuterRef("pk") of a contacts
+    query): the points of their lots that expire within EXPIRING_DAYS of `now` and are still
+    there (the lots' points minus what debits took from them); 0 without such lots. For the
+    marketing segment field "points expiring" (two correlated sums on indexed columns)."""
+    ref = contact_ref if contact_ref is not None else OuterRef("pk")
+    window = {"points__gt": 0, "expires_at__gt": now,
+              "expires_at__lte": now + timedelta(days=EXPIRING_DAYS)}  # fmt: skip
+    lots = (
+        PointsEntry.objects.filter(membership__contact_id=ref, **window)
+        .order_by()
+        .values("membership__contact_id")
+        .annotate(n=Sum("points"))
+        .values("n")
+    )
+    taken = (
+        PointsAllocation.objects.filter(
+            lot__membership__contact_id=ref, **{f"lot__{k}": v for k, v in window.items()}
+        )
+        .order_by()
+        .values("lot__membership__contact_id")
+        .annotate(n=Sum("points"))
+        .values("n")
+    )
+    zero = Value(0)
+    return Coalesce(Subquery(lots, output_field=IntegerField()), zero) - Coalesce(
+        Subquery(taken, output_field=IntegerField()), zero
+    )
+
+
+def contact_for_panel(*, user: User, contact_id: int) -> Contact:
+    """The contact of a record panel, only its id (the panel needs no more): NotFound unless
+    `user` may see it. One narrow query instead of the contact page's row and prefetches."""
+    contact = (
+        visible_to(Contact.objects.all(), user=user, module="contacts")
+        .filter(pk=contact_id)
+        .only("pk")
+        .first()
+    )
+    if contact is None:
+        raise NotFound(_("Not found."))
+    return contact
 
 
 def contact_memberships(*, user: User, contact_id: int) -> list[Membership]:

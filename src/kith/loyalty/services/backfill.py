@@ -20,10 +20,14 @@ from django.db.models import Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from kith.core.bulk import rows_insert
 from kith.loyalty.models import Membership, PointsEntry, Programme, Tier
 from kith.loyalty.services.earning import OrderFact, Rules, order_base_points
 from kith.loyalty.services.ledger import months_add
 from kith.loyalty.services.members import referral_codes_new
+
+ENTRY_COLUMNS = ("membership_id", "source", "source_key", "order_id", "points", "spend_minor",
+                 "tier_points", "at", "expires_at")  # fmt: skip
 
 
 @dataclass
@@ -81,6 +85,7 @@ def _programme_chunk(programme: Programme, facts: list[OrderFact], result: Backf
             Membership(
                 programme=programme,
                 contact_id=contact_id,
+                enrolled_contact_id=contact_id,
                 joined_at=at,
                 tier=entry_tier,
                 tier_since=at if entry_tier else None,
@@ -117,7 +122,7 @@ def _programme_chunk(programme: Programme, facts: list[OrderFact], result: Backf
             earned_day[(row["membership_id"], row["day"])] += int(row["total"])
     rules = Rules.of(programme.pk)
     months = programme.expiry_months
-    entries: list[PointsEntry] = []
+    entries: list[tuple] = []
     gains: dict[int, int] = defaultdict(int)
     counts: dict[int, int] = defaultdict(int)
     for fact in sorted(todo, key=lambda f: (f.contact_id, f.at, f.order_id)):
@@ -132,21 +137,14 @@ def _programme_chunk(programme: Programme, facts: list[OrderFact], result: Backf
             result.skipped += 1
             continue
         entries.append(
-            PointsEntry(
-                membership=membership,
-                source=PointsEntry.Source.ORDER,
-                source_key=f"order:{fact.order_id}",
-                order_id=fact.order_id,
-                points=points,
-                spend_minor=fact.total_minor,
-                tier_points=points,
-                at=fact.at,
-                expires_at=months_add(fact.at, months) if months else None,
-            )
-        )
+            (membership.pk, PointsEntry.Source.ORDER.value, f"order:{fact.order_id}", fact.order_id,
+             points, fact.total_minor, points, fact.at,
+             months_add(fact.at, months) if months else None)
+        )  # fmt: skip
         gains[membership.pk] += points
         counts[membership.pk] += 1
-    PointsEntry.objects.bulk_create(entries, batch_size=2000)
+    # The ledger rows without a model instance each (kith.core.bulk: COPY on PostgreSQL).
+    rows_insert(PointsEntry, ENTRY_COLUMNS, entries)
     # One prepared UPDATE run for every member (executemany): Django's bulk_update builds a
     # CASE per batch that costs quadratic time in the batch; the rows are locked already.
     quote = connection.ops.quote_name

@@ -72,7 +72,8 @@ def membership_join(
         return existing, False
     entry_tier = Tier.objects.filter(programme=programme, threshold=0).order_by("position").first()
     membership = Membership.objects.create(
-        programme=programme, contact_id=contact_id, joined_at=at, tier=entry_tier,
+        programme=programme, contact_id=contact_id, enrolled_contact_id=contact_id,
+        joined_at=at, tier=entry_tier,
         tier_since=at if entry_tier else None, referral_code=referral_code_new(),
         language=language,
     )  # fmt: skip

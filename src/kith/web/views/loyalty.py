@@ -1,6 +1,7 @@
 """Loyalty pages: the programme dashboard (chart.js), members, top advocates, the contact's
 loyalty panel (with enrolment and manual adjustment), the member's own page through a signed
-link in their language, and the public referral page."""
+link in their language, the public referral page, and setting programmes up (tiers, earning
+rules, rewards) for admins and managers."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kith.core.errors import FieldError
@@ -21,6 +23,8 @@ from kith.identity.access import can, require
 from kith.loyalty import selectors, services
 from kith.loyalty.models import Membership, Programme
 from kith.loyalty.selectors.network import contact_network
+from kith.sales.selectors.products import products_list
+from kith.web.forms.loyalty import EarningRuleForm, ProgrammeForm, RewardForm, TierForm
 from kith.web.views.errors import service_errors
 
 
@@ -36,13 +40,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     programme = next(
         (p for p in programmes if p.pk == chosen), programmes[0] if programmes else None
     )
-    context: dict[str, Any] = {"programmes": programmes, "programme": programme}
+    context: dict[str, Any] = {
+        "programmes": programmes,
+        "programme": programme,
+        "can_setup": can(request.user, "loyalty_programmes", "edit"),
+    }
     if programme is not None:
         board = selectors.programme_dashboard(user=request.user, programme_id=programme.pk)
         context["board"] = board
         context["advocates"] = selectors.top_advocates(user=request.user, programme_id=programme.pk)
         context["tiers"] = selectors.tiers_list(user=request.user, programme_id=programme.pk)
         context["rewards"] = selectors.rewards_list(user=request.user, programme_id=programme.pk)
+        # Members vs RFM-matched non-members (insights, imported here: it loads Polars)
+        from kith.insights.loyalty_value import programme_lift
+
+        if can(request.user, "loyalty_programmes", "edit"):
+            context["lift"] = programme_lift(programme=programme)
         context["chart"] = {
             "months": [m["month"] for m in board.months],
             "issued": [m["issued"] for m in board.months],
@@ -84,7 +97,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @service_errors
 def contact_loyalty_panel(request: HttpRequest, contact_id: int) -> HttpResponse:
-    contact = customer_selectors.contact_get(user=request.user, contact_id=contact_id)
+    contact = selectors.contact_for_panel(user=request.user, contact_id=contact_id)
     require(request.user, "loyalty", "read")
     memberships = selectors.contact_memberships(user=request.user, contact_id=contact.pk)
     cards = [selectors.member_card(membership=m) for m in memberships]
@@ -216,3 +229,81 @@ def contact_network_page(request: HttpRequest, contact_id: int) -> HttpResponse:
     graph = {"nodes": network.nodes, "edges": network.edges}
     context = {"contact": contact, "network": network, "graph": graph}
     return render(request, "web/loyalty/network.html", context)
+
+
+# --- setting programmes up (admins and managers: the loyalty_programmes rights) --------------
+
+
+def _products(user: Any) -> list[tuple[int, str]]:
+    page = products_list(user=user, limit=200)
+    return [(p.pk, f"{p.name} ({p.sku})" if p.sku else p.name) for p in page.items]
+
+
+@login_required
+@service_errors
+def programme_setup(request: HttpRequest) -> HttpResponse:
+    """The programmes, and a form for a new one."""
+    require(request.user, "loyalty_programmes", "create")
+    form = ProgrammeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            programme = services.programme_create(by=request.user, **form.service_kwargs())
+        except FieldError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Programme created."))
+            return redirect("loyalty-programme-setup", programme_id=programme.pk)
+    context = {"programmes": selectors.programmes_list(user=request.user), "form": form}
+    return render(request, "web/loyalty/setup.html", context)
+
+
+SETUP_FORMS = {
+    "tier": (services.tier_create, gettext_lazy("Tier added.")),
+    "rule": (services.earning_rule_create, gettext_lazy("Earning rule added.")),
+    "reward": (services.reward_create, gettext_lazy("Reward added.")),
+}
+
+
+@login_required
+@service_errors
+def programme_setup_detail(request: HttpRequest, programme_id: int) -> HttpResponse:
+    """A programme's tiers, earning rules and rewards, each with a form to add one."""
+    require(request.user, "loyalty_programmes", "edit")
+    programme = selectors.programme_get(user=request.user, programme_id=programme_id)
+    tiers = selectors.tiers_list(user=request.user, programme_id=programme.pk)
+    products = _products(request.user)
+    which = request.POST.get("form", "") if request.method == "POST" else ""
+    data = request.POST if which else None
+    forms = {
+        "tier": TierForm(data if which == "tier" else None, prefix="tier"),
+        "rule": EarningRuleForm(
+            data if which == "rule" else None, prefix="rule", products=products
+        ),
+        "reward": RewardForm(
+            data if which == "reward" else None, prefix="reward", products=products, tiers=tiers
+        ),
+    }
+    form = forms.get(which)
+    if form is not None and form.is_valid():
+        create, done = SETUP_FORMS[which]
+        try:
+            create(by=request.user, programme_id=programme.pk, **form.service_kwargs())
+        except FieldError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, done)
+            return redirect("loyalty-programme-setup", programme_id=programme.pk)
+    product_names = dict(products)
+    context = {
+        "programme": programme,
+        "tiers": tiers,
+        "rules": [
+            (rule, product_names.get(rule.product_id or 0, rule.product_id))
+            for rule in selectors.earning_rules_list(user=request.user, programme_id=programme.pk)
+        ],
+        "rewards": selectors.rewards_list(user=request.user, programme_id=programme.pk),
+        "tier_form": forms["tier"],
+        "rule_form": forms["rule"],
+        "reward_form": forms["reward"],
+    }
+    return render(request, "web/loyalty/setup_programme.html", context)
