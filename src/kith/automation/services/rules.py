@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.automation.actions import ACTIONS, ActionFailed, RunContext, actions_check
+from kith.automation.active import active_forget
 from kith.automation.conditions import conditions_check, conditions_met
 from kith.automation.models import Rule
 from kith.automation.records import record_load
@@ -103,6 +104,7 @@ def rule_create(
         by=by,
     )  # fmt: skip
     rule.save()
+    active_forget()
     return rule
 
 
@@ -123,6 +125,7 @@ def rule_update(*, by: User, rule_id: int, version: int | None = None, **changes
     _rule_apply(rule, dict(changes), by=by)
     rule.version += 1
     rule.save()
+    active_forget()
     return rule
 
 
@@ -131,6 +134,7 @@ def rule_delete(*, by: User, rule_id: int) -> None:
     admin_require(by)
     if not Rule.objects.filter(pk=rule_id).delete()[0]:
         raise NotFound(_("Not found."))
+    active_forget()
 
 
 def rule_test(

@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from kith.automation.actions import ACTIONS, ActionFailed, RunContext, wait_until
+from kith.automation.active import active_for
 from kith.automation.conditions import conditions_met
 from kith.automation.models import Rule, RuleRun, RuleRunStep
 from kith.automation.records import record_load
@@ -40,21 +41,32 @@ ACTIVE = (RuleRun.Status.PENDING, RuleRun.Status.WAITING)
 
 
 def runs_for_event(event: DomainEvent) -> int:
-    """Make a run of every active rule `event` triggers (idempotent: unique on rule and event);
-    returns how many rules it triggers."""
+    """Make a run of every active rule `event` triggers whose field-changed filter and
+    conditions the record passes now (idempotent: unique on rule and event); returns how many
+    runs it makes. Most events match no rule: then nothing is written."""
     # A rule reacts to what happens after it was made, not to a backlog queued before it.
-    rules = list(
-        Rule.objects.filter(is_active=True, trigger=event.name, created_at__lte=event.created_at)
-    )
+    rules = active_for(event.created_at).rules_for(event.name, event.created_at)
     if not rules:
         return 0
     depth = int(event.payload.get(CAUSE_DEPTH_KEY, 0) or 0) + 1
     changed = set(event.payload.get("changed") or ())
     now = timezone.now()
+    records: dict[int, Any] = {}  # the record as each owner sees it, read once
     runs = []
     for rule in rules:
         if rule.trigger_field and rule.trigger_field not in changed:
             continue
+        if rule.conditions:
+            if rule.owner_id not in records:
+                records[rule.owner_id] = (
+                    record_load(model=event.model, pk=event.object_id, user=rule.owner)
+                    if event.model
+                    else None
+                )
+            if not conditions_met(
+                rule.conditions, record=records[rule.owner_id], payload=event.payload
+            ):
+                continue
         looping = depth > MAX_DEPTH
         runs.append(
             RuleRun(
@@ -78,7 +90,8 @@ def runs_for_event(event: DomainEvent) -> int:
                 finished_at=now if looping else None,
             )
         )
-    RuleRun.objects.bulk_create(runs, ignore_conflicts=True)
+    if runs:
+        RuleRun.objects.bulk_create(runs, ignore_conflicts=True)
     return len(runs)
 
 
@@ -135,8 +148,14 @@ def _advance(run_id: int, rule: Rule, now: dt.datetime) -> bool:
             return False
         run.rule = rule
         ctx = _context(run, rule, now)
+        # An event's run was made only if the record passed the conditions then (runs_for_event);
+        # a date trigger's run checks them when it starts.
         starting = run.status == RuleRun.Status.PENDING and run.next_step == 0
-        if starting and not conditions_met(rule.conditions, record=ctx.record, payload=ctx.payload):
+        if (
+            starting
+            and run.event_name in DATE_TRIGGERS
+            and not conditions_met(rule.conditions, record=ctx.record, payload=ctx.payload)
+        ):
             run.status, run.finished_at = RuleRun.Status.SKIPPED, now
             run.save(update_fields=["status", "finished_at"])
             return True
