@@ -94,6 +94,19 @@ class ImportKind:
     list_url_name: str = ""  # the page that lists what an import wrote ("" for none)
 
 
+@dataclass(frozen=True)
+class RuleAction:
+    """An action an automation rule may take that another app of its layer provides (kith.
+    automation may not import its siblings): `run` is the dotted path of
+    f(*, by, contact_id, target) -> str (what it did; raises KithError when it cannot),
+    `choices` of f(*, by) -> [(target id, label)] for the rule builder."""
+
+    key: str  # "add_to_campaign"
+    label: Any
+    run: str
+    choices: str
+
+
 class PersonalDataHandler(Protocol):
     """An app's part of a contact's personal data (a module with these two functions will do)."""
 
@@ -120,6 +133,10 @@ class KithAppConfig(AppConfig):
     cli_commands: ClassVar[tuple[str, ...]] = ()  # "kith.cli.insights:register", f(typer_app)
     import_kinds: ClassVar[tuple[ImportKind | str, ...]] = ()  # or a dotted path to one
     personal_data: ClassVar[tuple[str, ...]] = ()  # dotted paths to PersonalDataHandlers
+    rule_actions: ClassVar[tuple[RuleAction, ...]] = ()  # actions offered to automation rules
+    # Dotted paths to f() -> {score name: {thresholds}}: the score crossings someone watches
+    # (kith.insights records `score.crossed` for them when it writes new scores).
+    score_thresholds: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
