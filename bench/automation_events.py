@@ -230,7 +230,7 @@ def report(result: dict) -> str:
         ["wall time (s)", result["seconds"]],
     ]
     lines = [
-        f"`flock /work/wt/_bench.lock uv run python bench/automation_events.py --db {result['db']}`"
+        f"`flock /work/wt/_bench.lock .venv/bin/python bench/automation_events.py --db {result['db']}`"
         f" — {time.strftime('%Y-%m-%d')}, {result['engine']}, Python {result['python']}, 2 cores"
         f" (shared). Load average (1/5/15 min) at start {result['loadavg_start']}, at end"
         f" {result['loadavg_end']}.",
