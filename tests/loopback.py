@@ -65,17 +65,21 @@ class HttpReceiver:
     {"id": "msg-<n>"} (what a message provider answers); `url` is its address, `stop()`
     shuts it down. Stands in for webhook receivers and SMS or chat providers."""
 
-    def __init__(self, default_status: int = 200) -> None:
+    def __init__(self, default_status: int = 200, *, keep_alive: bool = False) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.requests: list[HttpRequestSeen] = []
         self.statuses: list[int] = []
         self.default_status = default_status
+        self.connections: set[int] = set()  # the client ports seen: one per connection
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self) -> None:
+                receiver.connections.add(self.client_address[1])
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 headers = {name.lower(): value for name, value in self.headers.items()}

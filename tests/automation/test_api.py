@@ -134,3 +134,16 @@ def test_lists_have_bounded_queries(
     ):
         with django_assert_max_num_queries(8):
             assert client.get(url).status_code == 200
+
+
+def test_score_crossing_rule_through_the_api(api_for, users) -> None:
+    client = api_for(users.admin)
+    body = {"name": "Churn", "trigger": "score.crossed", "trigger_field": "churn_risk",
+            "actions": [{"type": "notify_user", "user": "rule_owner", "text": "risk"}]}  # fmt: skip
+    missing = client.post("/api/v1/automation/rules", body, content_type=JSON)
+    assert missing.status_code == 422 and "trigger_threshold" in missing.content.decode()
+    created = client.post(
+        "/api/v1/automation/rules", {**body, "trigger_threshold": 0.7}, content_type=JSON
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["trigger_threshold"] == 0.7

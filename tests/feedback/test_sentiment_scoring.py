@@ -42,7 +42,7 @@ def test_a_logged_interaction_is_scored_once_with_an_event(users, records) -> No
     scored = DomainEvent.objects.filter(name="sentiment.scored", object_id=row.pk)
     assert [e.payload for e in scored] == [
         {"label": "negative", "score": row.score, "source_model": "engagement.interaction",
-         "source_id": note.pk}
+         "source_id": note.pk, "contact_id": records.contact_a.pk}
     ]  # fmt: skip
     # Delivered again (at least once): still one row.
     event = DomainEvent.objects.get(name="interaction.logged", object_id=note.pk)

@@ -30,6 +30,7 @@ class RuleOut(Schema):
     trigger: str
     trigger_field: str
     trigger_days: int
+    trigger_threshold: float | None
     conditions: dict[str, Any]
     actions: list[dict[str, Any]]
     owner: Ref
@@ -46,9 +47,14 @@ class RuleOut(Schema):
 
 class RuleIn(Schema):
     name: str
-    trigger: str = Field(..., description="an event name (deal.won) or date.birthday, …")
-    trigger_field: str = ""
+    trigger: str = Field(
+        ..., description="an event name (deal.won, score.crossed), date.birthday, … or schedule"
+    )
+    trigger_field: str = Field(
+        "", description="the changed field, date field, score (churn_risk) or schedule (every 2h)"
+    )
     trigger_days: int = 0
+    trigger_threshold: float | None = Field(None, description="score.crossed: the threshold")
     conditions: dict[str, Any] = Field(default_factory=dict)
     actions: list[dict[str, Any]]
     owner_id: int | None = None
@@ -61,6 +67,7 @@ class RulePatch(Schema):
     trigger: str = NOT_SENT
     trigger_field: str = NOT_SENT
     trigger_days: int = NOT_SENT
+    trigger_threshold: float | None = NOT_SENT
     conditions: dict[str, Any] = NOT_SENT
     actions: list[dict[str, Any]] = NOT_SENT
     owner_id: int = NOT_SENT

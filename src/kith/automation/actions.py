@@ -30,6 +30,8 @@ from kith.automation.records import (
     record_contact_id,
     record_kind,
 )
+from kith.core.apps import RuleAction
+from kith.core.doors import dotted_load, rule_actions
 from kith.core.errors import FieldError
 from kith.core.models import DomainEvent
 from kith.customers.models import Contact
@@ -471,6 +473,43 @@ ACTIONS: dict[str, Action] = {
     "call_webhook": Action(_("Call a webhook"), _webhook_check, _webhook_describe, _webhook_run),
     "wait": Action(_("Wait"), _wait_check, _wait_describe, None),
 }
+
+
+# --- actions other apps of the layer provide (kith.core.doors.rule_actions) -------------------
+
+
+def provided_action(door: RuleAction) -> Action:
+    """The Action for a door's RuleAction: its target is an id among `choices` of the rule's
+    owner; it acts on the contact the record is about."""
+
+    def check(config: Mapping[str, Any], errors: dict[str, str]) -> None:
+        target = config.get("target")
+        if not isinstance(target, int) or isinstance(target, bool) or target <= 0:
+            errors["target"] = _("Choose where to add the contact.")
+
+    def label(ctx: RunContext, target: int) -> str:
+        choices = dict(dotted_load(door.choices)(by=ctx.owner))
+        return str(choices.get(target, f"#{target}"))
+
+    def describe(ctx: RunContext, config: Mapping[str, Any]) -> str:
+        return _("%(action)s: “%(target)s”.") % {
+            "action": door.label,
+            "target": label(ctx, config["target"]),
+        }
+
+    def run(ctx: RunContext, config: Mapping[str, Any]) -> str:
+        result = dotted_load(door.run)(
+            by=ctx.owner, contact_id=_need_contact(ctx), target=config["target"]
+        )
+        return str(result)
+
+    return Action(door.label, check, describe, run)
+
+
+def provided_actions_add() -> None:
+    """Offer the actions other apps provide (called in AutomationConfig.ready())."""
+    for key, door in rule_actions().items():
+        ACTIONS.setdefault(key, provided_action(door))
 
 
 def actions_check(actions: Any) -> list[dict[str, Any]]:

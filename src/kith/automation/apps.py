@@ -22,6 +22,8 @@ class AutomationConfig(KithAppConfig):
     }
     api_routers = ("kith.api.automation:router",)
     url_modules = ("kith.web.urls_automation",)
+    score_thresholds = ("kith.automation.triggers:score_thresholds",)
+    cli_commands = ("kith.cli.automation:register",)
     demo_loaders = (DemoLoader("kith.demo.automation:demo_automation_load", order=45),)
     nav_entries = (
         NavEntry(
@@ -35,10 +37,12 @@ class AutomationConfig(KithAppConfig):
 
     def ready(self) -> None:
         from kith.automation import tasks
+        from kith.automation.actions import provided_actions_add
         from kith.automation.handlers import HANDLER_NAME, event_react
         from kith.core.events import event_handler_register
         from kith.core.schedules import schedule_register
 
+        provided_actions_add()
         event_handler_register(name=HANDLER_NAME, events={"*"}, handler=event_react)
         schedule_register(
             name="automation.deliveries_send",
@@ -55,6 +59,11 @@ class AutomationConfig(KithAppConfig):
             every=timedelta(days=1),
             task=tasks.date_triggers_fire_task,
             at=time(6, 0),
+        )
+        schedule_register(
+            name="automation.schedule_rules_fire",
+            every=timedelta(minutes=1),
+            task=tasks.schedule_rules_fire_task,
         )
         schedule_register(
             name="automation.deliveries_prune",

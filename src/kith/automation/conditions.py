@@ -6,7 +6,9 @@
 
 A field is a concrete field of the record ("amount_minor", "owner_id"), "custom.<key>" (a custom
 field), "tags" (the record's tag names) or "event.<key>" (a key of the event's payload, e.g.
-"event.to_stage"). An empty condition ({}) always passes. Numbers compare as numbers when both
+"event.to_stage"), or a field of a related record: "<relation>.<field>" such as
+"company.industry" (a contact's or deal's company), "contact.tags" or "contact.title" (an
+order's or ticket's contact; a deal's contacts, any of them). An empty condition ({}) always passes. Numbers compare as numbers when both
 sides are numbers, otherwise as text.
 """
 
@@ -16,12 +18,14 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError
 
 MAX_NESTING = 4
+MAX_RELATED = 50  # a deal's contacts looked at, at most
 
 
 def _number(value: Any) -> Decimal | None:
@@ -77,6 +81,34 @@ def record_fields(model: type[models.Model]) -> list[str]:
     ]
 
 
+def _relation(model: type[models.Model], name: str) -> tuple[str, type[models.Model]] | None:
+    """The relation field `name` (or its plural, a deal's "contacts") of `model` and the model
+    it leads to; None when there is none."""
+    for candidate in (name, f"{name}s"):
+        try:
+            field = model._meta.get_field(candidate)
+        except FieldDoesNotExist:
+            continue
+        if field.is_relation and field.concrete and field.related_model not in (None, "self"):
+            related = field.related_model
+            if isinstance(related, type) and related._meta.app_label != "identity":
+                return candidate, related
+    return None
+
+
+def field_known(model: type[models.Model], field: str, *, depth: int = 0) -> bool:
+    """Whether a condition may name `field` on records of `model` (see the module docstring)."""
+    if field.startswith(("custom.", "event.")) or field == "tags":
+        return True
+    if field in record_fields(model):
+        return True
+    head, dot, rest = field.partition(".")
+    if not dot or depth >= 2:
+        return False
+    relation = _relation(model, head)
+    return relation is not None and field_known(relation[1], rest, depth=depth + 1)
+
+
 def field_value(record: Any, field: str, payload: Mapping[str, Any]) -> Any:
     """The value `field` (see the module docstring) has for `record` and the event payload."""
     if field.startswith("event."):
@@ -89,9 +121,21 @@ def field_value(record: Any, field: str, payload: Mapping[str, Any]) -> Any:
         if not hasattr(record, "tags"):
             return []
         return sorted(tag.name for tag in record.tags.all())
-    if field not in record_fields(type(record)):
+    if field in record_fields(type(record)):
+        return getattr(record, field)
+    head, dot, rest = field.partition(".")
+    relation = _relation(type(record), head) if dot else None
+    if relation is None:
         return None
-    return getattr(record, field)
+    name, _model = relation
+    field_object = type(record)._meta.get_field(name)
+    if field_object.many_to_many:
+        values: list[Any] = []
+        for related in getattr(record, name).all()[:MAX_RELATED]:
+            value = field_value(related, rest, payload)
+            values.extend(value if isinstance(value, list) else [value])
+        return values
+    return field_value(getattr(record, name), rest, payload)
 
 
 def conditions_check(conditions: Any, *, model: type[models.Model] | None) -> None:
@@ -118,12 +162,7 @@ def conditions_check(conditions: Any, *, model: type[models.Model] | None) -> No
         field, op = node.get("field"), node.get("op")
         if not isinstance(field, str) or not field:
             problems.append(_("A comparison names a field."))
-        elif (
-            model is not None
-            and not field.startswith(("custom.", "event."))
-            and field != "tags"
-            and field not in record_fields(model)
-        ):
+        elif model is not None and not field_known(model, field):
             problems.append(_("Unknown field “%(field)s”.") % {"field": field})
         if op not in OPERATORS:
             problems.append(

@@ -31,6 +31,8 @@ class Rule(models.Model):
     trigger_field = models.CharField(_("field"), max_length=64, blank=True)
     # Date triggers: days since the last order, or days before the date (0 = on the day).
     trigger_days = models.PositiveIntegerField(_("days"), default=0)
+    # score.crossed: the value of the score (trigger_field) whose crossing fires the rule.
+    trigger_threshold = models.FloatField(_("threshold"), null=True, blank=True)
     conditions = models.JSONField(_("conditions"), default=dict, blank=True)
     actions = models.JSONField(_("actions"), default=list, blank=True)
     owner = models.ForeignKey(

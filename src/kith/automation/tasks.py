@@ -40,3 +40,9 @@ def deliveries_prune_task() -> int:
 def inbound_bodies_prune_task() -> int:
     """Drop inbound webhook bodies older than 30 days."""
     return inbound.inbound_bodies_prune()
+
+
+@task()
+def schedule_rules_fire_task() -> int:
+    """Start the runs of the schedule-triggered rules whose time has come."""
+    return runs.schedule_rules_fire()

@@ -36,7 +36,16 @@ EVENT_TRIGGERS: dict[str, Any] = {
     "email.received": _("Email received"),
     "interaction.logged": _("Interaction logged"),
     "automation.inbound_received": _("Inbound webhook received"),
+    "survey.answered": _("Survey answered"),
+    "sentiment.scored": _("Message sentiment scored (e.g. a negative message)"),
+    "score.crossed": _("Insights score crossed a threshold"),
+    "segment.entered": _("Contact entered a segment"),
+    "segment.left": _("Contact left a segment"),
 }
+# Rules run on a schedule (trigger_field: "every 15m", "every 2h", "every 1d" or a cron line).
+SCHEDULE_TRIGGER = "schedule"
+# score.crossed: the scores of kith.insights a threshold may watch (trigger_field).
+SCORES = ("churn_risk", "clv", "p_alive", "expected_spend", "monetary", "recency_days")
 DATE_TRIGGERS: dict[str, Any] = {
     "date.birthday": _("Birthday (a contact's date field, every year)"),
     "date.field": _("A contact's date field (N days before)"),
@@ -50,21 +59,48 @@ EVENT_MODELS = {
     "deal": "sales.deal",
     "order": "sales.order",
     "ticket": "service.ticket",
+    "segment": "customers.contact",
+    "score": "customers.contact",
+    "survey": "customers.contact",  # the run is about the answering contact (payload)
+    "sentiment": "customers.contact",
 }
 
 
 def trigger_model(trigger: str) -> str | None:
     """The model of the records a trigger is about ("customers.contact"), when known."""
+    if trigger == SCHEDULE_TRIGGER:
+        return None
     if trigger in DATE_TRIGGERS:
         return "customers.contact"
     return EVENT_MODELS.get(trigger.split(".", 1)[0])
 
 
 def trigger_valid(trigger: str) -> bool:
-    return trigger in DATE_TRIGGERS or (
-        not trigger.startswith("date.") and bool(EVENT_NAME.fullmatch(trigger))
+    return (
+        trigger in DATE_TRIGGERS
+        or trigger == SCHEDULE_TRIGGER
+        or (not trigger.startswith("date.") and bool(EVENT_NAME.fullmatch(trigger)))
     )
 
 
 def trigger_choices() -> list[tuple[str, Any]]:
-    return [*EVENT_TRIGGERS.items(), *DATE_TRIGGERS.items()]
+    return [
+        *EVENT_TRIGGERS.items(),
+        *DATE_TRIGGERS.items(),
+        (SCHEDULE_TRIGGER, _("On a schedule (every 15m / 2h / 1d, or a cron line)")),
+    ]
+
+
+def score_thresholds() -> dict[str, set[float]]:
+    """The thresholds the active score.crossed rules watch, by score (kith.insights asks
+    through the door `score_thresholds` when it writes new scores)."""
+    from kith.automation.models import Rule
+
+    found: dict[str, set[float]] = {}
+    rows = Rule.objects.filter(
+        is_active=True, trigger="score.crossed", trigger_threshold__isnull=False
+    ).values_list("trigger_field", "trigger_threshold")
+    for score, threshold in rows:
+        if score in SCORES:
+            found.setdefault(score, set()).add(float(threshold))
+    return found

@@ -110,6 +110,19 @@ class ImportKind:
     spec: str = ""  # "kith.sales.importing:ORDERS"
 
 
+@dataclass(frozen=True)
+class RuleAction:
+    """An action an automation rule may take that another app of its layer provides (kith.
+    automation may not import its siblings): `run` is the dotted path of
+    f(*, by, contact_id, target) -> str (what it did; raises KithError when it cannot),
+    `choices` of f(*, by) -> [(target id, label)] for the rule builder."""
+
+    key: str  # "add_to_campaign"
+    label: Any
+    run: str
+    choices: str
+
+
 class PersonalDataHandler(Protocol):
     """An app's part of a contact's personal data (a module with these two functions will do)."""
 
@@ -138,6 +151,10 @@ class KithAppConfig(AppConfig):
     personal_data: ClassVar[tuple[str, ...]] = ()  # dotted paths to PersonalDataHandlers
     # dotted paths to f(*, user, query, limit) -> list[SearchHit]: the command palette's search
     search_sources: ClassVar[tuple[str, ...]] = ()
+    rule_actions: ClassVar[tuple[RuleAction, ...]] = ()  # actions offered to automation rules
+    # Dotted paths to f() -> {score name: {thresholds}}: the score crossings someone watches
+    # (kith.insights records `score.crossed` for them when it writes new scores).
+    score_thresholds: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -22,6 +22,7 @@ from kith.core.apps import (
     NavEntry,
     PersonalDataHandler,
     RecordPanel,
+    RuleAction,
 )
 
 
@@ -126,3 +127,18 @@ def personal_data_handlers() -> dict[str, PersonalDataHandler]:
 def search_sources() -> list[Callable[..., list[Any]]]:
     """The command palette's searches the apps declare, in app order."""
     return [dotted_load(path) for config in kith_apps() for path in config.search_sources]
+
+
+def rule_actions() -> dict[str, RuleAction]:
+    """Key -> the RuleAction, for every rule action an installed app provides."""
+    return {action.key: action for config in kith_apps() for action in config.rule_actions}
+
+
+def score_thresholds() -> dict[str, set[float]]:
+    """Score name -> the thresholds whose crossing some app watches (union over the apps)."""
+    found: dict[str, set[float]] = {}
+    for config in kith_apps():
+        for path in config.score_thresholds:
+            for score, values in dotted_load(path)().items():
+                found.setdefault(score, set()).update(values)
+    return found

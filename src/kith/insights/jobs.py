@@ -22,6 +22,8 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from kith.core.doors import score_thresholds
+from kith.core.events import event_record
 from kith.customers.models import Contact
 from kith.engagement.models import Interaction
 from kith.insights.engine import churn, clv, recommend, rfm
@@ -652,6 +654,43 @@ def _scores_write(
     return written
 
 
+def _score_values(watched: Mapping[str, set[float]]) -> dict[str, dict[int, float | None]]:
+    """contact id -> value of each watched score, as stored now (nothing when none is watched)."""
+    values: dict[str, dict[int, float | None]] = {}
+    for score in watched:
+        rows = CustomerScore.objects.values_list("contact_id", score)
+        values[score] = dict(rows.iterator(chunk_size=5000))
+    return values
+
+
+def _crossings_record(
+    watched: Mapping[str, set[float]],
+    before: Mapping[str, Mapping[int, float | None]],
+    run: ScoringRun,
+) -> int:
+    """Record `score.crossed` (old and new value, the threshold, up or down) for each contact
+    whose watched score passed a watched threshold in this run; returns how many."""
+    recorded = 0
+    for score, thresholds in watched.items():
+        old_values = before.get(score, {})
+        rows = CustomerScore.objects.values_list("contact_id", score)
+        for contact_id, new in rows.iterator(chunk_size=5000):
+            old = old_values.get(contact_id)
+            if new is None or old is None or old == new:
+                continue  # a first score is no crossing
+            for threshold in sorted(thresholds):
+                up = old < threshold <= new
+                if up or new < threshold <= old:
+                    event_record(
+                        name="score.crossed",
+                        record=Contact(pk=contact_id),
+                        payload={"score": score, "old": old, "new": new, "threshold": threshold,
+                                 "direction": "up" if up else "down", "run_id": run.pk},
+                    )  # fmt: skip
+                    recorded += 1
+    return recorded
+
+
 def scoring_run(*, as_of: dt.date | None = None, progress: Progress | None = None) -> ScoringRun:
     """Score every contact (RFM, CLV, churn risk, recommendations) as of `as_of` (default today).
 
@@ -698,7 +737,10 @@ def scoring_run(*, as_of: dt.date | None = None, progress: Progress | None = Non
                 frames, rfm_scores, clv_scores, churn_scores, recommendations, propensity
             )
             del frames
+            watched = score_thresholds()
+            before = _score_values(watched)
             written = _scores_write(table, run, timezone.now(), progress)
+            _crossings_record(watched, before, run)
             seconds["write"] = round(time.monotonic() - began, 2)
             metrics["seconds"] = seconds
             run.status = ScoringRun.Status.SUCCEEDED

@@ -1,10 +1,36 @@
 """Segments, templates, campaigns with a holdout, exactly-once delivery, tracking, unsubscribe."""
 
 from datetime import time, timedelta
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from kith.core.apps import RECORD_GRANTS, AccessModule, DemoLoader, KithAppConfig, NavEntry
+from kith.core.apps import (
+    RECORD_GRANTS,
+    AccessModule,
+    DemoLoader,
+    KithAppConfig,
+    NavEntry,
+    RuleAction,
+)
+
+
+def rule_campaign_add(*, by: Any, contact_id: int, target: int) -> str:
+    """Automation's "add to a campaign" action: the contact joins a static list that campaigns
+    send to (as `by`, the rule's owner, with marketing's own checks)."""
+    from kith.marketing.services.segments import segment_members_add
+
+    added = segment_members_add(by=by, segment_id=int(target), contact_ids=[contact_id])
+    return str(_("Added to the list.") if added else _("Already on the list."))
+
+
+def rule_campaign_lists(*, by: Any) -> list[tuple[int, str]]:
+    """The static lists `by` sees, for the rule builder."""
+    from kith.marketing.models import Segment
+    from kith.marketing.selectors import segments_list
+
+    page = segments_list(user=by, limit=200)
+    return [(s.pk, s.name) for s in page.items if s.kind == Segment.Kind.STATIC]
 
 
 class MarketingConfig(KithAppConfig):
@@ -27,6 +53,14 @@ class MarketingConfig(KithAppConfig):
     )
     cli_commands = ("kith.cli.marketing:register",)
     personal_data = ("kith.marketing.personal_data",)
+    rule_actions = (
+        RuleAction(
+            "add_to_campaign",
+            _("Add to a campaign list"),
+            "kith.marketing.apps:rule_campaign_add",
+            "kith.marketing.apps:rule_campaign_lists",
+        ),
+    )
     demo_loaders = (DemoLoader("kith.demo.marketing:demo_marketing_load", order=50),)
 
     def ready(self) -> None:

@@ -12,7 +12,12 @@ from kith.automation.services.deliveries import (
     retry_delay,
 )
 from kith.automation.services.rules import rule_create, rule_delete, rule_test, rule_update
-from kith.automation.services.runs import date_triggers_fire, rule_runs_advance, runs_for_event
+from kith.automation.services.runs import (
+    date_triggers_fire,
+    rule_runs_advance,
+    runs_for_event,
+    schedule_rules_fire,
+)
 from kith.automation.services.subscriptions import (
     subscription_create,
     subscription_delete,
@@ -34,6 +39,7 @@ __all__ = [
     "rule_test",
     "rule_update",
     "runs_for_event",
+    "schedule_rules_fire",
     "subscription_create",
     "subscription_delete",
     "subscription_secret_rotate",

@@ -14,10 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kith.automation.actions import ACTIONS, ActionFailed, RunContext, actions_check
+from kith.automation.active import active_forget
 from kith.automation.conditions import conditions_check, conditions_met
 from kith.automation.models import Rule
 from kith.automation.records import record_load
-from kith.automation.triggers import trigger_model, trigger_valid
+from kith.automation.schedule import schedule_parse
+from kith.automation.triggers import SCHEDULE_TRIGGER, SCORES, trigger_model, trigger_valid
 from kith.core.errors import FieldError, NotFound
 from kith.core.validation import text_clean, unknown_fields_check
 from kith.identity.access import admin_require
@@ -25,7 +27,7 @@ from kith.identity.models import User
 
 RULE_FIELDS = frozenset(
     {"name", "trigger", "trigger_field", "trigger_days", "conditions", "actions", "owner_id",
-     "is_active"}
+     "is_active", "trigger_threshold"}
 )  # fmt: skip
 
 
@@ -49,6 +51,29 @@ def _rule_apply(rule: Rule, values: dict[str, Any], *, by: User) -> None:
             rule.trigger_days = days
     if rule.trigger in ("date.birthday", "date.field") and not rule.trigger_field:
         errors["trigger_field"] = _("Choose the date field, e.g. custom.birthday.")
+    if "trigger_threshold" in values:
+        threshold = values["trigger_threshold"]
+        if threshold in (None, ""):
+            rule.trigger_threshold = None
+        else:
+            try:
+                rule.trigger_threshold = float(threshold)
+            except (TypeError, ValueError):
+                errors["trigger_threshold"] = _("Give the threshold as a number.")
+    if rule.trigger == SCHEDULE_TRIGGER:
+        try:
+            schedule_parse(rule.trigger_field)
+        except ValueError:
+            errors["trigger_field"] = _(
+                "Give the schedule as every 15m, every 2h, every 1d or a cron line (0 9 * * 1)."
+            )
+    if rule.trigger == "score.crossed":
+        if rule.trigger_field not in SCORES:
+            errors["trigger_field"] = _("Choose the score: %(scores)s.") % {
+                "scores": ", ".join(SCORES)
+            }
+        if rule.trigger_threshold is None and "trigger_threshold" not in errors:
+            errors["trigger_threshold"] = _("Give the threshold the score crosses.")
     if "owner_id" in values:
         owner = User.objects.filter(pk=values["owner_id"] or by.pk, is_active=True).first()
         if owner is None:
@@ -87,6 +112,7 @@ def rule_create(
     conditions: dict[str, Any] | None = None,
     trigger_field: str = "",
     trigger_days: int = 0,
+    trigger_threshold: float | None = None,
     owner_id: int | None = None,
     is_active: bool = True,
 ) -> Rule:
@@ -97,12 +123,14 @@ def rule_create(
         rule,
         {
             "name": name, "trigger": trigger, "trigger_field": trigger_field,
-            "trigger_days": trigger_days, "owner_id": owner_id or by.pk,
+            "trigger_days": trigger_days, "trigger_threshold": trigger_threshold,
+            "owner_id": owner_id or by.pk,
             "conditions": conditions or {}, "actions": actions, "is_active": is_active,
         },
         by=by,
     )  # fmt: skip
     rule.save()
+    active_forget()
     return rule
 
 
@@ -123,6 +151,7 @@ def rule_update(*, by: User, rule_id: int, version: int | None = None, **changes
     _rule_apply(rule, dict(changes), by=by)
     rule.version += 1
     rule.save()
+    active_forget()
     return rule
 
 
@@ -131,6 +160,7 @@ def rule_delete(*, by: User, rule_id: int) -> None:
     admin_require(by)
     if not Rule.objects.filter(pk=rule_id).delete()[0]:
         raise NotFound(_("Not found."))
+    active_forget()
 
 
 def rule_test(

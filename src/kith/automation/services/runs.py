@@ -22,10 +22,12 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from kith.automation.actions import ACTIONS, ActionFailed, RunContext, wait_until
+from kith.automation.active import active_for
 from kith.automation.conditions import conditions_met
 from kith.automation.models import Rule, RuleRun, RuleRunStep
-from kith.automation.records import record_load
-from kith.automation.triggers import DATE_TRIGGERS
+from kith.automation.records import record_kind, record_load
+from kith.automation.schedule import CATCH_UP, schedule_parse
+from kith.automation.triggers import DATE_TRIGGERS, SCHEDULE_TRIGGER
 from kith.core.errors import KithError
 from kith.core.events import CAUSE_DEPTH_KEY, events_caused_at
 from kith.core.models import DomainEvent
@@ -39,30 +41,64 @@ FAILURES_TO_PAUSE = 5
 ACTIVE = (RuleRun.Status.PENDING, RuleRun.Status.WAITING)
 
 
+def _event_record(event: DomainEvent) -> tuple[str, int | None]:
+    """The record a run for `event` is about: the event's own, or, for an event about a record
+    rules do not act on (a survey response, a sentiment score), the contact it names."""
+    if record_kind(event.model) is None and str(event.payload.get("contact_id") or "").isdigit():
+        return "customers.contact", int(event.payload["contact_id"])
+    return event.model, event.object_id
+
+
+def _trigger_fits(rule: Rule, event: DomainEvent, changed: set[str]) -> bool:
+    if rule.trigger == "score.crossed":  # the watched score and threshold
+        return event.payload.get("score") == rule.trigger_field and (
+            rule.trigger_threshold is not None
+            and _number(event.payload.get("threshold")) == float(rule.trigger_threshold)
+        )
+    return not rule.trigger_field or rule.trigger_field in changed
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def runs_for_event(event: DomainEvent) -> int:
-    """Make a run of every active rule `event` triggers (idempotent: unique on rule and event);
-    returns how many rules it triggers."""
+    """Make a run of every active rule `event` triggers whose field-changed filter and
+    conditions the record passes now (idempotent: unique on rule and event); returns how many
+    runs it makes. Most events match no rule: then nothing is written."""
     # A rule reacts to what happens after it was made, not to a backlog queued before it.
-    rules = list(
-        Rule.objects.filter(is_active=True, trigger=event.name, created_at__lte=event.created_at)
-    )
+    rules = active_for(event.created_at).rules_for(event.name, event.created_at)
     if not rules:
         return 0
     depth = int(event.payload.get(CAUSE_DEPTH_KEY, 0) or 0) + 1
     changed = set(event.payload.get("changed") or ())
+    model, object_id = _event_record(event)
     now = timezone.now()
+    records: dict[int, Any] = {}  # the record as each owner sees it, read once
     runs = []
     for rule in rules:
-        if rule.trigger_field and rule.trigger_field not in changed:
+        if not _trigger_fits(rule, event, changed):
             continue
+        if rule.conditions:
+            if rule.owner_id not in records:
+                records[rule.owner_id] = (
+                    record_load(model=model, pk=object_id, user=rule.owner) if model else None
+                )
+            if not conditions_met(
+                rule.conditions, record=records[rule.owner_id], payload=event.payload
+            ):
+                continue
         looping = depth > MAX_DEPTH
         runs.append(
             RuleRun(
                 rule=rule,
                 cause=str(event.id),
                 event_name=event.name,
-                record_model=event.model,
-                record_id=event.object_id,
+                record_model=model,
+                record_id=object_id,
                 depth=depth,
                 payload=event.payload,
                 status=RuleRun.Status.SKIPPED if looping else RuleRun.Status.PENDING,
@@ -78,7 +114,8 @@ def runs_for_event(event: DomainEvent) -> int:
                 finished_at=now if looping else None,
             )
         )
-    RuleRun.objects.bulk_create(runs, ignore_conflicts=True)
+    if runs:
+        RuleRun.objects.bulk_create(runs, ignore_conflicts=True)
     return len(runs)
 
 
@@ -135,8 +172,14 @@ def _advance(run_id: int, rule: Rule, now: dt.datetime) -> bool:
             return False
         run.rule = rule
         ctx = _context(run, rule, now)
+        # An event's run was made only if the record passed the conditions then (runs_for_event);
+        # a date trigger's run checks them when it starts.
         starting = run.status == RuleRun.Status.PENDING and run.next_step == 0
-        if starting and not conditions_met(rule.conditions, record=ctx.record, payload=ctx.payload):
+        if (
+            starting
+            and (run.event_name in DATE_TRIGGERS or run.event_name == SCHEDULE_TRIGGER)
+            and not conditions_met(rule.conditions, record=ctx.record, payload=ctx.payload)
+        ):
             run.status, run.finished_at = RuleRun.Status.SKIPPED, now
             run.save(update_fields=["status", "finished_at"])
             return True
@@ -298,4 +341,32 @@ def date_triggers_fire(*, today: dt.date | None = None) -> int:
             batch_size=1000,
         )
         total += len(ids)
+    return total
+
+
+def schedule_rules_fire(*, now: dt.datetime | None = None) -> int:
+    """Start a run of every active schedule rule for each of its slots since the last check
+    (at most CATCH_UP back, never before the rule was made); idempotent per rule and slot.
+    Returns how many slots there were."""
+    now = now or timezone.now()
+    total = 0
+    for rule in Rule.objects.filter(is_active=True, trigger=SCHEDULE_TRIGGER):
+        try:
+            schedule = schedule_parse(rule.trigger_field)
+        except ValueError:
+            continue  # refused when saved; an old row is left alone
+        slots = schedule.slots(max(now - CATCH_UP, rule.created_at), now)
+        RuleRun.objects.bulk_create(
+            [
+                RuleRun(
+                    rule=rule,
+                    cause=f"schedule:{slot.isoformat(timespec='minutes')}",
+                    event_name=SCHEDULE_TRIGGER,
+                    resume_at=now,
+                )
+                for slot in slots
+            ],
+            ignore_conflicts=True,
+        )
+        total += len(slots)
     return total

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kith.automation.active import active_forget
 from kith.automation.addresses import AddressRefused, url_resolve
 from kith.automation.models import Subscription
 from kith.core.errors import FieldError, NotFound
@@ -66,6 +67,7 @@ def subscription_create(
     subscription = Subscription.objects.create(
         name=clean_name, url=clean_url, events=clean_events, secret=secret, created_by=by
     )
+    active_forget()
     return subscription, secret
 
 
@@ -97,6 +99,7 @@ def subscription_update(*, by: User, subscription_id: int, **changes: Any) -> Su
             subscription.disabled_reason = ""
         subscription.is_active = active
     subscription.save()
+    active_forget()
     return subscription
 
 
@@ -106,6 +109,7 @@ def subscription_secret_rotate(*, by: User, subscription_id: int) -> str:
     secret = secrets.token_hex(32)
     if not Subscription.objects.filter(pk=subscription_id).update(secret=secret):
         raise NotFound(_("Not found."))
+    active_forget()
     return secret
 
 
@@ -114,3 +118,4 @@ def subscription_delete(*, by: User, subscription_id: int) -> None:
     admin_require(by)
     if not Subscription.objects.filter(pk=subscription_id).delete()[0]:
         raise NotFound(_("Not found."))
+    active_forget()

@@ -98,7 +98,7 @@ def text_sentiment_score(*, source: CustomerText) -> TextSentiment | None:
         name="sentiment.scored",
         record=saved,
         payload={"label": saved.label, "score": saved.score, "source_model": source.model,
-                 "source_id": source.id},
+                 "source_id": source.id, "contact_id": source.contact_id},
     )  # fmt: skip
     return saved
 

@@ -15,7 +15,9 @@ from kith.automation.triggers import trigger_choices
 from kith.service.models import Priority
 from kith.web.forms.base import ServiceForm
 
-CONDITION_ROWS = 5
+CONDITION_ROWS = 6
+GROUPS = ("1", "2")  # nested groups a condition row may belong to
+MATCHES = [("all", _("All of these are true")), ("any", _("Any of these is true"))]
 ACTION_ROWS = 6
 
 OPERATOR_LABELS = {
@@ -49,16 +51,22 @@ class RuleForm(ServiceForm):
     trigger_days = forms.IntegerField(
         label=_("Days"), min_value=0, max_value=3650, initial=0, required=False
     )
-    owner_id = forms.TypedChoiceField(label=_("Runs as"), coerce=int)
-    match = forms.ChoiceField(
-        label=_("Conditions"),
-        choices=[("all", _("All of these are true")), ("any", _("Any of these is true"))],
+    trigger_threshold = forms.FloatField(
+        label=_("Threshold"),
+        required=False,
+        help_text=_(
+            "Score crossings: the value the score (the field above, e.g. churn_risk) crosses."
+        ),
     )
+    owner_id = forms.TypedChoiceField(label=_("Runs as"), coerce=int)
+    match = forms.ChoiceField(label=_("Conditions"), choices=MATCHES)
+    group1_match = forms.ChoiceField(label=_("Group 1"), choices=MATCHES, required=False)
+    group2_match = forms.ChoiceField(label=_("Group 2"), choices=MATCHES, required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, users: list[Any], teams: list[Any], subscriptions: list[Any],
-                 **kwargs: Any) -> None:  # fmt: skip
+                 targets: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
         self.fields["trigger"].choices = [(k, str(v)) for k, v in trigger_choices()]
         user_choices = [(u.pk, u.get_full_name() or u.username) for u in users]
@@ -76,6 +84,11 @@ class RuleForm(ServiceForm):
             )
             self.fields[f"c{row}_value"] = forms.CharField(
                 label=_("Value"), required=False, max_length=200
+            )
+            self.fields[f"c{row}_group"] = forms.ChoiceField(
+                label=_("Group"),
+                choices=[("", "—")] + [(g, _("Group %(n)s") % {"n": g}) for g in GROUPS],
+                required=False,
             )
         for row in range(ACTION_ROWS):
             self.fields[f"a{row}_type"] = forms.ChoiceField(
@@ -111,10 +124,13 @@ class RuleForm(ServiceForm):
             self.fields[f"a{row}_priority"] = forms.ChoiceField(
                 label=_("Priority"), choices=Priority.choices, required=False
             )
+            self.fields[f"a{row}_target"] = forms.ChoiceField(
+                label=_("List or campaign"), choices=[("", "—"), *(targets or [])], required=False
+            )
 
     def condition_rows(self) -> list[list[Any]]:
         return [
-            [self[f"c{row}_{name}"] for name in ("field", "op", "value")]
+            [self[f"c{row}_{name}"] for name in ("group", "field", "op", "value")]
             for row in range(CONDITION_ROWS)
         ]
 
@@ -129,12 +145,15 @@ class RuleForm(ServiceForm):
             "team",
             "subscription",
             "priority",
+            "target",
         )
         return [[self[f"a{row}_{name}"] for name in names] for row in range(ACTION_ROWS)]
 
     def _conditions(self) -> dict[str, Any]:
+        """The rows as {"all"|"any": [comparison…, {"all"|"any": [the group's rows]}…]}."""
         data = self.cleaned_data
         items: list[dict[str, Any]] = []
+        groups: dict[str, list[dict[str, Any]]] = {g: [] for g in GROUPS}
         for row in range(CONDITION_ROWS):
             field = (data.get(f"c{row}_field") or "").strip()
             if not field:
@@ -143,7 +162,11 @@ class RuleForm(ServiceForm):
             value: Any = data.get(f"c{row}_value") or ""
             if op == "in":
                 value = [part.strip() for part in value.split(",") if part.strip()]
-            items.append({"field": field, "op": op, "value": value})
+            group = data.get(f"c{row}_group") or ""
+            groups.get(group, items).append({"field": field, "op": op, "value": value})
+        for group, rows in groups.items():
+            if rows:
+                items.append({data.get(f"group{group}_match") or "all": rows})
         return {data.get("match") or "all": items} if items else {}
 
     def _action(self, row: int) -> dict[str, Any] | None:
@@ -174,6 +197,10 @@ class RuleForm(ServiceForm):
                     "priority": data.get(f"a{row}_priority") or Priority.NORMAL}  # fmt: skip
         if kind == "notify_user":
             return {"type": kind, "text": text, "user": person}
+        target = data.get(f"a{row}_target") or ""
+        if target.startswith(f"{kind}:"):  # an action another app provides
+            number = target.split(":", 1)[1]
+            return {"type": kind, "target": int(number) if number.isdigit() else None}
         if kind == "call_webhook":
             return {"type": kind, "subscription_id": int(subscription) if subscription else None}
         if text:  # a wait until a date (YYYY-MM-DD) or a date field (custom.renewal)
@@ -188,6 +215,7 @@ class RuleForm(ServiceForm):
             "trigger": data["trigger"],
             "trigger_field": data.get("trigger_field") or "",
             "trigger_days": data.get("trigger_days") or 0,
+            "trigger_threshold": data.get("trigger_threshold"),
             "owner_id": data["owner_id"],
             "conditions": self._conditions(),
             "actions": actions,
@@ -196,23 +224,34 @@ class RuleForm(ServiceForm):
 
 
 def rule_initial(rule: Any) -> dict[str, Any]:
-    """The builder's rows for a saved rule (one level of conditions; deeper groups are kept
-    as they are unless the rows are changed)."""
+    """The builder's rows for a saved rule: the top group's comparisons, and its nested groups
+    as Group 1 and Group 2 (comparisons nested deeper than that are not shown in the rows)."""
     initial: dict[str, Any] = {
         "name": rule.name, "trigger": rule.trigger, "trigger_field": rule.trigger_field,
         "trigger_days": rule.trigger_days, "owner_id": rule.owner_id,
+        "trigger_threshold": rule.trigger_threshold,
         "is_active": rule.is_active, "version": rule.version,
     }  # fmt: skip
     group = "any" if "any" in (rule.conditions or {}) else "all"
     initial["match"] = group
-    for row, item in enumerate((rule.conditions or {}).get(group, [])[:CONDITION_ROWS]):
+    rows: list[tuple[str, dict[str, Any]]] = []
+    nested = iter(GROUPS)
+    for item in (rule.conditions or {}).get(group, []):
         if "field" in item:
-            value = item.get("value", "")
-            initial[f"c{row}_field"] = item["field"]
-            initial[f"c{row}_op"] = item.get("op", "eq")
-            initial[f"c{row}_value"] = (
-                ", ".join(map(str, value)) if isinstance(value, list) else value
-            )
+            rows.append(("", item))
+            continue
+        number = next(nested, None)
+        inner = "any" if "any" in item else "all"
+        if number is None:
+            continue
+        initial[f"group{number}_match"] = inner
+        rows += [(number, leaf) for leaf in item.get(inner, []) if "field" in leaf]
+    for row, (number, item) in enumerate(rows[:CONDITION_ROWS]):
+        value = item.get("value", "")
+        initial[f"c{row}_group"] = number
+        initial[f"c{row}_field"] = item["field"]
+        initial[f"c{row}_op"] = item.get("op", "eq")
+        initial[f"c{row}_value"] = ", ".join(map(str, value)) if isinstance(value, list) else value
     for row, action in enumerate(rule.actions[:ACTION_ROWS]):
         initial[f"a{row}_type"] = action["type"]
         initial[f"a{row}_text"] = next(
@@ -229,6 +268,8 @@ def rule_initial(rule: Any) -> dict[str, Any]:
         initial[f"a{row}_team"] = str(action.get("team_id") or "")
         initial[f"a{row}_subscription"] = str(action.get("subscription_id") or "")
         initial[f"a{row}_priority"] = action.get("priority", "")
+        if "target" in action:
+            initial[f"a{row}_target"] = f"{action['type']}:{action['target']}"
     return initial
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from kith.automation import selectors, services
 from kith.automation.models import Delivery, RuleRun
 from kith.automation.services import inbound
+from kith.core.doors import dotted_load, rule_actions
 from kith.core.errors import FieldError, StaleEdit
 from kith.identity import selectors as identity_selectors
 from kith.identity.access import admin_require, users_assignable
@@ -34,6 +35,15 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
+def _targets(user: Any) -> list[tuple[str, str]]:
+    """The targets of the actions other apps provide (campaign lists), as "<action>:<id>"."""
+    return [
+        (f"{key}:{pk}", f"{action.label}: {label}")
+        for key, action in rule_actions().items()
+        for pk, label in dotted_load(action.choices)(by=user)
+    ]
+
+
 def _rule_form(request: HttpRequest, initial: dict[str, Any]) -> RuleForm:
     return RuleForm(
         request.POST if request.method == "POST" else None,
@@ -41,6 +51,7 @@ def _rule_form(request: HttpRequest, initial: dict[str, Any]) -> RuleForm:
         users=list(users_assignable(user=request.user)),
         teams=list(identity_selectors.teams_all()),
         subscriptions=selectors.subscriptions_list(user=request.user),
+        targets=_targets(request.user),
     )
 
 
