@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('intake', '0005_backup_record'),
+        ('intake', '0006_privacy_request'),
     ]
 
     operations = [
