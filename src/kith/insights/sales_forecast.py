@@ -8,6 +8,7 @@ the most open pipeline unless asked; deals in other currencies are not converted
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from kith.insights.engine.forecast_mc import (
     cells_group,
     distribution_summary,
     in_period_probability,
+    new_business_add,
     revenue_simulate,
 )
 from kith.insights.win_models import DealWinScore, WinModelRun
@@ -33,6 +35,9 @@ from kith.sales.services.quotas import period_bounds, period_start_of
 
 SLIP_HISTORY = 2000  # the latest won deals whose close-date slip is learned from
 DRAWS = 10_000
+# Deals not yet created also close inside a period: their revenue is drawn from what the last
+# NEW_BUSINESS_PERIODS complete periods won from deals created inside them.
+NEW_BUSINESS_PERIODS = 6
 
 
 @dataclass
@@ -106,6 +111,39 @@ def _slips() -> list[int]:
     return [(timezone.localtime(c).date() - e).days for c, e in rows]
 
 
+def _periods_before(period: str, start: date, count: int) -> list[date]:
+    """The starts of the `count` periods before the one starting at `start`, oldest first."""
+    starts: list[date] = []
+    cursor = start
+    for _i in range(count):
+        cursor = period_start_of(period, cursor - timedelta(days=1))
+        starts.append(cursor)
+    return starts[::-1]
+
+
+CellKey = tuple[Any, Any, Any]  # (owner_id, team_id, pipeline_id)
+
+
+def _new_business(deals: Any, period: str, starts: list[date]) -> dict[date, dict[CellKey, int]]:
+    """Per period start (of `starts`): revenue won in the period from deals created in it, per
+    (owner, team, pipeline); one query."""
+    if not starts:
+        return {}
+    found: dict[date, dict[CellKey, int]] = {s: defaultdict(int) for s in starts}
+    _first, last_end = period_bounds(period, max(starts))
+    for row in deals.filter(
+        outcome="won",
+        closed_at__gte=_aware(min(starts)),
+        closed_at__lt=_aware(last_end),
+        created_at__gte=_aware(min(starts)),
+    ).values("owner_id", "team_id", "pipeline_id", "amount_minor", "created_at", "closed_at"):
+        start = period_start_of(period, timezone.localtime(row["closed_at"]).date())
+        if start in found and timezone.localtime(row["created_at"]).date() >= start:
+            key = (row["owner_id"], row["team_id"], row["pipeline_id"])
+            found[start][key] += int(row["amount_minor"])
+    return found
+
+
 def forecast_currency(deals: Any) -> str:
     row = (
         deals.filter(outcome="open")
@@ -128,8 +166,10 @@ def forecast_probabilistic(
     today: date | None = None,
 ) -> ProbabilisticForecast:
     """P10/P50/P90 of the period's closed revenue (won so far + open deals by their win
-    probability and chance to close by the period's end) for the whole visible base, per rep,
-    team and pipeline, with the weighted sum and the chance of reaching each quota."""
+    probability and chance to close by the period's end + deals not created yet, drawn from
+    what recent periods won from deals created inside them, for the part of the period still
+    to come) for the whole visible base, per rep, team and pipeline, with the weighted sum and
+    the chance of reaching each quota."""
     today = today or timezone.localdate()
     start, end = period_bounds(period, period_start_of(period, day or today))
     deals = visible_to(Deal.objects.all(), user=user, module="deals")
@@ -170,6 +210,11 @@ def forecast_probabilistic(
 
     open_cells = np.array([cell(r) for r in open_rows], dtype=np.int64)
     won_cells = [(cell(r), r["total"] or 0) for r in won_rows]
+    history_starts = _periods_before(period, start, NEW_BUSINESS_PERIODS)
+    created_won = _new_business(deals, period, history_starts)
+    for past in created_won.values():
+        for key in past:
+            cells.setdefault(key, len(cells))
     closed = np.zeros(len(cells))
     for c, total in won_cells:
         closed[c] += total
@@ -187,6 +232,14 @@ def forecast_probabilistic(
         draws=draws,
         seed=seed,
     )
+    if cells:
+        history = np.zeros((len(history_starts), len(cells)))
+        for i, past_start in enumerate(history_starts):
+            for key, total in created_won[past_start].items():
+                history[i, cells[key]] = total
+        as_of = max(today, start)
+        share = max(0.0, (end - as_of).days / (end - start).days)
+        samples = new_business_add(samples, history, share=share, seed=seed + 1)
     in_period = np.array(
         [bool(r["expected_close"] and start <= r["expected_close"] < end) for r in open_rows]
     )
@@ -293,20 +346,19 @@ def forecast_backtest(
     probabilities × the chance to close by the end, from the slips) said at its start, and
     what was won in it. The stage at the start comes from the stage history; the expected close
     is the deal's present one (its history is not kept), so the backtest flatters both methods
-    alike. Returns the rows, oldest first, and backtest_summary's figures."""
+    alike. The Monte Carlo adds the deals not yet created at the start (drawn from the
+    NEW_BUSINESS_PERIODS periods before, what was won from deals created inside them); the
+    weighted sum, as CRMs compute it, does not. Returns the rows, oldest first, and backtest_summary's figures."""
     today = today or timezone.localdate()
     deals = visible_to(Deal.objects.all(), user=user, module="deals")
     currency = currency or forecast_currency(deals)
     deals = deals.filter(currency=currency)
     slips = _slips()
     current = period_start_of(period, today)
-    starts = []
-    cursor = current
-    for _i in range(periods):
-        cursor = period_start_of(period, cursor - timedelta(days=1))
-        starts.append(cursor)
+    starts = _periods_before(period, current, periods + NEW_BUSINESS_PERIODS)
+    created_won = _new_business(deals, period, starts)
     rows = []
-    for start in reversed(starts):
+    for n, start in enumerate(starts[NEW_BUSINESS_PERIODS:], start=NEW_BUSINESS_PERIODS):
         _s, end = period_bounds(period, start)
         at = _aware(start)
         stage_then = (
@@ -347,7 +399,9 @@ def forecast_backtest(
         weighted = float((amounts * p)[in_period].sum()) if amounts.size else 0.0
         samples = revenue_simulate(
             amounts=amounts, probabilities=np.clip(p * q, 0, 1), draws=draws, seed=start.toordinal()
-        )[:, 0]
+        )
+        history = [[sum(created_won[s].values())] for s in starts[n - NEW_BUSINESS_PERIODS : n]]
+        samples = new_business_add(samples, history, seed=start.toordinal())[:, 0]
         dist = distribution_summary(samples)
         rows.append(
             BacktestRow(
