@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from kith.customers.models import Contact
 from kith.engagement.models import Interaction
+from kith.insights.currency import reporting_currency
 from kith.insights.engine import churn, clv, recommend, rfm
 from kith.insights.models import CustomerScore, ScoringRun
 from kith.sales.models import Deal, DealContact, Order, OrderLine, Product
@@ -97,19 +97,6 @@ def _within(column: str, contacts_sql: tuple[str, Sequence[Any]] | None) -> tupl
         return "", []
     sql, params = contacts_sql
     return f" AND {column} IN ({sql})", list(params)
-
-
-def reporting_currency() -> str:
-    """The currency most counted orders are in ("USD" when there are none)."""
-    row = (
-        Order.objects.filter(status__in=Order.COUNTED)
-        .values("currency")
-        .annotate(n=Count("id"))
-        .order_by("-n", "currency")
-        .values_list("currency", flat=True)
-        .first()
-    )
-    return row or "USD"
 
 
 def orders_frame(
