@@ -1,5 +1,7 @@
 """Leads and web-to-lead forms, pipelines and deals, products, orders, forecasts."""
 
+from datetime import time, timedelta
+
 from django.utils.translation import gettext_lazy as _
 
 from kith.core.apps import (
@@ -97,6 +99,16 @@ class SalesConfig(KithAppConfig):
             name="sales.contact_stage_from_orders",
             events={"order.created", "order.updated", "order.status_changed", "orders.imported"},
             handler=stage_on_order_event,
+        )
+        from kith.core.schedules import schedule_register
+        from kith.sales import tasks
+
+        # Churn follows insights' definition (no purchase in 180 days): time passes, no event.
+        schedule_register(
+            name="sales.contacts_churn_nightly",
+            every=timedelta(days=1),
+            at=time(1, 30),
+            task=tasks.contacts_churn_task,
         )
         record_kind_register(model="sales.deal", get=records.deal_ref)
         record_kind_register(model="sales.lead", get=records.lead_ref)
