@@ -89,3 +89,38 @@ def test_the_forecast_converts_into_the_reporting_currency(users, book, settings
         user=users.manager, period="month", periods=2, today=date(2026, 4, 2), draws=500
     )
     assert summary["currency"] == "USD" and summary["unconverted_currencies"] == ["EUR"]
+
+
+def test_kpi_orders_are_converted_into_the_reporting_currency(users, records, settings) -> None:
+    from datetime import UTC
+
+    from kith.insights import jobs
+    from kith.sales import services
+    from kith.sales.services import OrderImport
+    from tests.sales.factories import make_product
+
+    settings.KITH_REPORTING_CURRENCY = "USD"
+    exchange_rate_set(by=users.admin, currency="CNY", base="USD", rate="0.14", day=MARCH)
+    exchange_rate_set(by=users.admin, currency="USD", base="VND", rate="25000", day=MARCH)
+    tea = make_product(by=users.admin, sku="TEA")
+    when = datetime(2026, 3, 5, 12, tzinfo=UTC)
+    contact = records.contact_a.pk
+    services.orders_import(
+        by=users.admin,
+        orders=[
+            OrderImport(contact_id=contact, ordered_at=when, lines=[(tea.pk, 1, 1000)]),
+            OrderImport(contact_id=contact, ordered_at=when, lines=[(tea.pk, 1, 7000)],
+                        currency="CNY"),
+            OrderImport(contact_id=contact, ordered_at=when, lines=[(tea.pk, 1, 250_000)],
+                        currency="VND"),  # through the inverse pair: 10 USD
+            OrderImport(contact_id=contact, ordered_at=when, lines=[(tea.pk, 1, 500)],
+                        currency="EUR"),  # no rate: left out, never summed as USD
+            OrderImport(contact_id=contact, ordered_at=datetime(2026, 2, 1, tzinfo=UTC),
+                        lines=[(tea.pk, 1, 7000)], currency="CNY"),  # before the first rate
+        ],
+    )  # fmt: skip
+    assert jobs.reporting_currency() == "USD"
+    frame = jobs.orders_frame(currency="USD").sort("amount")
+    assert frame["amount"].to_list() == pytest.approx([9.8, 10.0, 10.0])
+    lines = jobs.lines_frame(currency="USD")
+    assert sorted(lines["amount"].to_list()) == pytest.approx([9.8, 10.0, 10.0])
