@@ -28,6 +28,7 @@ class SalesConfig(KithAppConfig):
     name = "kith.sales"
     label = "sales"
     personal_data = ("kith.sales.personal_data",)
+    cli_commands = ("kith.cli.sales:register",)
     verbose_name = "Sales"
     default_auto_field = "django.db.models.BigAutoField"
 
