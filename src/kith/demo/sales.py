@@ -71,7 +71,7 @@ def demo_sales_load(context: DemoContext) -> None:
         Contact.objects.order_by("id").values_list("id", "owner_id", "team_id", "company_id")
     )
     deals = _deals(context, rng, funnels, contacts, now)
-    leads = _leads(context, rng, reps, now, count=max(len(Channel) * 4, len(contacts) // 4))
+    leads = _leads(context, rng, reps, now, count=max(len(Channel) * 4, len(contacts) // 2))
     team_rep = reps[0]
     services.webform_create(
         by=admin,
