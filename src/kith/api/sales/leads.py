@@ -131,7 +131,9 @@ def leads_list(request: ApiRequest, params: Query[LeadListParams]) -> Any:
     """Leads the caller may see, newest first (or `sort=score`: the best chance to convert
     first, unscored last); follow `next_cursor` with `?cursor=`."""
     if params.sort not in selectors.LEAD_SORTS:
-        raise FieldError.one("sort", _("Choose one of: %s.") % ", ".join(selectors.LEAD_SORTS))
+        raise FieldError.one(
+            "sort", _("Choose one of: %(choices)s.") % {"choices": ", ".join(selectors.LEAD_SORTS)}
+        )
     filters = selectors.LeadFilters(
         status=params.status,
         source_channel=params.source_channel,
