@@ -149,3 +149,13 @@ def test_routing_gives_the_best_lead_to_the_rep_with_most_room(users) -> None:
     # Everyone full: the leads stay where they are.
     again = leads_route(by=users.manager, team_id=users.rep_a.team_id, capacity=2)
     assert len(again.kept) == 3 and sum(len(v) for v in again.routed.values()) == 2
+
+
+def test_routing_from_the_lead_list(users, web_for) -> None:
+    _base(users, decided=0, open_=3)
+    Lead.objects.update(owner=users.manager, score=50)
+    client = web_for(users.manager)
+    assert "data-route-leads" in client.get(reverse("lead-list")).content.decode()
+    response = client.post(reverse("lead-route"), follow=True)
+    assert "3 new leads routed by score; 0 kept" in response.content.decode()
+    assert not Lead.objects.filter(owner=users.manager).exists()

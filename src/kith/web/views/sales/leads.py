@@ -64,6 +64,26 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     return with_vary(render(request, list_template(request, "web/sales/lead_list.html"), context))
 
 
+@login_required
+@service_errors
+def lead_route(request: HttpRequest) -> HttpResponse:
+    """POST: hand the user's team's new leads to its reps, best score first (the rule in
+    kith.sales.services.lead_routing)."""
+    if request.method != "POST":
+        return redirect("lead-list")
+    if request.user.team_id is None:
+        messages.error(request, _("You need a team to route its leads."))
+        return redirect("lead-list")
+    result = services.leads_route(by=request.user, team_id=request.user.team_id)
+    routed = sum(len(ids) for ids in result.routed.values())
+    messages.success(
+        request,
+        _("%(routed)s new leads routed by score; %(kept)s kept (no rep had room).")
+        % {"routed": routed, "kept": len(result.kept)},
+    )
+    return redirect(reverse("lead-list") + "?status=new")
+
+
 def _lead_form(request: HttpRequest, initial: dict[str, Any]) -> LeadForm:
     return LeadForm(
         request.POST if request.method == "POST" else None,
