@@ -156,6 +156,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Phone numbers typed without a country code are read in this region.
 KITH_DEFAULT_PHONE_REGION = os.environ.get("KITH_DEFAULT_PHONE_REGION", "US")
 KITH_PAGE_SIZE = int(os.environ.get("KITH_PAGE_SIZE", "50"))
+# The one currency insights' KPIs and the sales forecast report in (others are converted at
+# the admins' exchange rates); empty: the currency of most orders.
+KITH_REPORTING_CURRENCY = os.environ.get("KITH_REPORTING_CURRENCY", "").strip().upper()
 
 # Outgoing webhooks may go to private, loopback or link-local addresses only if allowed here:
 # "true" for all of them, or comma-separated networks ("10.1.0.0/16,127.0.0.1/32").

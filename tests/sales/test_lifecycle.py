@@ -76,3 +76,50 @@ def test_the_one_off_migration_fixes_existing_contacts(users) -> None:
         c.field == "lifecycle_stage"
         for c in history_for(model="customers.contact", object_id=paid.pk, limit=20)
     )
+
+
+def test_refunds_demote_churn_follows_the_kpi_definition_and_buying_again_returns(
+    users,
+) -> None:
+    from datetime import date, timedelta
+
+    from kith.sales.services.lifecycle import CHURN_DAYS, contacts_churn_mark
+
+    tea = make_product(by=users.admin, sku="TEA")
+    mai = make_contact(by=users.rep_a, full_name="Mai", lifecycle_stage="lead")
+    order = services.order_create(
+        by=users.rep_a, contact_id=mai.pk, lines=[LineInput(tea.pk, 1)], status="paid"
+    )
+    events_dispatch()
+    assert _stage(mai) == "customer"
+    order.refresh_from_db()
+    services.order_refund(by=users.rep_a, order_id=order.pk, version=order.version,
+                          reason="Broken")  # fmt: skip
+    events_dispatch()
+    assert _stage(mai) == "lead"  # every order refunded: not a customer any more
+    stages = [
+        (c.old_value, c.new_value)
+        for c in history_for(model="customers.contact", object_id=mai.pk, limit=20)
+        if c.field == "lifecycle_stage"
+    ]
+    assert ("customer", "lead") in stages
+
+    # Churn: no paid order in the last CHURN_DAYS (a nightly pass); buying again returns.
+    old = make_contact(by=users.rep_a, full_name="Old", lifecycle_stage="lead")
+    manual = make_contact(by=users.rep_a, full_name="Manual", lifecycle_stage="customer")
+    long_ago = datetime.now(UTC) - timedelta(days=CHURN_DAYS + 5)
+    services.orders_import(
+        by=users.admin,
+        orders=[OrderImport(contact_id=old.pk, ordered_at=long_ago, lines=[(tea.pk, 1, 500)])],
+    )
+    events_dispatch()
+    assert _stage(old) == "customer"
+    assert contacts_churn_mark() == 1
+    assert (_stage(old), _stage(manual)) == ("churned", "customer")  # no orders: left alone
+    assert contacts_churn_mark() == 0
+    services.order_create(
+        by=users.rep_a, contact_id=old.pk, lines=[LineInput(tea.pk, 1)], status="paid"
+    )
+    events_dispatch()
+    assert _stage(old) == "customer"
+    assert contacts_stage_from_orders(today=date.today() + timedelta(days=CHURN_DAYS + 2)) == 0

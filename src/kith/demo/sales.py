@@ -9,6 +9,7 @@ early, some stay), and a mean spend per order drawn from another gamma.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -87,7 +88,7 @@ def demo_sales_load(context: DemoContext) -> None:
         Contact.objects.order_by("id").values_list("id", "owner_id", "team_id", "company_id")
     )
     deals = _deals(context, rng, funnels, contacts, now)
-    leads = _leads(context, rng, reps, now, count=max(len(Channel) * 4, len(contacts) // 10))
+    leads = _leads(context, rng, reps, now, count=max(len(Channel) * 4, len(contacts) // 2))
     team_rep = reps[0]
     services.webform_create(
         by=admin,
@@ -116,6 +117,43 @@ def _products(admin: Any) -> list[Product]:
     return Product.objects.bulk_create(rows)
 
 
+# The demo's deal process, per pipeline: the chance to move on from each open stage (so the
+# chance to win from a stage is the product of what is left: New business 13 / 25 / 42 / 70 %,
+# Renewals 60 / 80 %, near the stages' 10 / 25 / 50 / 75 and 60 / 80) and the mean days in a
+# stage. A deal that is lost lingers longer first (stalled deals are the ones that die), a
+# rep's skill moves every step, and the close date the rep expects is the deal's planned
+# length from its start, give or take — so won deals slip around it as real ones do.
+DEAL_ADVANCE = {"New business": (0.5, 0.6, 0.6, 0.7), "Renewals": (0.75, 0.8)}
+DEAL_STAGE_DAYS = {"New business": 15.0, "Renewals": 12.0}
+DEAL_HISTORY_DAYS = 400
+
+
+def _deal_walk(
+    rng: random.Random,
+    open_stages: list[Any],
+    advance: tuple[float, ...],
+    stage_days: float,
+    skill: float,
+    created: datetime,
+    now: datetime,
+) -> tuple[list[tuple[Any, datetime]], str]:
+    """The stages a deal passed (stage, entered) and its outcome now: won, lost or open."""
+    path = [(open_stages[0], created)]
+    at = created
+    for k in range(len(open_stages)):
+        p = min(0.97, max(0.03, advance[k] * skill))
+        moves_on = rng.random() < p
+        stay = timedelta(days=rng.gammavariate(2.0, stage_days / 2) * (1.0 if moves_on else 1.8))
+        if at + stay >= now:
+            return path, "open"
+        at += stay
+        if not moves_on:
+            return [*path, (None, at)], "lost"
+        if k + 1 < len(open_stages):
+            path.append((open_stages[k + 1], at))
+    return [*path, (None, at)], "won"
+
+
 def _deals(
     context: DemoContext,
     rng: random.Random,
@@ -123,56 +161,68 @@ def _deals(
     contacts: list[tuple[int, int, int | None, int | None]],
     now: datetime,
     per_pipeline: int = 0,
-    open_share: float = 0.6,
 ) -> int:
-    """Deals in every stage of every pipeline, each with a plausible stage history; about
-    `open_share` of them still open."""
+    """Deals started over the last DEAL_HISTORY_DAYS by the process above, each with its stage
+    history; those still in progress are the open pipeline. Every stage gets deals: the first
+    ones of each pipeline are recent and end in each stage in turn."""
     per_pipeline = per_pipeline or max(len(Stage.Outcome) * 8, len(contacts) // 8)
     deal_id = _next_id(Deal)
     deal_rows: list[tuple] = []
     change_rows: list[tuple] = []
     link_rows: list[tuple] = []
+    skills: dict[int, float] = {}
     for pipeline in funnels:
         stages = list(pipeline.stages.order_by("position"))
         open_stages = [s for s in stages if s.outcome == "open"]
         won = next(s for s in stages if s.outcome == "won")
         lost = next(s for s in stages if s.outcome == "lost")
+        advance = DEAL_ADVANCE.get(pipeline.name, (0.6,) * len(open_stages))
+        stage_days = DEAL_STAGE_DAYS.get(pipeline.name, 14.0)
         for n in range(per_pipeline):
-            # Every stage gets deals: the first len(stages) deals walk through them in turn.
-            if n < len(stages) * 3:
-                final = stages[n % len(stages)]
-            elif rng.random() < open_share:
-                final = rng.choice(open_stages)
-            else:
-                final = rng.choice([won, won, lost])
-            if final.outcome == "open":
-                path = open_stages[: open_stages.index(final) + 1]
-            elif final.outcome == "won":
-                path = [*open_stages, won]
-            else:
-                path = [*open_stages[: rng.randint(1, len(open_stages))], lost]
             contact_id, owner_id, team_id, company_id = rng.choice(contacts)
-            created = now - timedelta(days=rng.uniform(5, 400))
-            at = created
-            previous = None
-            for stage in path:
-                if previous is not None:
-                    stay = timedelta(days=rng.gammavariate(2.0, 6.0))
-                    at = min(at + stay, now - timedelta(hours=1))
-                    seconds = int((at - previous[1]).total_seconds())
-                    change_rows.append((deal_id, previous[0].pk, stage.pk, seconds, at, None))
+            skill = skills.setdefault(owner_id, rng.uniform(0.85, 1.15))
+            if n < len(stages) * 3:
+                # Recent, walked straight to the stage it ends in.
+                final = stages[n % len(stages)]
+                created = now - timedelta(days=rng.uniform(5, 40))
+                if final.outcome == "open":
+                    steps = open_stages[: open_stages.index(final) + 1]
+                elif final.outcome == "won":
+                    steps = open_stages
                 else:
-                    change_rows.append((deal_id, None, stage.pk, None, at, None))
+                    steps = open_stages[: rng.randint(1, len(open_stages))]
+                gap = (now - created) / (len(steps) + 1)
+                path = [(stage, created + gap * i) for i, stage in enumerate(steps)]
+                if final.outcome != "open":
+                    path.append((None, created + gap * len(steps)))
+                outcome = final.outcome
+            else:
+                created = now - timedelta(days=rng.uniform(1, DEAL_HISTORY_DAYS))
+                path, outcome = _deal_walk(
+                    rng, open_stages, advance, stage_days, skill, created, now
+                )
+                final = path[-1][0] if outcome == "open" else won if outcome == "won" else lost
+            if path[-1][0] is None:
+                path[-1] = (final, path[-1][1])
+            previous = None
+            for stage, at in path:
+                seconds = int((at - previous[1]).total_seconds()) if previous else None
+                change_rows.append((deal_id, previous[0].pk if previous else None, stage.pk,
+                                    seconds, at, None))  # fmt: skip
                 previous = (stage, at)
+            entered = path[-1][1]
+            planned = stage_days * len(open_stages) * rng.lognormvariate(0.0, 0.3)
+            closes = (created + timedelta(days=planned)).date()
+            if outcome == "open" and closes < now.date():
+                # Overdue: the rep has pushed the date out, as reps do.
+                closes = (now + timedelta(days=rng.uniform(3, 30))).date()
             amount = int(rng.lognormvariate(11.0, 0.9)) // 100 * 100  # around 600 USD, in cents
-            closes = created + timedelta(days=rng.uniform(20, 150))
-            closed_at = at if final.outcome != "open" else None
             deal_rows.append(
                 (deal_id, owner_id, team_id, 1, created, created,
                  f"{pipeline.name[:3]}-{deal_id} {('Order', 'Renewal', 'Upgrade', 'Pilot')[n % 4]}",
-                 pipeline.pk, final.pk, final.outcome, amount, pipeline.currency, final.probability,
-                 closes.date(), company_id, rng.choice(LOST_REASONS) if final.outcome == "lost" else "",
-                 at, closed_at)
+                 pipeline.pk, final.pk, outcome, amount, pipeline.currency, final.probability,
+                 closes, company_id, rng.choice(LOST_REASONS) if outcome == "lost" else "",
+                 entered, entered if outcome != "open" else None)
             )  # fmt: skip
             link_rows.append((deal_id, contact_id))
             deal_id += 1
@@ -220,37 +270,100 @@ FIRST_NAMES = (
 LAST_NAMES = ("Nguyễn", "Trần", "王", "李", "Smith", "Garcia", "Lê", "陈", "Brown", "Phạm")
 
 
+# The demo's lead process (known, so the lead-scoring model has something to find): the
+# log-odds of converting by channel, a bonus for a referral answered within 4 hours (an
+# interaction naive Bayes cannot see), replies, a slow or missing first response.
+LEAD_CHANNEL_LOGIT = {"referral": 0.9, "event": 0.4, "phone": 0.3, "web_form": 0.0, "email": 0.0,
+                      "chat": -0.2, "api": -0.4, "import": -0.8, "social": -0.7}  # fmt: skip
+LEAD_DECIDED_AFTER_DAYS = 21
+
+
+def _lead_touches(
+    rng: random.Random, created: datetime, until: datetime, channel: str
+) -> tuple[list[tuple[datetime, str, str]], float]:
+    """The lead's activities (time, kind, direction) up to `until` and its log-odds."""
+    touches: list[tuple[datetime, str, str]] = []
+    logit = -0.9 + LEAD_CHANNEL_LOGIT.get(channel, 0.0)
+    if rng.random() < 0.15:  # nobody answered
+        return touches, logit - 1.6
+    hours = rng.expovariate(1 / 18)
+    first = created + timedelta(hours=hours)
+    if first > until:
+        return touches, logit - 1.6
+    touches.append((first, rng.choice(("call", "email")), "out"))
+    logit += -0.025 * min(hours, 96) + (1.6 if channel == "referral" and hours < 4 else 0.0)
+    replies = 0
+    for _n in range(rng.choice((0, 0, 1, 1, 2, 3))):
+        at = first + timedelta(hours=rng.uniform(1, 24 * 10))
+        if at <= until:
+            kind = rng.choice(("email", "email", "call", "meeting"))
+            touches.append((at, kind, "in" if kind == "email" else "out"))
+            replies += kind == "email"
+    return touches, logit + (0.8 if replies else 0.0)
+
+
 def _leads(
     context: DemoContext, rng: random.Random, reps: list[Any], now: datetime, count: int
 ) -> int:
-    """Leads from every channel in every open status, some disqualified with a reason."""
-    statuses = ("new", "new", "working", "working", "qualified", "disqualified")
+    """Leads from every channel: those older than three weeks mostly decided (converted or
+    disqualified with a reason) by the known process above, the recent ones open, each with
+    the first response and later activities logged on it."""
+    from kith.engagement.models import Interaction
+
+    lead_id = _next_id(Lead)
     rows = []
+    touches: list[Interaction] = []
     for n in range(count):
         channel = Channel.values[n % len(Channel)]
-        status = statuses[rng.randrange(len(statuses))]
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         owner = rng.choice(reps)
-        created = now - timedelta(days=rng.uniform(0, 120), minutes=rng.uniform(0, 600))
+        created = now - timedelta(days=rng.uniform(0, 240), minutes=rng.uniform(0, 600))
         company = rng.choice(
             ("Sen Vàng", "Minh Long", "长城贸易", "Blue Harbor", "Lotus Foods", "")
         )
         domain = {"Sen Vàng": "senvang.vn", "Minh Long": "minhlong.vn", "Blue Harbor": "blueharbor.io",
                   "Lotus Foods": "lotusfoods.com", "长城贸易": "greatwall-trade.cn"}.get(company, "")  # fmt: skip
         email = f"lead{n}@{domain or 'gmail.com'}"
+        campaign = rng.choice(CAMPAIGNS)
+        age_days = (now - created).days
+        decided = (age_days > LEAD_DECIDED_AFTER_DAYS and rng.random() < 0.85) or n < 4
+        decided_at = min(now, created + timedelta(days=rng.uniform(3, LEAD_DECIDED_AFTER_DAYS)))
+        acts, logit = _lead_touches(rng, created, decided_at if decided else now, channel)
+        logit += 0.4 if campaign == "Partner webinar" else 0.0
+        if n < 4:  # every status in the tiniest demo
+            status = ("new", "working", "disqualified", "converted")[n]
+        elif decided:
+            won = rng.random() < 1 / (1 + math.exp(-logit))
+            status = "converted" if won else "disqualified"
+        else:
+            status = rng.choice(("new", "new", "working", "qualified"))
+        if status in ("new", "working", "qualified"):
+            decided_at = created
         rows.append(
-            (owner.pk, owner.team_id, 1, created, created, f"{last} {first}" if not first.isascii() else f"{first} {last}",
-             email, "", company, domain, "", channel, rng.choice(CAMPAIGNS), status,
+            (lead_id, owner.pk, owner.team_id, 1, created, decided_at if status != "new" else created,
+             f"{last} {first}" if not first.isascii() else f"{first} {last}",
+             email, "", company, domain, "", channel, campaign, status,
              rng.choice(DISQUALIFY_REASONS) if status == "disqualified" else "",
-             rng.randint(5, 95) if n % 3 else None)
+             decided_at if status == "converted" else None)
         )  # fmt: skip
+        for at, kind, direction in acts:
+            touches.append(
+                Interaction(
+                    owner_id=owner.pk, team_id=owner.team_id, kind=kind, direction=direction,
+                    occurred_at=at, subject=f"{first} {last}", record_model="sales.lead",
+                    record_id=lead_id,
+                )
+            )  # fmt: skip
+        lead_id += 1
     rows_insert(
         Lead,
-        ("owner_id", "team_id", "version", "created_at", "updated_at", "full_name", "email",
+        ("id", "owner_id", "team_id", "version", "created_at", "updated_at", "full_name", "email",
          "phone", "company_name", "website", "message", "source_channel", "campaign", "status",
-         "disqualified_reason", "score"),
+         "disqualified_reason", "converted_at"),
         rows,
     )  # fmt: skip
+    _sequence_reset(Lead)
+    Interaction.objects.bulk_create(touches, batch_size=2000)
     context.report("leads", len(rows), count)
     return len(rows)
 

@@ -1,6 +1,7 @@
 """Demo sales force data: monthly quotas for every rep (this month and the six before it) and
 quarterly team quotas, sized from what the demo deals won, then one fit of the win-probability
-model so the forecast page shows learned probabilities and a calibration curve."""
+model so the forecast page shows learned probabilities and a calibration curve, and one fit of
+the lead-scoring model (every open lead gets its chance to convert)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from kith.demo.context import DemoContext
 from kith.identity.models import Team
+from kith.insights.lead_job import lead_scores_run
 from kith.insights.win_job import win_scores_run
 from kith.sales.models import Deal, Quota
 from kith.sales.services.quotas import period_start_of, quota_set
@@ -60,3 +62,4 @@ def demo_salesforce_load(context: DemoContext) -> None:
     run = win_scores_run()
     context.counts["quotas"] = made
     context.counts["win_scores"] = run.deals_scored
+    context.counts["lead_scores"] = lead_scores_run().leads_scored

@@ -61,6 +61,12 @@ class InsightsConfig(KithAppConfig):
             at=time(2, 30),
             task=tasks.win_scores_task,
         )
+        schedule_register(
+            name="insights.lead_scores_nightly",
+            every=timedelta(days=1),
+            at=time(2, 45),
+            task=tasks.lead_scores_task,
+        )
         for name, label in (
             ("clv_min", _("CLV at least")),
             ("clv_max", _("CLV at most")),

@@ -19,17 +19,17 @@ from typing import Any
 import numpy as np
 import polars as pl
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from kith.core.doors import score_thresholds
 from kith.core.events import event_record
 from kith.customers.models import Contact
 from kith.engagement.models import Interaction
+from kith.insights.currency import reporting_currency
 from kith.insights.engine import churn, clv, recommend, rfm
 from kith.insights.models import CustomerScore, ScoringRun
 from kith.insights.signals import signals_frame
-from kith.sales.models import Deal, DealContact, Order, OrderLine, Product
+from kith.sales.models import Deal, DealContact, ExchangeRate, Order, OrderLine, Product
 from kith.sales.money import minor_digits
 from kith.service.models import Ticket
 
@@ -102,58 +102,95 @@ def _within(column: str, contacts_sql: tuple[str, Sequence[Any]] | None) -> tupl
     return f" AND {column} IN ({sql})", list(params)
 
 
-def reporting_currency() -> str:
-    """The currency most counted orders are in ("USD" when there are none)."""
-    row = (
-        Order.objects.filter(status__in=Order.COUNTED)
-        .values("currency")
-        .annotate(n=Count("id"))
-        .order_by("-n", "currency")
-        .values_list("currency", flat=True)
-        .first()
+def _rates_frame(currency: str, into: str) -> pl.DataFrame:
+    """day, rate: what one `currency` is worth in `into` from each day on (the admins' rates;
+    the inverse of the reverse pair's when the pair has none)."""
+    rows = list(
+        ExchangeRate.objects.filter(currency=currency, base=into)
+        .order_by("day")
+        .values_list("day", "rate")
     )
-    return row or "USD"
+    if not rows:
+        rows = [
+            (day, 1 / rate)
+            for day, rate in ExchangeRate.objects.filter(currency=into, base=currency)
+            .order_by("day")
+            .values_list("day", "rate")
+            if rate
+        ]
+    return pl.DataFrame(
+        [(day, float(rate)) for day, rate in rows],
+        schema={"day": pl.Date, "rate": pl.Float64},
+        orient="row",
+    )
+
+
+def _in_currency(frame: pl.DataFrame, into: str) -> pl.DataFrame:
+    """`frame` (currency, at_day, minor) with `amount` in major units of `into`: other
+    currencies at the rate of each row's day; rows before any rate of their currency are
+    dropped (never summed as if they were `into`)."""
+    parts = []
+    for currency in frame["currency"].unique().to_list():
+        part = frame.filter(pl.col("currency") == currency)
+        scale = 10.0 ** minor_digits(currency)
+        if currency == into:
+            parts.append(part.with_columns(amount=pl.col("minor").cast(pl.Float64) / scale))
+            continue
+        rates = _rates_frame(currency, into)
+        if not rates.height:
+            continue
+        joined = part.sort("at_day").join_asof(
+            rates, left_on="at_day", right_on="day", strategy="backward"
+        )
+        parts.append(
+            joined.filter(pl.col("rate").is_not_null())
+            .with_columns(amount=pl.col("minor").cast(pl.Float64) / scale * pl.col("rate"))
+            .drop("day", "rate")
+        )
+    if not parts:
+        return frame.with_columns(amount=pl.lit(0.0)).head(0)
+    return pl.concat(parts)
 
 
 def orders_frame(
     *, currency: str, contacts_sql: tuple[str, Sequence[Any]] | None = None
 ) -> pl.DataFrame:
-    """Counted orders in `currency`: customer_id, at (Date), amount (major units, less what was
-    refunded), order_id."""
+    """Counted orders in the reporting `currency` (orders in others converted at the rate of
+    their day, those without a rate left out): customer_id, at (Date), amount (major units,
+    less what was refunded), order_id."""
     where, params = _within("contact_id", contacts_sql)
     statuses = ", ".join(["%s"] * len(Order.COUNTED))
     frame = _fetch(
-        f"SELECT id, contact_id, {_day('ordered_at')}, total_minor - refunded_minor"  # noqa: S608
-        f" FROM {_table(Order)}"
-        f" WHERE status IN ({statuses}) AND currency = %s{where}",
-        [*Order.COUNTED, currency, *params],
-        {"order_id": pl.Int64, "customer_id": pl.Int64, "at_day": pl.Date, "minor": pl.Int64},
-    )
-    scale = 10.0 ** minor_digits(currency)
-    return frame.select(
-        "customer_id",
-        pl.col("at_day").alias("at"),
-        (pl.col("minor").cast(pl.Float64) / scale).alias("amount"),
-        "order_id",
+        f"SELECT id, contact_id, {_day('ordered_at')}, total_minor - refunded_minor,"  # noqa: S608
+        f" currency FROM {_table(Order)}"
+        f" WHERE status IN ({statuses}){where}",
+        [*Order.COUNTED, *params],
+        {"order_id": pl.Int64, "customer_id": pl.Int64, "at_day": pl.Date, "minor": pl.Int64,
+         "currency": pl.String},
+    )  # fmt: skip
+    return _in_currency(frame, currency).select(
+        "customer_id", pl.col("at_day").alias("at"), "amount", "order_id"
     )
 
 
 def lines_frame(
     *, currency: str, contacts_sql: tuple[str, Sequence[Any]] | None = None
 ) -> pl.DataFrame:
-    """Lines of counted orders: customer_id, product_id, at, category, amount (major units)."""
+    """Lines of counted orders: customer_id, product_id, at, category, amount (major units of
+    the reporting `currency`, converted as in orders_frame)."""
     where, params = _within("o.contact_id", contacts_sql)
     statuses = ", ".join(["%s"] * len(Order.COUNTED))
     frame = _fetch(
         f"SELECT o.contact_id, l.product_id, {_day('o.ordered_at')},"  # noqa: S608
-        f" l.quantity * l.unit_price_minor FROM {_table(OrderLine)} l"
+        f" l.quantity * l.unit_price_minor, o.currency FROM {_table(OrderLine)} l"
         f" JOIN {_table(Order)} o ON o.id = l.order_id"
-        f" WHERE o.status IN ({statuses}) AND o.currency = %s{where}",
-        [*Order.COUNTED, currency, *params],
-        {"customer_id": pl.Int64, "product_id": pl.Int64, "at_day": pl.Date, "minor": pl.Int64},
-    )
+        f" WHERE o.status IN ({statuses}){where}",
+        [*Order.COUNTED, *params],
+        {"customer_id": pl.Int64, "product_id": pl.Int64, "at_day": pl.Date, "minor": pl.Int64,
+         "currency": pl.String},
+    )  # fmt: skip
+    frame = _in_currency(frame, currency)
     products = products_frame()
-    scale = 10.0 ** minor_digits(currency)
     return frame.join(
         products.select("product_id", "category"), on="product_id", how="left"
     ).select(
@@ -161,7 +198,7 @@ def lines_frame(
         "product_id",
         pl.col("at_day").alias("at"),
         pl.col("category").fill_null(""),
-        (pl.col("minor").cast(pl.Float64) / scale).alias("amount"),
+        "amount",
     )
 
 

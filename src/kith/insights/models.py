@@ -93,4 +93,5 @@ class CustomerScore(models.Model):
 
 
 # Win probabilities live in their own module; imported here so Django registers them.
+from kith.insights.lead_models import LeadModelRun, LeadScore  # noqa: E402, F401
 from kith.insights.win_models import DealWinScore, WinModelRun  # noqa: E402, F401

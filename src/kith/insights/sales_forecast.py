@@ -2,12 +2,17 @@
 
 Reads the deals the user may see (kith.sales), the stored win probabilities (the win job; a deal
 without one counts with its own probability) and the base's close-date slips, and simulates the
-period by Monte Carlo (kith.insights.engine.forecast_mc). One currency at a time: the one with
-the most open pipeline unless asked; deals in other currencies are not converted.
+period by Monte Carlo (kith.insights.engine.forecast_mc). In the reporting currency (the one
+asked for, else kith.insights.jobs.reporting_currency: KITH_REPORTING_CURRENCY or the currency
+of most orders — the same as the KPIs'): deals in other currencies are converted at the admins'
+exchange rate of today (of the period's start in the backtest); a currency without a rate is
+left out and named in `unconverted`. Quotas count in their own currency: those in another one
+than the forecast's are not shown beside it.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,21 +23,27 @@ from django.utils import timezone
 
 from kith.identity.access import visible_to
 from kith.identity.models import Team, User
+from kith.insights.currency import reporting_currency
 from kith.insights.engine.forecast_mc import (
     Distribution,
     backtest_summary,
     cells_group,
     distribution_summary,
     in_period_probability,
+    new_business_add,
     revenue_simulate,
 )
 from kith.insights.win_models import DealWinScore, WinModelRun
 from kith.sales.models import Deal, DealStageChange, Pipeline, Quota
 from kith.sales.money import minor_digits, money_format
 from kith.sales.services.quotas import period_bounds, period_start_of
+from kith.sales.services.rates import RateBook
 
 SLIP_HISTORY = 2000  # the latest won deals whose close-date slip is learned from
 DRAWS = 10_000
+# Deals not yet created also close inside a period: their revenue is drawn from what the last
+# NEW_BUSINESS_PERIODS complete periods won from deals created inside them.
+NEW_BUSINESS_PERIODS = 6
 
 
 @dataclass
@@ -79,6 +90,7 @@ class ProbabilisticForecast:
     model_kind: str = "deal_probabilities"  # or the win model's kind
     model_reason: str = ""
     histogram: list[tuple[float, int]] = field(default_factory=list)  # total: (edge, draws)
+    unconverted: list[str] = field(default_factory=list)  # currencies without a rate
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +101,7 @@ class ProbabilisticForecast:
             "draws": self.draws,
             "model": self.model_kind,
             "model_reason": self.model_reason,
+            "unconverted_currencies": self.unconverted,
             "lines": [line.as_dict(self.currency) for line in self.lines],
         }
 
@@ -106,15 +119,59 @@ def _slips() -> list[int]:
     return [(timezone.localtime(c).date() - e).days for c, e in rows]
 
 
-def forecast_currency(deals: Any) -> str:
-    row = (
-        deals.filter(outcome="open")
-        .values("currency")
-        .annotate(total=Sum("amount_minor"))
-        .order_by("-total")
-        .first()
-    )
-    return row["currency"] if row else "USD"
+def _periods_before(period: str, start: date, count: int) -> list[date]:
+    """The starts of the `count` periods before the one starting at `start`, oldest first."""
+    starts: list[date] = []
+    cursor = start
+    for _i in range(count):
+        cursor = period_start_of(period, cursor - timedelta(days=1))
+        starts.append(cursor)
+    return starts[::-1]
+
+
+CellKey = tuple[Any, Any, Any]  # (owner_id, team_id, pipeline_id)
+CELL = ("owner_id", "team_id", "pipeline_id")
+
+
+def _converted(
+    rows: list[dict[str, Any]], *, key: str, rates: RateBook, into: str, missing: set[str]
+) -> list[dict[str, Any]]:
+    """The rows with row[key] in `into`; rows in a currency without a rate are dropped and
+    their currency added to `missing`."""
+    kept = []
+    for row in rows:
+        amount = rates.minor(int(row[key] or 0), row["currency"], into)
+        if amount is None:
+            missing.add(row["currency"])
+        else:
+            kept.append({**row, key: amount})
+    return kept
+
+
+def _new_business(
+    deals: Any, period: str, starts: list[date], *, rates: RateBook, into: str, missing: set[str]
+) -> dict[date, dict[CellKey, int]]:
+    """Per period start (of `starts`): revenue won in the period from deals created in it, per
+    (owner, team, pipeline), in `into` (currencies without a rate go to `missing`); one query
+    (and one per currency pair converted)."""
+    if not starts:
+        return {}
+    found: dict[date, dict[CellKey, int]] = {s: defaultdict(int) for s in starts}
+    _first, last_end = period_bounds(period, max(starts))
+    for row in deals.filter(
+        outcome="won",
+        closed_at__gte=_aware(min(starts)),
+        closed_at__lt=_aware(last_end),
+        created_at__gte=_aware(min(starts)),
+    ).values(*CELL, "amount_minor", "currency", "created_at", "closed_at"):
+        start = period_start_of(period, timezone.localtime(row["closed_at"]).date())
+        if start in found and timezone.localtime(row["created_at"]).date() >= start:
+            amount = rates.minor(int(row["amount_minor"]), row["currency"], into)
+            if amount is None:
+                missing.add(row["currency"])
+                continue
+            found[start][(row["owner_id"], row["team_id"], row["pipeline_id"])] += amount
+    return found
 
 
 def forecast_probabilistic(
@@ -128,32 +185,36 @@ def forecast_probabilistic(
     today: date | None = None,
 ) -> ProbabilisticForecast:
     """P10/P50/P90 of the period's closed revenue (won so far + open deals by their win
-    probability and chance to close by the period's end) for the whole visible base, per rep,
-    team and pipeline, with the weighted sum and the chance of reaching each quota."""
+    probability and chance to close by the period's end + deals not created yet, drawn from
+    what recent periods won from deals created inside them, for the part of the period still
+    to come) for the whole visible base, per rep, team and pipeline, with the weighted sum and
+    the chance of reaching each quota."""
     today = today or timezone.localdate()
     start, end = period_bounds(period, period_start_of(period, day or today))
     deals = visible_to(Deal.objects.all(), user=user, module="deals")
-    currency = currency or forecast_currency(deals)
-    deals = deals.filter(currency=currency)
+    currency = currency or reporting_currency()
+    rates = RateBook(min(today, end - timedelta(days=1)))
+    missing: set[str] = set()
     score = DealWinScore.objects.filter(deal_id=OuterRef("pk")).values("probability")[:1]
     open_rows = list(
         deals.filter(outcome="open")
         .annotate(win=Subquery(score))
-        .values(
-            "owner_id",
-            "team_id",
-            "pipeline_id",
-            "amount_minor",
-            "probability",
-            "expected_close",
-            "win",
-        )
+        .values(*CELL, "amount_minor", "currency", "probability", "expected_close", "win")
     )
-    won_rows = list(
-        deals.filter(outcome="won", closed_at__gte=_aware(start), closed_at__lt=_aware(end))
-        .values("owner_id", "team_id", "pipeline_id")
-        .annotate(total=Sum("amount_minor"), n=Count("id"))
-        .order_by()
+    open_rows = _converted(
+        open_rows, key="amount_minor", rates=rates, into=currency, missing=missing
+    )
+    won_rows = _converted(
+        list(
+            deals.filter(outcome="won", closed_at__gte=_aware(start), closed_at__lt=_aware(end))
+            .values(*CELL, "currency")
+            .annotate(total=Sum("amount_minor"), n=Count("id"))
+            .order_by()
+        ),
+        key="total",
+        rates=rates,
+        into=currency,
+        missing=missing,
     )
     run = WinModelRun.objects.order_by("-fitted_at").first()
     last_day = end - timedelta(days=1)
@@ -170,6 +231,13 @@ def forecast_probabilistic(
 
     open_cells = np.array([cell(r) for r in open_rows], dtype=np.int64)
     won_cells = [(cell(r), r["total"] or 0) for r in won_rows]
+    history_starts = _periods_before(period, start, NEW_BUSINESS_PERIODS)
+    created_won = _new_business(
+        deals, period, history_starts, rates=rates, into=currency, missing=missing
+    )
+    for past in created_won.values():
+        for key in past:
+            cells.setdefault(key, len(cells))
     closed = np.zeros(len(cells))
     for c, total in won_cells:
         closed[c] += total
@@ -187,6 +255,14 @@ def forecast_probabilistic(
         draws=draws,
         seed=seed,
     )
+    if cells:
+        history = np.zeros((len(history_starts), len(cells)))
+        for i, past_start in enumerate(history_starts):
+            for key, total in created_won[past_start].items():
+                history[i, cells[key]] = total
+        as_of = max(today, start)
+        share = max(0.0, (end - as_of).days / (end - start).days)
+        samples = new_business_add(samples, history, share=share, seed=seed + 1)
     in_period = np.array(
         [bool(r["expected_close"] and start <= r["expected_close"] < end) for r in open_rows]
     )
@@ -207,6 +283,7 @@ def forecast_probabilistic(
         draws=draws,
         model_kind=run.kind if run else "deal_probabilities",
         model_reason=run.reason if run else "",
+        unconverted=sorted(missing),
     )
     total_quota = sum(v for (o, t), v in quotas.items() if o is None) or None
     for kind, position in (("total", None), ("rep", 0), ("team", 1), ("pipeline", 2)):
@@ -293,22 +370,25 @@ def forecast_backtest(
     probabilities × the chance to close by the end, from the slips) said at its start, and
     what was won in it. The stage at the start comes from the stage history; the expected close
     is the deal's present one (its history is not kept), so the backtest flatters both methods
-    alike. Returns the rows, oldest first, and backtest_summary's figures."""
+    alike. The Monte Carlo adds the deals not yet created at the start (drawn from the
+    NEW_BUSINESS_PERIODS periods before, what was won from deals created inside them); the
+    weighted sum, as CRMs compute it, does not. Amounts in the reporting currency, converted at
+    each period's start. Returns the rows, oldest first, and backtest_summary's figures."""
     today = today or timezone.localdate()
     deals = visible_to(Deal.objects.all(), user=user, module="deals")
-    currency = currency or forecast_currency(deals)
-    deals = deals.filter(currency=currency)
+    currency = currency or reporting_currency()
+    missing: set[str] = set()
     slips = _slips()
     current = period_start_of(period, today)
-    starts = []
-    cursor = current
-    for _i in range(periods):
-        cursor = period_start_of(period, cursor - timedelta(days=1))
-        starts.append(cursor)
+    starts = _periods_before(period, current, periods + NEW_BUSINESS_PERIODS)
+    created_won = _new_business(
+        deals, period, starts, rates=RateBook(today), into=currency, missing=missing
+    )
     rows = []
-    for start in reversed(starts):
+    for n, start in enumerate(starts[NEW_BUSINESS_PERIODS:], start=NEW_BUSINESS_PERIODS):
         _s, end = period_bounds(period, start)
         at = _aware(start)
+        rates = RateBook(start)
         stage_then = (
             DealStageChange.objects.filter(deal_id=OuterRef("pk"), at__lt=at)
             .order_by("-at", "-id")
@@ -318,7 +398,12 @@ def forecast_backtest(
             deals.filter(created_at__lt=at)
             .exclude(closed_at__lt=at)
             .annotate(p_then=Subquery(stage_then))
-            .values("amount_minor", "expected_close", "probability", "p_then", "outcome")
+            .values(
+                "amount_minor", "currency", "expected_close", "probability", "p_then", "outcome"
+            )
+        )
+        open_then = _converted(
+            open_then, key="amount_minor", rates=rates, into=currency, missing=missing
         )
         open_then = [
             r
@@ -326,12 +411,19 @@ def forecast_backtest(
             if (r["p_then"] if r["p_then"] is not None else 1) < 100
             and (r["p_then"] is None or r["p_then"] > 0)
         ]
-        actual = (
-            deals.filter(outcome="won", closed_at__gte=at, closed_at__lt=_aware(end)).aggregate(
-                total=Sum("amount_minor")
-            )["total"]
-            or 0
+        won_by_currency = _converted(
+            list(
+                deals.filter(outcome="won", closed_at__gte=at, closed_at__lt=_aware(end))
+                .values("currency")
+                .annotate(total=Sum("amount_minor"))
+                .order_by()
+            ),
+            key="total",
+            rates=rates,
+            into=currency,
+            missing=missing,
         )
+        actual = sum(r["total"] for r in won_by_currency)
         p = np.array(
             [
                 (r["p_then"] if r["p_then"] is not None else r["probability"]) / 100
@@ -347,7 +439,9 @@ def forecast_backtest(
         weighted = float((amounts * p)[in_period].sum()) if amounts.size else 0.0
         samples = revenue_simulate(
             amounts=amounts, probabilities=np.clip(p * q, 0, 1), draws=draws, seed=start.toordinal()
-        )[:, 0]
+        )
+        history = [[sum(created_won[s].values())] for s in starts[n - NEW_BUSINESS_PERIODS : n]]
+        samples = new_business_add(samples, history, seed=start.toordinal())[:, 0]
         dist = distribution_summary(samples)
         rows.append(
             BacktestRow(
@@ -369,5 +463,6 @@ def forecast_backtest(
         p90=[r.p90_minor for r in rows],
     )
     summary["currency"] = currency
+    summary["unconverted_currencies"] = sorted(missing)
     summary["digits"] = minor_digits(currency)
     return rows, summary

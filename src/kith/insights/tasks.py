@@ -17,3 +17,11 @@ def win_scores_task() -> int:
     from kith.insights import win_job
 
     return win_job.win_scores_run().pk
+
+
+@task()
+def lead_scores_task() -> int:
+    """Refit the lead-scoring model and rescore every open lead; returns the run's id."""
+    from kith.insights import lead_job
+
+    return lead_job.lead_scores_run().pk

@@ -1,5 +1,7 @@
 """Leads and web-to-lead forms, pipelines and deals, products, orders, forecasts."""
 
+from datetime import time, timedelta
+
 from django.utils.translation import gettext_lazy as _
 
 from kith.core.apps import (
@@ -27,6 +29,7 @@ class SalesConfig(KithAppConfig):
     search_sources = ("kith.sales.selectors.palette:palette_search",)
     label = "sales"
     personal_data = ("kith.sales.personal_data",)
+    cli_commands = ("kith.cli.sales:register",)
     verbose_name = "Sales"
     default_auto_field = "django.db.models.BigAutoField"
 
@@ -100,6 +103,16 @@ class SalesConfig(KithAppConfig):
             name="sales.contact_stage_from_orders",
             events={"order.created", "order.updated", "order.status_changed", "orders.imported"},
             handler=stage_on_order_event,
+        )
+        from kith.core.schedules import schedule_register
+        from kith.sales import tasks
+
+        # Churn follows insights' definition (no purchase in 180 days): time passes, no event.
+        schedule_register(
+            name="sales.contacts_churn_nightly",
+            every=timedelta(days=1),
+            at=time(1, 30),
+            task=tasks.contacts_churn_task,
         )
         record_kind_register(model="sales.deal", get=records.deal_ref)
         record_kind_register(model="sales.lead", get=records.lead_ref)

@@ -41,6 +41,10 @@ class Quota(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="USD")
     deals_target = models.PositiveIntegerField(_("won deals target"), null=True, blank=True)
     activities_target = models.PositiveIntegerField(_("activities target"), null=True, blank=True)
+    # The activity mix a rep (or each team) aims at in the period; each optional.
+    calls_target = models.PositiveIntegerField(_("calls target"), null=True, blank=True)
+    emails_target = models.PositiveIntegerField(_("emails target"), null=True, blank=True)
+    meetings_target = models.PositiveIntegerField(_("meetings target"), null=True, blank=True)
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

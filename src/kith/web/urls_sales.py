@@ -8,6 +8,7 @@ urlpatterns = [
     # Leads and web-to-lead forms
     path("leads/", leads.lead_list, name="lead-list"),
     path("leads/new/", leads.lead_create, name="lead-create"),
+    path("leads/route/", leads.lead_route, name="lead-route"),
     path("leads/<int:lead_id>/", leads.lead_detail, name="lead-detail"),
     path("leads/<int:lead_id>/edit/", leads.lead_edit, name="lead-edit"),
     path("leads/<int:lead_id>/convert/", leads.lead_convert, name="lead-convert"),

@@ -24,6 +24,12 @@ MAX_PAGE_SIZE = 200
 MAX_DRAWS = 20_000
 
 
+class MixOut(Schema):
+    done: int
+    target: int | None
+    pct: float | None
+
+
 class QuotaOut(Schema):
     id: int
     owner_id: int | None
@@ -41,6 +47,10 @@ class QuotaOut(Schema):
     won_deals: int
     activities_target: int | None
     activities: int
+    activity_mix: dict[str, MixOut]
+    open_pipeline_minor: int
+    pipeline_coverage: float | None
+    unconverted_currencies: list[str]
     version: int
 
 
@@ -67,6 +77,9 @@ class QuotaIn(Schema):
     currency: str = "USD"
     deals_target: int | None = None
     activities_target: int | None = None
+    calls_target: int | None = None
+    emails_target: int | None = None
+    meetings_target: int | None = None
 
 
 @router.get("/sales/quotas", response={200: QuotaPage, **ERRORS})
@@ -129,6 +142,7 @@ class ForecastOut(Schema):
     draws: int
     model: str
     model_reason: str
+    unconverted_currencies: list[str]  # deals in these are left out: no exchange rate
     lines: list[LineOut]
 
 

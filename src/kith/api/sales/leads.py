@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from kith.api.auth import ApiRequest
 from kith.api.sales.schemas import NOT_SENT, PageParams, page_out
 from kith.api.schemas import ERRORS, ErrorOut, Ref, named_ref, user_ref
+from kith.core.errors import FieldError
+from kith.insights.lead_scores import lead_score_explain
 from kith.sales import selectors, services
 from kith.sales.models import Channel, Lead
 
@@ -52,6 +55,28 @@ class LeadListParams(PageParams):
     source_channel: str = ""
     owner_id: int | None = None
     campaign: str = ""
+    sort: str = Field("created", description="created (newest first) or score (best first)")
+
+
+class LeadScoreOut(Schema):
+    lead_id: int
+    probability: float | None
+    percent: int | None
+    reasons: list[str]
+    model: str
+    note: str
+    fitted_at: datetime | None
+
+
+class RouteIn(Schema):
+    team_id: int
+    capacity: int = Field(services.LEAD_CAPACITY, ge=1, le=10_000)
+
+
+class RouteOut(Schema):
+    routed: dict[int, list[int]]
+    kept: list[int]
+    reps: int
 
 
 class LeadIn(Schema):
@@ -103,12 +128,18 @@ class ConvertOut(Schema):
 
 @router.get("/leads", response={200: LeadPage, **ERRORS}, tags=["leads"])
 def leads_list(request: ApiRequest, params: Query[LeadListParams]) -> Any:
-    """Leads the caller may see, newest first; follow `next_cursor` with `?cursor=`."""
+    """Leads the caller may see, newest first (or `sort=score`: the best chance to convert
+    first, unscored last); follow `next_cursor` with `?cursor=`."""
+    if params.sort not in selectors.LEAD_SORTS:
+        raise FieldError.one(
+            "sort", _("Choose one of: %(choices)s.") % {"choices": ", ".join(selectors.LEAD_SORTS)}
+        )
     filters = selectors.LeadFilters(
         status=params.status,
         source_channel=params.source_channel,
         owner_id=params.owner_id,
         campaign=params.campaign,
+        sort=params.sort,
     )
     return page_out(
         selectors.leads_list(
@@ -156,3 +187,22 @@ def lead_convert(request: ApiRequest, lead_id: int, payload: ConvertIn) -> Any:
         "contact_created": result.contact_created,
         "company_created": result.company_created,
     }
+
+
+@router.get("/leads/{int:lead_id}/score", response={200: LeadScoreOut, **ERRORS}, tags=["leads"])
+def lead_score(request: ApiRequest, lead_id: int) -> Any:
+    """The lead's chance to convert (learned from the base's decided leads), its reasons in
+    words, the model that gave it and, for a fallback, what the score is instead."""
+    lead = selectors.lead_get(user=request.auth, lead_id=lead_id)
+    view = lead_score_explain(lead=lead)
+    return {"lead_id": lead.pk, **view.__dict__}
+
+
+@router.post("/leads/route", response={200: RouteOut, **ERRORS}, tags=["leads"])
+def leads_route(request: ApiRequest, payload: RouteIn) -> Any:
+    """Hand the team's new leads to its sales reps: best score to the rep with the most free
+    capacity (open leads per rep at most `capacity`); leads no rep has room for are kept."""
+    result = services.leads_route(
+        by=request.auth, team_id=payload.team_id, capacity=payload.capacity
+    )
+    return {"routed": result.routed, "kept": result.kept, "reps": result.reps}

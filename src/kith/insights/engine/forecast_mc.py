@@ -118,6 +118,22 @@ def cells_group(samples: FloatArray, groups: object, n_groups: int | None = None
     return samples @ onehot
 
 
+def new_business_add(
+    samples: FloatArray, history: object, *, share: float = 1.0, seed: int = 0
+) -> FloatArray:
+    """Samples plus revenue from deals not yet created: each draw adds one past period's
+    per-cell revenue won from deals created inside that period (history: periods × cells),
+    picked at random (one period for every cell, so cells stay correlated), times `share`, the
+    part of the period still to come. No history: the samples unchanged."""
+    past = np.asarray(history, dtype=np.float64)
+    if past.ndim != 2 or not past.shape[0] or share <= 0:
+        return samples
+    if past.shape[1] != samples.shape[1]:
+        raise ValueError("one history column per cell is needed")
+    picks = np.random.default_rng(seed).integers(0, past.shape[0], size=samples.shape[0])
+    return samples + past[picks] * share
+
+
 @dataclass(frozen=True)
 class Distribution:
     """A period's revenue distribution, in the amounts' unit."""

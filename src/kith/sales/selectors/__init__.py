@@ -24,7 +24,7 @@ from kith.sales.selectors.deals import (
     deals_list,
 )
 from kith.sales.selectors.forecast import ForecastRow, sales_forecast
-from kith.sales.selectors.leads import LeadFilters, lead_get, leads_list
+from kith.sales.selectors.leads import LEAD_SORTS, LeadFilters, lead_get, leads_list
 from kith.sales.selectors.orders import OrderFilters, order_get, orders_list
 from kith.sales.selectors.panels import SalesPanel, company_sales_panel, contact_sales_panel
 from kith.sales.selectors.pipelines import pipeline_get, pipelines_all, stage_deal_counts
@@ -33,6 +33,7 @@ from kith.sales.selectors.timeline import deals_for_timeline, orders_for_timelin
 from kith.sales.selectors.webforms import webform_public, webforms_all
 
 __all__ = [
+    "LEAD_SORTS",
     "ActivityMonitor",
     "Board",
     "BoardColumn",

@@ -1,15 +1,19 @@
 """Reads of quotas: attainment to date, pacing, history and the leaderboard.
 
-Attainment counts the deals won inside the period in the quota's currency (deals in other
-currencies are not converted), by the rep who owns them or, for a team quota, by the deal's
-team; activities are the interactions the rep (or the team's members) logged in the period.
+Attainment counts the deals won inside the period by the rep who owns them or, for a team
+quota, by the deal's team, in the quota's currency: deals in other currencies are converted at
+the admins' exchange rate of the period's last day (today for the running period); a currency
+without a rate is left out and named (`unconverted`). Activities are the interactions the rep
+(or the team's members) logged in the period, with the mix of calls, emails and meetings against
+the quota's targets. Pipeline coverage is the open pipeline expected to close by the period's
+end (overdue deals included), converted the same way, over what is left of the target.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
@@ -23,7 +27,8 @@ from kith.identity.access import visible_to
 from kith.identity.models import User
 from kith.sales.models import Deal, Quota
 from kith.sales.money import money_format
-from kith.sales.services.quotas import period_bounds, period_start_of
+from kith.sales.services.quotas import MIX_KINDS, period_bounds, period_start_of
+from kith.sales.services.rates import RateBook
 
 QUOTA_ORDERING = Ordering("period_start", descending=True)
 
@@ -38,6 +43,25 @@ class Attainment:
     won_deals: int = 0
     activities: int = 0
     elapsed: float = 1.0  # share of the period gone by
+    mix: dict[str, int] = field(default_factory=dict)  # "calls", "emails", "meetings" → count
+    open_pipeline_minor: int = 0
+    unconverted: list[str] = field(default_factory=list)  # currencies without a rate
+
+    @property
+    def coverage(self) -> float | None:
+        """Open pipeline over the remaining target (×); None when the target is met."""
+        remaining = self.remaining_minor
+        return None if not remaining else round(self.open_pipeline_minor / remaining, 2)
+
+    @property
+    def mix_rows(self) -> list[tuple[str, int, int | None, float | None]]:
+        """(kind, done, target, % of target) for calls, emails and meetings."""
+        rows = []
+        for kind in MIX_KINDS:
+            target = getattr(self.quota, f"{kind}_target")
+            done = self.mix.get(kind, 0)
+            rows.append((kind, done, target, round(100 * done / target, 1) if target else None))
+        return rows
 
     @property
     def pct(self) -> float | None:
@@ -99,6 +123,13 @@ class Attainment:
             "won_deals": self.won_deals,
             "activities_target": self.quota.activities_target,
             "activities": self.activities,
+            "activity_mix": {
+                kind: {"done": done, "target": target, "pct": pct}
+                for kind, done, target, pct in self.mix_rows
+            },
+            "open_pipeline_minor": self.open_pipeline_minor,
+            "pipeline_coverage": self.coverage,
+            "unconverted_currencies": self.unconverted,
             "version": self.quota.version,
         }
 
@@ -119,9 +150,35 @@ def _elapsed(start: date, end: date, today: date) -> float:
     return min(1.0, gone / total)
 
 
+MIX_OF_KIND = {"call": "calls", "email": "emails", "meeting": "meetings"}
+Totals = dict[tuple[Any, str], tuple[int, int]]  # (holder, currency) → (amount, deals)
+
+
+def _totals(rows: Any, key: str) -> Totals:
+    return {
+        (row[key], row["currency"]): (int(row["total"] or 0), int(row["n"]))
+        for row in rows.values(key, "currency")
+        .annotate(total=Sum("amount_minor"), n=Count("id"))
+        .order_by()
+    }
+
+
+def _mix(rows: Any, key: str) -> tuple[dict[Any, int], dict[Any, dict[str, int]]]:
+    counts: dict[Any, int] = defaultdict(int)
+    mix: dict[Any, dict[str, int]] = defaultdict(dict)
+    for holder, kind, n in (
+        rows.values(key, "kind").annotate(n=Count("id")).values_list(key, "kind", "n").order_by()
+    ):
+        counts[holder] += n
+        if kind in MIX_OF_KIND:
+            mix[holder][MIX_OF_KIND[kind]] = n
+    return counts, mix
+
+
 def attainments(quotas: list[Quota], *, today: date | None = None) -> list[Attainment]:
     """Attainment of each quota (loaded with owner and team): per distinct period, one query
-    for the reps' won deals, one for the teams', one for the activities (two with teams)."""
+    each for the reps' won deals, open pipeline and activities, and as many for the teams'
+    (plus one or two per pair of currencies converted)."""
     today = today or timezone.localdate()
     by_period: dict[tuple[str, date], list[Quota]] = defaultdict(list)
     for quota in quotas:
@@ -129,70 +186,50 @@ def attainments(quotas: list[Quota], *, today: date | None = None) -> list[Attai
     result: dict[int, Attainment] = {}
     for (period, start), group in by_period.items():
         start, end = period_bounds(period, start)
+        convert = RateBook(min(today, end - timedelta(days=1)))
         won = Deal.objects.filter(
             outcome="won", closed_at__gte=_aware(start), closed_at__lt=_aware(end)
         )
+        pipeline = Deal.objects.filter(outcome="open", expected_close__lt=end)
         acts = Interaction.objects.filter(
             occurred_at__gte=_aware(start), occurred_at__lt=_aware(end)
         )
-        reps = [q for q in group if q.owner_id is not None]
-        teams = [q for q in group if q.owner_id is None]
-        rep_won: dict[tuple[Any, str], tuple[int, int]] = {}
-        team_won: dict[tuple[Any, str], tuple[int, int]] = {}
-        rep_acts: dict[Any, int] = {}
-        team_acts: dict[Any, int] = {}
+        reps = [q.owner_id for q in group if q.owner_id is not None]
+        teams = [q.team_id for q in group if q.owner_id is None and q.team_id is not None]
+        rep_won: Totals = {}
+        rep_open: Totals = {}
+        team_won: Totals = {}
+        team_open: Totals = {}
+        rep_acts: tuple[dict[Any, int], dict[Any, dict[str, int]]] = ({}, {})
+        team_acts: tuple[dict[Any, int], dict[Any, dict[str, int]]] = ({}, {})
         if reps:
-            for row in (
-                won.filter(owner_id__in=[q.owner_id for q in reps if q.owner_id is not None])
-                .values("owner_id", "currency")
-                .annotate(total=Sum("amount_minor"), n=Count("id"))
-                .order_by()
-            ):
-                rep_won[(row["owner_id"], row["currency"])] = (row["total"] or 0, row["n"])
-            rep_acts = dict(
-                acts.filter(owner_id__in=[q.owner_id for q in reps])
-                .values("owner_id")
-                .annotate(n=Count("id"))
-                .values_list("owner_id", "n")
-                .order_by()
-            )
+            rep_won = _totals(won.filter(owner_id__in=reps), "owner_id")
+            rep_open = _totals(pipeline.filter(owner_id__in=reps), "owner_id")
+            rep_acts = _mix(acts.filter(owner_id__in=reps), "owner_id")
         if teams:
-            team_ids = [q.team_id for q in teams if q.team_id is not None]
-            for team_row in (
-                won.filter(team_id__in=team_ids)
-                .values("team_id", "currency")
-                .annotate(total=Sum("amount_minor"), n=Count("id"))
-                .order_by()
-            ):
-                team_won[(team_row["team_id"], team_row["currency"])] = (
-                    team_row["total"] or 0,
-                    team_row["n"],
-                )
-            team_acts = dict(
-                acts.filter(owner__team_id__in=team_ids)
-                .values("owner__team_id")
-                .annotate(n=Count("id"))
-                .values_list("owner__team_id", "n")
-                .order_by()
-            )
+            team_won = _totals(won.filter(team_id__in=teams), "team_id")
+            team_open = _totals(pipeline.filter(team_id__in=teams), "team_id")
+            team_acts = _mix(acts.filter(owner__team_id__in=teams), "owner__team_id")
         for quota in group:
-            if quota.owner_id is not None:
-                total, n = rep_won.get((quota.owner_id, quota.currency), (0, 0))
-                activities = rep_acts.get(quota.owner_id, 0)
-                holder = str(quota.owner)
-            else:
-                total, n = team_won.get((quota.team_id, quota.currency), (0, 0))
-                activities = team_acts.get(quota.team_id, 0)
-                holder = str(quota.team)
+            rep = quota.owner_id is not None
+            holder = quota.owner_id if rep else quota.team_id
+            total, n, missing = convert.total(rep_won if rep else team_won, holder, quota.currency)
+            open_minor, _n, missing_open = convert.total(
+                rep_open if rep else team_open, holder, quota.currency
+            )
+            counts, mix = rep_acts if rep else team_acts
             result[quota.pk] = Attainment(
                 quota=quota,
-                holder=holder,
+                holder=str(quota.owner) if rep else str(quota.team),
                 start=start,
                 end=end,
                 won_minor=int(total),
                 won_deals=n,
-                activities=activities,
+                activities=counts.get(holder, 0),
                 elapsed=_elapsed(start, end, today),
+                mix=mix.get(holder, {}),
+                open_pipeline_minor=open_minor,
+                unconverted=sorted(set(missing) | set(missing_open)),
             )
     return [result[q.pk] for q in quotas]
 

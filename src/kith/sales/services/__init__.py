@@ -14,7 +14,14 @@ from kith.sales.services.conversion import (
     lead_convert,
 )
 from kith.sales.services.deals import DEAL_FIELDS, deal_create, deal_delete, deal_move, deal_update
-from kith.sales.services.leads import LEAD_FIELDS, lead_create, lead_delete, lead_update
+from kith.sales.services.lead_routing import LEAD_CAPACITY, RoutingResult, leads_route
+from kith.sales.services.leads import (
+    LEAD_FIELDS,
+    lead_create,
+    lead_delete,
+    lead_scores_store,
+    lead_update,
+)
 from kith.sales.services.orders import (
     LineInput,
     order_cancel,
@@ -43,6 +50,7 @@ from kith.sales.services.webforms import (
 __all__ = [
     "DEAL_FIELDS",
     "FREE_MAIL_DOMAINS",
+    "LEAD_CAPACITY",
     "LEAD_FIELDS",
     "PUBLIC_FORM",
     "Conversion",
@@ -50,6 +58,7 @@ __all__ = [
     "LineInput",
     "OrderImport",
     "RateLimited",
+    "RoutingResult",
     "StageInput",
     "contact_match",
     "deal_create",
@@ -61,7 +70,9 @@ __all__ = [
     "lead_convert",
     "lead_create",
     "lead_delete",
+    "lead_scores_store",
     "lead_update",
+    "leads_route",
     "money_convert",
     "order_cancel",
     "order_create",

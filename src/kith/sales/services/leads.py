@@ -172,3 +172,13 @@ def lead_delete(*, by: User, lead_id: int) -> None:
     history = changes_record(instance=lead, actor=by, before=_lead_snapshot(lead), after=None)
     change_event_record(entity="lead", record=lead, actor=by, changes=history)
     lead.delete()
+
+
+def lead_scores_store(*, scores: Mapping[int, int | None]) -> int:
+    """Set each lead's score (its conversion probability in percent, from the lead-scoring job
+    in kith.insights) in bulk; returns the leads updated. A system write: the score is derived,
+    so it is neither versioned nor in the lead's history (the job's run records the fit)."""
+    leads = [Lead(pk=pk, score=score) for pk, score in scores.items()]
+    with transaction.atomic():
+        Lead.objects.bulk_update(leads, ["score"], batch_size=2000)
+    return len(leads)

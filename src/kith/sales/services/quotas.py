@@ -29,6 +29,9 @@ def period_start_of(period: str, day: date) -> date:
     return day.replace(day=1)
 
 
+MIX_KINDS = ("calls", "emails", "meetings")
+
+
 def _snapshot(quota: Quota) -> dict[str, str]:
     return {
         "revenue_minor": str(quota.revenue_minor),
@@ -37,7 +40,12 @@ def _snapshot(quota: Quota) -> dict[str, str]:
         "activities_target": ""
         if quota.activities_target is None
         else str(quota.activities_target),
-    }
+        **{
+            f"{kind}_target": "" if getattr(quota, f"{kind}_target") is None
+            else str(getattr(quota, f"{kind}_target"))
+            for kind in MIX_KINDS
+        },
+    }  # fmt: skip
 
 
 def _count(value: int | None, field: str, errors: dict[str, str]) -> int | None:
@@ -61,6 +69,9 @@ def quota_set(
     team_id: int | None = None,
     deals_target: int | None = None,
     activities_target: int | None = None,
+    calls_target: int | None = None,
+    emails_target: int | None = None,
+    meetings_target: int | None = None,
 ) -> Quota:
     """The quota of one rep (owner_id) or one team (team_id) for a month or quarter, created or
     replaced; the change goes into the quota's history."""
@@ -71,6 +82,11 @@ def quota_set(
         errors["revenue_minor"] = _("Enter an amount, zero or more.")
     deals_target = _count(deals_target, "deals_target", errors)
     activities_target = _count(activities_target, "activities_target", errors)
+    mix = {
+        "calls_target": _count(calls_target, "calls_target", errors),
+        "emails_target": _count(emails_target, "emails_target", errors),
+        "meetings_target": _count(meetings_target, "meetings_target", errors),
+    }
     if (owner_id is None) == (team_id is None):
         errors["owner_id"] = _("Give either a rep or a team.")
     if not errors and period_start != period_start_of(period, period_start):
@@ -106,6 +122,8 @@ def quota_set(
     quota.currency = currency
     quota.deals_target = deals_target
     quota.activities_target = activities_target
+    for name, value in mix.items():
+        setattr(quota, name, value)
     quota.set_by = by
     if existing:
         quota.version += 1

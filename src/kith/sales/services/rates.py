@@ -3,8 +3,10 @@ of an order at the rate of the order's day (a CNY order never relabels a USD pri
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -76,5 +78,49 @@ def money_convert(*, minor: int, currency: str, into: str, day: date) -> int | N
     rate = exchange_rate_on(currency=currency, base=into, day=day)
     if rate is None:
         return None
+    return money_at_rate(minor=minor, currency=currency, into=into, rate=rate)
+
+
+def money_at_rate(*, minor: int, currency: str, into: str, rate: Decimal) -> int:
+    """`minor` units of `currency` in minor units of `into` at `rate` (rounded half up)."""
     major = Decimal(minor).scaleb(-minor_digits(currency)) * rate
     return int(major.scaleb(minor_digits(into)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+class RateBook:
+    """Amounts in several currencies into one, at the rates of one day, each pair's rate looked
+    up once (a reader's cache: for a page or a forecast, not for storing)."""
+
+    def __init__(self, day: date) -> None:
+        self.day = day
+        self.rates: dict[tuple[str, str], Decimal | None] = {}
+
+    def minor(self, minor: int, currency: str, into: str) -> int | None:
+        """`minor` of `currency` in `into`; None without a rate."""
+        if currency == into:
+            return minor
+        if (currency, into) not in self.rates:
+            self.rates[(currency, into)] = exchange_rate_on(
+                currency=currency, base=into, day=self.day
+            )
+        rate = self.rates[(currency, into)]
+        if rate is None:
+            return None
+        return money_at_rate(minor=minor, currency=currency, into=into, rate=rate)
+
+    def total(
+        self, totals: Mapping[tuple[Any, str], tuple[int, int]], holder: Any, into: str
+    ) -> tuple[int, int, list[str]]:
+        """Sum of `holder`'s (amount, count) per currency in `into`: amount, count and the
+        currencies left out for want of a rate."""
+        amount, deals, missing = 0, 0, []
+        for (key, currency), (minor, n) in totals.items():
+            if key != holder:
+                continue
+            converted = self.minor(minor, currency, into)
+            if converted is None:
+                missing.append(currency)
+                continue
+            amount += converted
+            deals += n
+        return amount, deals, sorted(missing)

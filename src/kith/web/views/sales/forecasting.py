@@ -183,6 +183,10 @@ def quota_set_view(request: HttpRequest) -> HttpResponse:
             activities_target=int(data["activities"])
             if data.get("activities", "").isdigit()
             else None,
+            **{
+                f"{kind}_target": int(data[kind]) if data.get(kind, "").isdigit() else None
+                for kind in ("calls", "emails", "meetings")
+            },
         )
         messages.success(request, _("Quota saved."))
     except (FieldError, ValueError) as exc:

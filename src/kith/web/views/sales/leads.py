@@ -19,6 +19,7 @@ from kith.core.audit import history_for
 from kith.core.errors import FieldError, NotFound, StaleEdit
 from kith.identity import selectors as identity_selectors
 from kith.identity.access import admin_require, require
+from kith.insights.lead_scores import lead_score_explain
 from kith.sales import selectors, services
 from kith.sales.models import Channel, Lead, WebForm
 from kith.web.forms.sales import ConvertForm, LeadForm, PublicLeadForm, WebFormForm
@@ -34,10 +35,12 @@ FORMS_ADMINS_ONLY = gettext_lazy("Only administrators can design web forms.")
 def lead_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     channel = request.GET.get("channel", "")
+    sort = request.GET.get("sort", "score")
     filters = selectors.LeadFilters(
         status=status if status in Lead.Status.values else "",
         source_channel=channel if channel in Channel.values else "",
         campaign=request.GET.get("campaign", "")[:120],
+        sort=sort if sort in selectors.LEAD_SORTS else "score",
     )
     try:
         page = selectors.leads_list(
@@ -56,8 +59,29 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "statuses": Lead.Status.choices,
         "channels": Channel.choices,
+        "sorts": (("score", _("Best score first")), ("created", _("Newest first"))),
     }
     return with_vary(render(request, list_template(request, "web/sales/lead_list.html"), context))
+
+
+@login_required
+@service_errors
+def lead_route(request: HttpRequest) -> HttpResponse:
+    """POST: hand the user's team's new leads to its reps, best score first (the rule in
+    kith.sales.services.lead_routing)."""
+    if request.method != "POST":
+        return redirect("lead-list")
+    if request.user.team_id is None:
+        messages.error(request, _("You need a team to route its leads."))
+        return redirect("lead-list")
+    result = services.leads_route(by=request.user, team_id=request.user.team_id)
+    routed = sum(len(ids) for ids in result.routed.values())
+    messages.success(
+        request,
+        _("%(routed)s new leads routed by score; %(kept)s kept (no rep had room).")
+        % {"routed": routed, "kept": len(result.kept)},
+    )
+    return redirect(reverse("lead-list") + "?status=new")
 
 
 def _lead_form(request: HttpRequest, initial: dict[str, Any]) -> LeadForm:
@@ -129,6 +153,7 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
         "lead": lead,
         "history": history_rows(history, model=Lead, custom_fields=[]),
         "convert_form": convert_form,
+        "scored": lead_score_explain(lead=lead),
     }
     return render(request, "web/sales/lead_detail.html", context)
 
@@ -159,6 +184,7 @@ def lead_convert(request: HttpRequest, lead_id: int) -> HttpResponse:
         "lead": lead,
         "history": history_rows(history, model=Lead, custom_fields=[]),
         "convert_form": form,
+        "scored": lead_score_explain(lead=lead),
     }
     return render(request, "web/sales/lead_detail.html", context, status=422)
 
