@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sales', '0010_products_read_only_for_reps'),
+        ('sales', '0011_quota_activity_mix'),
     ]
 
     operations = [
