@@ -1,7 +1,9 @@
 """The features a sentiment model reads: n-grams of a text, the same at training and scoring.
 
-Chinese: character 1–3-grams (no word segmenter needed). Vietnamese and English: word
-(syllable) 1–3-grams plus character 1–5-grams inside each word, marked with "~".
+Chinese: character 1–3-grams (no word segmenter needed). English: word 1–3-grams plus
+character 1–5-grams inside each word, marked with "~". Vietnamese ("vi2", since 2026.12.2):
+syllable 1–3-grams plus character 1–5-grams of the whole space-joined text, marked with "~"
+(so that "không tốt" and "chưa tốt" share their pieces across the syllable boundary).
 """
 
 from __future__ import annotations
@@ -56,9 +58,20 @@ def in_word_grams(token: str) -> tuple[str, ...]:
     return tuple("~" + padded[i : i + n] for n in range(1, 6) for i in range(length - n + 1))
 
 
+def syllable_char_grams(text: str) -> list[str]:
+    """Syllable 1–3-grams and, marked with "~", character 1–5-grams of " syllables joined "."""
+    tokens = words(text)
+    grams = token_grams(tokens)
+    padded = f" {' '.join(tokens)} "
+    length = len(padded)
+    grams.extend("~" + padded[i : i + n] for n in range(1, 6) for i in range(length - n + 1))
+    return grams
+
+
 ANALYZERS: dict[str, Callable[[str], list[str]]] = {
     "zh": zh_grams,
     "vi": word_grams,
+    "vi2": syllable_char_grams,
     "en": word_grams,
 }
 
