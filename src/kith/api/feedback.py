@@ -224,6 +224,8 @@ class ReportOut(Schema):
     by_team: list[GroupOut]
     by_agent: list[GroupOut]
     by_channel: list[GroupOut]
+    by_stage: list[GroupOut] = Field(..., description="per lifecycle stage of the contact (now)")
+    by_tag: list[GroupOut] = Field(..., description="per tag of the contact, top 20")
     sent: int
     answered: int
     response_rate: float | None
