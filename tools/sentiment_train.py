@@ -440,15 +440,32 @@ CORPUS_NAMES = {
 
 def benchmarks_markdown(metrics: dict) -> str:
     """The BENCHMARKS.md table and confusion matrices of models/metrics.json."""
-    lines = ["| language | test split | rows | accuracy | macro-F1 |", "|---|---|---|---|---|"]
+    lines = [
+        "| language | test split | rows | accuracy | macro-F1 | ECE |",
+        "|---|---|---|---|---|---|",
+    ]
     matrices = []
+    chosen = ["| language | corpus | validation rows | grid tried (C, class weight) | chosen | "
+              "validation accuracy / macro-F1 | temperature | validation ECE before → after |",
+              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for language in ("zh", "vi", "en"):
         for name, got in metrics.get(language, {}).items():
             if name == "vader_baseline" or not got:
                 continue
             title = CORPUS_NAMES.get((language, name), name)
             lines.append(f"| {language} | {title} | {got['rows']} | {got['accuracy']:.4f} | "
-                         f"{got['macro_f1']:.4f} |")  # fmt: skip
+                         f"{got['macro_f1']:.4f} | {got.get('ece', '')} |")  # fmt: skip
+            sel = got.get("selection")
+            if sel:
+                grid = ", ".join(f"({t['c']}, {t['class_weight'] or '—'})" for t in sel["tried"])
+                pick = sel["chosen"]
+                chosen.append(
+                    f"| {language} | {title} | {sel['validation_rows']} | {grid} | "
+                    f"C {pick['c']}, {pick['class_weight'] or 'no weights'} | "
+                    f"{sel['validation_accuracy']:.4f} / {sel['validation_macro_f1']:.4f} | "
+                    f"{sel['temperature']} | {sel['validation_ece_before']} → "
+                    f"{sel['validation_ece']} |"
+                )
             head = " | ".join(f"→ {c}" for c in got["classes"])
             rows = [f"| **{c}** | " + " | ".join(str(v) for v in row) + " |"
                     for c, row in zip(got["classes"], got["confusion"], strict=True)]  # fmt: skip
@@ -457,8 +474,9 @@ def benchmarks_markdown(metrics: dict) -> str:
         vader = metrics.get(language, {}).get("vader_baseline")
         if vader:
             lines.append(f"| en | same split, VADER 3.3.2 baseline (compound ≥ 0) | | "
-                         f"{vader['accuracy']:.4f} | {vader['macro_f1']:.4f} |")  # fmt: skip
-    return "\n".join([*lines, "", *matrices])
+                         f"{vader['accuracy']:.4f} | {vader['macro_f1']:.4f} | |")  # fmt: skip
+    return "\n".join([*lines, "", "Model selection (validation rows only):", "", *chosen, "",
+                      *matrices])  # fmt: skip
 
 
 def main() -> None:

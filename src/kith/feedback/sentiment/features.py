@@ -68,6 +68,36 @@ def syllable_char_grams(text: str) -> list[str]:
     return grams
 
 
+@lru_cache(maxsize=200_000)
+def cross_grams(left: str, right: str) -> tuple[str, ...]:
+    """The character 3–5-grams of `left + " " + right` that hold the space between them and at
+    least one character on each side, marked with "~" (cached: the contexts repeat).
+
+    `left` is the last 3 characters of " " + a syllable, `right` the next 3 characters of the
+    text after it (following syllables, space-joined, and the closing space). Then
+    syllable_char_grams(text) counts exactly: the syllable n-grams, in_word_grams of each
+    syllable, cross_grams at each gap between syllables, less one "~ " per gap (the space that
+    two padded syllables share)."""
+    joined = f"{left} {right}"
+    space = len(left)
+    return tuple(
+        "~" + joined[i : i + n]
+        for n in range(3, 6)
+        for i in range(max(0, space - n + 2), min(space, len(joined) - n + 1))
+    )
+
+
+def gap_contexts(tokens: list[str]) -> list[tuple[str, str]]:
+    """(left, right) of cross_grams at each gap between `tokens`."""
+    tail = " ".join(tokens) + " "
+    out = []
+    at = 0
+    for k in range(len(tokens) - 1):
+        at += len(tokens[k]) + 1  # the start of tokens[k + 1] in `tail`
+        out.append(((" " + tokens[k])[-3:], tail[at : at + 3]))
+    return out
+
+
 ANALYZERS: dict[str, Callable[[str], list[str]]] = {
     "zh": zh_grams,
     "vi": word_grams,
