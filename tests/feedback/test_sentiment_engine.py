@@ -4,6 +4,7 @@ detection on every corpus, drivers and themes. No database."""
 from __future__ import annotations
 
 import csv
+import itertools
 import time
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def test_probabilities_are_calibrated_on_the_test_split(name: str) -> None:
     correct = polar.argmax(axis=1) == np.array([classes.index(t) for t in truth])
     edges = np.linspace(0, 1, 11)
     ece = 0.0
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
+    for low, high in itertools.pairwise(edges):
         inside = (confidence > low) & (confidence <= high)
         if inside.any():
             ece += inside.mean() * abs(confidence[inside].mean() - correct[inside].mean())
@@ -198,7 +199,7 @@ def test_vietnamese_fast_path_counts_what_the_training_analyzer_counts() -> None
     from kith.feedback.sentiment.features import syllable_char_grams
 
     texts, _ = _rows(CORPORA / "vi_vlsp2016_sa.csv")
-    texts = texts[:300] + ["a b c d e", "ab c", "x", "", "!!"]
+    texts = [*texts[:300], "a b c d e", "ab c", "x", "", "!!"]
     model = model_for("vi")
     fast = model.vectorize(texts)
     for row, text in enumerate(texts):
