@@ -27,7 +27,7 @@ EN_TEST = Path(__file__).parent / "data" / "en_rt_test.csv"
 # rounded down; the tests fail if a retrained model falls below.
 FLOORS = {
     # file: (language, accuracy, macro-F1)
-    "zh_chnsenticorp_htl.csv": ("zh", 0.913, 0.898),
+    "zh_chnsenticorp_htl.csv": ("zh", 0.912, 0.898),
     "zh_waimai_10k.csv": ("zh", 0.902, 0.889),
     "vi_uit_vsfc.csv": ("vi", 0.895, 0.746),
     "vi_vlsp2016_sa.csv": ("vi", 0.684, 0.684),

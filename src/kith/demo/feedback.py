@@ -221,18 +221,24 @@ def _messages_scored(context: DemoContext, contacts: list[tuple], rng: Any, now:
     from kith.feedback.services.sentiment import sentiments_rescore
 
     kinds = {"positive": 4, "neutral": 3, "negative": 3}
+    # Every message once (the first contacts), then a random mix.
+    every = [(lang, text) for lang in LANGS for texts in MESSAGES[lang].values() for text in texts]
     messages = []
-    for contact_id, owner_id, team_id, company_id in contacts:
-        if rng.random() >= MESSAGE_SHARE:
+    for n, (contact_id, owner_id, team_id, company_id) in enumerate(contacts):
+        if n < len(every):
+            lang, body = every[n]
+        elif rng.random() < MESSAGE_SHARE:
+            lang = rng.choice(LANGS)
+            mood = rng.choices(list(kinds), weights=list(kinds.values()))[0]
+            body = rng.choice(MESSAGES[lang][mood])
+        else:
             continue
-        lang = rng.choice(LANGS)
-        mood = rng.choices(list(kinds), weights=list(kinds.values()))[0]
         kind = rng.choice(["email", "chat"])
         messages.append(Interaction(
             owner_id=owner_id, team_id=team_id, kind=kind, direction="in",
             channel="email" if kind == "email" else rng.choice(["zalo", "wechat", "web chat"]),
             occurred_at=now - timedelta(days=rng.uniform(0, 120)),
-            body=rng.choice(MESSAGES[lang][mood]), contact_id=contact_id, company_id=company_id,
+            body=body, contact_id=contact_id, company_id=company_id,
         ))  # fmt: skip
     Interaction.objects.bulk_create(messages, batch_size=1000)
 
