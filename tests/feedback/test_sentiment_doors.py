@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from kith.core.errors import NotFound
 from kith.core.events import events_dispatch
 from kith.engagement import selectors as engagement
 from kith.engagement.services import interaction_create
@@ -63,7 +64,7 @@ def test_timeline_shows_label_confidence_and_driving_words_beside_the_message(
         user=users.manager, contact_id=records.contact_a.pk, limit=50
     )
     assert any(i.kind == "sentiment" for i in other.items)
-    with pytest.raises(Exception):  # noqa: B017 (NotFound: the contact is out of scope)
+    with pytest.raises(NotFound):  # the contact is out of rep_b's scope
         engagement.contact_timeline(user=users.rep_b, contact_id=records.contact_a.pk, limit=50)
 
 
@@ -102,6 +103,17 @@ def test_api_scores_a_text_without_storing_it(api_for, users) -> None:
         "/api/v1/sentiment", json.dumps({"text": "  "}), content_type="application/json"
     )
     assert empty.status_code == 422 and "text" in empty.json()["errors"]
+    # A user without the feedback module's read right may not use it.
+    from kith.identity.models import Role
+    from kith.identity.services import user_create
+
+    Role.objects.create(slug="nobody", name="No rights")
+    outsider = user_create(username="outsider", password="x" * 12, role_slug="nobody")
+    denied = api_for(outsider).post(
+        "/api/v1/sentiment", json.dumps({"text": NEGATIVE}), content_type="application/json"
+    )
+    assert denied.status_code == 403
+    assert api_for(outsider).get("/api/v1/sentiments").json()["items"] == []
 
 
 def test_api_lists_a_records_sentiment_gated_with_constant_queries(api_for, users, records) -> None:
