@@ -184,17 +184,23 @@ def test_rescore_command_runs_both_sources(users, records) -> None:
     assert "0 of 0 ticket replies scored (finished)" in result.stdout
 
 
-def test_rescore_command_speaks_the_installations_language(users, records) -> None:
+def test_rescore_command_speaks_the_shells_language(users, records, monkeypatch) -> None:
     from django.utils import translation
     from typer.testing import CliRunner
 
     from kith.cli.app import app
 
     _note(users.rep_a, records.contact_a, NEGATIVE)
-    with translation.override("vi"):
-        result = CliRunner().invoke(app, ["sentiment", "rescore"])
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")
+    result = CliRunner().invoke(app, ["sentiment", "rescore"])
     assert result.exit_code == 0, result.output
     assert "Đã chấm 1 trên 1 văn bản (đã xong)." in result.stdout
-    with translation.override("zh-hans"):
-        result = CliRunner().invoke(app, ["sentiment", "rescore", "--batch", "0"])
+    assert translation.get_language() != "vi"  # for that command only
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    result = CliRunner().invoke(app, ["sentiment", "rescore", "--batch", "0"])
     assert result.exit_code == 2 and "至少为 1" in result.output
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    result = CliRunner().invoke(app, ["sentiment", "rescore", "--batch", "0"])
+    assert "at least 1" in result.output

@@ -4,7 +4,7 @@
     kith sentiment rescore [--batch N] [--restart]
 
 Thin: read the file, call kith.feedback.sentiment (file mode) or the feedback service (rescore).
-Messages are translated (the installation's language, KITH_LANGUAGE); the --json output is not.
+Messages are translated (the shell's LC_ALL / LC_MESSAGES / LANG); the --json output is not.
 """
 
 from __future__ import annotations
@@ -52,6 +52,22 @@ def _rows(path: Path, column: str) -> Iterator[list[tuple[int, str]]]:
             yield batch
 
 
+def _language_of_the_shell(ctx: typer.Context) -> None:
+    """Speak the shell's language (LC_ALL, LC_MESSAGES, LANG: zh_* Chinese, vi_* Vietnamese;
+    otherwise the installation's LANGUAGE_CODE) for this command only."""
+    import os
+
+    from django.utils import translation
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "").lower()
+        if value:
+            break
+    language = {"zh": "zh-hans", "vi": "vi", "en": "en"}.get(value[:2])
+    if language:
+        ctx.with_resource(translation.override(language))
+
+
 @sentiment_app.callback()
 def sentiment(
     ctx: typer.Context,
@@ -67,6 +83,7 @@ def sentiment(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Score every row of a CSV file: label positive / neutral / negative and its probability."""
+    _language_of_the_shell(ctx)
     if ctx.invoked_subcommand is not None:
         return
     from django.utils.translation import gettext as _
