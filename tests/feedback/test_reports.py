@@ -117,3 +117,23 @@ def test_the_report_takes_the_same_queries_whatever_the_data(users, records, ans
             _at(answer_as(survey=answered, contact=contact, answers={1: n}, agent_id=users.rep_a2.pk),
                 NOV + timedelta(days=n + 6))  # fmt: skip
     assert counts[0] == counts[1] <= 12
+
+
+def test_report_per_lifecycle_stage_and_tag(users, records, answered) -> None:
+    from kith.customers.models import Contact
+
+    Contact.objects.filter(pk=records.contact_a.pk).update(lifecycle_stage="customer")
+    report = selectors.score_report(
+        user=users.admin, kind="nps", start=NOV, end=NOV + timedelta(days=30)
+    )
+    # contact_a (tag vip, now a customer): 10, 9, 3 → +33.3; contact_b (a lead, no tag): 8 → 0.
+    assert {g.label: (g.summary.answers, g.summary.value) for g in report.by_stage} == {
+        "Customer": (3, 33.3), "Lead": (1, 0.0),
+    }  # fmt: skip
+    assert [(g.label, g.summary.answers, g.summary.value) for g in report.by_tag] == [
+        ("vip", 3, 33.3)
+    ]
+    mine = selectors.score_report(
+        user=users.rep_b, kind="nps", start=NOV, end=NOV + timedelta(days=30)
+    )
+    assert [g.label for g in mine.by_stage] == ["Lead"] and mine.by_tag == []

@@ -77,7 +77,7 @@ def test_rescore_command_prints_progress(users, records) -> None:
     result = CliRunner().invoke(app, ["sentiment", "rescore", "--batch", "10"])
     assert result.exit_code == 0, result.output
     assert "1 of 1 texts scored (finished)" in result.stdout
-    assert RescoreRun.objects.get().finished_at is not None
+    assert RescoreRun.objects.get(source_model="engagement.interaction").finished_at is not None
 
 
 def test_themes_per_language_with_counts_and_examples(users, records) -> None:

@@ -224,6 +224,8 @@ class FeedbackReportOut(Schema):
     by_team: list[GroupOut]
     by_agent: list[GroupOut]
     by_channel: list[GroupOut]
+    by_stage: list[GroupOut] = Field(..., description="per lifecycle stage of the contact (now)")
+    by_tag: list[GroupOut] = Field(..., description="per tag of the contact, top 20")
     sent: int
     answered: int
     response_rate: float | None
@@ -302,3 +304,56 @@ def feedback_report(request: ApiRequest, params: Query[ReportParams]) -> Any:
     )  # fmt: skip
     data = report.__dict__ | {"trend": report.trend, "response_rate": report.response_rate}
     return data
+
+
+class SentimentIn(Schema):
+    text: str = Field(..., max_length=20000)
+    language: str = Field("auto", description="auto (detected), en, zh or vi")
+
+
+class SentimentOut(Schema):
+    language: str
+    label: str
+    score: float = Field(..., description="calibrated probability of the label, 0–1")
+    drivers: list[str]
+    model_version: str
+
+
+class StoredSentimentOut(SentimentOut):
+    id: int
+    source_model: str = Field(..., description="engagement.interaction or service.ticketevent")
+    source_id: int
+    contact_id: int | None
+    text_at: datetime
+    scored_at: datetime
+
+
+class SentimentPage(Schema):
+    items: list[StoredSentimentOut]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+class SentimentParams(ListParams):
+    contact_id: int | None = None
+    source_model: str = ""
+    source_id: int | None = None
+    label: str = Field("", description="positive, neutral or negative")
+
+
+@router.post("/sentiment", response={200: SentimentOut, **ERRORS}, tags=["sentiment"])
+def sentiment_of_text(request: ApiRequest, payload: SentimentIn) -> Any:
+    """Score a text (nothing is stored): label, calibrated score, driving words, language."""
+    return selectors.text_sentiment_preview(
+        by=request.auth, text=payload.text, language=payload.language
+    )
+
+
+@router.get("/sentiments", response={200: SentimentPage, **ERRORS}, tags=["sentiment"])
+def sentiments_list(request: ApiRequest, params: Query[SentimentParams]) -> Any:
+    """Stored scores of customer texts the caller may see, newest first: filter by contact,
+    source model, source record (`source_model` + `source_id`: one record's sentiment)."""
+    return selectors.sentiments_list(
+        user=request.auth, contact_id=params.contact_id, source_model=params.source_model,
+        source_id=params.source_id, label=params.label, cursor=params.cursor, limit=params.limit,
+    )  # fmt: skip

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from kith.customers.models import Contact
 from kith.demo.context import DemoContext
-from kith.engagement.models import Task
+from kith.engagement.models import Interaction, Task
 from kith.feedback import services
 from kith.feedback.models import (
     FollowUp,
@@ -61,6 +61,30 @@ DELIVERY = [
         {"key": "wrong", "texts": {"en": "Wrong item", "zh-hans": "发错货", "vi": "Sai hàng"}}]},
     {"kind": "text", "texts": {"en": "Anything else?", "zh-hans": "还有其他意见吗？", "vi": "Bạn còn góp ý gì không?"}},
 ]  # fmt: skip
+# Customers' own messages (inbound emails and chats) per language and mood, scored by the demo.
+MESSAGES = {
+    "en": {
+        "positive": ["Thanks a lot, the order arrived early and everything works perfectly.",
+                     "Your support team was wonderful, problem solved in one call."],
+        "neutral": ["Could you send me the invoice for last month's order?",
+                    "What are your opening hours on Saturday?"],
+        "negative": ["The parcel arrived damaged and nobody replies to my emails. Very disappointed.",
+                     "Third time the delivery is late, this is unacceptable."],
+    },
+    "zh-hans": {
+        "positive": ["东西收到了，质量很好，包装也很用心，谢谢！", "客服态度非常好，很快就解决了问题。"],
+        "neutral": ["请问上个月订单的发票什么时候开？", "周六几点开门？"],
+        "negative": ["送货太慢了，等了三天还没到，非常失望。", "收到的商品是坏的，客服也不回复，太差了。"],
+    },
+    "vi": {
+        "positive": ["Hàng về sớm, chất lượng rất tốt, cảm ơn shop nhiều!",
+                     "Nhân viên tư vấn nhiệt tình, giải quyết nhanh, rất hài lòng."],
+        "neutral": ["Cho mình xin hóa đơn của đơn hàng tháng trước.", "Thứ bảy cửa hàng mở cửa mấy giờ?"],
+        "negative": ["Giao hàng chậm quá, đợi ba ngày vẫn chưa nhận được, rất thất vọng.",
+                     "Sản phẩm bị hỏng mà gọi mãi không ai nghe máy, quá tệ."],
+    },
+}  # fmt: skip
+MESSAGE_SHARE = 0.3  # one contact in three or so wrote to us
 WEIGHTS = {
     "nps": (list(range(11)), (3, 2, 2, 3, 3, 5, 7, 12, 18, 22, 23)),
     "ces": (list(range(1, 8)), (4, 6, 8, 12, 20, 27, 23)),
@@ -188,6 +212,41 @@ def demo_feedback_load(context: DemoContext) -> None:
     context.counts["survey_answers"] = len(responses)
     context.counts["follow_ups"] = follow_ups
     context.report("survey answers", total, total)
+    context.counts["scored_texts"] = _messages_scored(context, contacts, rng, now)
+
+
+def _messages_scored(context: DemoContext, contacts: list[tuple], rng: Any, now: Any) -> int:
+    """Customers' messages in the three languages with mixed moods, then every inbound text of
+    the demo scored in bulk (the rescore a real installation runs for its history)."""
+    from kith.feedback.services.sentiment import sentiments_rescore
+
+    kinds = {"positive": 4, "neutral": 3, "negative": 3}
+    # Every message once (the first contacts), then a random mix.
+    every = [(lang, text) for lang in LANGS for texts in MESSAGES[lang].values() for text in texts]
+    messages = []
+    for n, (contact_id, owner_id, team_id, company_id) in enumerate(contacts):
+        if n < len(every):
+            lang, body = every[n]
+        elif rng.random() < MESSAGE_SHARE:
+            lang = rng.choice(LANGS)
+            mood = rng.choices(list(kinds), weights=list(kinds.values()))[0]
+            body = rng.choice(MESSAGES[lang][mood])
+        else:
+            continue
+        kind = rng.choice(["email", "chat"])
+        messages.append(Interaction(
+            owner_id=owner_id, team_id=team_id, kind=kind, direction="in",
+            channel="email" if kind == "email" else rng.choice(["zalo", "wechat", "web chat"]),
+            occurred_at=now - timedelta(days=rng.uniform(0, 120)),
+            body=body, contact_id=contact_id, company_id=company_id,
+        ))  # fmt: skip
+    Interaction.objects.bulk_create(messages, batch_size=1000)
+
+    def progress(step: Any) -> None:
+        context.report("sentiment", step.done, step.total)
+
+    run = sentiments_rescore(restart=True, progress=progress)
+    return run.done
 
 
 def _follow_ups(responses: list[SurveyResponse], rng: Any, now: Any, limit: int = 12) -> int:

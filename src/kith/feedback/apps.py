@@ -33,7 +33,7 @@ class FeedbackConfig(KithAppConfig):
         RecordPanel("company", "company-feedback-panel", _("Feedback"), "side", order=45),
         RecordPanel("contact", "contact-sentiment-panel", _("Sentiment"), "side", order=45),
     )
-    cli_commands = ("kith.cli.sentiment:register",)
+    cli_commands = ("kith.cli.feedback_sentiment:register",)
     demo_loaders = (DemoLoader("kith.demo.feedback:demo_feedback_load", order=35),)
     personal_data = ("kith.feedback.personal_data",)
 
@@ -49,6 +49,9 @@ class FeedbackConfig(KithAppConfig):
 
         timeline_source_register(
             kind="survey", label=_("Survey answers"), fetch=selectors.responses_for_timeline
+        )
+        timeline_source_register(
+            kind="sentiment", label=_("Sentiment"), fetch=selectors.sentiments_for_timeline
         )
         event_handler_register(
             name="feedback.survey_after_ticket",

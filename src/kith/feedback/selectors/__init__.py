@@ -6,6 +6,9 @@ from kith.feedback.selectors.sentiment import (
     LanguageThemes,
     sentiment_themes,
     sentiments_for_contact,
+    sentiments_for_timeline,
+    sentiments_list,
+    text_sentiment_preview,
 )
 from kith.feedback.selectors.surveys import (
     EXPORT_COLUMNS,
@@ -43,6 +46,9 @@ __all__ = [
     "score_report",
     "sentiment_themes",
     "sentiments_for_contact",
+    "sentiments_for_timeline",
+    "sentiments_list",
     "survey_get",
     "surveys_list",
+    "text_sentiment_preview",
 ]

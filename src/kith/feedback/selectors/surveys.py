@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError, NotFound
 from kith.core.pagination import Ordering, Page, paginate
+from kith.customers.models import Contact
 from kith.engagement.timeline import TimelineCursor, TimelineItem
 from kith.feedback import scores
 from kith.feedback.models import FollowUp, Survey, SurveyRequest, SurveyResponse
@@ -111,6 +112,8 @@ def company_responses(*, user: User, company_id: int, limit: int = 5) -> list[Su
 
 # --- reports ---------------------------------------------------------------------------------
 
+TAGS_SHOWN = 20  # the tags with the most answers in the period
+
 
 @dataclass
 class GroupRow:
@@ -143,6 +146,10 @@ class ScoreReport:
     by_team: list[GroupRow] = field(default_factory=list)
     by_agent: list[GroupRow] = field(default_factory=list)
     by_channel: list[GroupRow] = field(default_factory=list)
+    # The answering contact's lifecycle stage and tags as they are now (anonymous answers: no
+    # contact, not in by_tag). Marketing's segments are a higher layer and are not read here.
+    by_stage: list[GroupRow] = field(default_factory=list)
+    by_tag: list[GroupRow] = field(default_factory=list)
     sent: int = 0
     answered: int = 0
     follow_ups: FollowUpStats = field(default_factory=FollowUpStats)
@@ -228,6 +235,17 @@ def score_report(
         ]
         return sorted(out, key=lambda g: g.label)
 
+    stages = dict(Contact.Stage.choices)
+    by_stage = [
+        GroupRow(str(stages.get(k) or k or _("No contact")), scores.summarise_counts(kind, c))
+        for k, c in _grouped(rows, "contact__lifecycle_stage").items()
+    ]
+    by_tag = [
+        GroupRow(str(k), scores.summarise_counts(kind, c))
+        for k, c in _grouped(
+            rows.filter(contact__tags__isnull=False), "contact__tags__name"
+        ).items()
+    ]
     requests = visible_to(SurveyRequest.objects.all(), user=user, module="feedback").filter(
         survey__kind=kind, created_at__gte=start, created_at__lt=end
     )
@@ -242,6 +260,8 @@ def score_report(
         by_team=group("team_id", teams, _("No team")),
         by_agent=group("agent_id", agents, ""),
         by_channel=group("channel", channels, _("Other")),
+        by_stage=sorted(by_stage, key=lambda g: g.label),
+        by_tag=sorted(by_tag, key=lambda g: (-g.summary.answers, g.label))[:TAGS_SHOWN],
         sent=sent["sent"], answered=sent["answered"],
         follow_ups=follow_up_stats(user=user, start=start, end=end, kind=kind),
     )  # fmt: skip

@@ -23,8 +23,11 @@ from scipy import sparse
 
 from kith.feedback.sentiment.features import (
     ANALYZERS,
+    cross_grams,
+    gap_contexts,
     gram_display,
     in_word_grams,
+    syllable_char_grams,
     token_grams,
     word_grams,
     words,
@@ -58,6 +61,7 @@ class LanguageModel:
         # Word n-grams read better as drivers than the character n-grams inside words.
         self.words_shown = meta["analyzer"] != "zh"
         self._word_columns: dict[str, list[int]] = {}  # token -> its in-word n-grams' columns
+        self._gap_columns: dict[tuple[str, str], list[int]] = {}  # gap -> its cross n-grams'
         self.vocab = vocab
         self.index = {gram: i for i, gram in enumerate(vocab)}
         # Column-major so that the columns of a text's n-grams are cheap to gather.
@@ -95,8 +99,24 @@ class LanguageModel:
         indices: list[int] = []
         counts: list[int] = []
         by_word = analyzer is word_grams
+        by_syllable = analyzer is syllable_char_grams
+        space = self.index.get("~ ")
         for text in texts:
-            if by_word:
+            tokens = words(text) if by_syllable else []
+            if tokens:
+                # Same counts as Counter(syllable_char_grams(text)) mapped to columns (see
+                # features.cross_grams), from per-syllable and per-gap columns looked up once.
+                columns = [i for i in map(get, token_grams(tokens)) if i is not None]
+                for token in tokens:
+                    columns.extend(self._word_columns_of(token))
+                for gap in gap_contexts(tokens):
+                    columns.extend(self._gap_columns_of(gap))
+                counted = Counter(columns)
+                if space is not None and len(tokens) > 1:
+                    counted[space] -= len(tokens) - 1
+                indices.extend(counted)
+                counts.extend(counted.values())
+            elif by_word:
                 # Same counts as Counter(word_grams(text)) mapped to columns, with each word's
                 # in-word n-gram columns looked up once per model (words repeat).
                 tokens = words(text)
@@ -134,6 +154,15 @@ class LanguageModel:
             found = [i for i in map(get, in_word_grams(token)) if i is not None]
             if len(self._word_columns) < 500_000:
                 self._word_columns[token] = found
+        return found
+
+    def _gap_columns_of(self, gap: tuple[str, str]) -> list[int]:
+        found = self._gap_columns.get(gap)
+        if found is None:
+            get = self.index.get
+            found = [i for i in map(get, cross_grams(*gap)) if i is not None]
+            if len(self._gap_columns) < 500_000:
+                self._gap_columns[gap] = found
         return found
 
     def probabilities(self, x: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:

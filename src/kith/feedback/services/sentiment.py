@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the scoring package loads NumPy: imported when a text is sc
     from kith.feedback.sentiment import Sentiment
 
 INTERACTION = "engagement.interaction"
+TICKET_REPLY = "service.ticketevent"
 TEXT_LIMIT = 5000  # characters scored: the opening of a long email carries its tone
 BATCH = 500
 
@@ -133,6 +134,56 @@ class RescoreProgress:
     total: int
 
 
+def _run_for(source_model: str, restart: bool) -> RescoreRun:
+    from kith.feedback.sentiment import model_for
+
+    version = ",".join(model_for(lang).version for lang in ("en", "zh", "vi"))
+    run = (
+        RescoreRun.objects.filter(source_model=source_model, finished_at__isnull=True)
+        .order_by("-started_at")
+        .first()
+    )
+    if run is None or restart:
+        run = RescoreRun.objects.create(source_model=source_model, model_version=version)
+    return run
+
+
+def _rescore_loop(
+    run: RescoreRun,
+    chunk_after: Callable[[int, int], tuple[list[CustomerText], int | None]],
+    *,
+    batch: int,
+    limit: int | None,
+    progress: Callable[[RescoreProgress], Any] | None,
+) -> RescoreRun:
+    """Score `chunk_after(cursor, size)` -> (texts, new cursor or None when done) batch by batch,
+    each batch's scores and the run's cursor in one transaction (so a stopped run resumes)."""
+    handled = 0
+    while limit is None or handled < limit:
+        size = batch if limit is None else min(batch, limit - handled)
+        sources, cursor = chunk_after(run.cursor, size)
+        if cursor is None:
+            run.finished_at = timezone.now()
+            run.save(update_fields=["finished_at"])
+            break
+        keep = [s for s in sources if s.text.strip()]
+        scored = sentiments_score([s.text[:TEXT_LIMIT].strip() for s in keep]) if keep else []
+        with transaction.atomic():
+            _upsert([_scored(s, got) for s, got in zip(keep, scored, strict=True)])
+            run.done += len(sources)
+            run.cursor = cursor
+            run.save(update_fields=["cursor", "done"])
+            event_record(
+                name="sentiment.rescored",
+                record=run,
+                payload={"done": run.done, "total": run.total, "source_model": run.source_model},
+            )
+        handled += len(sources)
+        if progress is not None:
+            progress(RescoreProgress(run.done, run.total))
+    return run
+
+
 def sentiments_rescore(
     *,
     batch: int = BATCH,
@@ -146,48 +197,66 @@ def sentiments_rescore(
     in the same transaction as its scores, so a run stopped anywhere goes on from there; a
     finished run, or `restart`, starts a new one. `limit` stops after that many texts (tests,
     a slice of a large history). One `sentiment.rescored` event per batch, not one per text.
+    Ticket replies: ticket_replies_rescore (`kith sentiment rescore` runs both).
     """
-    from kith.feedback.sentiment import model_for
-
-    version = ",".join(model_for(lang).version for lang in ("en", "zh", "vi"))
-    run = (
-        RescoreRun.objects.filter(source_model=INTERACTION, finished_at__isnull=True)
-        .order_by("-started_at")
-        .first()
-    )
-    if run is None or restart:
-        run = RescoreRun.objects.create(source_model=INTERACTION, model_version=version)
+    run = _run_for(INTERACTION, restart)
     todo = Interaction.objects.exclude(direction=Interaction.Direction.OUT)
     run.total = run.done + todo.filter(pk__gt=run.cursor).count()
     run.save(update_fields=["total"])
-    handled = 0
-    while limit is None or handled < limit:
-        size = batch if limit is None else min(batch, limit - handled)
+
+    def chunk_after(cursor: int, size: int) -> tuple[list[CustomerText], int | None]:
         chunk = list(
-            todo.filter(pk__gt=run.cursor)
+            todo.filter(pk__gt=cursor)
             .order_by("pk")
             .only("id", "subject", "body", "contact_id", "owner_id", "team_id", "occurred_at")[
                 :size
             ]
         )
-        if not chunk:
-            run.finished_at = timezone.now()
-            run.save(update_fields=["finished_at"])
-            break
-        texts = [_text_of(i) for i in chunk]
-        keep = [(i, t) for i, t in zip(chunk, texts, strict=True) if t]
-        scored = sentiments_score([t for _, t in keep]) if keep else []
-        with transaction.atomic():
-            _upsert([_scored(_source(i), got) for (i, _t), got in zip(keep, scored, strict=True)])
-            run.cursor = chunk[-1].pk
-            run.done += len(chunk)
-            run.save(update_fields=["cursor", "done"])
-            event_record(
-                name="sentiment.rescored",
-                record=run,
-                payload={"done": run.done, "total": run.total, "source_model": INTERACTION},
-            )
-        handled += len(chunk)
-        if progress is not None:
-            progress(RescoreProgress(run.done, run.total))
-    return run
+        return [_source(i) for i in chunk], (chunk[-1].pk if chunk else None)
+
+    return _rescore_loop(run, chunk_after, batch=batch, limit=limit, progress=progress)
+
+
+def _ticket_reply_ids(after: int) -> list[int]:
+    """Every customer reply on a ticket that feedback knows of, by id above `after`: those
+    scored before (their sentiment rows) and those named by a ticket.customer_replied event
+    still kept (kith.core.events prunes old ones). Service is a sibling layer: feedback reads
+    its texts only by id, through kith.engagement.texts."""
+    scored = TextSentiment.objects.filter(source_model=TICKET_REPLY, source_id__gt=after)
+    ids = set(scored.values_list("source_id", flat=True))
+    named = DomainEvent.objects.filter(name="ticket.customer_replied").values_list(
+        "payload__ticket_event_id", flat=True
+    )
+    ids.update(int(i) for i in named if isinstance(i, int) and i > after)
+    return sorted(ids)
+
+
+def ticket_replies_rescore(
+    *,
+    batch: int = BATCH,
+    restart: bool = False,
+    progress: Callable[[RescoreProgress], Any] | None = None,
+    limit: int | None = None,
+) -> RescoreRun:
+    """Rescore the customers' replies on tickets (see _ticket_reply_ids), resumable like
+    sentiments_rescore; a reply deleted since is counted as done and left out."""
+    run = _run_for(TICKET_REPLY, restart)
+    pending = _ticket_reply_ids(run.cursor)
+    run.total = run.done + len(pending)
+    run.save(update_fields=["total"])
+    position = {"next": 0}
+
+    def chunk_after(cursor: int, size: int) -> tuple[list[CustomerText], int | None]:
+        ids = pending[position["next"] : position["next"] + size]
+        position["next"] += len(ids)
+        if not ids:
+            return [], None
+        found = {t.id: t for t in customer_texts_read(model=TICKET_REPLY, ids=ids)}
+        # Placeholders keep the count per id; an empty text is not scored.
+        sources = [
+            found.get(i) or CustomerText(TICKET_REPLY, i, "", timezone.now(), None, None, None)
+            for i in ids
+        ]
+        return sources, ids[-1]
+
+    return _rescore_loop(run, chunk_after, batch=batch, limit=limit, progress=progress)
