@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -99,6 +100,10 @@ _SHARED: dict[str, Any] = {}
 
 
 def _worker_init(language: str) -> None:
+    # A fork inherits the parent's signal handlers: one that only sets a flag (a worker's
+    # graceful stop, a test runner's) would make Pool.terminate wait forever for the child.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the importing process's to handle
     translation.activate(language)
 
 
@@ -143,9 +148,12 @@ class Checker:
             )
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, *exc: object) -> None:
         if self._pool is not None:
-            self._pool.terminate()
+            if kind is None:
+                self._pool.close()  # every task is done: let the workers finish cleanly
+            else:
+                self._pool.terminate()
             self._pool.join()
             self._pool = None
         _SHARED.clear()
