@@ -54,7 +54,7 @@ def demo_engagement_load(context: DemoContext) -> None:
     # About two interactions per contact; every kind appears. Rows through kith.core.bulk
     # (no model instance per row), into an empty table with its plain indexes built after.
     total = len(contacts) * 2
-    with secondary_indexes_deferred([Interaction]):
+    with secondary_indexes_deferred([Interaction], foreign_keys=True):
         for start in range(0, total, BATCH):
             rows = []
             for n in range(start, min(start + BATCH, total)):

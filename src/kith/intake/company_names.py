@@ -23,7 +23,41 @@ _LEGAL_PHRASES = (
     "co ltd", "pty ltd", "pte ltd", "sdn bhd", "l l c", "l l p", "s a", "n v", "b v",
 )  # fmt: skip
 _LEGAL_WORDS = frozenset(
-    ["inc", "incorporated", "llc", "llp", "lp", "ltd", "limited", "co", "corp", "corporation", "company", "gmbh", "ag", "kg", "sa", "sarl", "srl", "spa", "bv", "nv", "plc", "pte", "pty", "bhd", "jsc", "tnhh", "cty", "mtv", "cp", "ctcp", "oy", "ab", "as"]
+    [
+        "inc",
+        "incorporated",
+        "llc",
+        "llp",
+        "lp",
+        "ltd",
+        "limited",
+        "co",
+        "corp",
+        "corporation",
+        "company",
+        "gmbh",
+        "ag",
+        "kg",
+        "sa",
+        "sarl",
+        "srl",
+        "spa",
+        "bv",
+        "nv",
+        "plc",
+        "pte",
+        "pty",
+        "bhd",
+        "jsc",
+        "tnhh",
+        "cty",
+        "mtv",
+        "cp",
+        "ctcp",
+        "oy",
+        "ab",
+        "as",
+    ]
 )
 _NOISE_WORDS = frozenset({"the", "and", "of"})
 # Legal forms of Chinese company names, longest first; a city prefix goes too (上海…, 上海市…).
