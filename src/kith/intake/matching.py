@@ -321,9 +321,14 @@ def _dedupe_businesses(
     if len(records) < 2:
         return DedupeResult([], [], len(records), compared)
     blocks = [b for b in _BUSINESS_BLOCKS if all(r in present for r in b)]
+    # EM on the name and on the phone, not on the address: blocked on the address, tenants of
+    # one building (other names, other phones) pass for duplicates and teach the model that a
+    # different name is nothing against a match.
+    em_blocks = [b for b in (("company",), ("phone",)) if all(r in compared for r in b)]
     scored = _splink_predict(
-        rows, compared, blocks, threshold, evidence, comparisons=_business_comparisons(compared)
-    )
+        rows, compared, blocks, threshold, evidence,
+        comparisons=_business_comparisons(compared), em_blocks=em_blocks,
+    )  # fmt: skip
     pairs = sorted(scored, key=lambda p: (-p.probability, p.a, p.b))
     return DedupeResult(pairs, clusters_from_pairs(pairs), len(records), compared)
 
@@ -370,6 +375,7 @@ def _splink_predict(
     evidence: bool,
     *,
     comparisons: list[Any] | None = None,
+    em_blocks: list[tuple[str, ...]] | None = None,
 ) -> list[Pair]:
     import pyarrow as pa
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
@@ -402,7 +408,7 @@ def _splink_predict(
     # EM on two different blocks, so every comparison gets its m values from pairs blocked
     # on something else.
     proportion = 1.0 if count <= 200_000 else max(0.05, 200_000 / count)
-    for block in _em_blocks(roles):
+    for block in em_blocks if em_blocks is not None else _em_blocks(roles):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block_on(*block), record_sample_proportion=proportion
@@ -432,8 +438,6 @@ _STRONG = ("email", "id_number", "phone", "birth_date", "first_name", "last_name
 
 
 def _em_blocks(roles: Sequence[str]) -> list[tuple[str, ...]]:
-    if "street_number" in roles:  # business listings (_dedupe_businesses)
-        return [b for b in (("company",), ("phone",)) if all(r in roles for r in b)]
     candidates = [
         ("first_name", "last_name"),
         ("birth_date",),
