@@ -12,6 +12,7 @@ import calendar
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, QuerySet, Sum
@@ -180,7 +181,7 @@ def points_expire(*, now: datetime | None = None, chunk: int = 2000) -> int:
     return expired
 
 
-def _lots_expired(entries: QuerySet[PointsEntry], now: datetime) -> QuerySet[PointsEntry]:
+def _lots_expired(entries: QuerySet[PointsEntry], now: datetime) -> QuerySet[Any]:
     return (
         entries.filter(points__gt=0, expires_at__lte=now)
         .annotate(taken_sum=Coalesce(Sum("taken__points"), 0))
