@@ -116,7 +116,8 @@ def demo_loyalty_load(context: DemoContext) -> None:
     members = list(Membership.objects.filter(programme=programme).order_by("pk"))
     # Referrals: contacts who never ordered join with a member's code (the referred-by
     # relationship comes with it); half of them then order, and both earn the bonus.
-    buyers = {m.contact_id for m in members}
+    # A subquery, not an IN list of every member (more values than SQLite takes at large).
+    buyers = Membership.objects.filter(programme=programme).values("contact_id")
     newcomers = list(
         Contact.objects.exclude(pk__in=buyers).order_by("pk").values_list("pk", flat=True)[:40]
     )
