@@ -355,3 +355,49 @@ def test_the_birthday_bonus_once_a_year_and_the_nightly_schedules(users, records
     assert _balance_ok(member.pk) == 200
     for name in ("loyalty.points_expire", "loyalty.tiers_evaluate", "loyalty.birthday_bonuses"):
         assert SCHEDULES[name].every == timedelta(days=1)
+
+
+def test_the_nightly_run_raises_backfilled_members_in_bulk_as_tier_move_would(
+    users, records, scheme
+):
+    from kith.core.models import ChangeRecord
+
+    contact = records.contact_a.pk
+    services.orders_backfill([order_fact(order_id=1, contact_id=contact, total_minor=25000, at=T0)])
+    membership = Membership.objects.get(contact_id=contact)
+    assert membership.tier == scheme.bronze  # the backfill earns; the nightly run moves tiers
+    assert services.tiers_evaluate(now=T0 + timedelta(days=1)) == 1
+    membership.refresh_from_db()
+    assert (membership.tier, membership.tier_since) == (scheme.silver, T0 + timedelta(days=1))
+    (change,) = ChangeRecord.objects.filter(model="loyalty.membership", object_id=membership.pk)
+    assert (change.action, change.field, change.old_value, change.new_value) == (
+        "update", "tier", str(scheme.bronze), str(scheme.silver),
+    )  # fmt: skip
+    (event,) = DomainEvent.objects.filter(name="loyalty.tier_changed", object_id=membership.pk)
+    assert event.model == "loyalty.membership"
+    assert {k: event.payload[k] for k in ("programme_id", "contact_id", "from_tier_id",
+                                           "to_tier_id")} == {
+        "programme_id": scheme.programme.pk, "contact_id": contact,
+        "from_tier_id": scheme.bronze.pk, "to_tier_id": scheme.silver.pk,
+    }  # fmt: skip
+    assert services.tiers_evaluate(now=T0 + timedelta(days=2)) == 0  # idempotent
+
+
+def test_expiry_in_bulk_writes_one_entry_and_allocation_per_lot(users, records):
+    make_programme(by=users.admin, expiry_months=12)
+    for order_id, contact in ((1, records.contact_a.pk), (2, records.contact_b.pk)):
+        services.order_points_earn(
+            order_fact(order_id=order_id, contact_id=contact, total_minor=5000, at=T0)
+        )
+    later = T0 + timedelta(days=400)
+    assert services.points_expire(now=later, chunk=1) == 100  # one member per transaction
+    for membership in Membership.objects.all():
+        (expiry,) = PointsEntry.objects.filter(membership=membership, source="expiry")
+        (lot,) = PointsEntry.objects.filter(membership=membership, source="order")
+        assert (expiry.points, expiry.source_key, expiry.at) == (-50, f"expiry:{lot.pk}", later)
+        assert list(expiry.takes.values_list("lot_id", "points")) == [(lot.pk, 50)]
+        versions = membership.version
+        assert _balance_ok(membership.pk) == 0
+        # One version per ledger entry, as entry_append counts them.
+        assert versions == 1 + PointsEntry.objects.filter(membership=membership).count()
+    assert services.points_expire(now=later) == 0

@@ -114,6 +114,9 @@ def _load(console: Console, size: str) -> None:
     )
     if summary.more:
         console.print(", ".join(f"{count:,} {kind}" for kind, count in summary.more.items()))
+    if summary.stages:
+        stages = ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in summary.stages.items())
+        console.print(_("Time per stage (seconds): %(stages)s") % {"stages": stages})
 
 
 def _kith(*args: str) -> subprocess.Popen[bytes]:

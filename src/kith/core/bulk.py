@@ -160,13 +160,17 @@ def secondary_indexes_deferred(
     those tables are dropped too and added back at the end, validating every row in one join
     instead of one locking lookup per row (PostgreSQL's documented bulk-load advice).
 
-    Yields whether it deferred anything: tables that hold rows already keep their indexes
-    (rebuilding them would cost more). The indexes come back when the block ends; if it fails
-    inside a transaction, the rollback brings them back instead."""
-    if any(model._default_manager.exists() for model in models):
+    Tables that hold rows already keep their indexes (rebuilding them would cost more); the
+    empty ones are deferred all the same (a contact load still defers its own tables when the
+    companies' addresses are in the address table). Yields whether every table was empty: a
+    first load. The indexes come back when the block ends; if it fails inside a transaction,
+    the rollback brings them back instead."""
+    empty = [model for model in models if not model._default_manager.exists()]
+    if not empty:
         yield False
         return
-    tables = [model._meta.db_table for model in models]
+    first_load = len(empty) == len(models)
+    tables = [model._meta.db_table for model in empty]
     indexes = [index for table in tables for index in _secondary_indexes(table)]
     triggers = [trigger for table in tables for trigger in _fts_insert_trigger(table)]
     postgres = connection.vendor == "postgresql"
@@ -189,7 +193,7 @@ def secondary_indexes_deferred(
         for table, name, _definition in keys:
             cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
     try:
-        yield True
+        yield first_load
     except BaseException:
         if connection.in_atomic_block:
             raise  # the rollback restores what was dropped; DDL now would fail on PostgreSQL

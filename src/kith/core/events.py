@@ -149,6 +149,28 @@ def events_record_many(
     return len(rows)
 
 
+def events_record_each(
+    *,
+    name: str,
+    model: type[models.Model],
+    items: Iterable[tuple[int, dict[str, Any]]],
+    actor: Any = None,
+    batch: int = 2000,
+) -> int:
+    """One event per (record id, payload) of one model, as event_record would write each, in
+    batches in the caller's transaction (a nightly run's many tier changes); returns how many."""
+    event_record_check(name)
+    label, actor_id = model._meta.label_lower, getattr(actor, "pk", None)
+    rows = [
+        DomainEvent(
+            name=name, model=label, object_id=pk, actor_id=actor_id, payload=_with_cause(payload)
+        )
+        for pk, payload in items
+    ]
+    DomainEvent.objects.bulk_create(rows, batch_size=batch)
+    return len(rows)
+
+
 @dataclass(frozen=True)
 class EventHandler:
     name: str

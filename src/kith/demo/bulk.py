@@ -198,7 +198,7 @@ def contacts_bulk_create(
     ranges = [(start, min(start + batch, count)) for start in range(0, count, batch)]
     workers = workers or os.cpu_count() or 1
     counts = BulkCounts()
-    with secondary_indexes_deferred(_CONTACT_TABLES):
+    with secondary_indexes_deferred(_CONTACT_TABLES, foreign_keys=True):
         _contact_batches_write(
             context, world, ranges, workers, tags, actor, counts, count, progress
         )

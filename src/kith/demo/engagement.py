@@ -7,11 +7,16 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from kith.core.bulk import rows_insert, secondary_indexes_deferred
 from kith.customers.models import Contact
 from kith.demo.context import DemoContext
 from kith.engagement.models import Comment, Interaction, Notification, Task
 
 BATCH = 2000
+INTERACTION_ATTRS = (
+    "owner_id", "team_id", "kind", "direction", "channel", "occurred_at", "duration_seconds",
+    "outcome", "subject", "body", "contact_id", "company_id", "message_id", "thread_key",
+)  # fmt: skip
 
 SUBJECTS = {
     "call": ["Follow-up call", "Pricing question", "Gọi lại về báo giá", "确认订单"],
@@ -46,37 +51,28 @@ def demo_engagement_load(context: DemoContext) -> None:
     users = list(context.users.values())
     team_of = {u.pk: u.team_id for u in users}
     kinds = list(SUBJECTS)
-    # About two interactions per contact; every kind appears.
-    interactions: list[Interaction] = []
+    # About two interactions per contact; every kind appears. Rows through kith.core.bulk
+    # (no model instance per row), into an empty table with its plain indexes built after.
     total = len(contacts) * 2
-    for n in range(total):
-        contact_id, owner_id, team_id, company_id = contacts[n % len(contacts)]
-        kind = kinds[n % len(kinds)] if n < len(kinds) * 3 else rng.choice(kinds)
-        at = now - timedelta(minutes=rng.randrange(1, 60 * 24 * 365))
-        interactions.append(
-            Interaction(
-                owner_id=owner_id,
-                team_id=team_id,
-                kind=kind,
-                direction=rng.choice(["in", "out"]) if kind in {"call", "email", "chat"} else "",
-                channel=rng.choice(CHANNELS[kind]),
-                occurred_at=at,
-                duration_seconds=rng.randrange(30, 1800) if kind in {"call", "meeting"} else None,
-                outcome=rng.choice(OUTCOMES) if kind == "call" else "",
-                subject=rng.choice(SUBJECTS[kind]),
-                body="" if kind == "call" else rng.choice(SUBJECTS[kind]),
-                contact_id=contact_id,
-                company_id=company_id,
-                message_id=f"demo-{n}@kith.demo" if kind == "email" else "",
-                thread_key=f"demo-{n}@kith.demo" if kind == "email" else "",
-            )
-        )
-        if len(interactions) >= BATCH:
-            Interaction.objects.bulk_create(interactions)
-            interactions.clear()
-            context.report("interactions", n + 1, total)
-    Interaction.objects.bulk_create(interactions)
-    context.report("interactions", total, total)
+    with secondary_indexes_deferred([Interaction], foreign_keys=True):
+        for start in range(0, total, BATCH):
+            rows = []
+            for n in range(start, min(start + BATCH, total)):
+                contact_id, owner_id, team_id, company_id = contacts[n % len(contacts)]
+                kind = kinds[n % len(kinds)] if n < len(kinds) * 3 else rng.choice(kinds)
+                at = now - timedelta(minutes=rng.randrange(1, 60 * 24 * 365))
+                rows.append((
+                    owner_id, team_id, kind,
+                    rng.choice(["in", "out"]) if kind in {"call", "email", "chat"} else "",
+                    rng.choice(CHANNELS[kind]), at,
+                    rng.randrange(30, 1800) if kind in {"call", "meeting"} else None,
+                    rng.choice(OUTCOMES) if kind == "call" else "", rng.choice(SUBJECTS[kind]),
+                    "" if kind == "call" else rng.choice(SUBJECTS[kind]), contact_id, company_id,
+                    f"demo-{n}@kith.demo" if kind == "email" else "",
+                    f"demo-{n}@kith.demo" if kind == "email" else "",
+                ))  # fmt: skip
+            rows_insert(Interaction, INTERACTION_ATTRS, rows)
+            context.report("interactions", start + len(rows), total)
     # Meetings with a teammate taking part (they show in both users' calendars).
     by_team: dict[int | None, list[int]] = {}
     for user in users:

@@ -9,7 +9,7 @@ which would put even the small size over a minute.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -53,6 +53,8 @@ class DemoSummary:
     seconds: float
     # What the domain loaders added, by kind ("deals": 300, "orders": 9000, …).
     more: dict[str, int]
+    # Seconds per stage, in the order they ran ("accounts", "customers", "sales", …).
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def demo_load(
@@ -73,14 +75,19 @@ def demo_load(
     started = time.monotonic()
     companies, contacts = SIZES[size]
     world = DemoWorld(seed=seed, companies=companies)
+    stages: dict[str, float] = {}
     with transaction.atomic():
+        mark = time.monotonic()
         users, fields = demo_accounts_create()
-        counts = _load_bulk(world, contacts, users, fields, progress)
+        stages["accounts"] = time.monotonic() - mark
+        counts = _load_bulk(world, contacts, users, fields, progress, stages)
         context = DemoContext(size=size, seed=seed, users=users, progress=progress)
         # Each installed app's demo data (KithAppConfig.demo_loaders), in their declared order:
         # sales first (the others refer to its deals and orders), insights last (it scores).
         for domain_load in demo_loaders():
+            mark = time.monotonic()
             domain_load(context)
+            stages[_stage_name(domain_load)] = time.monotonic() - mark
     return DemoSummary(
         size=size,
         teams=len(TEAMS),
@@ -91,7 +98,14 @@ def demo_load(
         consents=counts.consents,
         seconds=round(time.monotonic() - started, 1),
         more=context.counts,
+        stages={stage: round(seconds, 1) for stage, seconds in stages.items()},
     )
+
+
+def _stage_name(domain_load: object) -> str:
+    """The stage a loader is shown as: `sales` for kith.demo.sales:demo_sales_load."""
+    name = getattr(domain_load, "__name__", str(domain_load))
+    return name.removeprefix("demo_").removesuffix("_load")
 
 
 def demo_accounts_create() -> tuple[dict[str, User], dict[str, CustomField]]:
@@ -167,9 +181,11 @@ def _load_bulk(
     users: dict[str, User],
     fields: dict[str, CustomField],
     progress: bulk.Progress | None,
+    stages: dict[str, float],
 ) -> bulk.BulkCounts:
     owners = owners_of(users)
     actor = users["admin"]
+    mark = time.monotonic()
     company_ids = bulk.companies_bulk_create(
         world,
         owners=owners,
@@ -177,6 +193,8 @@ def _load_bulk(
         actor=actor,
         progress=progress,
     )
+    stages["companies"] = time.monotonic() - mark
+    mark = time.monotonic()
     counts = bulk.contacts_bulk_create(
         world,
         count=contacts,
@@ -186,5 +204,6 @@ def _load_bulk(
         actor=actor,
         progress=progress,
     )
+    stages["contacts"] = time.monotonic() - mark
     counts.companies = len(company_ids)
     return counts

@@ -126,11 +126,16 @@ def demo_marketing_load(context: DemoContext) -> None:
                     )
                 )
         at = started + timedelta(minutes=10)
-        done = CampaignRecipient.objects.filter(pk__in=sent)
-        done.update(state=CampaignRecipient.State.SENT, sent_at=at, claim="demo", claimed_at=at)
-        done.filter(pk__in=opened).update(opened_at=at + timedelta(hours=2))
-        done.filter(pk__in=clicked).update(clicked_at=at + timedelta(hours=2, minutes=1))
-        done.filter(pk__in=bounced).update(bounced_at=at + timedelta(minutes=5))
+        # In chunks: an IN list of every recipient of the large demo is more than SQLite takes.
+        for ids, values in (
+            (sent, {"state": CampaignRecipient.State.SENT, "sent_at": at, "claim": "demo",
+                    "claimed_at": at}),
+            (opened, {"opened_at": at + timedelta(hours=2)}),
+            (clicked, {"clicked_at": at + timedelta(hours=2, minutes=1)}),
+            (bounced, {"bounced_at": at + timedelta(minutes=5)}),
+        ):  # fmt: skip
+            for start in range(0, len(ids), 5000):
+                CampaignRecipient.objects.filter(pk__in=ids[start : start + 5000]).update(**values)
         type(campaign).objects.filter(pk=campaign.pk).update(
             status="sent", finished_at=at, created_at=started - timedelta(days=2)
         )

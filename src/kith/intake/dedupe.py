@@ -16,6 +16,7 @@ from kith.customers.models import Contact, ContactPoint
 from kith.customers.normalise import email_normalise, phone_national_digits, phone_normalise
 from kith.identity.access import require, scope_key, visible_to
 from kith.identity.models import User
+from kith.intake.company_names import company_key, company_key_ordered
 from kith.intake.matching import DedupeResult
 from kith.intake.matching import dedupe as dedupe_records
 from kith.intake.models import DedupeRun, DuplicatePair
@@ -217,44 +218,6 @@ def contact_duplicates_find(
     return candidates[:limit]
 
 
-# Legal forms that say nothing about which company it is ("Acme Ltd" is "ACME").
-_LEGAL_FORMS = frozenset(
-    [
-        "ltd",
-        "limited",
-        "inc",
-        "incorporated",
-        "llc",
-        "co",
-        "corp",
-        "corporation",
-        "company",
-        "gmbh",
-        "ag",
-        "sa",
-        "jsc",
-        "plc",
-        "pte",
-        "bhd",
-        "tnhh",
-        "cty",
-    ]
-)
-_LEGAL_SUFFIXES_ZH = ("有限责任公司", "股份有限公司", "有限公司", "公司")
-
-
-def _company_core(folded: str) -> str:
-    """A folded company name without its legal form: "acme ltd." -> "acme",
-    "cong ty tnhh sao mai" -> "sao mai", "华为技术有限公司" -> "华为技术"."""
-    for suffix in _LEGAL_SUFFIXES_ZH:
-        if folded.endswith(suffix) and len(folded) > len(suffix):
-            folded = folded[: -len(suffix)]
-            break
-    words = [w.strip(".,") for w in folded.replace("cong ty", "cty").split()]
-    core = " ".join(w for w in words if w and w not in _LEGAL_FORMS)
-    return core or folded
-
-
 def company_duplicates_find(
     *, user: User, name: str = "", domain: str = "", exclude_id: int | None = None, limit: int = 5
 ) -> list[Candidate]:
@@ -262,6 +225,7 @@ def company_duplicates_find(
     name that starts like it (indexed sort_name prefix) and scores >= 85 with rapidfuzz."""
     from kith.customers.models import Company
     from kith.customers.normalise import domain_normalise
+    from kith.customers.search import search_ids, search_terms
 
     key = fold(name)
     try:
@@ -278,14 +242,20 @@ def company_duplicates_find(
         match |= Q(domain=domain_key)
     if len(key) >= 2:
         match |= Q(sort_name__startswith=key[:4])
+    core = company_key(name)
+    # The words that name the company, through the search index: "The Blue Harbor Inc." and
+    # "Sao Mai Co., Ltd" find "Blue Harbor" and "Công ty TNHH Sao Mai".
+    terms = search_terms(company_key_ordered(name))
+    if not terms.empty:
+        found = search_ids(Company, visible, terms, prefix_fields=("sort_name",), limit=50)
+        match |= Q(pk__in=found)
     candidates = []
-    core = _company_core(key)
     for company in visible.filter(match).only("id", "name", "domain", "sort_name")[:200]:
         reasons = []
         score = (
             max(
                 float(fuzz.token_sort_ratio(key, company.sort_name)),
-                float(fuzz.ratio(core, _company_core(company.sort_name))),
+                float(fuzz.ratio(core, company_key(company.name))),
             )
             if key
             else 0.0

@@ -33,13 +33,39 @@ ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "birth_date": ("dateofbirth", "dob", "birthdate", "birthday", "ngaysinh"),
     "id_number": ("socsecid", "ssn", "nationalid", "idnumber", "taxid"),
     "street_number": ("streetnumber", "housenumber"),
-    "street": ("address1", "address", "street", "line1", "addressline1"),
+    "street": (
+        "address1",
+        "address",
+        "street",
+        "line1",
+        "addressline1",
+        "addr",
+        "streetaddress",
+        "diachi",
+        "地址",
+    ),
     "street2": ("address2", "line2", "addressline2"),
     "city": ("suburb", "city", "town", "locality"),
     "postcode": ("postcode", "zip", "zipcode", "postalcode"),
     "state": ("state", "region", "province"),
-    "company": ("company", "organisation", "organization", "employer", "companyname"),
+    "company": (
+        "company",
+        "organisation",
+        "organization",
+        "employer",
+        "companyname",
+        "business",
+        "businessname",
+        "tencongty",
+        "公司",
+        "公司名称",
+    ),
+    # Not compared (directories disagree on it), but it says the rows are businesses.
+    "category": ("category", "categories", "type", "industry", "cuisine", "businesstype"),
 }
+# Roles of a person: a file with none of these whose name column sits beside a category (or
+# that names a company and no person) lists businesses.
+PERSON_ROLES = ("first_name", "last_name", "email", "birth_date", "id_number")
 
 _SPACES = re.compile(r"\s+")
 _NON_DIGITS = re.compile(r"\D+")
@@ -214,6 +240,8 @@ def dedupe(
     `id_key`; ids are compared as strings. Needs at least one blocking role (email, phone,
     names, birth date, id number)."""
     roles = [r for r in ROLE_SYNONYMS if any(rec.get(r) not in (None, "") for rec in records)]
+    if _lists_businesses(roles):
+        return _dedupe_businesses(records, roles, id_key, threshold, evidence)
     hanzi = any(_CJK.search(str(rec.get(role) or "")) for rec in records for role in NAME_ROLES)
     if hanzi:
         roles.append("name_latin")
@@ -222,6 +250,7 @@ def dedupe(
         raise ValueError(
             "Nothing to compare on: give at least an email, phone, name or birth date column."
         )
+    roles = [r for r in roles if r != "category"]
     rows = {"unique_id": [str(rec[id_key]) for rec in records]}
     keyed = [record_keys(rec, roles) for rec in records]
     if hanzi:
@@ -236,12 +265,117 @@ def dedupe(
     return DedupeResult(pairs, clusters_from_pairs(pairs), len(records), roles)
 
 
+def _lists_businesses(roles: Sequence[str]) -> bool:
+    if any(role in roles for role in PERSON_ROLES):
+        return False
+    return "company" in roles or ("category" in roles and "full_name" in roles)
+
+
+# Business listings: the name is a company's (company_names.company_key), the address is split
+# into house number and street, and the comparisons are theirs.
+BUSINESS_ROLES = ("company", "street_number", "street", "city", "postcode", "phone", "email")
+_BUSINESS_BLOCKS: tuple[tuple[str, ...], ...] = (
+    ("phone",),
+    ("email",),
+    ("company",),
+    ("street_number", "street"),
+    ("street_number", "city"),
+    ("company_first", "city"),
+)
+
+
+def _dedupe_businesses(
+    records: Sequence[Mapping[str, Any]],
+    roles: Sequence[str],
+    id_key: str,
+    threshold: float,
+    evidence: bool,
+) -> DedupeResult:
+    from kith.intake.company_names import city_key, company_key, street_key, street_number_key
+
+    rows: dict[str, list[Any]] = {"unique_id": [str(rec[id_key]) for rec in records]}
+    keyed: dict[str, list[str | None]] = {role: [] for role in (*BUSINESS_ROLES, "company_first")}
+    for rec in records:
+        name = rec.get("company") or rec.get("full_name")
+        company = company_key(name, city=rec.get("city"))
+        address = rec.get("street") or ""
+        if rec.get("street2"):
+            address = f"{address} {rec['street2']}"
+        values = {
+            "company": company,
+            "company_first": company[:4] if _CJK.search(company) else company.split(" ")[0],
+            "street_number": street_number_key(rec.get("street_number") or address),
+            "street": street_key(address),
+            "city": city_key(rec.get("city")),
+            "postcode": fold(rec.get("postcode")).replace(" ", ""),
+            "phone": phone_key(rec.get("phone")),
+            "email": fold(rec.get("email")).replace(" ", ""),
+        }
+        for role, value in values.items():
+            keyed[role].append(value or None)
+    present = [r for r in keyed if any(v is not None for v in keyed[r])]
+    rows.update({role: keyed[role] for role in present})
+    compared = [r for r in BUSINESS_ROLES if r in present]
+    if "company" not in compared:
+        raise ValueError("Nothing to compare on: give a business name column.")
+    if len(records) < 2:
+        return DedupeResult([], [], len(records), compared)
+    blocks = [b for b in _BUSINESS_BLOCKS if all(r in present for r in b)]
+    # EM on the name and on the phone, not on the address: blocked on the address, tenants of
+    # one building (other names, other phones) pass for duplicates and teach the model that a
+    # different name is nothing against a match.
+    em_blocks = [b for b in (("company",), ("phone",)) if all(r in compared for r in b)]
+    scored = _splink_predict(
+        rows, compared, blocks, threshold, evidence,
+        comparisons=_business_comparisons(compared), em_blocks=em_blocks,
+    )  # fmt: skip
+    pairs = sorted(scored, key=lambda p: (-p.probability, p.a, p.b))
+    return DedupeResult(pairs, clusters_from_pairs(pairs), len(records), compared)
+
+
+def _business_comparisons(roles: Sequence[str]) -> list[Any]:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    def words_within(column: str) -> Any:
+        # Every word of one name is in the other ("an khang" / "an khang thuong mai").
+        left, right = f"string_split({column}_l, ' ')", f"string_split({column}_r, ' ')"
+        return cll.CustomLevel(
+            f"list_has_all({left}, {right}) OR list_has_all({right}, {left})",
+            label_for_charts="Every word of one in the other",
+        )
+
+    built: dict[str, Any] = {
+        "company": cl.CustomComparison(
+            output_column_name="company",
+            comparison_levels=[
+                cll.NullLevel("company"),
+                cll.ExactMatchLevel("company"),
+                cll.JaroWinklerLevel("company", 0.94),
+                words_within("company"),
+                cll.JaroWinklerLevel("company", 0.85),
+                cll.ElseLevel(),
+            ],
+        ),
+        "street_number": cl.ExactMatch("street_number"),
+        "street": cl.JaroWinklerAtThresholds("street", [0.92, 0.8]),
+        "city": cl.JaroWinklerAtThresholds("city", [0.92]),
+        "postcode": cl.ExactMatch("postcode"),
+        "phone": cl.LevenshteinAtThresholds("phone", [1]),
+        "email": cl.LevenshteinAtThresholds("email", [1]),
+    }
+    return [built[role] for role in roles]
+
+
 def _splink_predict(
     rows: dict[str, list[Any]],
     roles: list[str],
     blocks: list[tuple[str, ...]],
     threshold: float,
     evidence: bool,
+    *,
+    comparisons: list[Any] | None = None,
+    em_blocks: list[tuple[str, ...]] | None = None,
 ) -> list[Pair]:
     import pyarrow as pa
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
@@ -252,7 +386,7 @@ def _splink_predict(
     table = db_api.register(pa.table(rows))
     settings = SettingsCreator(
         link_type="dedupe_only",
-        comparisons=_comparisons(roles),
+        comparisons=comparisons if comparisons is not None else _comparisons(roles),
         blocking_rules_to_generate_predictions=[block_on(*b) for b in blocks],
         retain_intermediate_calculation_columns=evidence,
         retain_matching_columns=evidence,
@@ -274,7 +408,7 @@ def _splink_predict(
     # EM on two different blocks, so every comparison gets its m values from pairs blocked
     # on something else.
     proportion = 1.0 if count <= 200_000 else max(0.05, 200_000 / count)
-    for block in _em_blocks(roles):
+    for block in em_blocks if em_blocks is not None else _em_blocks(roles):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block_on(*block), record_sample_proportion=proportion

@@ -9,11 +9,13 @@ sum of the entries and two debits of the last points cannot both succeed.
 from __future__ import annotations
 
 import calendar
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import transaction
-from django.db.models import F, Sum
+from django.db import connection, transaction
+from django.db.models import F, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -157,28 +159,91 @@ def credit_expiry(membership: Membership, at: datetime) -> datetime | None:
     return months_add(at, months) if months else None
 
 
-def points_expire(*, now: datetime | None = None) -> int:
-    """Expire what remains of every lot past its date, one membership per transaction;
-    returns how many points expired. Idempotent (one expiry entry per lot)."""
+def points_expire(*, now: datetime | None = None, chunk: int = 2000) -> int:
+    """Expire what remains of every lot past its date; returns how many points expired.
+    Idempotent (one expiry entry per lot, keyed "expiry:<lot id>").
+
+    Set-based, `chunk` memberships per transaction: lock them, read their expired lots in one
+    query, then write one expiry entry and one allocation per lot and move each balance (and
+    version, by one per entry) in a few statements: what entry_append stores lot by lot, at a
+    nightly run's scale (a per-lot append cost ~20 ms, an hour for 200,000 members)."""
     now = now or timezone.now()
-    expired = 0
     members = (
-        PointsEntry.objects.filter(points__gt=0, expires_at__lte=now)
-        .annotate(taken_sum=Coalesce(Sum("taken__points"), 0))
-        .filter(points__gt=F("taken_sum"))
+        _lots_expired(PointsEntry.objects.all(), now)
         .values_list("membership_id", flat=True)
         .distinct()
     )
-    for membership_id in sorted(set(members)):
+    member_ids = sorted(set(members))
+    expired = 0
+    for start in range(0, len(member_ids), chunk):
         with transaction.atomic():
-            membership = membership_lock(membership_id)
-            for lot in lots_open(membership_id):
-                if lot.expires_at is None or lot.expires_at > now:
-                    continue
-                _, created = entry_append(
-                    membership, source=PointsEntry.Source.EXPIRY, points=-lot.remaining, at=now,
-                    key=f"expiry:{lot.entry_id}", only_lot=lot.entry_id,
-                )  # fmt: skip
-                if created:
-                    expired += lot.remaining
+            expired += _points_expire_chunk(member_ids[start : start + chunk], now)
     return expired
+
+
+def _lots_expired(entries: QuerySet[PointsEntry], now: datetime) -> QuerySet[Any]:
+    return (
+        entries.filter(points__gt=0, expires_at__lte=now)
+        .annotate(taken_sum=Coalesce(Sum("taken__points"), 0))
+        .filter(points__gt=F("taken_sum"))
+    )
+
+
+def _points_expire_chunk(member_ids: list[int], now: datetime) -> int:
+    balances = dict(
+        Membership.objects.select_for_update(of=("self",))
+        .filter(pk__in=member_ids)
+        .order_by("pk")
+        .values_list("pk", "balance")
+    )
+    lots = list(
+        _lots_expired(PointsEntry.objects.filter(membership_id__in=member_ids), now)
+        .order_by("membership_id", "at", "id")
+        .values_list("pk", "membership_id", "points", "taken_sum")
+    )
+    done = set(
+        PointsEntry.objects.filter(
+            source_key__in=[f"expiry:{pk}" for pk, *_rest in lots]
+        ).values_list("source_key", flat=True)
+    )
+    entries: list[PointsEntry] = []
+    takes: list[tuple[int, int]] = []  # (lot id, points), in the order of `entries`
+    lost: dict[int, int] = defaultdict(int)
+    counts: dict[int, int] = defaultdict(int)
+    for lot_id, membership_id, points, taken in lots:
+        key = f"expiry:{lot_id}"
+        if key in done:
+            continue
+        remaining = points - taken
+        if remaining > balances[membership_id] - lost[membership_id]:
+            raise FieldError.one(
+                "points",
+                _("Not enough points: the balance is %(balance)s, %(needed)s are needed.")
+                % {"balance": balances[membership_id] - lost[membership_id], "needed": remaining},
+            )
+        entries.append(
+            PointsEntry(
+                membership_id=membership_id, source=PointsEntry.Source.EXPIRY, source_key=key,
+                points=-remaining, at=now,
+            )
+        )  # fmt: skip
+        takes.append((lot_id, remaining))
+        lost[membership_id] += remaining
+        counts[membership_id] += 1
+    PointsEntry.objects.bulk_create(entries, batch_size=1000)
+    PointsAllocation.objects.bulk_create(
+        [
+            PointsAllocation(debit=entry, lot_id=lot_id, points=points)
+            for entry, (lot_id, points) in zip(entries, takes, strict=True)
+        ],
+        batch_size=1000,
+    )
+    quote = connection.ops.quote_name
+    table = quote(Membership._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET {quote('balance')} = {quote('balance')} - %s, "  # noqa: S608
+            f"{quote('version')} = {quote('version')} + %s WHERE {quote('id')} = %s",
+            [(points, counts[pk], pk) for pk, points in lost.items()],
+        )
+    return sum(lost.values())

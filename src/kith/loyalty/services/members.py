@@ -32,6 +32,7 @@ from kith.loyalty.services.ledger import (
     entry_append,
     membership_lock,
 )
+from kith.loyalty.services.tiers import tiers_raise
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed by hand
 MEMBER_SALT = "kith.loyalty.member"
@@ -391,17 +392,21 @@ def tiers_evaluate(*, now: datetime | None = None) -> int:
         members = Membership.objects.filter(programme=programme).values_list(
             "pk", "tier_id", "below_tier_since"
         )
+        ups: dict[int, Tier] = {}
         for pk, tier_id, below in list(members):  # read first: the loop writes
             target = tier_for(tiers, int(values.get(pk) or 0))
-            if (rank.get(target.pk, -1) if target else -1) == rank.get(
-                tier_id, -1
-            ) and below is None:
+            there = rank.get(target.pk, -1) if target else -1
+            if there == rank.get(tier_id, -1) and below is None:
                 continue  # nothing to do: skip the lock
+            if target is not None and there > rank.get(tier_id, -1):
+                ups[pk] = target  # upgrades go at once, in bulk
+                continue
             with transaction.atomic():
                 membership = membership_lock(pk)
                 value = int(values.get(pk) or 0)
                 if tier_evaluate(membership, now=now, tiers=tiers, value=value, nightly=True):
                     changed += 1
+        changed += tiers_raise(programme_id=programme.pk, tiers=tiers, targets=ups, now=now)
     return changed
 
 
