@@ -156,6 +156,20 @@ def test_conditions_on_related_records_in_nested_groups(users, records) -> None:
     assert RuleRun.objects.get(rule=rule).status == RuleRun.Status.DONE
 
 
+def test_a_related_record_of_another_team_counts_as_absent(users, records) -> None:
+    """A rep's rule never branches on a field of another team's company (#13: conditions on
+    related records pass the same gate as every other door)."""
+    company = Company.objects.get(pk=records.company_b.pk)  # team B's
+    company_update(by=users.admin, company_id=company.pk, version=company.version,
+                   industry="Retail")  # fmt: skip
+    contact = Contact.objects.get(pk=records.contact_a.pk)
+    contact.company_id = company.pk  # team A's contact at team B's company
+    contact.save(update_fields=["company"])
+    retail = {"field": "company.industry", "op": "eq", "value": "Retail"}
+    assert conditions_met(retail, record=contact, payload={}, user=users.admin)
+    assert not conditions_met(retail, record=contact, payload={}, user=users.rep_a)
+
+
 def test_add_to_campaign_list_through_marketings_door(users, records) -> None:
     segment = make_segment(by=users.admin, kind="static", name="Win-back")
     rule = rule_create(

@@ -151,5 +151,6 @@ def test_command_palette_by_keyboard_only(page: Page, live_server, users, record
     expect(page.locator("#palette-results a[role=option]").first).to_be_focused()
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server.url}/tickets/{ticket.pk}/")
+    page.wait_for_load_state("load")  # the shortcuts' script is deferred
     page.keyboard.press("?")
     expect(page.locator("#shortcuts")).to_be_visible()

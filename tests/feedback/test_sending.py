@@ -77,7 +77,9 @@ def test_personal_data_export_and_erase(users, records) -> None:
     assert [(r["score"], r["comment"]) for r in exported["survey_responses"]] == [(5, "Đắt quá")]
     assert exported["survey_responses"][0]["answers"][1]["text"] == "Đắt quá"
     assert len(exported["survey_requests"]) == 1
-    assert handler.erase(records.contact_a.pk) == {"survey_responses": 1, "survey_requests": 1}
+    assert handler.erase(records.contact_a.pk) == {
+        "survey_responses": 1, "survey_requests": 1, "sentiments": 0
+    }  # fmt: skip
     kept = SurveyResponse.objects.get(score=5)  # the score stays in the statistics, anonymised
     assert (kept.contact_id, kept.company_id, kept.request_id, kept.comment) == (
         None,
@@ -86,5 +88,7 @@ def test_personal_data_export_and_erase(users, records) -> None:
         "",
     )
     assert not SurveyAnswer.objects.filter(text="Đắt quá").exists()
-    assert handler.export(records.contact_a.pk) == {"survey_requests": [], "survey_responses": []}
+    assert handler.export(records.contact_a.pk) == {
+        "survey_requests": [], "survey_responses": [], "sentiments": []
+    }  # fmt: skip
     assert SurveyResponse.objects.filter(contact=records.contact_b).count() == 1

@@ -45,15 +45,16 @@ admin = User.objects.get(username="admin")
 IMPORT = (
     _PROLOGUE
     + """
-from kith.intake import imports
-imports.BATCH = {batch}
-write = imports._contacts_write
+from kith.intake import imports, pipeline
+imports.BATCH = imports.BULK_BATCH = {batch}
+write = pipeline.batch_run
 def written_then_slow(*args, **kwargs):
-    write(*args, **kwargs)
+    outcome = write(*args, **kwargs)
     # The batch's rows are written; the job's counts are not saved yet: the test kills here.
     print("written", flush=True)
     time.sleep(1)
-imports._contacts_write = written_then_slow
+    return outcome
+pipeline.batch_run = written_then_slow
 imports.import_run(by=admin, job_id={job_id})
 print("finished", flush=True)
 """

@@ -8,9 +8,8 @@ import random
 import pytest
 from django.utils import timezone
 
-from kith.demo.sales import PIPELINES, _deals
+from kith.demo.sales import PIPELINES, _deals, _pipeline_seed
 from kith.insights.sales_forecast import forecast_backtest
-from kith.sales import services
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +22,7 @@ class _Context:
 
 
 def test_the_demo_deal_process_backtests_well(users, records) -> None:
-    funnels = [
-        services.pipeline_create(by=users.admin, name=name, currency=currency, stages=stages)
-        for name, currency, stages in PIPELINES
-    ]
+    funnels = [_pipeline_seed(users.admin, *pipeline) for pipeline in PIPELINES]
     contacts = [
         (c.pk, c.owner_id, c.team_id, c.company_id) for c in (records.contact_a, records.contact_b)
     ]

@@ -23,6 +23,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from kith.core.errors import FieldError
+from kith.identity.access import in_scope
 
 MAX_NESTING = 4
 MAX_RELATED = 50  # a deal's contacts looked at, at most
@@ -109,8 +110,22 @@ def field_known(model: type[models.Model], field: str, *, depth: int = 0) -> boo
     return relation is not None and field_known(relation[1], rest, depth=depth + 1)
 
 
-def field_value(record: Any, field: str, payload: Mapping[str, Any]) -> Any:
-    """The value `field` (see the module docstring) has for `record` and the event payload."""
+def _readable(related: Any, user: Any) -> Any:
+    """`related` if `user` (the rule's owner) may read it, else None: a rule never branches on
+    a field of another team's record, as no other door shows one."""
+    if related is None or user is None:
+        return related
+    from kith.automation.records import record_kind
+
+    kind = record_kind(related._meta.label_lower)
+    if kind is None or in_scope(user, kind.module, related):
+        return related
+    return None
+
+
+def field_value(record: Any, field: str, payload: Mapping[str, Any], user: Any = None) -> Any:
+    """The value `field` (see the module docstring) has for `record` and the event payload;
+    related records outside `user`'s scope count as absent."""
     if field.startswith("event."):
         return payload.get(field[6:])
     if record is None:
@@ -132,10 +147,12 @@ def field_value(record: Any, field: str, payload: Mapping[str, Any]) -> Any:
     if field_object.many_to_many:
         values: list[Any] = []
         for related in getattr(record, name).all()[:MAX_RELATED]:
-            value = field_value(related, rest, payload)
+            if _readable(related, user) is None:
+                continue
+            value = field_value(related, rest, payload, user)
             values.extend(value if isinstance(value, list) else [value])
         return values
-    return field_value(getattr(record, name), rest, payload)
+    return field_value(_readable(getattr(record, name), user), rest, payload, user)
 
 
 def conditions_check(conditions: Any, *, model: type[models.Model] | None) -> None:
@@ -179,13 +196,20 @@ def conditions_check(conditions: Any, *, model: type[models.Model] | None) -> No
         raise FieldError.one("conditions", " ".join(dict.fromkeys(problems)))
 
 
-def conditions_met(conditions: Any, *, record: Any, payload: Mapping[str, Any]) -> bool:
-    """Whether `record` (and the event `payload`) pass `conditions` (checked well-formed)."""
+def conditions_met(
+    conditions: Any, *, record: Any, payload: Mapping[str, Any], user: Any = None
+) -> bool:
+    """Whether `record` (and the event `payload`) pass `conditions` (checked well-formed), as
+    `user` (the rule's owner) sees the records related to it."""
     if not conditions:
         return True
     if "all" in conditions:
-        return all(conditions_met(c, record=record, payload=payload) for c in conditions["all"])
+        return all(
+            conditions_met(c, record=record, payload=payload, user=user) for c in conditions["all"]
+        )
     if "any" in conditions:
-        return any(conditions_met(c, record=record, payload=payload) for c in conditions["any"])
-    left = field_value(record, conditions["field"], payload)
+        return any(
+            conditions_met(c, record=record, payload=payload, user=user) for c in conditions["any"]
+        )
+    left = field_value(record, conditions["field"], payload, user)
     return OPERATORS[conditions["op"]](left, conditions.get("value"))

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
+
+from kith.cli.acting import acting_user
 
 err = Console(stderr=True)
 
@@ -24,22 +26,6 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 RuleArg = Annotated[int, typer.Argument(help="The rule's id (see `kith automation list`).")]
 
 
-def _user(name: str) -> Any:
-    from django.utils.translation import gettext as _
-
-    from kith.identity.models import User
-
-    by = (
-        User.objects.filter(username=name).first()
-        if name
-        else User.objects.filter(is_superuser=True).order_by("id").first()
-    )
-    if by is None:
-        err.print(_("No such user: pass --user."), style="red", markup=False)
-        raise typer.Exit(2)
-    return by
-
-
 def _fail(exc: Exception) -> None:
     err.print(str(exc), style="red", markup=False)
     raise typer.Exit(2) from exc
@@ -52,7 +38,7 @@ def rules(user: UserOpt = "", as_json: AsJson = False) -> None:
     from kith.core.errors import KithError
 
     try:
-        found = rules_list(user=_user(user))
+        found = rules_list(user=acting_user(user))
     except KithError as exc:
         _fail(exc)
     rows = [
@@ -81,7 +67,7 @@ def run_test(
     from kith.core.errors import KithError
 
     try:
-        result = rule_test(by=_user(user), rule_id=rule, record_id=record)
+        result = rule_test(by=acting_user(user), rule_id=rule, record_id=record)
     except KithError as exc:
         _fail(exc)
     sys.stdout.write(json.dumps(result, ensure_ascii=False, default=str, indent=2) + "\n")
@@ -92,7 +78,7 @@ def _set_active(rule: int, user: str, active: bool) -> None:
     from kith.core.errors import KithError
 
     try:
-        saved = rule_update(by=_user(user), rule_id=rule, is_active=active)
+        saved = rule_update(by=acting_user(user), rule_id=rule, is_active=active)
     except KithError as exc:
         _fail(exc)
     Console().print(f"{saved.pk} {saved.name}: {'on' if saved.is_active else 'off'}", markup=False)

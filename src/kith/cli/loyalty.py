@@ -16,6 +16,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from kith.cli.acting import acting_user
+
 err = Console(stderr=True)
 
 loyalty_app = typer.Typer(
@@ -30,20 +32,10 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 def _user(name: str) -> Any:
-    from django.utils.translation import gettext as _
-
     from kith.core.errors import KithError
     from kith.identity.access import require
-    from kith.identity.models import User
 
-    by = (
-        User.objects.filter(username=name).first()
-        if name
-        else User.objects.filter(is_superuser=True).order_by("id").first()
-    )
-    if by is None:
-        err.print(_("No such user: pass --user."), style="red", markup=False)
-        raise typer.Exit(2)
+    by = acting_user(name)
     try:
         require(by, "loyalty_programmes", "edit")
     except KithError as exc:

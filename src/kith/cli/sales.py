@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kith.cli.acting import acting_user
+
 out = Console()
 err = Console(stderr=True)
 
@@ -23,22 +25,6 @@ UserOpt = Annotated[
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 PeriodOpt = Annotated[str, typer.Option("--period", help="month or quarter.")]
-
-
-def _user(name: str) -> Any:
-    from django.utils.translation import gettext as _
-
-    from kith.identity.models import User
-
-    by = (
-        User.objects.filter(username=name, is_active=True).first()
-        if name
-        else User.objects.filter(is_superuser=True, is_active=True).order_by("id").first()
-    )
-    if by is None:
-        err.print(_("No such user: pass --user."), style="red", markup=False)
-        raise typer.Exit(2)
-    return by
 
 
 def _period(period: str) -> str:
@@ -69,7 +55,7 @@ def forecast(
     from kith.insights.sales_forecast import forecast_probabilistic
     from kith.sales.money import money_format
 
-    by = _user(user)
+    by = acting_user(user)
     try:
         result = forecast_probabilistic(
             user=by, period=_period(period), currency=currency.upper() or None, draws=draws
@@ -103,7 +89,7 @@ def quotas(period: PeriodOpt = "month", user: UserOpt = "", as_json: AsJson = Fa
     coverage of every visible rep with a quota."""
     from kith.sales.selectors.quotas import leaderboard
 
-    rows = leaderboard(user=_user(user), period=_period(period))
+    rows = leaderboard(user=acting_user(user), period=_period(period))
     if as_json:
         out.print_json(json.dumps({"period": period, "reps": [r.as_dict() for r in rows]}))
         return
@@ -139,7 +125,7 @@ def leads_score(
     from kith.insights.lead_scores import run_note
     from kith.sales.services import leads_route
 
-    by = _user(user)
+    by = acting_user(user)
     try:
         admin_require(by, message=_("Only administrators refit the lead-scoring model."))
         run = lead_scores_run()

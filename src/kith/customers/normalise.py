@@ -145,7 +145,8 @@ def _national_digits(value: str, region: str) -> str | None:
     if not _NATIONAL.match(value):
         return None
     digits = _SEPARATORS.sub("", value)
-    rules = _region_rules(region) if digits.isdigit() else None
+    # ASCII digits only: str.isdigit also takes full-width ones, which the full parse folds.
+    rules = _region_rules(region) if digits.isascii() and digits.isdigit() else None
     if rules is None:
         return None
     country_code, prefix, for_parsing, international, simple = rules

@@ -241,6 +241,7 @@ def _messages_scored(context: DemoContext, contacts: list[tuple], rng: Any, now:
             body=body, contact_id=contact_id, company_id=company_id,
         ))  # fmt: skip
     Interaction.objects.bulk_create(messages, batch_size=1000)
+    context.counts["customer_messages"] = len(messages)
 
     def progress(step: Any) -> None:
         context.report("sentiment", step.done, step.total)

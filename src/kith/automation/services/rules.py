@@ -185,7 +185,7 @@ def rule_test(
         event_id=None,
         now=timezone.now(),
     )
-    met = conditions_met(rule.conditions, record=record, payload=context.payload)
+    met = conditions_met(rule.conditions, record=record, payload=context.payload, user=rule.owner)
     steps: list[dict[str, str]] = []
     for config in rule.actions:
         action = ACTIONS[config["type"]]

@@ -88,8 +88,9 @@ def runs_for_event(event: DomainEvent) -> int:
                     record_load(model=model, pk=object_id, user=rule.owner) if model else None
                 )
             if not conditions_met(
-                rule.conditions, record=records[rule.owner_id], payload=event.payload
-            ):
+                rule.conditions, record=records[rule.owner_id], payload=event.payload,
+                user=rule.owner,
+            ):  # fmt: skip
                 continue
         looping = depth > MAX_DEPTH
         runs.append(
@@ -178,7 +179,9 @@ def _advance(run_id: int, rule: Rule, now: dt.datetime) -> bool:
         if (
             starting
             and (run.event_name in DATE_TRIGGERS or run.event_name == SCHEDULE_TRIGGER)
-            and not conditions_met(rule.conditions, record=ctx.record, payload=ctx.payload)
+            and not conditions_met(
+                rule.conditions, record=ctx.record, payload=ctx.payload, user=rule.owner
+            )
         ):
             run.status, run.finished_at = RuleRun.Status.SKIPPED, now
             run.save(update_fields=["status", "finished_at"])
