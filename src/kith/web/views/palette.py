@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from kith.core.doors import search_sources
 from kith.core.text import fold
+from kith.core.translated import name_localized
 from kith.identity.access import can
 from kith.sales.selectors import pipelines_all
 from kith.web.views.errors import service_errors
@@ -50,7 +51,7 @@ def _actions(
     ]
     if can(user, "deals", "read"):
         actions += [
-            PaletteLink(_("Go to pipeline %(name)s") % {"name": p.name}, "",
+            PaletteLink(_("Go to pipeline %(name)s") % {"name": name_localized(p)}, "",
                         f"{reverse('deal-board')}?pipeline={p.pk}")
             for p in pipelines_all()
         ]  # fmt: skip

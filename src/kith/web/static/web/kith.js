@@ -150,13 +150,10 @@
     var source = document.querySelector(button.getAttribute("data-copy"));
     if (source && navigator.clipboard) navigator.clipboard.writeText(source.textContent.trim());
   });
-})();
 
-// Phones: list rows become cards, so every cell needs its column's name beside it (copied from
-// the header, also after htmx swaps a table in), and a long filter form folds behind a button
-// that says how many filters are set.
-(function () {
-  "use strict";
+  // Phones: list rows become cards, so every cell needs its column's name beside it (copied from
+  // the header, also after htmx swaps a table in), and a long filter form folds behind a button
+  // that says how many filters are set.
   var PHONE = window.matchMedia("(max-width: 720px)");
 
   function labelCells(root) {
@@ -212,17 +209,10 @@
   document.addEventListener("DOMContentLoaded", function () { phoneLayout(document); });
   document.addEventListener("htmx:afterSwap", function (event) { labelCells(event.target); });
   PHONE.addEventListener("change", function () { phoneLayout(document); });
-})();
 
-// The command palette: Ctrl/⌘-K opens it from anywhere (a text box included), arrows move
-// through its results, Enter opens one, Escape closes (the dialog's own behaviour); "?" shows
-// the shortcuts. "Log a call on …" lands on the contact with the composer set to a call.
-(function () {
-  "use strict";
-  function typing(target) {
-    return target instanceof HTMLElement &&
-      (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
-  }
+  // The command palette: Ctrl/⌘-K opens it from anywhere (a text box included), arrows move
+  // through its results, Enter opens one, Escape closes (the dialog's own behaviour); "?" shows
+  // the shortcuts. "Log a call on …" lands on the contact with the composer set to a call.
   document.addEventListener("keydown", function (event) {
     var palette = document.getElementById("palette");
     if (!palette) return;
