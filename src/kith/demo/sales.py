@@ -16,11 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
-from kith.core.bulk import rows_insert
+from kith.core.bulk import next_id, rows_insert
 from kith.core.translated import seeded_name
 from kith.customers.models import Contact
 from kith.demo.context import DemoContext
@@ -67,10 +66,6 @@ CAMPAIGNS = ("Spring expo", "Newsletter March", "Partner webinar", "")
 HISTORY_YEARS = 4
 # Share of contacts who ever buy, by demo size.
 BUYER_SHARE = 0.6
-
-
-def _next_id(model: Any) -> int:
-    return int(model.objects.aggregate(top=Max("id"))["top"] or 0) + 1
 
 
 def demo_sales_load(context: DemoContext) -> None:
@@ -166,7 +161,7 @@ def _deals(
     history; those still in progress are the open pipeline. Every stage gets deals: the first
     ones of each pipeline are recent and end in each stage in turn."""
     per_pipeline = per_pipeline or max(len(Stage.Outcome) * 8, len(contacts) // 8)
-    deal_id = _next_id(Deal)
+    deal_id = next_id(Deal)
     deal_rows: list[tuple] = []
     change_rows: list[tuple] = []
     link_rows: list[tuple] = []
@@ -310,7 +305,7 @@ def _leads(
     the first response and later activities logged on it."""
     from kith.engagement.models import Interaction
 
-    lead_id = _next_id(Lead)
+    lead_id = next_id(Lead)
     rows = []
     touches: list[Interaction] = []
     for n in range(count):
